@@ -1,0 +1,116 @@
+"""Typed settings, read from the environment (prefix ``BRIDGE_``, nested with ``__``) or ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class KafkaSettings(_Section):
+    """How to reach the Kafka cluster."""
+
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="host:port[,host:port…]")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL", "SASL_PLAINTEXT"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(None, description="CA bundle that signs the brokers' certificates")
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    client_id: str = "csm-fsm-bridge"
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> "KafkaSettings":
+        if self.security_protocol.startswith("SASL") and not (
+            self.sasl_mechanism and self.sasl_username and self.sasl_password
+        ):
+            raise ValueError("SASL needs sasl_mechanism, sasl_username and sasl_password")
+        return self
+
+
+class TopicNames(_Section):
+    """Topic names; the contract's defaults, renamable per deployment."""
+
+    csm_events: str = "csm.events"
+    fsm_events: str = "fsm.events"
+    itsm_events: str = "itsm.events"
+    csm_commands: str = "csm.commands"
+    fsm_commands: str = "fsm.commands"
+    itsm_commands: str = "itsm.commands"
+    dead_letters: str = "bridge.dlq"
+
+    def events(self) -> dict[str, str]:
+        """Source system → event topic."""
+        return {"csm": self.csm_events, "fsm": self.fsm_events, "itsm": self.itsm_events}
+
+    def commands(self) -> dict[str, str]:
+        """Target system → command topic."""
+        return {"csm": self.csm_commands, "fsm": self.fsm_commands, "itsm": self.itsm_commands}
+
+
+class ConsumerSettings(_Section):
+    group_id: str = "csm-fsm-bridge"
+    max_records: int = Field(500, ge=1, le=10_000, description="events per batch at most")
+    batch_timeout_ms: int = Field(100, ge=1, description="how long to wait to fill a batch")
+    max_poll_interval_ms: int = 300_000
+    session_timeout_ms: int = 10_000
+
+
+class StoreSettings(_Section):
+    url: str = Field(
+        "sqlite+aiosqlite:///bridge.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
+    )
+    busy_timeout_ms: int = 10_000
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    portal_token: SecretStr = Field(
+        SecretStr(""), description="bearer token the portal must send; empty disables the portal API"
+    )
+
+
+class RetrySettings(_Section):
+    """Backoff for transient errors (store locked or down, broker unavailable)."""
+
+    initial_delay_s: float = 0.2
+    max_delay_s: float = 10.0
+    budget_s: float = Field(60.0, description="retry inside one poll for at most this long")
+
+
+class Settings(BaseSettings):
+    """The bridge's effective configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIDGE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicNames = TopicNames()
+    consumer: ConsumerSettings = ConsumerSettings()
+    store: StoreSettings = StoreSettings()
+    http: HttpSettings = HttpSettings()
+    retry: RetrySettings = RetrySettings()
+    mappings_dir: Path = Field(Path("mappings"), description="folder of the mapping YAML")
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    instance_id: str = Field("", description="name of this instance in logs and metrics")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,25 @@
+"""The ``bridge`` command line: one sub-app per file in ``bridge/commands/``."""
+
+from __future__ import annotations
+
+import typer
+
+from bridge.commands import db, inspect, kafka, mappings, simulate, topics, visibility
+
+app = typer.Typer(
+    name="bridge",
+    help="CSM ↔ FSM ↔ ITSM bridge over Kafka.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(kafka.app, name="kafka", help="Run a local Apache Kafka broker (KRaft) from Maven Central jars.")
+app.add_typer(topics.app, name="topics", help="Create and list the bridge's topics.")
+app.add_typer(db.app, name="db", help="Manage the store's schema.")
+app.add_typer(mappings.app, name="mappings", help="Validate, test and dry-run the mapping YAML.")
+app.add_typer(inspect.app, name="inspect", help="Show what the bridge knows and did for a record.")
+app.add_typer(visibility.app, name="visibility", help="The portal's per-account visibility index.")
+app.add_typer(simulate.app, name="simulate", help="Simulated CSM, FSM and ITSM systems.")
+
+if __name__ == "__main__":
+    app()
