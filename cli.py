@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bridge.commands import db, inspect, kafka, mappings, simulate, topics, visibility
+from bridge.commands import db, inspect, kafka, mappings, run, simulate, topics, visibility
 
 app = typer.Typer(
     name="bridge",
@@ -13,6 +13,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
 )
+app.command("run")(run.run_command)
+app.add_typer(run.config_app, name="config", help="Show the effective configuration.")
 app.add_typer(kafka.app, name="kafka", help="Run a local Apache Kafka broker (KRaft) from Maven Central jars.")
 app.add_typer(topics.app, name="topics", help="Create and list the bridge's topics.")
 app.add_typer(db.app, name="db", help="Manage the store's schema.")

@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "tests.fixtures.kafka",
+    "tests.fixtures.store",
+    "tests.fixtures.events",
 ]

@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine (see README "Quickstart"):
+#   make demo   set up, start a local Kafka + the bridge + simulated CSM/FSM/ITSM, tell the story
+#   make test   set up (Python packages, Kafka jars, PostgreSQL server) and run the whole suite
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: setup kafka-jars postgres demo test bench-smoke clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+kafka-jars: setup
+	$(BIN)/bridge kafka fetch
+
+# PostgreSQL server binaries for the multi-instance and row-level-security tests (Debian).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing PostgreSQL from Debian packages"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+demo: setup kafka-jars
+	$(BIN)/bridge demo
+
+test: setup kafka-jars postgres
+	$(BIN)/pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

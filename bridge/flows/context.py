@@ -1,0 +1,96 @@
+"""What a flow sees while it handles one event, and how it emits commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from connectors.common import CausedBy, Command, Event, deterministic_command_id
+from connectors.csm import commands as csm_commands
+
+from bridge.flows.errors import FlowDataError
+from bridge.pipeline.outbox import HEADER_PREFIX, command_row
+from bridge.pipeline.state import BatchState, StoredRecord
+
+
+@dataclass(slots=True)
+class FlowContext:
+    """One event, the batch's state, the active mappings, and the command topics."""
+
+    event: Event
+    state: BatchState
+    mappings: Any  # bridge.mapping.MappingSet
+    command_topics: Mapping[str, str]
+    previous: StoredRecord | None = None  # the record's state before this event, if known
+    outcome: str = "applied"
+    detail: str | None = None
+
+    @property
+    def is_echo(self) -> bool:
+        """The change was made for one of our own commands: it must not cause another."""
+        return self.event.caused_by_command is not None
+
+    @property
+    def caused_by(self) -> CausedBy:
+        e = self.event
+        return CausedBy(event_id=e.event_id, source=e.source, table=e.table, sys_id=e.sys_id)
+
+    def command_id(self, rule: str, *parts: str) -> str:
+        """Deterministic: the same cause and rule give the same id, on any replay or instance."""
+        e = self.event
+        return deterministic_command_id(e.source, e.sys_id, str(e.sys_mod_count), e.operation,
+                                        rule, *parts)
+
+    def emit(self, command: Command, *, rule: str) -> None:
+        """Queue a command in the outbox (written with the batch, published after commit)."""
+        headers = {
+            HEADER_PREFIX + "mapping-version": self.mappings.version,
+            HEADER_PREFIX + "mapping-hash": self.mappings.content_hash,
+            HEADER_PREFIX + "cause-event": self.event.event_id,
+            HEADER_PREFIX + "rule": rule,
+            "content-type": "application/json",
+        }
+        self.state.writes.outbox.append(command_row(
+            command=command, topic=self.command_topics[command.target], headers=headers,
+            cause_event_id=self.event.event_id, cause_sys_id=self.event.sys_id, rule=rule,
+            mapping_version=self.mappings.version, now=self.state.now,
+        ))
+        self.state.count(f"commands.{command.target}.{command.table}.{command.operation}")
+
+    def note(self, case_table: str, case_sys_id: str, key: str, values: Mapping[str, Any], *,
+             rule: str, id_parts: tuple[str, ...] = ()) -> bool:
+        """Write a templated note on a case; False when the mappings disable that note."""
+        rendered = self.mappings.render_note(key, values)
+        if rendered is None:
+            return False
+        self.emit(csm_commands.work_note(
+            case_table, case_sys_id, rendered.text, element=rendered.element,
+            command_id=self.command_id(rule, case_sys_id, key, *id_parts),
+            caused_by=self.caused_by,
+        ), rule=rule)
+        return True
+
+    def filtered(self, outcome: str, detail: str) -> None:
+        """The event needs nothing from us: say why (visible in `inspect`)."""
+        self.outcome, self.detail = outcome, detail
+
+    def reject(self, reason_code: str, detail: str) -> None:
+        raise FlowDataError(reason_code, detail)
+
+    def changed(self, field: str) -> bool:
+        """Whether this event changed ``field`` (an insert sets every field)."""
+        return self.event.operation == "insert" or field in self.event.changed_fields
+
+
+def ref(record: Mapping[str, Any], field: str) -> str:
+    """The sys_id of a reference in a contract-shaped record, or ``""``."""
+    value = record.get(field)
+    return str(value.get("value") or "") if isinstance(value, dict) else ""
+
+
+def text(record: Mapping[str, Any], field: str) -> str:
+    """A field's value as text (a reference's display value)."""
+    value = record.get(field, "")
+    if isinstance(value, dict):
+        return str(value.get("display_value") or "")
+    return value if isinstance(value, str) else str(value)

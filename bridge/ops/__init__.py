@@ -1,0 +1,1 @@
+"""What the operator commands do, apart from how they print it."""

@@ -1,0 +1,168 @@
+"""Process one batch of raw records in one store transaction.
+
+Per event: decode (bad input → dead letter) → dedupe (event id, and record version) → stale
+guard → store the record's new state → run the flows routed to it. A flow that rejects an event
+is undone for that event only and the event is dead-lettered; the rest of the batch goes on.
+Everything is flushed in bulk at the end; the caller publishes the returned outbox rows after
+the commit and only then commits the Kafka offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from connectors.common import DecodeError, Event, decode_event
+
+from bridge.flows import Router
+from bridge.flows.context import FlowContext
+from bridge.flows.errors import FlowDataError
+from bridge.mapping import MappingError
+from bridge.pipeline.deadletter import dead_letter_rows
+from bridge.pipeline.flush import ChangeHook, flush
+from bridge.pipeline.records import RawRecord
+from bridge.pipeline.state import BatchState, StoredRecord
+from bridge.settings import TopicNames
+
+#: operations whose event carries a new version of the record (an action does not change it)
+VERSIONED = ("insert", "update", "delete")
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one batch did; ``outbox`` rows are to be published after the commit."""
+
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    events: list[tuple[Event | None, str]] = field(default_factory=list)
+
+
+class BatchProcessor:
+    """Turns raw records into store changes and outbox rows, in one transaction per batch."""
+
+    def __init__(self, engine: AsyncEngine, topics: TopicNames, router: Router,
+                 mappings: Callable[[], Any], hooks: Sequence[ChangeHook] = ()) -> None:
+        self._engine = engine
+        self._topics = topics
+        self._router = router
+        self._mappings = mappings
+        self._hooks = tuple(hooks)
+        self._source_of_topic = {t: s for s, t in topics.events().items()}
+        self._command_topics = topics.commands()
+
+    async def process(self, raws: Sequence[RawRecord]) -> BatchResult:
+        mappings = self._mappings()  # one mapping set for the whole batch, even across a reload
+        now = datetime.now(timezone.utc)
+        decoded = [(raw, self._decode(raw)) for raw in raws]
+        result = BatchResult()
+        async with self._engine.begin() as conn:
+            state = BatchState(conn, now)
+            events = [e for _, e in decoded if isinstance(e, Event)]
+            await state.prefetch(
+                _referenced_ids(events),
+                correlation_ids=[_correlation_id(e) for e in events],
+                versions=[(e.sys_id, e.sys_mod_count, e.operation) for e in events],
+                event_ids=[e.event_id for e in events],
+            )
+            for raw, item in decoded:
+                if isinstance(item, DecodeError):
+                    self._dead_letter(state, raw, "decode", item.reason_code, item, item.detail,
+                                      mappings.version)
+                    outcome = "dead_lettered"
+                else:
+                    outcome = await self._apply(state, raw, item, mappings)
+                state.count("events.in")
+                state.count(f"events.{outcome}")
+                result.events.append((item if isinstance(item, Event) else None, outcome))
+            await flush(state, self._hooks)
+        result.outbox = state.writes.outbox
+        result.outcomes = {k[7:]: v for k, v in state.writes.counters.items()
+                           if k.startswith("events.")}
+        return result
+
+    def _decode(self, raw: RawRecord) -> Event | DecodeError:
+        try:
+            return decode_event(raw.value or b"", topic_source=self._source_of_topic.get(raw.topic))
+        except DecodeError as error:
+            return error
+
+    async def _apply(self, state: BatchState, raw: RawRecord, event: Event, mappings: Any) -> str:
+        version = (event.sys_id, event.sys_mod_count, event.operation)
+        if state.already_processed(event.event_id, version):
+            return "duplicate"  # nothing recorded: the first copy's row stands
+        stored = await state.record(event.sys_id)
+        ctx = FlowContext(event, state, mappings, self._command_topics, previous=stored)
+        point = state.savepoint()
+        try:
+            if _is_stale(event, stored):
+                ctx.filtered("stale", f"sys_mod_count {event.sys_mod_count} <= "
+                                      f"{stored.sys_mod_count if stored else '-'}")
+            else:
+                _store(state, event, stored)
+                for handler in self._router.handlers_for(event):
+                    await handler(ctx)
+                if ctx.outcome == "applied" and ctx.is_echo:
+                    ctx.filtered("echo", "caused by command " + str(event.caused_by_command))
+        except (FlowDataError, MappingError) as error:
+            state.rollback(point)
+            reason = getattr(error, "reason_code", "mapping_error")
+            self._dead_letter(state, raw, "flow" if isinstance(error, FlowDataError) else "map",
+                              reason, error, str(error), mappings.version, event=event)
+            ctx.outcome, ctx.detail = "dead_lettered", reason
+        state.mark_processed({
+            "event_id": event.event_id, "source": event.source, "table_name": event.table,
+            "sys_id": event.sys_id, "sys_mod_count": event.sys_mod_count,
+            "operation": event.operation, "action": event.action, "outcome": ctx.outcome,
+            "detail": ctx.detail, "mapping_version": mappings.version, "topic": raw.topic,
+            "partition": raw.partition, "offset": raw.offset, "processed_at": state.now,
+        })
+        return ctx.outcome
+
+    def _dead_letter(self, state: BatchState, raw: RawRecord, stage: str, reason: str,
+                     error: BaseException, detail: str, mapping_version: str | None,
+                     event: Event | None = None) -> None:
+        replay_count = int(raw.header("x-bridge-replay-count") or 0)
+        entry, row = dead_letter_rows(
+            raw, stage=stage, reason_code=reason, error=error, detail=detail,
+            dlq_topic=self._topics.dead_letters, mapping_version=mapping_version, now=state.now,
+            event_id=event.event_id if event else None, sys_id=event.sys_id if event else None,
+            replay_count=replay_count,
+        )
+        state.writes.dead_letters.append(entry)
+        state.writes.outbox.append(row)
+
+
+def _is_stale(event: Event, stored: StoredRecord | None) -> bool:
+    """An insert/update/delete not newer than what we applied. Actions are requests, never stale."""
+    return (event.operation in VERSIONED and stored is not None
+            and event.sys_mod_count <= stored.sys_mod_count)
+
+
+def _store(state: BatchState, event: Event, stored: StoredRecord | None) -> None:
+    if event.operation == "action" and stored is not None and \
+            event.sys_mod_count <= stored.sys_mod_count:
+        return  # the action came with an older copy of the record: keep the newer one
+    state.put_record(
+        StoredRecord(event.sys_id, event.source, event.table, event.sys_mod_count,
+                     event.record_dict(), deleted=event.operation == "delete"),
+        "update" if event.operation == "action" else event.operation,
+    )
+
+
+def _correlation_id(event: Event) -> str:
+    value = event.record_dict().get("correlation_id")
+    return value if isinstance(value, str) else ""
+
+
+def _referenced_ids(events: Iterable[Event]) -> set[str]:
+    """Every sys_id the batch's events name: the records themselves and their references."""
+    ids: set[str] = set()
+    for event in events:
+        ids.add(event.sys_id)
+        for value in event.record_dict().values():
+            if isinstance(value, dict) and isinstance(value.get("value"), str):
+                ids.add(value["value"])
+    return ids

@@ -1,0 +1,54 @@
+"""Dead letters: input that cannot be processed, kept with its context and published to the DLQ.
+
+Headers carry where the input came from and why it failed — never the payload's values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from bridge.pipeline.outbox import HEADER_PREFIX
+from bridge.pipeline.records import RawRecord
+
+
+def dead_letter_id(raw: RawRecord) -> str:
+    """Stable per input position: the same record dead-lettered twice is one entry."""
+    return hashlib.sha256(f"{raw.topic}\0{raw.partition}\0{raw.offset}".encode()).hexdigest()[:32]
+
+
+def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: BaseException,
+                     detail: str, dlq_topic: str, mapping_version: str | None, now: datetime,
+                     event_id: str | None = None, sys_id: str | None = None,
+                     replay_count: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``dead_letters`` row and the outbox row that publishes it to the DLQ topic."""
+    dl_id = dead_letter_id(raw)
+    payload = raw.value or b""
+    entry = {
+        "id": dl_id, "source_topic": raw.topic, "partition": raw.partition, "offset": raw.offset,
+        "stage": stage, "reason_code": reason_code, "error_class": type(error).__name__,
+        "detail": detail[:2000], "event_id": event_id, "sys_id": sys_id, "payload": payload,
+        "mapping_version": mapping_version, "replay_count": replay_count, "status": "new",
+        "created_at": now,
+    }
+    headers = {
+        HEADER_PREFIX + "dead-letter-id": dl_id,
+        HEADER_PREFIX + "original-topic": raw.topic,
+        HEADER_PREFIX + "original-partition": str(raw.partition),
+        HEADER_PREFIX + "original-offset": str(raw.offset),
+        HEADER_PREFIX + "stage": stage,
+        HEADER_PREFIX + "error-class": type(error).__name__,
+        HEADER_PREFIX + "reason": reason_code,
+        HEADER_PREFIX + "mapping-version": mapping_version or "",
+        HEADER_PREFIX + "replay-count": str(replay_count),
+    }
+    outbox_row = {
+        "message_id": "dlq-" + dl_id, "kind": "dead_letter", "topic": dlq_topic,
+        "msg_key": (raw.key or b"").decode("utf-8", "replace") or sys_id or dl_id,
+        "payload": payload, "headers": headers, "target": None, "target_table": None,
+        "target_sys_id": None, "correlation_id": None, "cause_event_id": event_id,
+        "cause_sys_id": sys_id, "rule": "dead_letter", "mapping_version": mapping_version,
+        "created_at": now, "sent_at": None,
+    }
+    return entry, outbox_row

@@ -1,0 +1,69 @@
+"""Write a batch's changes in bulk: a few set-oriented statements per batch, not per event."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Sequence
+
+from sqlalchemy import delete, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bridge.pipeline.state import BatchState
+from bridge.store.changes import RecordChange
+from bridge.store.schema import counters, dead_letters, links, outbox, processed_events, records
+
+ChangeHook = Callable[[AsyncConnection, Sequence[RecordChange]], Awaitable[None]]
+
+
+def _insert(conn: AsyncConnection, table: Any) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+async def flush(state: BatchState, hooks: Sequence[ChangeHook] = ()) -> None:
+    """Write everything ``state`` collected; the caller owns the transaction."""
+    conn, w, now = state.conn, state.writes, state.now
+    if w.processed:
+        # A plain insert: if another instance processed one of these events concurrently,
+        # the unique key fails the whole transaction and the batch is retried as duplicates.
+        await conn.execute(processed_events.insert(), w.processed)
+    if w.records:
+        stmt = _insert(conn, records)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[records.c.sys_id],
+            set_={c: stmt.excluded[c] for c in
+                  ("source", "table_name", "number", "sys_mod_count", "deleted", "data",
+                   "updated_at")},
+            # Never let an older version overwrite a newer one (another instance, a replay).
+            where=records.c.sys_mod_count <= stmt.excluded.sys_mod_count,
+        )
+        await conn.execute(stmt, [
+            {"sys_id": r.sys_id, "source": r.source, "table_name": r.table,
+             "number": (r.data.get("number") or None) if isinstance(r.data.get("number"), str) else None,
+             "sys_mod_count": r.sys_mod_count, "deleted": r.deleted, "data": dict(r.data),
+             "updated_at": now}
+            for r in w.records.values()
+        ])
+    if w.links_removed:
+        await conn.execute(delete(links).where(
+            tuple_(links.c.kind, links.c.from_id, links.c.to_id).in_(sorted(w.links_removed))))
+    if w.links_added:
+        await conn.execute(_insert(conn, links).on_conflict_do_nothing(), [
+            {"kind": k, "from_id": f, "to_id": t, "attrs": attrs, "created_at": now}
+            for (k, f, t), attrs in w.links_added.items()
+        ])
+    if w.outbox:
+        await conn.execute(_insert(conn, outbox).on_conflict_do_nothing(
+            index_elements=[outbox.c.message_id]), w.outbox)
+    if w.dead_letters:
+        await conn.execute(_insert(conn, dead_letters).on_conflict_do_nothing(), w.dead_letters)
+    if w.counters:
+        stmt = _insert(conn, counters)
+        await conn.execute(
+            stmt.on_conflict_do_update(index_elements=[counters.c.name],
+                                       set_={"value": counters.c.value + stmt.excluded.value}),
+            [{"name": k, "value": v} for k, v in sorted(w.counters.items())],
+        )
+    if w.changes:
+        for hook in hooks:
+            await hook(conn, w.changes)

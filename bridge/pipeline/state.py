@@ -1,0 +1,268 @@
+"""The store state one batch works on: prefetched in a few queries, changed in memory, flushed once.
+
+Flows read and change records and links through :class:`BatchState`; nothing they do touches
+the database until :func:`bridge.pipeline.flush.flush` writes everything in bulk inside the
+batch's transaction. Reads that miss the prefetch are loaded on demand, several ids at a time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Callable, Iterable, Mapping
+
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bridge.store.changes import RecordChange
+from bridge.store.schema import links, outbox, processed_events, records
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """The latest known state of one record."""
+
+    sys_id: str
+    source: str
+    table: str
+    sys_mod_count: int
+    data: Mapping[str, Any]
+    deleted: bool = False
+
+    def ref(self, name: str) -> str | None:
+        value = self.data.get(name)
+        return value.get("value") or None if isinstance(value, dict) else None
+
+    def text(self, name: str) -> str:
+        value = self.data.get(name, "")
+        if isinstance(value, dict):
+            return str(value.get("display_value", ""))
+        return value if isinstance(value, str) else str(value)
+
+
+@dataclass(slots=True)
+class PendingInsert:
+    """An insert command the bridge sent, found again by its correlation id."""
+
+    correlation_id: str
+    message_id: str
+    cause_sys_id: str | None
+    rule: str | None
+    target_table: str | None
+
+
+@dataclass(slots=True)
+class BatchWrites:
+    """Everything a batch will write, in the order it happened."""
+
+    records: dict[str, StoredRecord] = field(default_factory=dict)
+    links_added: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    links_removed: set[tuple[str, str, str]] = field(default_factory=set)
+    processed: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    counters: Counter[str] = field(default_factory=Counter)
+    changes: list[RecordChange] = field(default_factory=list)
+
+
+class BatchState:
+    """Cached view of the store for one batch, plus the writes the batch makes."""
+
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.writes = BatchWrites()
+        self._records: dict[str, StoredRecord | None] = {}
+        self._edges: set[tuple[str, str, str]] = set()
+        self._edges_loaded: set[str] = set()
+        self._pending: dict[str, PendingInsert | None] = {}
+        self._seen_versions: set[tuple[str, int, str]] = set()
+        self._seen_event_ids: set[str] = set()
+        self._undo: list[Callable[[], None]] = []
+
+    # -- per-event savepoints ----------------------------------------------------------------
+
+    def savepoint(self) -> tuple[int, int, int, int, Counter[str]]:
+        """Mark the state so that a failing event can be undone without touching the others."""
+        w = self.writes
+        return (len(self._undo), len(w.outbox), len(w.processed), len(w.changes),
+                Counter(w.counters))
+
+    def rollback(self, point: tuple[int, int, int, int, Counter[str]]) -> None:
+        undo_len, outbox_len, processed_len, changes_len, counters = point
+        while len(self._undo) > undo_len:
+            self._undo.pop()()
+        w = self.writes
+        del w.outbox[outbox_len:], w.processed[processed_len:], w.changes[changes_len:]
+        w.counters = counters
+
+    # -- loading ---------------------------------------------------------------------------
+
+    async def prefetch(self, sys_ids: Iterable[str], correlation_ids: Iterable[str] = (),
+                       versions: Iterable[tuple[str, int, str]] = (),
+                       event_ids: Iterable[str] = ()) -> None:
+        """Load, in a handful of queries, what the batch's events refer to."""
+        await self.load(sys_ids)
+        await self._load_pending(correlation_ids)
+        await self._load_seen(list(versions), list(event_ids))
+
+    async def load(self, sys_ids: Iterable[str]) -> None:
+        """Load records and the links touching them, for ids not loaded yet."""
+        wanted = {s for s in sys_ids if s and s not in self._edges_loaded}
+        if not wanted:
+            return
+        for chunk in _chunks(sorted(wanted)):
+            rows = await self.conn.execute(select(records).where(records.c.sys_id.in_(chunk)))
+            found = {r.sys_id: r for r in rows}
+            for sys_id in chunk:
+                row = found.get(sys_id)
+                self._records.setdefault(sys_id, _stored(row) if row is not None else None)
+            edge_rows = await self.conn.execute(
+                select(links.c.kind, links.c.from_id, links.c.to_id).where(
+                    or_(links.c.from_id.in_(chunk), links.c.to_id.in_(chunk))
+                )
+            )
+            for kind, from_id, to_id in edge_rows:
+                if (kind, from_id, to_id) not in self.writes.links_removed:
+                    self._edges.add((kind, from_id, to_id))
+        self._edges_loaded |= wanted
+
+    async def _load_pending(self, correlation_ids: Iterable[str]) -> None:
+        wanted = [c for c in set(correlation_ids) if c and c not in self._pending]
+        for chunk in _chunks(wanted):
+            rows = await self.conn.execute(
+                select(outbox.c.correlation_id, outbox.c.message_id, outbox.c.cause_sys_id,
+                       outbox.c.rule, outbox.c.target_table)
+                .where(outbox.c.correlation_id.in_(chunk))
+            )
+            for row in rows:
+                self._pending[row.correlation_id] = PendingInsert(*row)
+            for c in chunk:
+                self._pending.setdefault(c, None)
+
+    async def _load_seen(self, versions: list[tuple[str, int, str]], event_ids: list[str]) -> None:
+        for chunk in _chunks(versions):
+            rows = await self.conn.execute(
+                select(processed_events.c.sys_id, processed_events.c.sys_mod_count,
+                       processed_events.c.operation).where(
+                    tuple_(processed_events.c.sys_id, processed_events.c.sys_mod_count,
+                           processed_events.c.operation).in_(chunk)
+                )
+            )
+            self._seen_versions.update((r[0], r[1], r[2]) for r in rows)
+        for chunk in _chunks(event_ids):
+            rows = await self.conn.execute(
+                select(processed_events.c.event_id).where(processed_events.c.event_id.in_(chunk))
+            )
+            self._seen_event_ids.update(r[0] for r in rows)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def record(self, sys_id: str | None) -> StoredRecord | None:
+        if not sys_id:
+            return None
+        if sys_id not in self._records:
+            await self.load([sys_id])
+        return self._records.get(sys_id)
+
+    async def linked(self, kind: str, from_id: str) -> list[str]:
+        """Targets of ``kind`` edges from ``from_id`` (sorted, for deterministic output)."""
+        await self.load([from_id])
+        return sorted(t for k, f, t in self._edges if k == kind and f == from_id)
+
+    async def linked_to(self, kind: str, to_id: str) -> list[str]:
+        """Sources of ``kind`` edges into ``to_id``."""
+        await self.load([to_id])
+        return sorted(f for k, f, t in self._edges if k == kind and t == to_id)
+
+    def pending_insert(self, correlation_id: str | None) -> PendingInsert | None:
+        return self._pending.get(correlation_id) if correlation_id else None
+
+    def already_processed(self, event_id: str, version: tuple[str, int, str]) -> bool:
+        return event_id in self._seen_event_ids or version in self._seen_versions
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def mark_processed(self, row: dict[str, Any]) -> None:
+        self.writes.processed.append(row)
+        self._seen_event_ids.add(row["event_id"])
+        self._seen_versions.add((row["sys_id"], row["sys_mod_count"], row["operation"]))
+
+    def put_record(self, new: StoredRecord, operation: str) -> None:
+        before = self._records.get(new.sys_id)
+        written = self.writes.records.get(new.sys_id)
+        self._undo.append(lambda: self._restore_record(new.sys_id, before, written))
+        self._records[new.sys_id] = new
+        self.writes.records[new.sys_id] = new
+        self.writes.changes.append(RecordChange(
+            source=new.source, table=new.table, sys_id=new.sys_id,
+            operation=operation,  # type: ignore[arg-type]
+            before=before.data if before is not None and not before.deleted else None,
+            after=None if new.deleted else new.data,
+        ))
+
+    def add_link(self, kind: str, from_id: str, to_id: str, **attrs: Any) -> bool:
+        """Add an edge; False when it already existed."""
+        edge = (kind, from_id, to_id)
+        if edge in self._edges:
+            return False
+        self._undo.append(self._edge_restorer(edge))
+        self.writes.links_removed.discard(edge)
+        self._edges.add(edge)
+        self.writes.links_added[edge] = attrs
+        return True
+
+    def remove_link(self, kind: str, from_id: str, to_id: str) -> None:
+        edge = (kind, from_id, to_id)
+        if edge not in self._edges:
+            return
+        self._undo.append(self._edge_restorer(edge))
+        self._edges.discard(edge)
+        self.writes.links_added.pop(edge, None)
+        self.writes.links_removed.add(edge)
+
+    def remember_pending(self, pending: PendingInsert) -> None:
+        previous = self._pending.get(pending.correlation_id)
+        self._undo.append(lambda: self._pending.__setitem__(pending.correlation_id, previous))
+        self._pending[pending.correlation_id] = pending
+
+    def _restore_record(self, sys_id: str, before: StoredRecord | None,
+                        written: StoredRecord | None) -> None:
+        self._records[sys_id] = before
+        if written is None:
+            self.writes.records.pop(sys_id, None)
+        else:
+            self.writes.records[sys_id] = written
+
+    def _edge_restorer(self, edge: tuple[str, str, str]) -> Callable[[], None]:
+        present = edge in self._edges
+        added = self.writes.links_added.get(edge)
+        removed = edge in self.writes.links_removed
+
+        def restore() -> None:
+            (self._edges.add if present else self._edges.discard)(edge)
+            if added is None:
+                self.writes.links_added.pop(edge, None)
+            else:
+                self.writes.links_added[edge] = added
+            (self.writes.links_removed.add if removed else self.writes.links_removed.discard)(edge)
+        return restore
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.writes.counters[name] += n
+
+
+def with_data(record: StoredRecord, data: Mapping[str, Any], sys_mod_count: int) -> StoredRecord:
+    return replace(record, data=data, sys_mod_count=sys_mod_count)
+
+
+def _stored(row: Any) -> StoredRecord:
+    return StoredRecord(row.sys_id, row.source, row.table_name, row.sys_mod_count, row.data,
+                        bool(row.deleted))
+
+
+def _chunks(items: list[Any] | Iterable[Any], size: int = 500) -> Iterable[list[Any]]:
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,98 @@
+"""The delivery policy around one batch: process → publish → commit, with retries.
+
+Order matters and is the whole point: the store transaction commits first, then the batch's
+outbox rows are published (all sends in flight at once, then awaited together), then the Kafka
+offsets are committed. A crash anywhere in between redelivers the batch; the dedupe keys make the
+second pass change nothing, and unsent outbox rows are published by the relay.
+
+Transient failures (store locked or down, broker unavailable) are retried with capped
+exponential backoff and jitter while consumption waits; when the budget of one poll is spent the
+batch is rewound (seek) and fetched again, so the consumer keeps polling and keeps its
+partitions. Transient failures are never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import stamina
+import structlog
+from aiokafka.errors import CommitFailedError, KafkaError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from bridge.pipeline.batch import BatchProcessor, BatchResult
+from bridge.pipeline.outbox import OutboxRelay
+from bridge.pipeline.records import RawRecord
+from bridge.settings import RetrySettings
+
+log = structlog.get_logger("bridge.runtime")
+
+TRANSIENT = (OperationalError, IntegrityError, DBAPIError, KafkaError, ConnectionError,
+             asyncio.TimeoutError, OSError)
+
+
+@dataclass
+class RuntimeStats:
+    batches: int = 0
+    events: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    transient_errors: int = 0
+    rewinds: int = 0
+    commit_failures: int = 0
+    last_error: str | None = None
+
+
+class DeliveryRuntime:
+    """Runs batches through the processor and the outbox under the delivery policy."""
+
+    def __init__(self, processor: BatchProcessor, relay: OutboxRelay, retry: RetrySettings) -> None:
+        self.processor = processor
+        self.relay = relay
+        self.retry = retry
+        self.stats = RuntimeStats()
+
+    async def handle(self, message: Any) -> None:
+        """Handle a FastStream batch message (``raw_message`` is a tuple of ConsumerRecords)."""
+        raws = [RawRecord.from_consumer_record(r) for r in message.raw_message]
+        try:
+            await self.run_with_retry(raws)
+        except TRANSIENT as error:
+            self.stats.rewinds += 1
+            log.warning("batch.rewound", error_class=type(error).__name__, records=len(raws))
+            await message.nack()  # seek every partition of the batch back to its first record
+            return
+        try:
+            await message.ack()  # commit the consumed positions: exactly this batch's end
+        except CommitFailedError as error:  # rebalanced away: the new owner redoes the batch
+            self.stats.commit_failures += 1
+            log.warning("offsets.commit_failed", error_class=type(error).__name__)
+
+    async def run_with_retry(self, raws: Sequence[RawRecord]) -> BatchResult:
+        """Process and publish one batch, retrying transient failures within the budget."""
+        async for attempt in stamina.retry_context(
+            on=self._is_transient, attempts=None, timeout=self.retry.budget_s,
+            wait_initial=self.retry.initial_delay_s, wait_max=self.retry.max_delay_s,
+            wait_jitter=self.retry.initial_delay_s,
+        ):
+            with attempt:
+                result = await self.processor.process(raws)
+                await self.relay.publish(result.outbox)
+        self._count(result, len(raws))
+        return result
+
+    def _is_transient(self, error: Exception) -> bool:
+        if not isinstance(error, TRANSIENT):
+            return False
+        self.stats.transient_errors += 1
+        self.stats.last_error = type(error).__name__
+        log.warning("batch.transient_error", error_class=type(error).__name__)
+        return True
+
+    def _count(self, result: BatchResult, size: int) -> None:
+        self.stats.batches += 1
+        self.stats.events += size
+        for outcome, n in result.outcomes.items():
+            self.stats.outcomes[outcome] = self.stats.outcomes.get(outcome, 0) + n
+        log.info("batch.done", events=size, commands=len(result.outbox), **result.outcomes)

@@ -1,0 +1,45 @@
+"""Engines for the store: SQLite (embedded default) or PostgreSQL.
+
+SQLite is set up for a single writer that must never lose an acknowledged batch: WAL, a busy
+timeout, ``synchronous=FULL`` (offsets are committed after our commit, so the commit must be
+durable), foreign keys on, and ``BEGIN IMMEDIATE`` for write transactions — a deferred
+transaction that upgrades from read to write fails at once with "database is locked", ignoring
+the busy timeout.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_000) -> AsyncEngine:
+    """An async engine; ``writer`` engines take SQLite's write lock when a transaction begins."""
+    if not is_sqlite(url):
+        return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Take transaction control from the driver so that BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            f"busy_timeout={busy_timeout_ms}",
+            "synchronous=FULL",
+            "foreign_keys=ON",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine

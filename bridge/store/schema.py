@@ -1,0 +1,136 @@
+"""The store's tables (SQLAlchemy Core). One ``metadata``; Alembic migrations are built from it.
+
+Modules with tables of their own (the visibility index) declare them on this ``metadata`` in
+their own ``schema`` module, imported at the bottom so that every table is registered.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+SYS_ID = String(32)
+
+#: The latest known state of every record the bridge has seen, in the contract's shape.
+records = Table(
+    "records",
+    metadata,
+    Column("sys_id", SYS_ID, primary_key=True),
+    Column("source", String(8), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("number", String(40), nullable=True, index=True),
+    Column("sys_mod_count", Integer, nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Typed edges between records: case→work order, work order→task, case→incident, major→child…
+links = Table(
+    "links",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("from_id", SYS_ID, primary_key=True),
+    Column("to_id", SYS_ID, primary_key=True),
+    Column("attrs", JSON, nullable=False, default=dict),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_links_to", "to_id", "kind"),
+)
+
+#: One row per distinct input event: the dedupe key and what became of it.
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("source", String(8), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("sys_id", SYS_ID, nullable=False),
+    Column("sys_mod_count", Integer, nullable=False),
+    Column("operation", String(8), nullable=False),
+    Column("action", String(32), nullable=True),
+    Column("outcome", String(24), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("mapping_version", String(64), nullable=True),
+    Column("topic", String(255), nullable=True),
+    Column("partition", Integer, nullable=True),
+    Column("offset", BigInteger, nullable=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("sys_id", "sys_mod_count", "operation", name="uq_processed_events_version"),
+    Index("ix_processed_events_sys_id", "sys_id", "processed_at"),
+)
+
+#: Everything the bridge publishes (commands and dead letters), written in the same transaction
+#: as the state it reflects and published after commit (transactional outbox).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # "command" | "dead_letter"
+    Column("topic", String(255), nullable=False),
+    Column("msg_key", String(255), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False, default=dict),
+    Column("target", String(8), nullable=True),
+    Column("target_table", String(64), nullable=True),
+    Column("target_sys_id", String(64), nullable=True),
+    Column("correlation_id", String(128), nullable=True, index=True),
+    Column("cause_event_id", String(64), nullable=True),
+    Column("cause_sys_id", String(64), nullable=True, index=True),
+    Column("rule", String(64), nullable=True),
+    Column("mapping_version", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Index("ix_outbox_unsent", "sent_at", "seq"),
+)
+
+#: Input that could not be processed: kept with its context until retried or purged.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("source_topic", String(255), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("stage", String(16), nullable=False),  # decode | map | flow
+    Column("reason_code", String(48), nullable=False, index=True),
+    Column("error_class", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("event_id", String(64), nullable=True),
+    Column("sys_id", String(64), nullable=True, index=True),
+    Column("payload", LargeBinary, nullable=False),
+    Column("mapping_version", String(64), nullable=True),
+    Column("replay_count", Integer, nullable=False, default=0),
+    Column("status", String(16), nullable=False, default="new"),  # new | retried | quarantined
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+#: Monotonic counters (events by outcome…), added to once per batch; survive restarts.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(96), primary_key=True),
+    Column("value", BigInteger, nullable=False, default=0),
+)

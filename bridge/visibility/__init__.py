@@ -1,0 +1,35 @@
+"""The per-account visibility index: which work orders each portal user may see.
+
+Kept incrementally from the batch pipeline (``apply_changes``), rebuildable from the stored
+records (``rebuild``), verifiable (``check``), and read by the portal API and the CLI.
+"""
+
+from bridge.visibility.maintain import apply_changes
+from bridge.visibility.queries import (
+    Cursor,
+    Grant,
+    Page,
+    find_work_order_id,
+    visible_work_orders,
+    who_sees,
+    work_order_detail,
+)
+from bridge.visibility.rebuild import Difference, check, rebuild
+from bridge.visibility.rls import DEFAULT_PORTAL_ROLE, as_portal_user, install_rls
+
+__all__ = [
+    "DEFAULT_PORTAL_ROLE",
+    "Cursor",
+    "Difference",
+    "Grant",
+    "Page",
+    "apply_changes",
+    "as_portal_user",
+    "check",
+    "find_work_order_id",
+    "install_rls",
+    "rebuild",
+    "visible_work_orders",
+    "who_sees",
+    "work_order_detail",
+]

@@ -1,0 +1,113 @@
+"""Incremental maintenance of the index, run inside the delivery pipeline's batch transaction.
+
+Per batch, with a fixed number of set-oriented statements per kind of change:
+
+1. mark the users whose scope depends on the OLD state of what changed (the stored scope
+   tells who had a changed account among its admin accounts, or a changed relationship's end);
+2. replace the changed records' rows in the normalised tables;
+3. mark the users whose scope depends on the NEW state (changed users and contact relationships,
+   admin users whose account is now an ancestor of a changed account);
+4. recompute the marked users' scopes (``scopes.recompute``).
+
+Work orders, tasks and cases need no grant maintenance: the portal joins them to the scopes
+at query time, so a work order's new account, partner or contact counts at once. The result
+depends only on the records' latest states, so any order of events and any duplicate give
+the same index (the pipeline hands us only changes that are newer than what it stored).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable, Sequence
+
+from sqlalchemy import Table, delete, select, union
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bridge.store.changes import RecordChange
+from bridge.visibility import rules, scopes
+from bridge.visibility.records import INDEX_TABLE_OF, USER_TABLES, index_row
+from bridge.visibility.schema import (
+    vis_account_relationships as rel,
+    vis_contact_relationships as crel,
+    vis_pending_users as pending,
+)
+from bridge.visibility.sql import chunks, insert_ignoring_duplicates, insert_rows
+
+
+async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) -> None:
+    """Bring the index up to date with a batch's changes (call after the batch's records are
+    written, in the same transaction). Changes to other tables are ignored."""
+    latest: dict[tuple[str, str], RecordChange] = {}
+    for change in changes:
+        if change.table in INDEX_TABLE_OF:
+            latest[(change.table, change.sys_id)] = change  # the last change of a record wins
+    if not latest:
+        return
+    by_table: dict[str, list[RecordChange]] = defaultdict(list)
+    for change in latest.values():
+        by_table[change.table].append(change)
+
+    await _mark_by_old_state(conn, by_table)
+    await _replace_rows(conn, by_table.items())
+    await _mark_by_new_state(conn, by_table)
+    await scopes.recompute(conn)
+
+
+async def _mark_by_old_state(conn: AsyncConnection, by_table: dict[str, list[RecordChange]]) -> None:
+    account_ids = _ids(by_table, "customer_account")
+    for batch in chunks(account_ids):
+        await _mark(conn, scopes.users_with_admin_keys(batch))
+    relationship_ids = _ids(by_table, "account_relationship")
+    new_ends = {
+        end
+        for change in by_table.get("account_relationship", ())
+        if change.after is not None
+        for end in _row_values(change, "from_company", "to_company")
+    }
+    for batch in chunks(relationship_ids):
+        old_ends = union(
+            select(rel.c.from_company).where(rel.c.sys_id.in_(batch)),
+            select(rel.c.to_company).where(rel.c.sys_id.in_(batch)),
+        )
+        await _mark(conn, scopes.users_with_admin_keys(old_ends, (rules.PARTNER_ADMIN,)))
+    for batch in chunks(new_ends):
+        await _mark(conn, scopes.users_with_admin_keys(batch, (rules.PARTNER_ADMIN,)))
+    for batch in chunks(_ids(by_table, "sn_customerservice_contact_relationship")):
+        await _mark(conn, select(crel.c.contact).where(crel.c.sys_id.in_(batch), crel.c.contact.is_not(None)).distinct())
+
+
+async def _replace_rows(conn: AsyncConnection, groups: Iterable[tuple[str, list[RecordChange]]]) -> None:
+    for table_name, changes in groups:
+        table: Table = INDEX_TABLE_OF[table_name]
+        for batch in chunks([change.sys_id for change in changes]):
+            await conn.execute(delete(table).where(table.c.sys_id.in_(batch)))
+        rows = [index_row(table_name, c.sys_id, c.after) for c in changes if c.after is not None]
+        await insert_rows(conn, table, rows)
+
+
+async def _mark_by_new_state(conn: AsyncConnection, by_table: dict[str, list[RecordChange]]) -> None:
+    direct = {sys_id for table in USER_TABLES for sys_id in _ids(by_table, table)}
+    direct |= {
+        contact
+        for change in by_table.get("sn_customerservice_contact_relationship", ())
+        if change.after is not None
+        for contact in _row_values(change, "contact")
+    }
+    for batch in chunks(sorted(direct)):
+        await conn.execute(insert_ignoring_duplicates(conn, pending), [{"user_id": u} for u in batch])
+    for batch in chunks(_ids(by_table, "customer_account")):
+        await _mark(conn, scopes.admin_users_above(batch))
+
+
+async def _mark(conn: AsyncConnection, user_ids_select) -> None:
+    await conn.execute(insert_ignoring_duplicates(conn, pending).from_select(["user_id"], user_ids_select))
+
+
+def _ids(by_table: dict[str, list[RecordChange]], table: str) -> list[str]:
+    return sorted(change.sys_id for change in by_table.get(table, ()))
+
+
+def _row_values(change: RecordChange, *fields: str) -> list[str]:
+    assert change.after is not None
+    row = index_row(change.table, change.sys_id, change.after)
+    return [row[field] for field in fields if row[field] is not None]

@@ -1,0 +1,168 @@
+"""The index's read side: what a user may see, and who sees a work order.
+
+``visible_work_orders`` is one statement: the user's scope rows, joined by index to the
+work-order column each rule matches, ordered by (number, sys_id) with keyset pagination.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, cast, literal, null, or_, select, union, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bridge.store.schema import SYS_ID
+from bridge.visibility.rules import ACCOUNT_RULES, RULE_COLUMNS
+from bridge.visibility.schema import (
+    vis_accounts as acc,
+    vis_cases as cases,
+    vis_tasks as tasks,
+    vis_user_scope as scope,
+    vis_work_orders as wo,
+)
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page ends: the last row's sort key."""
+
+    number: str
+    sys_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[dict[str, Any]]
+    next_cursor: Cursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One way a user sees a work order (``account_id`` is None for the personal rules)."""
+
+    user_id: str
+    account_id: str | None
+    rule: str
+
+
+def _visible_ids(user_id: str):
+    return union(
+        *(
+            select(wo.c.sys_id)
+            .join(scope, scope.c.key_id == wo.c[column])
+            .where(scope.c.user_id == user_id, scope.c.rule == rule)
+            for rule, column, _ in RULE_COLUMNS
+        )
+    ).subquery("visible")
+
+
+def _summary_columns():
+    return (
+        wo.c.sys_id,
+        wo.c.number,
+        wo.c.priority,
+        wo.c.state,
+        wo.c.short_description,
+        wo.c.case_id,
+        cases.c.number.label("case_number"),
+        wo.c.case_label,
+        wo.c.account,
+        acc.c.name.label("account_name"),
+        wo.c.account_label,
+    )
+
+
+def _with_labels(query):
+    return query.outerjoin(acc, acc.c.sys_id == wo.c.account).outerjoin(cases, cases.c.sys_id == wo.c.case_id)
+
+
+def summary(row: Any) -> dict[str, Any]:
+    """A work order as the contract's portal API shows it."""
+    return {
+        "sys_id": row.sys_id,
+        "number": row.number,
+        "priority": row.priority,
+        "state": row.state,
+        "short_description": row.short_description,
+        "case": {"sys_id": row.case_id or "", "number": _known_or_label(row.case_id, row.case_number, row.case_label)},
+        "account": {
+            "sys_id": row.account or "",
+            "name": _known_or_label(row.account, row.account_name, row.account_label),
+        },
+    }
+
+
+def _known_or_label(ref: str | None, known: str | None, shown: str) -> str:
+    """The referenced record's own value when the index knows it, else the reference's label."""
+    if ref is None:
+        return ""
+    return known if known is not None else shown
+
+
+async def visible_work_orders(
+    conn: AsyncConnection, user_id: str, *, limit: int = 100, cursor: Cursor | None = None
+) -> Page:
+    """The work orders ``user_id`` may see, by (number, sys_id), after ``cursor``."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    visible = _visible_ids(user_id)
+    query = _with_labels(select(*_summary_columns()).select_from(wo.join(visible, visible.c.sys_id == wo.c.sys_id)))
+    if cursor is not None:
+        query = query.where(
+            or_(wo.c.number > cursor.number, and_(wo.c.number == cursor.number, wo.c.sys_id > cursor.sys_id))
+        )
+    rows = (await conn.execute(query.order_by(wo.c.number, wo.c.sys_id).limit(limit + 1))).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = Cursor(rows[-1].number, rows[-1].sys_id) if more else None
+    return Page([summary(row) for row in rows], next_cursor)
+
+
+def _granted(user_id: str):
+    """True for a work-order row when one of the user's scope rows matches it."""
+    return select(scope.c.user_id).where(
+        scope.c.user_id == user_id,
+        or_(*(and_(scope.c.rule == rule, scope.c.key_id == wo.c[column]) for rule, column, _ in RULE_COLUMNS)),
+    ).exists()
+
+
+async def work_order_detail(conn: AsyncConnection, user_id: str, wo_sys_id: str) -> dict[str, Any] | None:
+    """The work order with its tasks, or None when it does not exist or the user may not see it."""
+    query = _with_labels(select(*_summary_columns()).select_from(wo)).where(wo.c.sys_id == wo_sys_id, _granted(user_id))
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    task_rows = await conn.execute(
+        select(tasks.c.sys_id, tasks.c.number, tasks.c.state, tasks.c.short_description)
+        .where(tasks.c.parent == wo_sys_id)
+        .order_by(tasks.c.number, tasks.c.sys_id)
+    )
+    return {**summary(row), "tasks": [dict(task._mapping) for task in task_rows]}
+
+
+async def who_sees(conn: AsyncConnection, wo_sys_id: str) -> list[Grant]:
+    """Every (user, account, rule) that grants the work order, sorted."""
+    parts = [
+        select(
+            scope.c.user_id,
+            (scope.c.key_id if rule in ACCOUNT_RULES else cast(null(), SYS_ID)).label("account_id"),
+            literal(reported).label("rule"),
+        )
+        .join(wo, wo.c[column] == scope.c.key_id)
+        .where(wo.c.sys_id == wo_sys_id, scope.c.rule == rule)
+        for rule, column, reported in RULE_COLUMNS
+    ]
+    rows = (await conn.execute(union_all(*parts))).all()
+    return sorted({Grant(r.user_id, r.account_id, r.rule) for r in rows}, key=lambda g: (g.user_id, g.rule, g.account_id or ""))
+
+
+async def find_work_order_id(conn: AsyncConnection, sys_id_or_number: str) -> str | None:
+    """The sys_id of a work order given its sys_id or its number."""
+    row = (
+        await conn.execute(
+            select(wo.c.sys_id).where(or_(wo.c.sys_id == sys_id_or_number, wo.c.number == sys_id_or_number)).limit(1)
+        )
+    ).first()
+    return row.sys_id if row else None

@@ -1,0 +1,112 @@
+"""Contract-shaped records → rows of the index's normalised tables (pure, no I/O)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from sqlalchemy import Table
+
+from bridge.visibility.schema import (
+    vis_account_relationships,
+    vis_accounts,
+    vis_cases,
+    vis_contact_relationships,
+    vis_tasks,
+    vis_users,
+    vis_work_orders,
+)
+
+CASE_TABLES = ("sn_customerservice_case", "sn_order_case")
+
+#: Source table → the index table that keeps it.
+INDEX_TABLE_OF: dict[str, Table] = {
+    "customer_account": vis_accounts,
+    "account_relationship": vis_account_relationships,
+    "customer_contact": vis_users,
+    "csm_consumer": vis_users,
+    "sn_customerservice_contact_relationship": vis_contact_relationships,
+    "wm_order": vis_work_orders,
+    "wm_task": vis_tasks,
+    **{table: vis_cases for table in CASE_TABLES},
+}
+
+USER_TABLES = ("customer_contact", "csm_consumer")
+
+SYS_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+def ref(record: Mapping[str, Any], field: str) -> str | None:
+    """The sys_id a reference field points to; None when empty (tolerates a bare sys_id)."""
+    value = record.get(field)
+    if isinstance(value, Mapping):
+        value = value.get("value")
+    # The decoder validates references; anything else cannot match a sys_id, so it is empty.
+    return value if isinstance(value, str) and SYS_ID_PATTERN.fullmatch(value) else None
+
+
+def label(record: Mapping[str, Any], field: str) -> str:
+    """A reference's display value ("" when empty)."""
+    value = record.get(field)
+    if isinstance(value, Mapping):
+        shown = value.get("display_value")
+        return shown if isinstance(shown, str) else ""
+    return ""
+
+
+def text(record: Mapping[str, Any], field: str) -> str:
+    value = record.get(field)
+    return value if isinstance(value, str) else ""
+
+
+def roles_of(record: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(part.strip() for part in text(record, "roles").split(",") if part.strip())
+
+
+def index_row(table: str, sys_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The row ``INDEX_TABLE_OF[table]`` keeps for this record."""
+    if table == "customer_account":
+        return {"sys_id": sys_id, "name": text(record, "name"), "parent": ref(record, "parent")}
+    if table == "account_relationship":
+        return {
+            "sys_id": sys_id,
+            "from_company": ref(record, "from_company"),
+            "to_company": ref(record, "to_company"),
+        }
+    if table in USER_TABLES:
+        roles = roles_of(record) if table == "customer_contact" else frozenset()
+        return {
+            "sys_id": sys_id,
+            "kind": "contact" if table == "customer_contact" else "consumer",
+            "account": ref(record, "account") if table == "customer_contact" else None,
+            "is_customer_admin": "customer_admin" in roles,
+            "is_partner": "partner" in roles,
+            "is_partner_admin": "partner_admin" in roles,
+        }
+    if table == "sn_customerservice_contact_relationship":
+        return {"sys_id": sys_id, "contact": ref(record, "contact"), "company": ref(record, "company")}
+    if table in CASE_TABLES:
+        return {"sys_id": sys_id, "number": text(record, "number")}
+    if table == "wm_order":
+        return _work_order_row(sys_id, record)
+    if table == "wm_task":
+        return {
+            "sys_id": sys_id,
+            "parent": ref(record, "parent"),
+            **{field: text(record, field) for field in ("number", "state", "short_description")},
+        }
+    raise KeyError(table)
+
+
+def _work_order_row(sys_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "sys_id": sys_id,
+        **{field: text(record, field) for field in ("number", "state", "priority", "short_description")},
+        "case_id": ref(record, "initiated_from"),
+        "case_label": label(record, "initiated_from"),
+        "account_label": label(record, "account"),
+        **{
+            field: ref(record, field)
+            for field in ("account", "partner", "contact", "consumer", "partner_contact")
+        },
+    }

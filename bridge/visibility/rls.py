@@ -1,0 +1,96 @@
+"""PostgreSQL's second wall: row-level security for the portal's database role.
+
+The portal's transactions switch to ``portal_role`` (``SET LOCAL ROLE``) and name their user in
+the transaction-local setting ``bridge.portal_user``. Under that role the index tables are
+forced through policies that only let through the user's own scope rows, the work orders
+those rows grant, and the tasks, accounts and cases of those work orders; the other index
+tables are not readable at all. So a query that forgets the user filter still returns nothing
+it should not. The tables' owner (the role that runs ``install_rls``: the bridge's writer) keeps
+full access through an explicit policy, since FORCE subjects the owner too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bridge.visibility.rules import RULE_COLUMNS
+from bridge.visibility.schema import (
+    INDEX_TABLES,
+    vis_accounts,
+    vis_cases,
+    vis_pending_users,
+    vis_tasks,
+    vis_user_scope,
+    vis_work_orders,
+)
+
+DEFAULT_PORTAL_ROLE = "bridge_portal"
+USER_SETTING = "bridge.portal_user"
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_CURRENT_USER = f"current_setting('{USER_SETTING}', true)"
+
+
+def _work_order_policy() -> str:
+    matches = " OR ".join(f"(s.rule = '{rule}' AND s.key_id = vis_work_orders.{column})" for rule, column, _ in RULE_COLUMNS)
+    return f"EXISTS (SELECT 1 FROM vis_user_scope s WHERE s.user_id = {_CURRENT_USER} AND ({matches}))"
+
+
+#: What the portal role may read of each table it can read at all.
+PORTAL_POLICIES = {
+    vis_user_scope.name: f"user_id = {_CURRENT_USER}",
+    vis_work_orders.name: _work_order_policy(),
+    vis_tasks.name: "EXISTS (SELECT 1 FROM vis_work_orders w WHERE w.sys_id = vis_tasks.parent)",
+    vis_accounts.name: "EXISTS (SELECT 1 FROM vis_work_orders w WHERE w.account = vis_accounts.sys_id)",
+    vis_cases.name: "EXISTS (SELECT 1 FROM vis_work_orders w WHERE w.case_id = vis_cases.sys_id)",
+}
+
+
+def _role(name: str) -> str:
+    if not _ROLE_NAME.fullmatch(name):
+        raise ValueError("portal role must be a lowercase SQL identifier")
+    return name
+
+
+async def install_rls(conn: AsyncConnection, portal_role: str = DEFAULT_PORTAL_ROLE) -> None:
+    """Create the portal role if needed, grant it SELECT on the readable index tables, and
+    force row-level security with the policies above (idempotent; PostgreSQL only)."""
+    role = _role(portal_role)
+    statements = [
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
+        f"THEN CREATE ROLE {role} NOLOGIN NOINHERIT; END IF; END $$",
+        f"GRANT {role} TO CURRENT_USER",
+        f"GRANT USAGE ON SCHEMA {await _schema(conn)} TO {role}",
+    ]
+    for table in (*INDEX_TABLES, vis_pending_users):
+        name = table.name
+        statements += [
+            f"REVOKE ALL ON {name} FROM {role}",
+            f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY",
+            f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY",
+            f"DROP POLICY IF EXISTS bridge_owner ON {name}",
+            f"CREATE POLICY bridge_owner ON {name} TO CURRENT_USER USING (true) WITH CHECK (true)",
+            f"DROP POLICY IF EXISTS portal_read ON {name}",
+        ]
+        if name in PORTAL_POLICIES:
+            statements += [
+                f"GRANT SELECT ON {name} TO {role}",
+                f"CREATE POLICY portal_read ON {name} FOR SELECT TO {role} USING ({PORTAL_POLICIES[name]})",
+            ]
+    for statement in statements:
+        await conn.execute(text(statement))
+
+
+async def _schema(conn: AsyncConnection) -> str:
+    return conn.dialect.identifier_preparer.quote((await conn.execute(text("SELECT current_schema()"))).scalar_one())
+
+
+async def as_portal_user(conn: AsyncConnection, user_id: str, portal_role: str = DEFAULT_PORTAL_ROLE) -> None:
+    """Run the rest of the current transaction as the portal role for ``user_id``
+    (PostgreSQL; a no-op on SQLite, which has no roles)."""
+    if conn.dialect.name != "postgresql":
+        return
+    await conn.execute(text(f"SET LOCAL ROLE {_role(portal_role)}"))
+    await conn.execute(text("SELECT set_config(:name, :user_id, true)"), {"name": USER_SETTING, "user_id": user_id})

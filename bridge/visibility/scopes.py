@@ -1,0 +1,120 @@
+"""Set-oriented recomputation of the users' scopes (``vis_user_scope``).
+
+Callers put the users whose scope may have changed into ``vis_pending_users``; ``recompute``
+replaces all their scope rows in a few statements, whatever their number, and empties the
+work list. Each statement touches only the pending users' rows through indexes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, delete, literal, or_, select, union
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bridge.visibility import rules
+from bridge.visibility.schema import (
+    vis_account_relationships as rel,
+    vis_accounts as acc,
+    vis_contact_relationships as crel,
+    vis_pending_users as pending,
+    vis_user_scope as scope,
+    vis_users as users,
+)
+
+ROLE_FLAG = {rules.CUSTOMER_ADMIN: users.c.is_customer_admin, rules.PARTNER_ADMIN: users.c.is_partner_admin}
+SCOPE_COLUMNS = ["user_id", "rule", "key_id"]
+
+
+async def recompute(conn: AsyncConnection) -> None:
+    """Replace the scope rows of every pending user, then clear the work list."""
+    await conn.execute(delete(scope).where(scope.c.user_id.in_(select(pending.c.user_id))))
+    pending_users = users.join(pending, pending.c.user_id == users.c.sys_id)
+    await conn.execute(
+        scope.insert().from_select(
+            SCOPE_COLUMNS,
+            select(users.c.sys_id, literal(rules.SELF), users.c.sys_id).select_from(pending_users),
+        )
+    )
+    await conn.execute(
+        scope.insert().from_select(
+            SCOPE_COLUMNS,
+            select(users.c.sys_id, literal(rules.PARTNER), users.c.sys_id)
+            .select_from(pending_users)
+            .where(users.c.kind == "contact", users.c.is_partner),
+        )
+    )
+    for rule in rules.ADMIN_RULES:
+        await conn.execute(scope.insert().from_select(SCOPE_COLUMNS, _admin_accounts(rule)))
+    await conn.execute(scope.insert().from_select(SCOPE_COLUMNS, _related_accounts()))
+    await conn.execute(delete(pending))
+
+
+def _admin_accounts(rule: str):
+    """(user, rule, account) for the pending users holding ``rule``'s role: their account, its
+    descendants at any depth, and their contact relationships' companies."""
+    admins = (
+        select(users.c.sys_id.label("user_id"), users.c.account)
+        .join(pending, pending.c.user_id == users.c.sys_id)
+        .where(users.c.kind == "contact", ROLE_FLAG[rule])
+        .cte(f"admins_{rule}")
+    )
+    tree = (
+        select(admins.c.user_id, admins.c.account.label("account_id"))
+        .where(admins.c.account.is_not(None))
+        .cte(f"tree_{rule}", recursive=True)
+    )
+    # UNION (not UNION ALL) makes a cycle in the hierarchy terminate.
+    tree = tree.union(select(tree.c.user_id, acc.c.sys_id).join(acc, acc.c.parent == tree.c.account_id))
+    return union(
+        select(tree.c.user_id, literal(rule), tree.c.account_id),
+        select(admins.c.user_id, literal(rule), crel.c.company)
+        .join(crel, crel.c.contact == admins.c.user_id)
+        .where(crel.c.company.is_not(None)),
+    )
+
+
+def _related_accounts():
+    """Accounts related (either direction) to a pending partner admin's admin accounts."""
+    admin_scope = (
+        select(scope.c.user_id, scope.c.key_id)
+        .join(pending, pending.c.user_id == scope.c.user_id)
+        .where(scope.c.rule == rules.PARTNER_ADMIN)
+        .subquery("admin_scope")
+    )
+    ends = ((rel.c.from_company, rel.c.to_company), (rel.c.to_company, rel.c.from_company))
+    return union(
+        *(
+            select(admin_scope.c.user_id, literal(rules.PARTNER_ADMIN_RELATED), other)
+            .join(rel, near == admin_scope.c.key_id)
+            .where(other.is_not(None))
+            for near, other in ends
+        )
+    )
+
+
+def users_with_admin_keys(keys, admin_rules=rules.ADMIN_RULES):
+    """SELECT of the users whose stored scope has one of ``keys`` under an admin rule."""
+    return (
+        select(scope.c.user_id)
+        .where(scope.c.rule.in_(admin_rules), scope.c.key_id.in_(keys))
+        .distinct()
+    )
+
+
+def admin_users_above(account_ids):
+    """SELECT of the admin users whose account is an ancestor of one of ``account_ids`` (now)."""
+    ancestors = (
+        select(acc.c.parent.label("account_id"))
+        .where(acc.c.sys_id.in_(account_ids), acc.c.parent.is_not(None))
+        .cte("ancestors", recursive=True)
+    )
+    ancestors = ancestors.union(
+        select(acc.c.parent).join(ancestors, acc.c.sys_id == ancestors.c.account_id).where(acc.c.parent.is_not(None))
+    )
+    return (
+        select(users.c.sys_id)
+        .where(
+            users.c.account.in_(select(ancestors.c.account_id)),
+            or_(users.c.is_customer_admin, users.c.is_partner_admin),
+        )
+        .distinct()
+    )

@@ -1,0 +1,46 @@
+"""The shared envelope of all three systems: events in, commands out.
+
+`decode_event` turns Kafka bytes into a typed `Event` (or raises `DecodeError` with a
+reason code); `Command` is what the bridge publishes. Per-table record models live in
+`connectors.<system>.records`, command builders in `connectors.<system>.commands`.
+"""
+
+from connectors.common.commands import (
+    Command,
+    CommandJournalEntry,
+    CommandOperation,
+    deterministic_command_id,
+)
+from connectors.common.decoder import decode_event
+from connectors.common.errors import REASON_CODES, DecodeError, ReasonCode
+from connectors.common.events import (
+    CausedBy,
+    Event,
+    JournalElement,
+    JournalEntry,
+    Operation,
+    System,
+)
+from connectors.common.records import Record, RefField
+from connectors.common.values import Reference, is_sys_id
+
+__all__ = [
+    "REASON_CODES",
+    "CausedBy",
+    "Command",
+    "CommandJournalEntry",
+    "CommandOperation",
+    "DecodeError",
+    "Event",
+    "JournalElement",
+    "JournalEntry",
+    "Operation",
+    "ReasonCode",
+    "Record",
+    "RefField",
+    "Reference",
+    "System",
+    "decode_event",
+    "deterministic_command_id",
+    "is_sys_id",
+]

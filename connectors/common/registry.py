@@ -1,0 +1,23 @@
+"""Which record model describes which table: each system package owns its tables' models."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from connectors.common.records import Record
+
+
+@cache
+def record_models() -> dict[str, type[Record]]:
+    """Table name → record model, for every table of every system."""
+    # Imported here, not at module level: the system packages import connectors.common.
+    from connectors.csm.records import RECORD_MODELS as CSM
+    from connectors.fsm.records import RECORD_MODELS as FSM
+    from connectors.itsm.records import RECORD_MODELS as ITSM
+
+    return {**CSM, **FSM, **ITSM}
+
+
+def record_model(table: str) -> type[Record]:
+    """The record model of a catalog table; `KeyError` for a table outside the contract."""
+    return record_models()[table]

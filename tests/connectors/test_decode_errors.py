@@ -1,0 +1,161 @@
+"""Every reason code, on a realistic bad payload, with a PII canary in the bad place.
+
+The detail must name the field, and neither it, the message, nor a formatted traceback may
+contain the canary: DecodeErrors end up in logs and DLQ headers.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from connectors.common import REASON_CODES, DecodeError, decode_event
+from tests.connectors.examples import encode, event_examples, example
+
+CANARY = "canary.pii@example.com"
+Doc = dict[str, Any]
+
+
+def _edit(name: str, change: Callable[[Doc], None]) -> bytes:
+    document = example(name)
+    change(document)
+    return encode(document)
+
+
+def _set(path: str, value: Any, name: str = "csm-case-update.json") -> bytes:
+    def change(document: Doc) -> None:
+        *parents, last = path.split(".")
+        target: Any = document
+        for key in parents:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        target[int(last) if isinstance(target, list) else last] = value
+    return _edit(name, change)
+
+
+def _delete(key: str) -> bytes:
+    return _edit("csm-contact-insert.json", lambda d: d.pop(key))
+
+
+CASE = event_examples()["csm-case-update.json"]
+ACTION = "csm-case-action-create-change.json"
+CASES: list[tuple[str, bytes, str, str | None]] = [
+    # (reason, raw, field named in the detail, topic_source)
+    ("invalid_utf8", b'{"event_id": "\xff' + CANARY.encode() + b'"}', "message", None),
+    ("invalid_utf8", _set("record.description", "x").replace(b'"x"', b'"\\udc00' +
+                                                              CANARY.encode() + b'"'),
+     "message", None),
+    ("invalid_json", CASE[:-40].replace(b"Escalated", CANARY.encode()), "message", None),
+    ("invalid_json", _set("record.priority", 12345).replace(b"12345", b"NaN"), "message", None),
+    ("not_an_object", json.dumps([CANARY]).encode(), "message", None),
+    ("not_an_object", b'"' + CANARY.encode() + b'"', "message", None),
+    ("not_an_object", None, "message", None),  # a tombstone
+    ("missing_field", _delete("table"), "table", None),
+    ("missing_field", _delete("sys_mod_count"), "sys_mod_count", None),
+    ("missing_field", _set("journal.0", {"element": "work_notes", "sys_created_by": CANARY}),
+     "journal[0].value", None),
+    ("missing_field", _set("action", None, ACTION), "action", None),
+    ("wrong_type", _set("sys_mod_count", CANARY), "sys_mod_count", None),
+    ("wrong_type", _set("sys_mod_count", 4), "sys_mod_count", None),
+    ("wrong_type", _set("record", CANARY), "record", None),
+    ("wrong_type", _set("record.short_description", [CANARY]), "record.short_description", None),
+    ("wrong_type", _set("record.priority", 1), "record.priority", None),
+    ("wrong_type", _set("record.close_notes", None), "record.close_notes", None),
+    ("wrong_type", _set("journal", CANARY), "journal", None),
+    ("wrong_type", _set("journal.0.value", {"text": CANARY}), "journal[0].value", None),
+    ("wrong_type", _set("changed_fields", [CANARY, 7]), "changed_fields[1]", None),
+    ("wrong_type", _set("caused_by_command", {"id": CANARY}), "caused_by_command", None),
+    ("wrong_type", _set("source", ["csm", CANARY]), "source", None),
+    ("invalid_sys_id", _set("sys_id", CANARY), "sys_id", None),
+    ("invalid_sys_id", _set("sys_id", "C1659A27528573A105244296A480C759"), "sys_id", None),
+    ("invalid_sys_id", _set("sys_id", "c1659a27528573a105244296a480c75\n"), "sys_id", None),
+    ("invalid_reference", _set("record.contact", CANARY), "record.contact", None),
+    ("invalid_reference", _set("record.contact", {"value": CANARY, "display_value": "Ada"}),
+     "record.contact", None),
+    ("invalid_reference", _set("record.contact.display_value", None), "record.contact", None),
+    ("invalid_reference", _set("record.contact", {"value": "a" * 32}), "record.contact", None),
+    ("invalid_reference", _set("record.contact", None), "record.contact", None),
+    ("invalid_reference", _set("record.primary_contact", "bc426cb526c586b3fe29fb306dbd2614",
+                               "csm-account-insert.json"), "record.primary_contact", None),
+    ("unknown_source", _set("source", CANARY), "source", None),
+    ("unknown_source", _set("source", "CSM"), "source", None),
+    ("source_mismatch", event_examples()["fsm-task-insert.json"], "source", "csm"),
+    ("unknown_table", _set("table", CANARY), "table", None),
+    ("unknown_table", _set("table", "wm_order"), "table", None),
+    ("unknown_operation", _set("operation", CANARY), "operation", None),
+    ("unknown_operation", _set("operation", "UPDATE"), "operation", None),
+    ("unknown_action", _set("action", CANARY, ACTION), "action", None),
+    ("unknown_action", _edit("fsm-work-order-update.json", lambda d: d.update(
+        operation="action", action="create_work_order")), "action", None),
+    ("invalid_action_args", _set("action_args", {"type": CANARY}, ACTION),
+     "action_args.type", None),
+    ("invalid_action_args", _set("action_args", {"type": "standard"}, ACTION),
+     "action_args.template", None),
+    ("invalid_action_args", _set("action_args", {CANARY: "normal", "type": "normal"}, ACTION),
+     "action_args", None),
+    ("invalid_action_args", _set("action_args", {"type": 1}, ACTION), "action_args.type", None),
+    ("invalid_action_args", _edit(ACTION, lambda d: d.update(
+        action="create_request", action_args={})), "action_args.cat_item", None),
+    ("invalid_action_args", _set("action_args", {"note": CANARY},
+                                 "csm-case-action-create-work-order.json"), "action_args", None),
+    ("invalid_action_args", _set("action_args", {"type": "normal"}), "action_args", None),
+    ("invalid_value", _set("event_id", ""), "event_id", None),
+    ("invalid_value", _set("event_id", f" {CANARY} "), "event_id", None),
+    ("invalid_value", _set("sys_updated_on", CANARY), "sys_updated_on", None),
+    ("invalid_value", _set("journal.0.element", CANARY), "journal[0].element", None),
+    ("invalid_value", _set("journal.0.element", "comments", "fsm-work-order-update.json"),
+     "journal[0].element", None),
+    ("invalid_value", _set("action", "create_incident"), "action", None),
+    ("invalid_value", _set("sys_mod_count", "9" * 40), "sys_mod_count", None),
+]
+
+
+@pytest.mark.parametrize(("reason", "raw", "field", "topic_source"), CASES)
+def test_bad_payload_is_rejected_with_its_reason(
+    reason: str, raw: bytes, field: str, topic_source: str | None
+) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode_event(raw, topic_source=topic_source)
+    error = caught.value
+
+    assert error.reason_code == reason
+    assert error.detail.startswith(field + ":") or error.detail.startswith(field + ".")
+    rendered = "".join(traceback.format_exception(error))
+    for text in (error.detail, str(error), repr(error), rendered):
+        assert CANARY not in text
+        assert "canary" not in text
+    assert error.__cause__ is None and error.__context__ is None
+
+
+def test_every_reason_code_is_covered() -> None:
+    assert {reason for reason, *_ in CASES} == REASON_CODES
+
+
+def test_decode_error_is_a_value_error_and_pickles() -> None:
+    error = DecodeError("unknown_table", "table: expected a csm table of the contract")
+
+    copy = pickle.loads(pickle.dumps(error))
+
+    assert isinstance(copy, ValueError)
+    assert (copy.reason_code, copy.detail) == (error.reason_code, error.detail)
+
+
+def test_unknown_reason_codes_cannot_be_raised() -> None:
+    with pytest.raises(ValueError, match="unknown reason code"):
+        DecodeError("because", "x")  # type: ignore[arg-type]
+
+
+def test_a_misconfigured_topic_source_is_a_programming_error() -> None:
+    with pytest.raises(ValueError) as caught:
+        decode_event(CASE, topic_source="servicenow")
+    assert not isinstance(caught.value, DecodeError)
+
+
+def test_escaped_backslash_before_u_is_not_mistaken_for_a_surrogate() -> None:
+    raw = _set("record.description", "C:\\udc00\\path")
+
+    assert decode_event(raw).record.description == "C:\\udc00\\path"

@@ -1,0 +1,53 @@
+"""Drive the real batch processor on a real SQLite store with the shipped mappings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bridge.flows import default_router
+from bridge.mapping import load_mapping_set
+from bridge.pipeline.batch import BatchProcessor, BatchResult
+from bridge.pipeline.records import RawRecord
+from bridge.settings import TopicNames
+from bridge.store.schema import dead_letters
+
+from tests.fixtures.events import encode
+
+MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
+
+
+@dataclass
+class Harness:
+    engine: AsyncEngine
+    topics: TopicNames = field(default_factory=TopicNames)
+    offset: int = 0
+    mappings: Any = None
+
+    def __post_init__(self) -> None:
+        self.mappings = self.mappings or load_mapping_set(MAPPINGS)
+        self.processor = BatchProcessor(self.engine, self.topics, default_router(),
+                                        lambda: self.mappings)
+
+    def raw(self, event: dict[str, Any] | bytes, topic: str | None = None) -> RawRecord:
+        self.offset += 1
+        if isinstance(event, dict):
+            topic = topic or self.topics.events()[event["source"]]
+            return RawRecord(topic, 0, self.offset, event["sys_id"].encode(), encode(event))
+        return RawRecord(topic or self.topics.csm_events, 0, self.offset, None, event)
+
+    async def feed(self, *events: dict[str, Any] | bytes) -> BatchResult:
+        return await self.processor.process([self.raw(e) for e in events])
+
+    @staticmethod
+    def commands(result: BatchResult) -> list[dict[str, Any]]:
+        return [json.loads(r["payload"]) for r in result.outbox if r["kind"] == "command"]
+
+    async def dead_letters(self) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            return [dict(r) for r in (await conn.execute(select(dead_letters))).mappings()]

@@ -1,0 +1,192 @@
+"""Case ↔ work order flows through the real batch processor and store (no broker needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bridge.ops.inspect import inspect_case
+from tests.fixtures.events import example, make_event, new_sys_id, ref
+from tests.pipeline.harness import Harness
+
+CASE = example("csm-case-action-create-work-order")
+CASE_ID = CASE["sys_id"]
+ACCOUNT, CONTACT = CASE["record"]["account"]["value"], CASE["record"]["contact"]["value"]
+
+
+@pytest.fixture
+async def h(store_engine: Any) -> Harness:
+    return Harness(store_engine)
+
+
+def action(**record: Any) -> dict[str, Any]:
+    return make_event("csm-case-action-create-work-order", record=record or None)
+
+
+def wo_insert_for(command: dict[str, Any], wo_id: str | None = None, **record: Any) -> dict[str, Any]:
+    """FSM's answer to our insert command, as the contract says."""
+    fields = command["fields"]
+    rec = {k: (ref(v) if v and k in {"initiated_from", "account", "contact", "company", "caller",
+                                      "asset", "partner", "partner_contact", "location",
+                                      "consumer"} else v) for k, v in fields.items()}
+    rec.update({"number": "WO0010001", "correlation_id": command["correlation_id"], **record})
+    return make_event("fsm-work-order-insert", sys_id=wo_id or new_sys_id(),
+                      caused_by_command=command["command_id"], record=rec)
+
+
+async def test_create_work_order_carries_the_case_context(h: Harness) -> None:
+    result = await h.feed(make_event("csm-case-insert"), action())
+    [command] = h.commands(result)
+    assert command["target"] == "fsm" and command["table"] == "wm_order"
+    assert command["operation"] == "insert" and command["sys_id"] == ""
+    assert command["correlation_id"] == f"case:{CASE_ID}:wo:1"
+    fields = command["fields"]
+    rec = CASE["record"]
+    for field in ("account", "contact", "asset", "partner", "partner_contact"):
+        assert fields[field] == rec[field]["value"], field
+    assert fields["consumer"] == ""
+    assert fields["initiated_from"] == CASE_ID
+    assert fields["company"] == ACCOUNT and fields["caller"] == CONTACT
+    assert fields["location"] == rec["location"]["value"]
+    assert fields["short_description"] == rec["short_description"]
+    assert fields["description"] == rec["description"]
+    assert fields["priority"] == rec["priority"] and fields["state"] == "draft"
+    assert command["caused_by"]["sys_id"] == CASE_ID
+
+
+async def test_the_same_action_twice_gives_one_work_order(h: Harness) -> None:
+    first = action()
+    republished = {**first, "event_id": "republished-copy"}
+    result = await h.feed(first, first)
+    assert len(h.commands(result)) == 1
+    assert result.outcomes["duplicate"] == 1
+    again = await h.feed(first, republished)
+    assert h.commands(again) == []
+    assert again.outcomes == {"in": 2, "duplicate": 2}
+
+
+async def test_fsm_insert_echo_links_the_work_order_to_the_case(h: Harness, store_engine: Any) -> None:
+    [command] = h.commands(await h.feed(make_event("csm-case-insert"), action()))
+    wo_id = new_sys_id()
+    result = await h.feed(wo_insert_for(command, wo_id))
+    notes = h.commands(result)
+    assert [n["journal"][0]["element"] for n in notes] == ["work_notes"]
+    assert "WO0010001" in notes[0]["journal"][0]["value"] and notes[0]["sys_id"] == CASE_ID
+    async with store_engine.connect() as conn:
+        view = await inspect_case(conn, "CS0001001")
+    assert [wo["sys_id"] for wo in view["work_orders"]] == [wo_id]
+    assert view["work_orders"][0]["number"] == "WO0010001"
+    assert {c["rule"] for c in view["commands"]} >= {"create_work_order", "work_order_linked"}
+
+
+async def test_work_order_inserted_by_fsm_itself_is_linked_by_initiated_from(h: Harness,
+                                                                            store_engine: Any) -> None:
+    await h.feed(make_event("csm-case-insert"))
+    own = make_event("fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None,
+                     record={"correlation_id": ""})
+    await h.feed(own)
+    async with store_engine.connect() as conn:
+        view = await inspect_case(conn, CASE_ID)
+    assert [wo["sys_id"] for wo in view["work_orders"]] == [own["sys_id"]]
+
+
+async def test_account_and_contact_changed_in_fsm_make_company_and_caller_follow(h: Harness) -> None:
+    wo = make_event("fsm-work-order-insert", caused_by_command=None)
+    await h.feed(make_event("csm-case-insert"), wo)
+    new_account, new_contact = new_sys_id(), new_sys_id()
+    change = make_event("fsm-work-order-update", sys_id=wo["sys_id"], sys_mod_count=4,
+                        changed_fields=["account", "contact"], journal=[],
+                        record={"account": ref(new_account), "contact": ref(new_contact),
+                                "state": "draft"})
+    [command] = h.commands(await h.feed(change))
+    assert command["operation"] == "update" and command["sys_id"] == wo["sys_id"]
+    assert command["fields"] == {"company": new_account, "caller": new_contact}
+    # the echo of our own update produces nothing and is counted as an echo
+    echo = make_event("fsm-work-order-update", sys_id=wo["sys_id"], sys_mod_count=5,
+                      changed_fields=["company", "caller"], journal=[],
+                      caused_by_command=command["command_id"],
+                      record={"account": ref(new_account), "contact": ref(new_contact),
+                              "company": ref(new_account), "caller": ref(new_contact),
+                              "state": "draft"})
+    result = await h.feed(echo)
+    assert h.commands(result) == [] and result.outcomes.get("echo") == 1
+
+
+async def test_case_changes_reach_open_work_orders_but_never_closed_ones(h: Harness) -> None:
+    open_wo = make_event("fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None)
+    closed_wo = make_event("fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None,
+                           record={"state": "closed_complete", "number": "WO0010002"})
+    await h.feed(make_event("csm-case-insert"), open_wo, closed_wo)
+    update = make_event("csm-case-update", sys_mod_count=3, changed_fields=["priority"],
+                        journal=[], record={"priority": "1"})
+    commands = h.commands(await h.feed(update))
+    assert [(c["sys_id"], c["fields"]) for c in commands] == [(open_wo["sys_id"], {"priority": "1"})]
+
+
+async def test_stale_case_event_is_dropped(h: Harness) -> None:
+    open_wo = make_event("fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None)
+    newer = make_event("csm-case-update", sys_mod_count=5, changed_fields=["priority"], journal=[],
+                       record={"priority": "1"})
+    older = make_event("csm-case-update", sys_mod_count=4, changed_fields=["priority"], journal=[],
+                       record={"priority": "3"})
+    await h.feed(make_event("csm-case-insert"), open_wo, newer)
+    result = await h.feed(older)
+    assert h.commands(result) == [] and result.outcomes.get("stale") == 1
+
+
+async def test_work_order_news_reach_the_case(h: Harness) -> None:
+    wo = make_event("fsm-work-order-insert", caused_by_command=None)
+    await h.feed(make_event("csm-case-insert"), wo)
+    progress = make_event("fsm-work-order-update", sys_mod_count=3)  # state → wip + a tech note
+    notes = [c["journal"][0]["value"] for c in h.commands(await h.feed(progress))]
+    assert any("Technician on site" in n for n in notes)
+    assert any("work_in_progress" in n.lower() or "work in progress" in n.lower() for n in notes)
+    closed = make_event("fsm-work-order-update", sys_mod_count=4, journal=[],
+                        record={"state": "closed_complete"})
+    closing = h.commands(await h.feed(closed))
+    assert len(closing) == 2  # the closing note, then the summary: every work order is closed
+    assert all(c["sys_id"] == CASE_ID for c in closing)
+
+
+async def test_create_work_order_on_a_canceled_case_is_refused_with_a_note(h: Harness) -> None:
+    [note] = h.commands(await h.feed(action(state="7")))
+    assert note["table"] == "sn_customerservice_case" and note["fields"] == {}
+    assert note["journal"][0]["element"] == "work_notes"
+
+
+async def test_order_case_work_order_gets_a_task_per_open_line(h: Harness) -> None:
+    order_case = make_event("csm-case-insert", table="sn_order_case", sys_id=new_sys_id(),
+                            record={"sys_class_name": "sn_order_case", "number": "ORDCS0001001"})
+    lines = []
+    for state in ("new", "work_in_progress", "cancelled", "resolved_accepted"):
+        item = make_event("csm-case-insert", table="csm_order_line_item", sys_id=new_sys_id(),
+                          record=None)
+        item["record"] = {"order": "", "product": ref(new_sys_id(), "Toner"), "quantity": "2",
+                          "state": "open", "ship_to": ref(new_sys_id(), "Acme HQ")}
+        line = make_event("csm-case-insert", table="sn_order_case_line", sys_id=new_sys_id())
+        line["record"] = {"parent": ref(order_case["sys_id"]),
+                          "order_line_item": ref(item["sys_id"]), "state": state}
+        lines.append(line)
+        await h.feed(item)
+    await h.feed(order_case, *lines)
+    act = make_event("csm-case-action-create-work-order", table="sn_order_case",
+                     sys_id=order_case["sys_id"],
+                     record={"sys_class_name": "sn_order_case", "number": "ORDCS0001001"})
+    [command] = h.commands(await h.feed(act))
+    answer = h.commands(await h.feed(wo_insert_for(command)))
+    tasks = [c for c in answer if c["table"] == "wm_task"]
+    assert len(tasks) == 2
+    assert all("2 × Toner to Acme HQ" in t["fields"]["short_description"] for t in tasks)
+
+
+async def test_malformed_event_is_dead_lettered_and_the_batch_goes_on(h: Harness) -> None:
+    bad_sys_id = make_event("csm-case-insert", sys_id="not-a-sys-id")
+    result = await h.feed(b"{not json", bad_sys_id, action())
+    assert len(h.commands(result)) == 1
+    assert result.outcomes["dead_lettered"] == 2
+    reasons = sorted(d["reason_code"] for d in await h.dead_letters())
+    assert reasons == ["invalid_json", "invalid_sys_id"]
+    dlq = [r for r in result.outbox if r["kind"] == "dead_letter"]
+    assert dlq[0]["payload"] == b"{not json"
+    assert dlq[0]["headers"]["x-bridge-reason"] == "invalid_json"
