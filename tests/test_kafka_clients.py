@@ -11,10 +11,15 @@ from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import SecretStr
 
-from bridge.kafka.clients import aiokafka_client_kwargs, build_ssl_context, faststream_broker_kwargs, faststream_security
+from bridge.kafka.clients import (
+    aiokafka_client_kwargs,
+    build_ssl_context,
+    faststream_broker_kwargs,
+    faststream_security,
+)
 from bridge.settings import KafkaSettings
 
-PASSWORD = "canary-pw-7f3a"  # noqa: S105 - a test canary, not a credential
+PASSWORD = "canary-pw-7f3a"
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +28,36 @@ def client_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "client.pem", folder / "client.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=bridge-test",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=bridge-test",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
 
 def sasl(protocol: str, mechanism: str = "SCRAM-SHA-512", **extra: object) -> KafkaSettings:
     return KafkaSettings(
-        bootstrap_servers="kafka-1:9093,kafka-2:9093", security_protocol=protocol, sasl_mechanism=mechanism,
-        sasl_username="bridge", sasl_password=PASSWORD, **extra,
+        bootstrap_servers="kafka-1:9093,kafka-2:9093",
+        security_protocol=protocol,
+        sasl_mechanism=mechanism,
+        sasl_username="bridge",
+        sasl_password=PASSWORD,
+        **extra,
     )
 
 
@@ -41,7 +65,9 @@ def test_plaintext_passes_only_address_and_client_id() -> None:
     kafka = KafkaSettings(bootstrap_servers="127.0.0.1:9092", client_id="bridge-a")
 
     assert aiokafka_client_kwargs(kafka) == {
-        "bootstrap_servers": "127.0.0.1:9092", "client_id": "bridge-a", "security_protocol": "PLAINTEXT",
+        "bootstrap_servers": "127.0.0.1:9092",
+        "client_id": "bridge-a",
+        "security_protocol": "PLAINTEXT",
     }
     assert faststream_security(kafka) is None
 
@@ -118,7 +144,9 @@ def test_password_stays_secret_until_handed_to_a_client() -> None:
     kafka = sasl("SASL_SSL")
 
     assert isinstance(kafka.sasl_password, SecretStr)
-    assert PASSWORD not in repr(kafka) and PASSWORD not in str(kafka) and PASSWORD not in kafka.model_dump_json()
+    assert (
+        PASSWORD not in repr(kafka) and PASSWORD not in str(kafka) and PASSWORD not in kafka.model_dump_json()
+    )
     assert faststream_broker_kwargs(kafka)["bootstrap_servers"] == "kafka-1:9093,kafka-2:9093"
 
 

@@ -30,7 +30,9 @@ async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]
         await producer.stop()
 
 
-async def consume(bootstrap: str, topic: str, count: int, *, group_id: str | None = None) -> list[tuple[bytes, bytes]]:
+async def consume(
+    bootstrap: str, topic: str, count: int, *, group_id: str | None = None
+) -> list[tuple[bytes, bytes]]:
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=group_id, auto_offset_reset="earliest"
     )
@@ -128,7 +130,9 @@ def test_two_processes_fetching_jars_at_once_both_get_a_complete_cache(tmp_path:
     command = [sys.executable, "-c", "from bridge.commands.kafka import app; app(['fetch'])"]
     repo = Path(__file__).parents[1]
     fetchers = [
-        subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
     outputs = [fetcher.communicate(timeout=600) for fetcher in fetchers]
@@ -138,4 +142,9 @@ def test_two_processes_fetching_jars_at_once_both_get_a_complete_cache(tmp_path:
     assert libs == {tmp_path / "3.9.1" / "libs"}
     jar_names = {jar.name for jar in (tmp_path / "3.9.1" / "libs").iterdir()}
     assert {"kafka_2.13-3.9.1.jar", "kafka-clients-3.9.1.jar", "slf4j-reload4j-1.7.36.jar"} <= jar_names
-    assert sorted(p.name for p in (tmp_path / "3.9.1").iterdir()) == [".lock", "libs", "pom.xml", "resolved.ok"]
+    assert sorted(p.name for p in (tmp_path / "3.9.1").iterdir()) == [
+        ".lock",
+        "libs",
+        "pom.xml",
+        "resolved.ok",
+    ]

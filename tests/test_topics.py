@@ -68,8 +68,11 @@ def test_config_values_are_strings_even_when_yaml_reads_numbers(tmp_path: Path) 
         ("topics: [{logical_name: a, name: 'bad name', key: k, description: d}]", r"topics\.0\.name"),
         ("topics: [{logical_name: a, name: a, key: k, description: d, partitions: 0}]", r"partitions"),
         ("topics: [{logical_name: a, name: a, key: k, description: d, colour: red}]", r"colour"),
-        ("topics: [{logical_name: a, name: x, key: k, description: d},"
-         " {logical_name: b, name: x, key: k, description: d}]", r"duplicate name: x"),
+        (
+            "topics: [{logical_name: a, name: x, key: k, description: d},"
+            " {logical_name: b, name: x, key: k, description: d}]",
+            r"duplicate name: x",
+        ),
         ("topics: [unclosed", r"cannot read"),
         ("defaults: {partitions: 3}", r"topics"),
     ],
@@ -85,9 +88,17 @@ def test_invalid_definitions_are_rejected_with_the_offending_path(
 
 
 def test_topics_package_does_not_import_bridge() -> None:
-    check = "import sys, topics; topics.load_topic_specs(); print(sorted(m for m in sys.modules if m.startswith('bridge')))"
-    output = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True,
-                            cwd=Path(__file__).parents[1]).stdout
+    check = (
+        "import sys, topics; topics.load_topic_specs();"
+        " print(sorted(m for m in sys.modules if m.startswith('bridge')))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    ).stdout
 
     assert output.strip() == "[]"
 
@@ -102,8 +113,9 @@ def test_topics_create_is_idempotent(kafka_bootstrap: str, tmp_path: Path, run_t
     assert (first_code, second_code) == (0, 0)
     assert {row["status"] for row in json.loads(first)} == {"created"}
     assert {row["status"] for row in json.loads(second)} == {"exists"}
-    assert [row["name"] for row in json.loads(first)] == [env[f"BRIDGE_TOPICS__{row['logical_name'].upper()}"]
-                                                        for row in json.loads(first)]
+    assert [row["name"] for row in json.loads(first)] == [
+        env[f"BRIDGE_TOPICS__{row['logical_name'].upper()}"] for row in json.loads(first)
+    ]
     assert {(row["partitions"], row["replication_factor"]) for row in json.loads(second)} == {(3, 1)}
 
 

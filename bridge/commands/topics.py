@@ -60,8 +60,12 @@ def _show_created(results: list[TopicCreateResult], as_json: bool) -> None:
     for result in results:
         colour = {"created": "green", "exists": "dim", "failed": "red"}[result.status]
         table.add_row(
-            result.logical_name, result.name, f"[{colour}]{result.status}[/{colour}]",
-            str(result.partitions), str(result.replication_factor), result.error or "",
+            result.logical_name,
+            result.name,
+            f"[{colour}]{result.status}[/{colour}]",
+            str(result.partitions),
+            str(result.replication_factor),
+            result.error or "",
         )
     Console().print(table)
 

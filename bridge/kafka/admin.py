@@ -72,11 +72,14 @@ async def create_topics(settings: Settings) -> list[TopicCreateResult]:
     async with _admin(settings) as admin:
         brokers = len((await admin.describe_cluster())["brokers"])
         wanted = {
-            deployed_name(settings, spec): (spec, min(spec.replication_factor, max(brokers, 1))) for spec in specs
+            deployed_name(settings, spec): (spec, min(spec.replication_factor, max(brokers, 1)))
+            for spec in specs
         }
         response = await admin.create_topics(
-            [NewTopic(name, spec.partitions, replicas, topic_configs=dict(spec.configs))
-             for name, (spec, replicas) in wanted.items()]
+            [
+                NewTopic(name, spec.partitions, replicas, topic_configs=dict(spec.configs))
+                for name, (spec, replicas) in wanted.items()
+            ]
         )
     # aiokafka ≥ 0.13 does not raise per topic: each topic carries its own error code.
     codes = {topic: code for topic, code, *_message in response.topic_errors}
@@ -92,7 +95,12 @@ def _create_result(spec: TopicSpec, name: str, replicas: int, code: int) -> Topi
         "created" if code == 0 else "exists" if error is TopicAlreadyExistsError else "failed"
     )
     return TopicCreateResult(
-        spec.logical_name, name, status, spec.partitions, replicas, error.__name__ if status == "failed" else None
+        spec.logical_name,
+        name,
+        status,
+        spec.partitions,
+        replicas,
+        error.__name__ if status == "failed" else None,
     )
 
 
@@ -112,7 +120,9 @@ async def describe_topics(settings: Settings) -> list[TopicInfo]:
     offsets = await _end_offsets(settings, partitions)
     return [
         TopicInfo(
-            spec.logical_name, name, name in partitions,
+            spec.logical_name,
+            name,
+            name in partitions,
             tuple(PartitionInfo(p, offsets[TopicPartition(name, p)]) for p in partitions.get(name, [])),
         )
         for spec, name in zip(specs, names, strict=True)

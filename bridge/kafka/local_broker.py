@@ -121,27 +121,42 @@ class LocalKafka:
         (self._work_dir / log_name).write_text(log_text)
         properties = broker_properties(self._work_dir / "data", *self._ports)
         (self._work_dir / "server.properties").write_text(properties)
-        self._run_tool(libs, "kafka.tools.StorageTool", "format", "-t", new_cluster_id(),
-                       "-c", str(self._work_dir / "server.properties"))
+        self._run_tool(
+            libs,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            new_cluster_id(),
+            "-c",
+            str(self._work_dir / "server.properties"),
+        )
 
     def _run_tool(self, libs: Path, main_class: str, *args: str) -> None:
         assert self._work_dir is not None
         command = self._java_command(libs, main_class, ("-Xms64m", "-Xmx256m", "-Xshare:auto"))
-        result = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
+        result = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             raise LocalKafkaError(f"{main_class} {args[0]} failed:\n{result.stdout}{result.stderr}")
 
     def _java_command(self, libs: Path, main_class: str, jvm_options: tuple[str, ...]) -> list[str]:
         assert self._work_dir is not None
         return [
-            jars.java_executable(), *jvm_options, log_jvm_flag(self.version, self._work_dir),
-            f"-Djava.io.tmpdir={self._work_dir}", "-cp", f"{libs}/*", main_class,
+            jars.java_executable(),
+            *jvm_options,
+            log_jvm_flag(self.version, self._work_dir),
+            f"-Djava.io.tmpdir={self._work_dir}",
+            "-cp",
+            f"{libs}/*",
+            main_class,
         ]
 
     def _spawn(self) -> None:
         assert self._work_dir is not None
         libs = jars.ensure_kafka_jars(self.version)  # already resolved by _prepare: a file check
-        command = [*self._java_command(libs, "kafka.Kafka", JVM_OPTIONS), str(self._work_dir / "server.properties")]
+        command = [
+            *self._java_command(libs, "kafka.Kafka", JVM_OPTIONS),
+            str(self._work_dir / "server.properties"),
+        ]
         self._process = spawn_java(command, self._work_dir / "broker.log")
         _running.add(self)
 
@@ -153,7 +168,9 @@ class LocalKafka:
         except Exception:
             tail = self._log_tail()
             await self.stop(keep_data=False)
-            raise LocalKafkaError(f"Kafka {self.version} did not become ready; broker log tail:\n{tail}") from None
+            raise LocalKafkaError(
+                f"Kafka {self.version} did not become ready; broker log tail:\n{tail}"
+            ) from None
         except BaseException:  # cancelled or interrupted: don't leave a half-started broker
             self.stop_sync(keep_data=False)
             raise

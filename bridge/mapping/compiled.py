@@ -28,6 +28,7 @@ class Row:
     source: str | Compiled  # source field, constant, or expression
     value_map: ValueTable | None
     default: str | None
+    omit_empty: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class SyncTable:
 class NoteRule:
     element: Literal["work_notes", "comments"]
     parts: tuple[Part, ...]
+    when_empty: tuple[tuple[str, tuple[Part, ...]], ...]
     labels: Mapping[str, ValueTable]
     max_value_length: int
 

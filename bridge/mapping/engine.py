@@ -145,7 +145,8 @@ class MappingSet:
             if isinstance(raw, str):
                 label = table.lookup(raw)
                 shown[name] = raw if label is None else label
-        return RenderedNote(rule.element, render(rule.parts, shown, rule.max_value_length))
+        parts = next((alt for name, alt in rule.when_empty if not shown.get(name)), rule.parts)
+        return RenderedNote(rule.element, render(parts, shown, rule.max_value_length))
 
     def note_keys(self) -> tuple[str, ...]:
         return tuple(self._notes)
@@ -166,7 +167,7 @@ def _apply_rows(rule: TableMapRule, data: dict[str, Any]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for row in rule.rows:
         value = _row_value(rule.name, row, data)
-        if value is not None:
+        if value is not None and not (row.omit_empty and value == ""):
             fields[row.field] = value
     return fields
 

@@ -180,22 +180,30 @@ def _check_note(doc: YamlDocument, key: str, note, value_maps: set[str]) -> list
         return [doc.diagnostic(("notes", key), "unknown-note-key", f"no flow writes a note '{key}'",
                                did_you_mean(key, vocabulary.NOTE_KEYS), key=True)]
     allowed = vocabulary.NOTE_KEYS[key]
-    parts = parse_template(note.template)
-    out: list[Diagnostic] = []
-    if isinstance(parts, TemplateProblem):
-        out.append(doc.diagnostic(("notes", key, "template"), "bad-template", f"at character {parts.offset + 1}: {parts.message}"))
-    else:
-        for name in placeholders(parts):
-            if name not in allowed:
-                out.append(doc.diagnostic(("notes", key, "template"), "unknown-placeholder",
-                                          f"'{{{name}}}' is not a value of '{key}' (values: {', '.join(sorted(allowed))})",
-                                          did_you_mean(name, allowed)))
+    out = _check_template(doc, ("notes", key, "template"), key, note.template, allowed)
+    for name, template in note.when_empty.items():
+        out += _check_template(doc, ("notes", key, "when_empty", name), key, template, allowed)
+        if name not in allowed:
+            out.append(doc.diagnostic(("notes", key, "when_empty", name), "unknown-placeholder",
+                                      f"'{name}' is not a value of '{key}'", did_you_mean(name, allowed), key=True))
     for name, map_name in note.labels.items():
         if name not in allowed:
             out.append(doc.diagnostic(("notes", key, "labels", name), "unknown-placeholder",
                                       f"'{name}' is not a value of '{key}'", did_you_mean(name, allowed), key=True))
         out += _value_map(doc, ("notes", key, "labels", name), map_name, value_maps)
     return out
+
+
+def _check_template(doc: YamlDocument, path: P, key: str, template: str, allowed: frozenset[str]) -> list[Diagnostic]:
+    parts = parse_template(template)
+    if isinstance(parts, TemplateProblem):
+        return [doc.diagnostic(path, "bad-template", f"at character {parts.offset + 1}: {parts.message}")]
+    return [
+        doc.diagnostic(path, "unknown-placeholder",
+                       f"'{{{name}}}' is not a value of '{key}' (values: {', '.join(sorted(allowed))})",
+                       did_you_mean(name, allowed))
+        for name in placeholders(parts) if name not in allowed
+    ]
 
 
 def _check_routing(doc: YamlDocument, fields: list[str]) -> list[Diagnostic]:

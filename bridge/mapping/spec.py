@@ -51,6 +51,7 @@ class FieldRow(_Model):
     compute: Expression | None = Field(None, description="JMESPath over {record, related, action_args}; overrides a copy of the same field")
     value_map: Name | None = Field(None, description="named value map applied to the value")
     default: Text | None = Field(None, description="used when the value is empty or the value map has no entry")
+    omit_empty: bool = Field(False, description="leave the field out of the command when its value is empty")
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldRow:
@@ -133,6 +134,9 @@ class NoteTemplate(_Model):
 
     element: Literal["work_notes", "comments"] = "work_notes"
     template: Text
+    when_empty: dict[Name, Text] = Field(
+        default_factory=dict, description="value → template used instead when that value is empty (first match wins)"
+    )
     labels: dict[Name, Name] = Field(default_factory=dict, description="value → value map that turns it into a label")
     max_value_length: int = Field(4000, ge=16, le=100_000)
 

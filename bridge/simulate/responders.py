@@ -33,7 +33,7 @@ class Responders:
 
     def __init__(self, world: SimWorld, recorder: CommandRecorder | None = None) -> None:
         self.world = world
-        self.recorder = recorder or CommandRecorder()
+        self.recorder = recorder if recorder is not None else CommandRecorder()
         self._seen: set[str] = set()
 
     def handle(self, system: str, raw: bytes) -> list[SimMessage]:

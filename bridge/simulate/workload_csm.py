@@ -8,7 +8,7 @@ import random
 from typing import Any
 
 from bridge.simulate import vocab
-from bridge.simulate.population import contact_relationship, relationship
+from bridge.simulate.population_accounts import contact_relationship, relationship
 from bridge.simulate.population_cases import OPEN_CASE_STATES, case_values, insert_case
 from bridge.simulate.world import SimWorld
 
@@ -123,6 +123,8 @@ def relationship_change(world: SimWorld, rng: random.Random) -> Event:
         kind = rng.choice(("partner_of", "customer_of", "related"))
         customer = rng.choice(index.customer_accounts)
         other = rng.choice(index.customer_accounts if kind == "related" else index.partner_accounts)
+        if other == customer:
+            return None
         pair = (other, customer) if kind == "customer_of" else (customer, other)
         return relationship(world, rng, *pair, kind)
     if roll < 0.55:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import json
 from typing import Any, Literal, Self
 
@@ -93,7 +95,14 @@ class Event(BaseModel):
         return self.record.ref(field)
 
     def record_dict(self) -> dict[str, Any]:
-        """The record in the contract's shape (references as objects or `""`, extras kept)."""
+        """The record in the contract's shape (references as objects or `""`, extras kept).
+
+        Built once per event and shared: callers must not mutate it.
+        """
+        return self._wire_record
+
+    @cached_property
+    def _wire_record(self) -> dict[str, Any]:
         return self.record.to_wire()
 
     def as_cause(self) -> CausedBy:

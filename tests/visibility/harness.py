@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.store.changes import RecordChange
 from bridge.store.schema import records
 from bridge.visibility import apply_changes
+from bridge.visibility.schema import INDEX_TABLES
 
 SOURCE = {"wm_order": "fsm", "wm_task": "fsm"}
 
@@ -91,7 +92,14 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.state: dict[str, tuple[int, bool, dict[str, Any]]] = {}
+        self.state: dict[str, tuple[str, int, bool, dict[str, Any]]] = {}
+
+    async def reset(self) -> None:
+        """Forget everything: empty ``records`` and the index."""
+        self.state.clear()
+        async with self.engine.begin() as conn:
+            for table in (records, *INDEX_TABLES):
+                await conn.execute(delete(table))
 
     async def deliver(self, *events: Event) -> None:
         """One batch in one transaction."""
@@ -101,10 +109,10 @@ class Store:
 
     async def _write(self, conn: AsyncConnection, event: Event) -> RecordChange | None:
         stored = self.state.get(event.sys_id)
-        if stored is not None and stored[0] >= event.mod_count:
+        if stored is not None and stored[1] >= event.mod_count:
             return None  # stale or duplicate
         deleted = event.operation == "delete"
-        self.state[event.sys_id] = (event.mod_count, deleted, event.record)
+        self.state[event.sys_id] = (event.table, event.mod_count, deleted, event.record)
         await conn.execute(delete(records).where(records.c.sys_id == event.sys_id))
         await conn.execute(
             records.insert().values(
@@ -118,7 +126,7 @@ class Store:
                 updated_at=datetime.now(timezone.utc),
             )
         )
-        before = None if stored is None or stored[1] else stored[2]
+        before = None if stored is None or stored[2] else stored[3]
         return RecordChange(
             SOURCE.get(event.table, "csm"),
             event.table,
@@ -130,5 +138,4 @@ class Store:
 
     def live(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """sys_id → (table, record) of every record not deleted (what an oracle reads)."""
-        tables = {}
-        return {sys_id: (tables.get(sys_id, ""), data) for sys_id, (_, deleted, data) in self.state.items() if not deleted}
+        return {sys_id: (table, data) for sys_id, (table, _, deleted, data) in self.state.items() if not deleted}

@@ -1,0 +1,90 @@
+"""The simulated event stream: deterministic, contract-valid, with the asked-for noise."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+
+import pytest
+
+from bridge.simulate import MIXES, Mix, SimWorld, Workload, simulation_stream
+from tests.simulate.contract import check_event
+
+
+def _digest(seed: int, count: int) -> str:
+    digest = hashlib.sha256()
+    for message in simulation_stream(seed, size="tiny", count=count):
+        digest.update(message.source.encode() + message.key + message.value)
+    return digest.hexdigest()
+
+
+def test_same_seed_gives_a_byte_identical_stream() -> None:
+    assert _digest(7, 3000) == _digest(7, 3000)
+
+
+def test_another_seed_gives_another_stream() -> None:
+    assert _digest(7, 500) != _digest(8, 500)
+
+
+def test_every_event_of_a_long_run_follows_the_contract() -> None:
+    last_count: dict[str, int] = {}
+    operations: Counter[str] = Counter()
+    for message in simulation_stream(11, size="small", mix="clean", count=4000):
+        event = json.loads(message.value)
+        check_event(event, last_count)
+        assert message.key == event["sys_id"].encode()
+        assert message.source == event["source"]
+        operations[event["operation"]] += 1
+    assert set(operations) == {"insert", "update", "action", "delete"}
+
+
+def test_every_action_and_change_kind_appears_in_the_standard_mix() -> None:
+    kinds = Counter(m.kind for m in simulation_stream(3, size="small", count=3000))
+    for kind in MIXES["standard"].weights:
+        assert kinds[kind] > 0, kind
+    actions = Counter()
+    for message in simulation_stream(3, size="small", count=3000):
+        if message.kind.startswith("create_"):
+            event = json.loads(message.value)
+            actions[(event["action"], event["action_args"].get("type", ""))] += 1
+    assert ("create_change", "normal") in actions and ("create_change", "standard") in actions
+
+
+@pytest.mark.parametrize("share", [0.0, 0.05, 0.2])
+def test_malformed_share_is_as_asked(share: float) -> None:
+    world = SimWorld(5)
+    for _ in simulation_stream(5, size="tiny", count=0, world=world):
+        pass
+    mix = Mix(MIXES["standard"].weights, duplicate_share=0.0, malformed_share=share)
+    messages = list(Workload(world, mix).messages(4000))
+    malformed = [m for m in messages if m.kind.startswith("malformed:")]
+    assert abs(len(malformed) / len(messages) - share) < 0.02
+    for message in malformed:
+        assert not _is_contract_valid(message.value), message.kind
+
+
+def test_duplicates_resend_earlier_events_byte_for_byte() -> None:
+    world = SimWorld(6)
+    for _ in simulation_stream(6, size="tiny", count=0, world=world):
+        pass
+    mix = Mix(MIXES["standard"].weights, duplicate_share=0.1, malformed_share=0.0)
+    seen: set[bytes] = set()
+    duplicates = 0
+    for message in Workload(world, mix).messages(2000):
+        if message.kind.startswith("duplicate:"):
+            duplicates += 1
+            assert message.value in seen
+        else:
+            assert message.value not in seen
+        seen.add(message.value)
+    assert 120 < duplicates < 280
+
+
+def _is_contract_valid(raw: bytes) -> bool:
+    try:
+        event = json.loads(raw.decode())
+        check_event(event, {event["sys_id"]: int(event["sys_mod_count"]) - 1})
+    except (ValueError, KeyError, TypeError, AssertionError, AttributeError):
+        return False
+    return True
