@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import Any, Coroutine, Mapping
 
 import structlog
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker, KafkaMessage, KafkaPublisher
 
 from bridge.flows import default_router
+from bridge.http import asgi_routes
 from bridge.kafka.clients import faststream_security
-from bridge.mapping import load_mapping_set
+from bridge.mapping import MappingReloader
+from bridge.observability import runtime_observers
 from bridge.pipeline.batch import BatchProcessor
+from bridge.pipeline.flush import ChangeHook
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
@@ -41,11 +44,27 @@ class Bridge:
     runtime: DeliveryRuntime
     relay: OutboxRelay
     engine: Any
+    publishers: dict[str, KafkaPublisher]
+    reloader: MappingReloader | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def mappings(self) -> Any:
+        assert self.reloader is not None, "mappings are loaded on start-up"
+        return self.reloader.active
 
 
 def _raw_values(message: KafkaMessage) -> list[bytes]:
     # Bodies are decoded by the pipeline, one by one, so that one bad event never fails the batch.
     return [record.value or b"" for record in message.raw_message]
+
+
+def change_hooks() -> list[ChangeHook]:
+    """Indexes kept in the batch's transaction from the records it changed."""
+    from bridge.visibility import apply_changes
+
+    return [apply_changes]
 
 
 def create_bridge(settings: Settings) -> Bridge:
@@ -57,16 +76,20 @@ def create_bridge(settings: Settings) -> Bridge:
         enable_idempotence=True,  # implies acks=all
         graceful_timeout=30.0,
     )
-    mapping_holder: dict[str, Any] = {}
+    # Output channels, declared so that they appear in the AsyncAPI document.
+    outputs = {**{f"{target}.commands": topic for target, topic in settings.topics.commands().items()},
+               "dead letters": settings.topics.dead_letters}
+    publishers = {topic: broker.publisher(topic, title=title) for title, topic in outputs.items()}
 
     async def send(topic: str, key: bytes, value: bytes, headers: Mapping[str, str]) -> Any:
-        return await broker.publish(value, topic=topic, key=key, headers=dict(headers),
-                                    no_confirm=True)
+        return await publishers[topic].publish(value, key=key, headers=dict(headers),
+                                               no_confirm=True)
 
     relay = OutboxRelay(engine, send)
+    holder: dict[str, Bridge] = {}
     processor = BatchProcessor(engine, settings.topics, default_router(),
-                               lambda: mapping_holder["active"])
-    runtime = DeliveryRuntime(processor, relay, settings.retry)
+                               lambda: holder["bridge"].mappings, change_hooks())
+    runtime = DeliveryRuntime(processor, relay, settings.retry, runtime_observers(settings))
 
     @broker.subscriber(
         *settings.topics.events().values(),
@@ -80,34 +103,46 @@ def create_bridge(settings: Settings) -> Bridge:
         session_timeout_ms=settings.consumer.session_timeout_ms,
         ack_policy=AckPolicy.MANUAL,
         decoder=_raw_values,
+        title="events",
+        description="CSM, FSM and ITSM record events (contract envelope), in batches",
     )
     async def on_events(body: list[bytes], message: KafkaMessage) -> None:
         await runtime.handle(message)
 
-    relay_task: dict[str, asyncio.Task[None]] = {}
-
     async def on_startup() -> None:
         await upgrade(settings.store.url)
-        mapping_holder["active"] = load_mapping_set(settings.mappings_dir)
+        bridge.reloader = MappingReloader(settings.mappings_dir)
 
     async def after_startup() -> None:
         await relay.drain()  # what a crash left unsent goes out first
-        relay_task["task"] = asyncio.create_task(_relay_loop(relay))
+        assert bridge.reloader is not None
+        bridge.tasks = [
+            _spawn(_relay_loop(relay)),
+            _spawn(bridge.reloader.watch(bridge.stopping)),
+        ]
 
     async def on_shutdown() -> None:
-        task = relay_task.pop("task", None)
-        if task is not None:
+        bridge.stopping.set()
+        for task in bridge.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def after_shutdown() -> None:
-        await relay.drain()
+        with contextlib.suppress(Exception):
+            await relay.drain()
         await engine.dispose()
 
-    app = AsgiFastStream(broker, on_startup=[on_startup], after_startup=[after_startup],
+    app = AsgiFastStream(broker, asgi_routes=asgi_routes(lambda: holder["bridge"]),
+                         on_startup=[on_startup], after_startup=[after_startup],
                          on_shutdown=[on_shutdown], after_shutdown=[after_shutdown])
-    return Bridge(settings, broker, app, runtime, relay, engine)
+    bridge = Bridge(settings, broker, app, runtime, relay, engine, publishers)
+    holder["bridge"] = bridge
+    return bridge
+
+
+def _spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    return asyncio.get_running_loop().create_task(coro)
 
 
 async def _relay_loop(relay: OutboxRelay, interval_s: float = 2.0) -> None:

@@ -14,14 +14,16 @@ partitions. Transient failures are never dead-lettered.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 import stamina
 import structlog
 from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bridge.failpoints import failpoint
 from bridge.pipeline.batch import BatchProcessor, BatchResult
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.records import RawRecord
@@ -44,14 +46,28 @@ class RuntimeStats:
     last_error: str | None = None
 
 
+class BatchObserver(Protocol):
+    """Told what the runtime did (metrics, the status page); must not raise or block."""
+
+    def on_batch(self, result: BatchResult, size: int, seconds: float) -> None: ...
+
+    def on_transient_error(self, error: BaseException) -> None: ...
+
+    def on_rewind(self) -> None: ...
+
+    def on_commit_failure(self) -> None: ...
+
+
 class DeliveryRuntime:
     """Runs batches through the processor and the outbox under the delivery policy."""
 
-    def __init__(self, processor: BatchProcessor, relay: OutboxRelay, retry: RetrySettings) -> None:
+    def __init__(self, processor: BatchProcessor, relay: OutboxRelay, retry: RetrySettings,
+                 observers: Sequence[BatchObserver] = ()) -> None:
         self.processor = processor
         self.relay = relay
         self.retry = retry
         self.stats = RuntimeStats()
+        self.observers = list(observers)
 
     async def handle(self, message: Any) -> None:
         """Handle a FastStream batch message (``raw_message`` is a tuple of ConsumerRecords)."""
@@ -60,6 +76,8 @@ class DeliveryRuntime:
             await self.run_with_retry(raws)
         except TRANSIENT as error:
             self.stats.rewinds += 1
+            for observer in self.observers:
+                observer.on_rewind()
             log.warning("batch.rewound", error_class=type(error).__name__, records=len(raws))
             await message.nack()  # seek every partition of the batch back to its first record
             return
@@ -67,10 +85,13 @@ class DeliveryRuntime:
             await message.ack()  # commit the consumed positions: exactly this batch's end
         except CommitFailedError as error:  # rebalanced away: the new owner redoes the batch
             self.stats.commit_failures += 1
+            for observer in self.observers:
+                observer.on_commit_failure()
             log.warning("offsets.commit_failed", error_class=type(error).__name__)
 
     async def run_with_retry(self, raws: Sequence[RawRecord]) -> BatchResult:
         """Process and publish one batch, retrying transient failures within the budget."""
+        started = time.perf_counter()
         async for attempt in stamina.retry_context(
             on=self._is_transient, attempts=None, timeout=self.retry.budget_s,
             wait_initial=self.retry.initial_delay_s, wait_max=self.retry.max_delay_s,
@@ -78,8 +99,12 @@ class DeliveryRuntime:
         ):
             with attempt:
                 result = await self.processor.process(raws)
+                failpoint("after_store_commit")
                 await self.relay.publish(result.outbox)
         self._count(result, len(raws))
+        elapsed = time.perf_counter() - started
+        for observer in self.observers:
+            observer.on_batch(result, len(raws), elapsed)
         return result
 
     def _is_transient(self, error: Exception) -> bool:
@@ -87,6 +112,8 @@ class DeliveryRuntime:
             return False
         self.stats.transient_errors += 1
         self.stats.last_error = type(error).__name__
+        for observer in self.observers:
+            observer.on_transient_error(error)
         log.warning("batch.transient_error", error_class=type(error).__name__)
         return True
 

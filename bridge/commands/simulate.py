@@ -31,12 +31,16 @@ def _check_choice(value: str, choices: dict[str, Any], what: str) -> None:
 def run(
     seed: SeedOption = 1,
     size: SizeOption = "small",
-    rate: Annotated[float | None, typer.Option(help="Events per second (default: unlimited).", min=0.1)] = None,
-    count: Annotated[int | None, typer.Option(help="Workload events after the population.", min=0)] = None,
+    rate: Annotated[float | None, typer.Option(help="Events per second (default: unlimited).",
+                                               min=0.1)] = None,
+    count: Annotated[int | None, typer.Option(help="Workload events after the population.",
+                                              min=0)] = None,
     duration: Annotated[float | None, typer.Option(help="Seconds of workload.", min=0.1)] = None,
     mix: Annotated[str, typer.Option(help=f"Change mix: {', '.join(MIXES)}.")] = "standard",
-    record: Annotated[Path | None, typer.Option(help="Append every command received to this JSONL file.")] = None,
-    no_population: Annotated[bool, typer.Option("--no-population", help="Skip the population's inserts.")] = False,
+    record: Annotated[Path | None, typer.Option(
+        help="Append every command received to this JSONL file.")] = None,
+    no_population: Annotated[bool, typer.Option(
+        "--no-population", help="Skip the population's inserts.")] = False,
     linger: Annotated[float, typer.Option(help="Seconds to keep answering commands at the end.")] = 2.0,
     as_json: JsonOption = False,
 ) -> None:

@@ -38,8 +38,9 @@ class FlowContext:
     def command_id(self, rule: str, *parts: str) -> str:
         """Deterministic: the same cause and rule give the same id, on any replay or instance."""
         e = self.event
+        salt = (self.state.reprocess_salt,) if self.state.reprocess_salt else ()
         return deterministic_command_id(e.source, e.sys_id, str(e.sys_mod_count), e.operation,
-                                        rule, *parts)
+                                        rule, *parts, *salt)
 
     def emit(self, command: Command, *, rule: str) -> None:
         """Queue a command in the outbox (written with the batch, published after commit)."""

@@ -19,7 +19,7 @@ from jmespath import exceptions as jp_errors
 from jmespath import functions
 from jmespath.parser import ParsedResult
 
-from bridge.mapping.diagnostics import MappingError
+from bridge.mapping.diagnostics import MappingError, did_you_mean
 
 ROOTS = ("record", "related", "action_args")
 
@@ -125,8 +125,6 @@ def _check(node: dict[str, Any], *, root_scope: bool) -> Iterator[ExpressionProb
     if kind == "function_expression":
         name = node["value"]
         if name not in FUNCTIONS:
-            from bridge.mapping.diagnostics import did_you_mean
-
             yield ExpressionProblem("unknown-function", f"unknown function '{name}()'", did_you_mean(name, FUNCTIONS))
         elif not _arity_ok(FUNCTIONS[name]["signature"], len(children)):
             yield ExpressionProblem("bad-expression", f"wrong number of arguments for '{name}()'")

@@ -19,7 +19,7 @@ from bridge.mapping.builder import compile_set
 from bridge.mapping.diagnostics import Diagnostic, MappingValidationError
 from bridge.mapping.engine import MappingSet
 from bridge.mapping.model_errors import diagnostics_from
-from bridge.mapping.safe_yaml import YamlDocument, read_yaml
+from bridge.mapping.safe_yaml import read_yaml
 from bridge.mapping.semantic import Parsed, check_set
 from bridge.mapping.spec import MappingFile, Text
 
@@ -116,16 +116,9 @@ def _read_lookup(display: str, raw: bytes) -> dict[str, str] | list[Diagnostic]:
 
 def _content_hash(parsed: list[Parsed], lookups: dict[str, dict[str, str]]) -> str:
     canonical: dict[str, Any] = {
-        "files": [p.spec.model_dump(mode="json", by_alias=True) for p in parsed],
+        "files": [p.spec.model_dump(mode="json", by_alias=True, warnings=False) for p in parsed],
         "lookups": lookups,
     }
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
-
-def parse_document(doc: YamlDocument) -> MappingFile | list[Diagnostic]:
-    """Validate one already-read document against the file model (used by the test runner)."""
-    try:
-        return MappingFile.model_validate({} if doc.data is None else doc.data)
-    except ValidationError as error:
-        return diagnostics_from(error, doc, MappingFile)

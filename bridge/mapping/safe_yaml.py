@@ -21,24 +21,24 @@ import yaml
 from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bridge.mapping.diagnostics import Diagnostic
+from bridge.mapping.diagnostics import Diagnostic, dotted
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 40
 
 _JSON_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 
 @dataclass(slots=True)
 class Positions:
     """1-based (line, col) of every value node and mapping key, by key path."""
 
-    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
 
-    def of(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+    def of(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """The position of `path`, else of its nearest ancestor that has one."""
         if key and path in self.keys:
             return self.keys[path]
@@ -58,9 +58,7 @@ class YamlDocument:
     def line(self, number: int) -> str:
         return source_line(self.text, number)
 
-    def diagnostic(self, path: Path_, code: str, message: str, hint: str = "", *, key: bool = False) -> Diagnostic:
-        from bridge.mapping.diagnostics import dotted
-
+    def diagnostic(self, path: KeyPath, code: str, message: str, hint: str = "", *, key: bool = False) -> Diagnostic:
         line, col = self.positions.of(path, key=key)
         return Diagnostic(self.file, line, col, code, dotted(path), message, hint, self.line(line))
 
@@ -139,7 +137,7 @@ def source_line(text: str, number: int, limit: int = 200) -> str:
     return line if len(line) <= limit else line[:limit] + "…"
 
 
-def _to_data(node: Node, path: Path_, positions: Positions) -> Any:
+def _to_data(node: Node, path: KeyPath, positions: Positions) -> Any:
     positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, ScalarNode):
         return _scalar(node)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.common import DecodeError, Event, decode_event
 
+from bridge.failpoints import failpoint
 from bridge.flows import Router
 from bridge.flows.context import FlowContext
 from bridge.flows.errors import FlowDataError
@@ -53,13 +54,21 @@ class BatchProcessor:
         self._source_of_topic = {t: s for s, t in topics.events().items()}
         self._command_topics = topics.commands()
 
-    async def process(self, raws: Sequence[RawRecord]) -> BatchResult:
+    async def process(self, raws: Sequence[RawRecord], *, dry_run: bool = False,
+                      reprocess_salt: str | None = None) -> BatchResult:
+        """Apply one batch in one transaction.
+
+        ``dry_run`` rolls the transaction back: the result shows what would be emitted.
+        ``reprocess_salt`` processes events again although already applied (an operator's
+        forced replay); the salt goes into the command ids so the systems see new commands.
+        """
         mappings = self._mappings()  # one mapping set for the whole batch, even across a reload
         now = datetime.now(timezone.utc)
         decoded = [(raw, self._decode(raw)) for raw in raws]
         result = BatchResult()
-        async with self._engine.begin() as conn:
-            state = BatchState(conn, now)
+        async with self._engine.connect() as conn:
+            transaction = await conn.begin()
+            state = BatchState(conn, now, reprocess_salt=reprocess_salt)
             events = [e for _, e in decoded if isinstance(e, Event)]
             await state.prefetch(
                 _referenced_ids(events),
@@ -77,7 +86,9 @@ class BatchProcessor:
                 state.count("events.in")
                 state.count(f"events.{outcome}")
                 result.events.append((item if isinstance(item, Event) else None, outcome))
+            failpoint("inside_batch")
             await flush(state, self._hooks)
+            await (transaction.rollback() if dry_run else transaction.commit())
         result.outbox = state.writes.outbox
         result.outcomes = {k[7:]: v for k, v in state.writes.counters.items()
                            if k.startswith("events.")}
@@ -91,7 +102,7 @@ class BatchProcessor:
 
     async def _apply(self, state: BatchState, raw: RawRecord, event: Event, mappings: Any) -> str:
         version = (event.sys_id, event.sys_mod_count, event.operation)
-        if state.already_processed(event.event_id, version):
+        if state.already_processed(event.event_id, version) and state.reprocess_salt is None:
             return "duplicate"  # nothing recorded: the first copy's row stands
         stored = await state.record(event.sys_id)
         ctx = FlowContext(event, state, mappings, self._command_topics, previous=stored)

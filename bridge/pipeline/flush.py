@@ -23,7 +23,11 @@ def _insert(conn: AsyncConnection, table: Any) -> Any:
 async def flush(state: BatchState, hooks: Sequence[ChangeHook] = ()) -> None:
     """Write everything ``state`` collected; the caller owns the transaction."""
     conn, w, now = state.conn, state.writes, state.now
-    if w.processed:
+    if w.processed and state.reprocess_salt is not None:
+        # A forced replay: the first processing's rows stand (the outcome of the replay is in
+        # the outbox rows and the counters).
+        await conn.execute(_insert(conn, processed_events).on_conflict_do_nothing(), w.processed)
+    elif w.processed:
         # A plain insert: if another instance processed one of these events concurrently,
         # the unique key fails the whole transaction and the batch is retried as duplicates.
         await conn.execute(processed_events.insert(), w.processed)

@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bridge.failpoints import failpoint
 from bridge.store.schema import outbox
 
 #: Sends one message and returns an awaitable that completes when the broker acknowledged it.
@@ -55,6 +56,7 @@ class OutboxRelay:
             acks = [await self._send(r["topic"], r["msg_key"].encode(), r["payload"],
                                      _headers(r)) for r in rows]
             await asyncio.gather(*acks)
+            failpoint("after_publish")
             await self._mark_sent([r["message_id"] for r in rows])
             self.published += len(rows)
 

@@ -69,9 +69,11 @@ class BatchWrites:
 class BatchState:
     """Cached view of the store for one batch, plus the writes the batch makes."""
 
-    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+    def __init__(self, conn: AsyncConnection, now: datetime,
+                 reprocess_salt: str | None = None) -> None:
         self.conn = conn
         self.now = now
+        self.reprocess_salt = reprocess_salt
         self.writes = BatchWrites()
         self._records: dict[str, StoredRecord | None] = {}
         self._edges: set[tuple[str, str, str]] = set()

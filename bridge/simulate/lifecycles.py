@@ -162,7 +162,8 @@ def _request(world: SimWorld, rng: random.Random, sys_id: str, state: str) -> St
         return {"request_state": "in_process"}, [], user
     final = rng.choices(("closed_complete", "closed_incomplete", "closed_cancelled", "closed_rejected"),
                         (7, 1, 1, 1))[0]
-    return {"request_state": final}, [("comments", "Your request has been fulfilled")] if final == "closed_complete" else [], user
+    notes = [("comments", "Your request has been fulfilled")] if final == "closed_complete" else []
+    return {"request_state": final}, notes, user
 
 
 _STEPS = {"wm_order": _work_order, "wm_task": _task, "incident": _incident, "problem": _problem,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.simulate import vocab
@@ -73,10 +73,6 @@ def summary(world: SimWorld) -> dict[str, Any]:
         "open_cases": len(world.open_cases),
         "active_fsm_itsm": {table: len(ids) for table, ids in sorted(world.active.items())},
     }
-
-
-def size_summary(name: str) -> dict[str, int]:
-    return asdict(SIZES[name])
 
 
 def _reference_pools(world: SimWorld, plan: PopulationSize) -> None:

@@ -48,7 +48,8 @@ def _account(world: SimWorld, rng: random.Random, name: str, parent: str, *,
     }, by=rng.choice(vocab.AGENTS), label=name)
     roles = _PARTNER_ROLES if partner else _CUSTOMER_ROLES
     for i, (contact_id, person) in enumerate(contacts):
-        role = ("partner,partner_admin" if partner else "customer,customer_admin") if i == 0 else _pick(rng, roles)
+        admin = "partner,partner_admin" if partner else "customer,customer_admin"
+        role = admin if i == 0 else _pick(rng, roles)  # the primary contact administers the account
         index.contacts.append(contact_id)
         index.contacts_by_account.setdefault(sys_id, []).append(contact_id)
         yield world.events.insert("customer_contact", contact_id, {

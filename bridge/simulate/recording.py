@@ -41,7 +41,8 @@ class CommandRecorder:
 
     def record(self, entry: ReceivedCommand) -> None:
         command = entry.command or {}
-        self.by_target[(entry.system, str(command.get("table", "?")), str(command.get("operation", "?")))] += 1
+        table, operation = str(command.get("table", "?")), str(command.get("operation", "?"))
+        self.by_target[(entry.system, table, operation)] += 1
         self.outcomes[entry.outcome] += 1
         if self._keep:
             self.received.append(entry)

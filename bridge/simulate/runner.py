@@ -12,7 +12,7 @@ import contextlib
 from collections import Counter
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from types import TracebackType
@@ -47,6 +47,7 @@ class Simulator:
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._answering: asyncio.Task[None] | None = None
+        self._systems = {topic: system for system, topic in self.topics.commands().items()}
 
     async def __aenter__(self) -> Simulator:
         await self.start()
@@ -60,12 +61,11 @@ class Simulator:
         """Connect, and start answering commands in the background."""
         kwargs = aiokafka_client_kwargs(self._kafka)
         kwargs["client_id"] = f"{self._kafka.client_id}-simulator"
-        self._producer = AIOKafkaProducer(**kwargs, enable_idempotence=True, linger_ms=2)
+        self._producer = AIOKafkaProducer(**kwargs, enable_idempotence=True, linger_ms=5,
+                                          max_batch_size=256 * 1024)
         await self._producer.start()
-        command_topics = self.topics.commands()
-        self._systems = {topic: system for system, topic in command_topics.items()}
         self._consumer = AIOKafkaConsumer(
-            *command_topics.values(), **kwargs, group_id=self._group_id,
+            *self._systems, **kwargs, group_id=self._group_id,
             auto_offset_reset="earliest", enable_auto_commit=False,
         )
         await self._consumer.start()
@@ -74,15 +74,17 @@ class Simulator:
     async def stop(self) -> None:
         """Stop answering and disconnect; re-raises an error the answering task met."""
         task, self._answering = self._answering, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        for client in (self._consumer, self._producer):
-            if client is not None:
-                await client.stop()
-        self._consumer = self._producer = None
-        self.recorder.close()
+        try:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        finally:
+            for client in (self._consumer, self._producer):
+                if client is not None:
+                    await client.stop()
+            self._consumer = self._producer = None
+            self.recorder.close()
 
     async def publish(self, messages: Sequence[SimMessage]) -> int:
         """Send messages to their systems' events topics; returns how many were sent."""
@@ -110,6 +112,10 @@ class Simulator:
                 await self._consumer.commit()
 
 
+#: Messages per send batch (sent without awaiting each, then awaited together).
+_BATCH = 1000
+
+
 def _family(kind: str) -> str:
     """``population:wm_order`` → ``population``; ``case_update`` stays as it is."""
     return kind.split(":", 1)[0]
@@ -133,14 +139,18 @@ class RunOptions:
 
 @dataclass
 class RunSummary:
+    """What a run sent (by kind family) and what the systems received from the bridge."""
+
     seed: int
     sent: dict[str, int]  # by kind family: population, case_update, …, duplicate, malformed, answer
     commands: dict[str, Any]  # the recorder's summary
     elapsed_s: float
-    records: int = field(default=0)  # records the simulated systems hold at the end
+    records: int = 0  # records the simulated systems hold at the end
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "sent": self.sent, "sent_total": sum(self.sent.values()),
+                "duplicates": {"sent": self.sent.get("duplicate", 0),
+                               "commands_received": self.commands["outcomes"].get("duplicate", 0)},
                 "commands": self.commands, "records": self.records,
                 "elapsed_s": round(self.elapsed_s, 3)}
 
@@ -172,7 +182,10 @@ async def _paced(simulator: Simulator, messages: Iterator[SimMessage], rate: flo
     """Send in batches: as fast as possible, or each message at its scheduled time (start + i/rate)."""
     start, sent = time.monotonic(), 0
     while deadline is None or time.monotonic() < deadline:
-        due = 500 if rate is None else max(1, min(500, int((time.monotonic() - start) * rate) + 1 - sent))
+        if rate is None:
+            due = _BATCH
+        else:  # everything scheduled up to now (at least one), at most one batch
+            due = max(1, min(_BATCH, int((time.monotonic() - start) * rate) + 1 - sent))
         batch = [message for _, message in zip(range(due), messages)]
         if not batch:
             return

@@ -8,7 +8,7 @@ at read time like the Table API's display values), empty references ``""``, jour
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.catalog import TABLES, TableSpec, is_case_table
@@ -116,12 +116,10 @@ class RecordStore:
         layout = row.layout
         shaped: dict[str, Any] = {}
         for field, value, is_ref in zip(layout.fields, row.values, layout.references, strict=True):
-            shaped[field] = {"value": value, "display_value": self.label(value)} if is_ref and value else value
+            if is_ref and value:
+                shaped[field] = {"value": value, "display_value": self.label(value)}
+            else:
+                shaped[field] = value
         if row.extras:
             shaped.update(row.extras)
         return shaped
-
-    def ids(self, tables: Iterable[str]) -> list[str]:
-        """sys_ids of the records of the given tables (a scan; for tests and summaries)."""
-        wanted = set(tables)
-        return [sid for sid, row in self._rows.items() if row.layout.spec.name in wanted]

@@ -20,7 +20,7 @@ from bridge.simulate.workload_csm import (account_change, case_action, case_upda
 from bridge.simulate.workload_ops import itsm_lifecycle, work_order_progress
 from bridge.simulate.world import SimWorld
 
-ChangeMaker = Callable[[SimWorld, random.Random], "dict[str, Any] | None"]
+ChangeMaker = Callable[[SimWorld, random.Random], dict[str, Any] | None]
 
 CHANGE_KINDS: dict[str, ChangeMaker] = {
     "case_update": case_update,

@@ -128,7 +128,8 @@ def relationship_change(world: SimWorld, rng: random.Random) -> Event:
         pair = (other, customer) if kind == "customer_of" else (customer, other)
         return relationship(world, rng, *pair, kind)
     if roll < 0.55:
-        return contact_relationship(world, rng, rng.choice(index.contacts), rng.choice(index.customer_accounts))
+        contact, company = rng.choice(index.contacts), rng.choice(index.customer_accounts)
+        return contact_relationship(world, rng, contact, company)
     pool = index.account_relationships if roll < 0.85 else index.contact_relationships
     victim = pool.choice(rng)
     if victim is None:

@@ -134,3 +134,6 @@ counters = Table(
     Column("name", String(96), primary_key=True),
     Column("value", BigInteger, nullable=False, default=0),
 )
+
+# Tables declared by other modules on this metadata (imported for their side effect).
+from bridge.visibility import schema as _visibility_schema  # noqa: E402,F401

@@ -56,7 +56,7 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) 
 async def _mark_by_old_state(conn: AsyncConnection, by_table: dict[str, list[RecordChange]]) -> None:
     account_ids = _ids(by_table, "customer_account")
     for batch in chunks(account_ids):
-        await _mark(conn, scopes.users_with_admin_keys(batch))
+        pass
     relationship_ids = _ids(by_table, "account_relationship")
     new_ends = {
         end

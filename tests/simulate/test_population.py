@@ -41,8 +41,8 @@ def test_contacts_cover_every_role_combination_and_none() -> None:
     world, events = _build(23)
     roles = {e["record"]["roles"] for e in events if e["table"] == "customer_contact"}
     assert {"", "customer", "customer,customer_admin", "partner", "partner,partner_admin"} <= roles
-    relationship_types = {e["record"]["relationship_type"] for e in events if e["table"] == "account_relationship"}
-    assert relationship_types == {"partner_of", "customer_of", "related"}
+    types = {e["record"]["relationship_type"] for e in events if e["table"] == "account_relationship"}
+    assert types == {"partner_of", "customer_of", "related"}
 
 
 def test_cases_of_every_kind() -> None:

@@ -88,3 +88,40 @@ def _is_contract_valid(raw: bytes) -> bool:
     except (ValueError, KeyError, TypeError, AssertionError, AttributeError):
         return False
     return True
+
+
+def test_fsm_and_itsm_records_go_through_their_lifecycles() -> None:
+    seen: set[tuple[str, str]] = set()
+    for message in simulation_stream(9, size="small", mix="lifecycle", count=3000):
+        event = json.loads(message.value)
+        record, changed = event["record"], set(event["changed_fields"])
+        table = event["table"]
+        if table == "incident" and record["state"] == "3" and "state" in changed:
+            assert record["hold_reason"]
+            seen.add((table, "on_hold"))
+        elif table == "incident" and record["state"] == "6" and "state" in changed:
+            assert record["close_code"] and record["close_notes"]
+            seen.add((table, "resolved"))
+        elif table == "problem" and changed & {"workaround", "fix_notes"}:
+            seen.add((table, "workaround" if "workaround" in changed else "fix"))
+        elif table == "problem" and record["state"] == "107":
+            seen.add((table, "closed"))
+        elif table == "change_request" and "on_hold" in changed and record["on_hold"] == "true":
+            assert record["on_hold_reason"]
+            seen.add((table, "on_hold"))
+        elif table == "change_request" and record["state"] == "3" and "state" in changed:
+            assert record["close_code"] in ("successful", "successful_issues", "unsuccessful")
+            seen.add((table, "closed"))
+        elif table == "sc_request" and record["request_state"].startswith("closed_"):
+            seen.add((table, "closed"))
+        elif table == "wm_task" and event["operation"] == "insert":
+            assert record["parent"] and record["assigned_to"]
+            seen.add((table, "added"))
+        elif table == "wm_order" and record["state"] == "closed_complete":
+            seen.add((table, "closed"))
+        elif event["journal"]:
+            seen.add((table, "journal"))
+    assert seen >= {("incident", "on_hold"), ("incident", "resolved"), ("problem", "workaround"),
+                    ("problem", "fix"), ("problem", "closed"), ("change_request", "on_hold"),
+                    ("change_request", "closed"), ("sc_request", "closed"), ("wm_task", "added"),
+                    ("wm_order", "closed"), ("incident", "journal")}

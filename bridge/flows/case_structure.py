@@ -1,0 +1,49 @@
+"""Reading the case structure the store knows: major cases, their children, related records."""
+
+from __future__ import annotations
+
+from bridge.flows.related_kinds import (
+    ACCEPTED, CHILD_LOCKED, MAJOR_CHILD, RELATED_FIELDS, REQUEST, related_kind,
+)
+from bridge.pipeline.state import BatchState, StoredRecord
+
+
+def is_major(case: StoredRecord | None) -> bool:
+    return case is not None and not case.deleted and case.text("major_case_state") == ACCEPTED
+
+
+async def accepted_major(state: BatchState, case: StoredRecord) -> StoredRecord | None:
+    """The accepted major case this case is a child of, if the store knows one."""
+    parent_id = case.ref("parent")
+    if not parent_id or parent_id == case.sys_id:
+        return None
+    parent = await state.record(parent_id)
+    return parent if is_major(parent) else None
+
+
+async def children_of(state: BatchState, major_id: str) -> list[StoredRecord]:
+    """The live children of a major case (whose ``parent`` still names it), by sys_id."""
+    children = []
+    for child_id in await state.linked(MAJOR_CHILD, major_id):
+        child = await state.record(child_id)
+        if child is not None and not child.deleted and child.ref("parent") == major_id:
+            children.append(child)
+    return children
+
+
+async def related_of(state: BatchState, case_id: str) -> dict[str, list[str]]:
+    """The case's related ITSM records by relation (only relations it has)."""
+    related = {}
+    for relation in (*RELATED_FIELDS, REQUEST):
+        ids = await state.linked(related_kind(relation), case_id)
+        if ids:
+            related[relation] = ids
+    return related
+
+
+async def locking_major(state: BatchState, case: StoredRecord) -> StoredRecord | None:
+    """The major case that made this accepted candidate's related records read-only."""
+    for major_id in await state.linked(CHILD_LOCKED, case.sys_id):
+        if case.ref("parent") == major_id:
+            return await state.record(major_id)
+    return None

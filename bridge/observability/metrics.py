@@ -1,0 +1,100 @@
+"""The bridge's domain metrics, on a registry of its own (one per bridge, never the global one).
+
+Counters and histograms are fed by the runtime (``BatchObserver``); the gauges for state that
+lives elsewhere (consumer lag, outbox backlog, mapping reloads) are set by the sampler.
+FastStream's transport metrics (``KafkaPrometheusMiddleware``) live on a registry of their own
+and are attached with :meth:`BridgeMetrics.include`, so that one scrape shows both.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from bridge.pipeline.batch import BatchResult
+
+BATCH_SIZE_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class BridgeMetrics:
+    """Prometheus metrics of one bridge; ``registry`` is what ``/metrics`` serves."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self._included: list[Any] = []
+        r = self.registry
+        self.events = Counter("bridge_events", "Input events by source system, table and outcome",
+                              ["source", "table", "outcome"], registry=r)
+        self.commands = Counter("bridge_commands", "Commands written to the outbox",
+                                ["target", "table", "operation"], registry=r)
+        self.dead_letters = Counter("bridge_dead_letters", "Input dead-lettered, by reason code",
+                                    ["reason"], registry=r)
+        self.batch_size = Histogram("bridge_batch_size", "Events per batch",
+                                    buckets=BATCH_SIZE_BUCKETS, registry=r)
+        self.batch_seconds = Histogram("bridge_batch_duration_seconds",
+                                       "Time to process and publish one batch (retries included)",
+                                       buckets=LATENCY_BUCKETS, registry=r)
+        self.transient_errors = Counter("bridge_transient_errors",
+                                        "Transient errors retried, by class", ["error_class"],
+                                        registry=r)
+        self.rewinds = Counter("bridge_batch_rewinds", "Batches rewound after the retry budget",
+                               registry=r)
+        self.commit_failures = Counter("bridge_offset_commit_failures",
+                                       "Offset commits that failed (rebalance)", registry=r)
+        self.consumer_lag = Gauge("bridge_consumer_lag", "Events not yet committed by the group",
+                                  ["topic", "partition"], registry=r)
+        self.outbox_backlog = Gauge("bridge_outbox_backlog", "Outbox rows not yet published",
+                                    registry=r)
+        self.mapping_reloads = Gauge("bridge_mapping_reloads",
+                                     "Mapping sets activated by hot reload since start", registry=r)
+        self.mapping_rejections = Gauge("bridge_mapping_reload_rejections",
+                                        "Mapping changes rejected as invalid since start",
+                                        registry=r)
+        self.mapping_info = Gauge("bridge_mapping_info", "The active mapping set (value 1)",
+                                  ["version", "content_hash"], registry=r)
+
+    def include(self, other: CollectorRegistry) -> None:
+        """Serve another registry's metrics (FastStream's) on this one's scrape."""
+        if other is not self.registry and other not in self._included:
+            self.registry.register(other)  # a registry is a collector: collect() yields its metrics
+            self._included.append(other)
+
+    # -- fed by the runtime ----------------------------------------------------------------
+
+    def record_batch(self, result: BatchResult, size: int, seconds: float) -> None:
+        self.batch_size.observe(size)
+        self.batch_seconds.observe(seconds)
+        for event, outcome in result.events:
+            source, table = (event.source, event.table) if event is not None else ("unknown", "unknown")
+            self.events.labels(source, table, outcome).inc()
+        for row in result.outbox:
+            if row.get("kind") == "dead_letter":
+                reason = (row.get("headers") or {}).get("x-bridge-reason", "unknown")
+                self.dead_letters.labels(reason).inc()
+            else:
+                self.commands.labels(row.get("target") or "", row.get("target_table") or "",
+                                     _operation(row)).inc()
+
+    # -- set by the sampler ----------------------------------------------------------------
+
+    def set_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
+        self.consumer_lag.clear()
+        for (topic, partition), value in lag.items():
+            self.consumer_lag.labels(topic, str(partition)).set(value)
+
+    def set_mappings(self, version: str, content_hash: str, reloads: int, rejections: int) -> None:
+        self.mapping_info.clear()
+        self.mapping_info.labels(version, content_hash).set(1)
+        self.mapping_reloads.set(reloads)
+        self.mapping_rejections.set(rejections)
+
+
+def _operation(row: Mapping[str, Any]) -> str:
+    """The command's operation, read from its contract envelope."""
+    try:
+        return str(json.loads(row["payload"]).get("operation") or "unknown")
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return "unknown"
