@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bridge.commands import db, inspect, kafka, mappings, run, simulate, topics, visibility
+from bridge.commands import db, explain, inspect, kafka, mappings, run, simulate, topics, visibility
 
 app = typer.Typer(
     name="bridge",
@@ -19,6 +19,8 @@ app.add_typer(kafka.app, name="kafka", help="Run a local Apache Kafka broker (KR
 app.add_typer(topics.app, name="topics", help="Create and list the bridge's topics.")
 app.add_typer(db.app, name="db", help="Manage the store's schema.")
 app.add_typer(mappings.app, name="mappings", help="Validate, test and dry-run the mapping YAML.")
+app.add_typer(explain.app, name="explain",
+              help="Why a case did or did not get each related-record note.")
 app.add_typer(inspect.app, name="inspect", help="Show what the bridge knows and did for a record.")
 app.add_typer(visibility.app, name="visibility", help="The portal's per-account visibility index.")
 app.add_typer(simulate.app, name="simulate", help="Simulated CSM, FSM and ITSM systems.")

@@ -50,7 +50,18 @@ class Router:
 
 def default_router() -> Router:
     """All the bridge's flows."""
-    from bridge.flows import order_cases, work_order_news, work_order_sync, work_orders
+    from bridge.flows import (
+        major_cases,
+        order_cases,
+        related_notes,
+        related_records,
+        work_order_news,
+        work_order_sync,
+        work_orders,
+    )
 
+    # Order matters within one event: a case's related-record links move before the
+    # major-case rules read them.
     return Router([*work_orders.ROUTES, *work_order_sync.ROUTES, *work_order_news.ROUTES,
-                   *order_cases.ROUTES])
+                   *order_cases.ROUTES, *related_records.ROUTES, *related_notes.ROUTES,
+                   *major_cases.ROUTES])

@@ -24,7 +24,9 @@ async def accepted_major(state: BatchState, case: StoredRecord) -> StoredRecord 
 async def children_of(state: BatchState, major_id: str) -> list[StoredRecord]:
     """The live children of a major case (whose ``parent`` still names it), by sys_id."""
     children = []
-    for child_id in await state.linked(MAJOR_CHILD, major_id):
+    child_ids = await state.linked(MAJOR_CHILD, major_id)
+    await state.load(child_ids)  # one query for all of them, not one per child
+    for child_id in child_ids:
         child = await state.record(child_id)
         if child is not None and not child.deleted and child.ref("parent") == major_id:
             children.append(child)

@@ -56,6 +56,7 @@ async def route_update(state: BatchState, policy: Any, table: str, record_id: st
     routing = Routing()
     cases = {}
     by_case = await holders(state, table, record_id)
+    await state.load(list(by_case))
     for case_id in by_case:
         case = await state.record(case_id)
         if case is not None and not case.deleted:

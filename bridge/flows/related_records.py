@@ -20,10 +20,11 @@ from connectors.itsm import commands as itsm
 from bridge.flows import Route, links
 from bridge.flows.case_structure import locking_major
 from bridge.flows.context import FlowContext, ref, text
+from bridge.flows.note_routing import holders
 from bridge.flows.related_kinds import (
     CREATE_ACTIONS, LABELS, RELATED_FIELDS, REQUEST, REQUEST_TABLE, related_kind, requested_kind,
 )
-from bridge.flows.work_orders import related_records
+from bridge.flows.work_orders import related_records as mapping_context
 from bridge.pipeline.state import PendingInsert
 
 RULE_LINKED = "related_record_linked"
@@ -62,7 +63,7 @@ async def create_related(ctx: FlowContext) -> None:
     reason = await _refusal(ctx, relation)
     result = None
     if reason is None:
-        related = {**await related_records(ctx, case), "case": case}
+        related = {**await mapping_context(ctx, case), "case": case}
         result = ctx.mappings.map_record(event.table, table, case, related,
                                          action_args=dict(event.action_args), sys_id=event.sys_id)
         reason = None if result is not None else f"no active map to {table} matches this case"
@@ -94,8 +95,9 @@ async def link_inserted(ctx: FlowContext) -> None:
     elif event.table == REQUEST_TABLE and ref(rec, "parent"):
         relation, case_id = REQUEST, ref(rec, "parent")
     else:
-        ctx.filtered("unlinked", "not created for a case")
-        return
+        if not await holders(ctx.state, event.table, event.sys_id):
+            ctx.filtered("unlinked", "not created for a case")
+        return  # else a case named it first (its field set before ITSM's insert arrived)
     ctx.state.remove_link(requested_kind(relation), case_id, case_id)
     ctx.state.add_link(related_kind(relation), case_id, event.sys_id)
     case = await ctx.state.record(case_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -66,6 +67,7 @@ def record_decision(ctx: FlowContext, decision: Decision, update: dict[str, Any]
                        relations=list(decision.relations),
                        notes=[[key, values] for key, values in decision.notes],
                        resolution=dict(decision.resolution))
+    ctx.state.count(f"note_routing.{decision.rule}")
 
 
 def update_facts(ctx: FlowContext) -> dict[str, Any]:
@@ -79,7 +81,7 @@ def update_facts(ctx: FlowContext) -> dict[str, Any]:
 
 
 async def load_decisions(conn: AsyncConnection, case_id: str) -> list[dict[str, Any]]:
-    """Stored decisions for a case, oldest update first."""
+    """Stored decisions for a case, in the order the bridge routed them."""
     return _ordered(dict(await _stored(conn, routing_key(case_id))))
 
 
@@ -89,17 +91,25 @@ async def batch_decisions(state: BatchState, case_id: str) -> list[dict[str, Any
     found = dict(await _stored(state.conn, key))
     for (kind, from_id, to_id), attrs in state.writes.links_added.items():
         if kind == KIND and to_id == key:
-            found[from_id] = dict(attrs)
+            found[from_id] = {**attrs, "routed_at": _utc(state.now)}
     return _ordered(found)
 
 
 async def _stored(conn: AsyncConnection, key: str) -> list[tuple[str, dict[str, Any]]]:
-    rows = await conn.execute(select(links.c.from_id, links.c.attrs)
+    rows = await conn.execute(select(links.c.from_id, links.c.attrs, links.c.created_at)
                               .where(links.c.kind == KIND, links.c.to_id == key))
-    return [(from_id, dict(attrs)) for from_id, attrs in rows]
+    return [(from_id, {**attrs, "routed_at": _utc(created_at)})
+            for from_id, attrs, created_at in rows]
+
+
+def _utc(moment: datetime) -> str:
+    """SQLite hands timestamps back naive: they are UTC (the bridge writes UTC only)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(timezone.utc).isoformat()
 
 
 def _ordered(found: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     items = [{"decision_id": k, **v} for k, v in found.items()]
-    return sorted(items, key=lambda d: (d.get("updated_on", ""), d.get("record_sys_id", ""),
-                                        d.get("sys_mod_count", 0), d["decision_id"]))
+    return sorted(items, key=lambda d: (d["routed_at"], d.get("updated_on", ""),
+                                        d.get("record_sys_id", ""), d.get("sys_mod_count", 0),
+                                        d["decision_id"]))

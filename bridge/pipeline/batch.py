@@ -73,7 +73,7 @@ class BatchProcessor:
             await state.prefetch(
                 _referenced_ids(events),
                 correlation_ids=[_correlation_id(e) for e in events],
-                versions=[(e.sys_id, e.sys_mod_count, e.operation) for e in events],
+                versions=[_version(e) for e in events],
                 event_ids=[e.event_id for e in events],
             )
             for raw, item in decoded:
@@ -101,8 +101,7 @@ class BatchProcessor:
             return error
 
     async def _apply(self, state: BatchState, raw: RawRecord, event: Event, mappings: Any) -> str:
-        version = (event.sys_id, event.sys_mod_count, event.operation)
-        if state.already_processed(event.event_id, version) and state.reprocess_salt is None:
+        if state.already_processed(event.event_id, _version(event)) and state.reprocess_salt is None:
             return "duplicate"  # nothing recorded: the first copy's row stands
         stored = await state.record(event.sys_id)
         ctx = FlowContext(event, state, mappings, self._command_topics, previous=stored)
@@ -126,7 +125,7 @@ class BatchProcessor:
         state.mark_processed({
             "event_id": event.event_id, "source": event.source, "table_name": event.table,
             "sys_id": event.sys_id, "sys_mod_count": event.sys_mod_count,
-            "operation": event.operation, "action": event.action, "outcome": ctx.outcome,
+            "operation": event.operation, "action": event.action or "", "outcome": ctx.outcome,
             "detail": ctx.detail, "mapping_version": mappings.version, "topic": raw.topic,
             "partition": raw.partition, "offset": raw.offset, "processed_at": state.now,
         })
@@ -144,6 +143,11 @@ class BatchProcessor:
         )
         state.writes.dead_letters.append(entry)
         state.writes.outbox.append(row)
+
+
+def _version(event: Event) -> tuple[str, int, str, str]:
+    """The business dedupe key: a republished copy (new event id, new offset) has the same."""
+    return (event.sys_id, event.sys_mod_count, event.operation, event.action or "")
 
 
 def _is_stale(event: Event, stored: StoredRecord | None) -> bool:

@@ -79,7 +79,7 @@ class BatchState:
         self._edges: set[tuple[str, str, str]] = set()
         self._edges_loaded: set[str] = set()
         self._pending: dict[str, PendingInsert | None] = {}
-        self._seen_versions: set[tuple[str, int, str]] = set()
+        self._seen_versions: set[tuple[str, int, str, str]] = set()
         self._seen_event_ids: set[str] = set()
         self._undo: list[Callable[[], None]] = []
 
@@ -102,7 +102,7 @@ class BatchState:
     # -- loading ---------------------------------------------------------------------------
 
     async def prefetch(self, sys_ids: Iterable[str], correlation_ids: Iterable[str] = (),
-                       versions: Iterable[tuple[str, int, str]] = (),
+                       versions: Iterable[tuple[str, int, str, str]] = (),
                        event_ids: Iterable[str] = ()) -> None:
         """Load, in a handful of queries, what the batch's events refer to."""
         await self.load(sys_ids)
@@ -143,16 +143,13 @@ class BatchState:
             for c in chunk:
                 self._pending.setdefault(c, None)
 
-    async def _load_seen(self, versions: list[tuple[str, int, str]], event_ids: list[str]) -> None:
+    async def _load_seen(self, versions: list[tuple[str, int, str, str]],
+                         event_ids: list[str]) -> None:
+        key = (processed_events.c.sys_id, processed_events.c.sys_mod_count,
+               processed_events.c.operation, processed_events.c.action)
         for chunk in _chunks(versions):
-            rows = await self.conn.execute(
-                select(processed_events.c.sys_id, processed_events.c.sys_mod_count,
-                       processed_events.c.operation).where(
-                    tuple_(processed_events.c.sys_id, processed_events.c.sys_mod_count,
-                           processed_events.c.operation).in_(chunk)
-                )
-            )
-            self._seen_versions.update((r[0], r[1], r[2]) for r in rows)
+            rows = await self.conn.execute(select(*key).where(tuple_(*key).in_(chunk)))
+            self._seen_versions.update((r[0], r[1], r[2], r[3]) for r in rows)
         for chunk in _chunks(event_ids):
             rows = await self.conn.execute(
                 select(processed_events.c.event_id).where(processed_events.c.event_id.in_(chunk))
@@ -181,7 +178,7 @@ class BatchState:
     def pending_insert(self, correlation_id: str | None) -> PendingInsert | None:
         return self._pending.get(correlation_id) if correlation_id else None
 
-    def already_processed(self, event_id: str, version: tuple[str, int, str]) -> bool:
+    def already_processed(self, event_id: str, version: tuple[str, int, str, str]) -> bool:
         return event_id in self._seen_event_ids or version in self._seen_versions
 
     # -- writing ---------------------------------------------------------------------------
@@ -189,7 +186,8 @@ class BatchState:
     def mark_processed(self, row: dict[str, Any]) -> None:
         self.writes.processed.append(row)
         self._seen_event_ids.add(row["event_id"])
-        self._seen_versions.add((row["sys_id"], row["sys_mod_count"], row["operation"]))
+        self._seen_versions.add((row["sys_id"], row["sys_mod_count"], row["operation"],
+                                 row["action"]))
 
     def put_record(self, new: StoredRecord, operation: str) -> None:
         before = self._records.get(new.sys_id)

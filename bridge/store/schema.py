@@ -69,7 +69,7 @@ processed_events = Table(
     Column("sys_id", SYS_ID, nullable=False),
     Column("sys_mod_count", Integer, nullable=False),
     Column("operation", String(8), nullable=False),
-    Column("action", String(32), nullable=True),
+    Column("action", String(32), nullable=False, default=""),  # "" unless an action
     Column("outcome", String(24), nullable=False),
     Column("detail", Text, nullable=True),
     Column("mapping_version", String(64), nullable=True),
@@ -77,7 +77,9 @@ processed_events = Table(
     Column("partition", Integer, nullable=True),
     Column("offset", BigInteger, nullable=True),
     Column("processed_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("sys_id", "sys_mod_count", "operation", name="uq_processed_events_version"),
+    # Two different actions on the same version are two requests: the action is part of the key.
+    UniqueConstraint("sys_id", "sys_mod_count", "operation", "action",
+                     name="uq_processed_events_version"),
     Index("ix_processed_events_sys_id", "sys_id", "processed_at"),
 )
 

@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,25 +16,6 @@ from tests.e2e.kafka_io import collect, commands, produce, start_bridge
 from tests.fixtures.events import make_event, new_sys_id
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture
-def bridge_process(bridge_env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        process = start_bridge(bridge_env, log_path=str(tmp_path / "bridge.log"))
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 async def test_examples_flow_through_and_duplicates_give_one_command(

@@ -88,7 +88,7 @@ def upgrade() -> None:
     sa.Column('sys_id', sa.String(length=32), nullable=False),
     sa.Column('sys_mod_count', sa.Integer(), nullable=False),
     sa.Column('operation', sa.String(length=8), nullable=False),
-    sa.Column('action', sa.String(length=32), nullable=True),
+    sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('outcome', sa.String(length=24), nullable=False),
     sa.Column('detail', sa.Text(), nullable=True),
     sa.Column('mapping_version', sa.String(length=64), nullable=True),
@@ -97,7 +97,7 @@ def upgrade() -> None:
     sa.Column('offset', sa.BigInteger(), nullable=True),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_processed_events')),
-    sa.UniqueConstraint('sys_id', 'sys_mod_count', 'operation', name='uq_processed_events_version')
+    sa.UniqueConstraint('sys_id', 'sys_mod_count', 'operation', 'action', name='uq_processed_events_version')
     )
     with op.batch_alter_table('processed_events', schema=None) as batch_op:
         batch_op.create_index('ix_processed_events_sys_id', ['sys_id', 'processed_at'], unique=False)

@@ -1,0 +1,59 @@
+"""The real batch processor and SQLite store, with the Case ↔ ITSM flows and chosen routing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bridge.flows import Router, major_cases, order_cases, related_notes, related_records
+from bridge.flows import work_order_news, work_order_sync, work_orders
+from bridge.mapping import MappingSet, MappingSources, build_mapping_set
+from bridge.mapping.loader import read_sources
+from bridge.pipeline.batch import BatchProcessor, BatchResult
+from tests.pipeline.harness import MAPPINGS, Harness
+
+DEFAULT_ROUTING = {
+    "parent_child_case_sync": False,
+    "case_fields_to_sync": ["priority", "state", "comments", "work_notes", "assigned_to",
+                            "close_notes", "resolution_code"],
+    "resolution_mode": "suggest",
+    "late_children_get_earlier_notes": False,
+}
+
+
+def router() -> Router:
+    """Every flow, the Case ↔ ITSM ones included (case-field links before the major structure)."""
+    return Router([*work_orders.ROUTES, *work_order_sync.ROUTES, *work_order_news.ROUTES,
+                   *order_cases.ROUTES, *related_records.ROUTES, *related_notes.ROUTES,
+                   *major_cases.ROUTES])
+
+
+def mappings_with(**routing: Any) -> MappingSet:
+    """The shipped mappings with the routing section replaced (as an admin would edit it)."""
+    sources = read_sources(MAPPINGS)
+    files = dict(sources.files)
+    [name] = [n for n in files if n.endswith("bridge.yaml")]
+    text = yaml.safe_dump({"version": "2026.11.1-test",
+                           "routing": {**DEFAULT_ROUTING, **routing}}, sort_keys=False)
+    files[name] = text.encode()
+    return build_mapping_set(MappingSources(files, sources.lookups, sources.lookup_prefix))
+
+
+class ItsmHarness(Harness):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.processor = BatchProcessor(self.engine, self.topics, router(), lambda: self.mappings)
+
+    async def run(self, *events: dict[str, Any]) -> list[dict[str, Any]]:
+        """Feed events as one batch; the commands it produced."""
+        return self.commands(await self.feed(*events))
+
+    async def outcomes(self, *events: dict[str, Any]) -> tuple[list[dict[str, Any]], BatchResult]:
+        result = await self.feed(*events)
+        return self.commands(result), result
+
+
+def notes(commands: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(case sys_id, note text) of every work-note command."""
+    return [(c["sys_id"], e["value"]) for c in commands for e in c["journal"]]
