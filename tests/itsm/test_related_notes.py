@@ -80,7 +80,7 @@ async def test_change_state_type_hold_and_closing(h: ItsmHarness) -> None:
     assert await texts(h, itsm("change_request", chg, 2, changed=("state",), state="-4")) == [
         "Change CHG0003001: New → Assess"]
     assert await texts(h, itsm("change_request", chg, 3, changed=("type",), state="-4",
-                               type="emergency")) == ["Change CHG0003001 is now a emergency change"]
+                               type="emergency")) == ["Change CHG0003001 type is now: emergency"]
     assert await texts(h, itsm("change_request", chg, 4, changed=("on_hold", "on_hold_reason"),
                                state="-4", type="emergency", on_hold="true",
                                on_hold_reason="Awaiting parts")) == [
