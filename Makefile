@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: setup kafka-jars postgres demo test bench-smoke clean
+.PHONY: setup kafka-jars system-packages demo test clean
 
 setup: $(VENV)/.installed
 
@@ -19,18 +19,23 @@ $(VENV)/.installed: pyproject.toml
 kafka-jars: setup
 	$(BIN)/bridge kafka fetch
 
-# PostgreSQL server binaries for the multi-instance and row-level-security tests (Debian).
-postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  echo "installing PostgreSQL from Debian packages"; \
+# Debian packages the tests use: a PostgreSQL server (multi-instance and row-level-security
+# tests; the tests start their own throwaway cluster) and Chromium (the status page test).
+system-packages:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 demo: setup kafka-jars
 	$(BIN)/bridge demo
 
-test: setup kafka-jars postgres
+test: setup kafka-jars system-packages
 	$(BIN)/pytest -q -p no:cacheprovider
 
 clean:

@@ -20,6 +20,7 @@ from jmespath import functions
 from jmespath.parser import ParsedResult
 
 from bridge.mapping.diagnostics import MappingError, did_you_mean
+from bridge.mapping.text import as_text
 
 ROOTS = ("record", "related", "action_args")
 
@@ -48,20 +49,7 @@ class _BridgeFunctions(functions.Functions):
 
     @functions.signature({"types": [], "variadic": True})
     def _func_concat(self, *values: Any) -> str:
-        return "".join(_as_text(v) for v in values)
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        shown = value.get("display_value") or value.get("value") or ""
-        return shown if isinstance(shown, str) else ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value if isinstance(value, str) else ""
+        return "".join(as_text(v) for v in values)
 
 
 _OPTIONS = jmespath.Options(custom_functions=_BridgeFunctions())

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from bridge.mapping.text import as_text
 
 Part = str | tuple[str]  # literal text, or (placeholder name,)
 
@@ -71,21 +72,10 @@ def render(parts: tuple[Part, ...], values: Mapping[str, Any], max_value_length:
 
 def escape_value(value: Any, max_length: int) -> str:
     """One value as safe, readable journal text."""
-    text = _visible(_as_text(value).replace("\r\n", "\n"))
+    text = _visible(as_text(value).replace("\r\n", "\n"))
     if len(text) > max_length:
         text = text[: max_length - 1] + ELLIPSIS
     return _CODE_TAG.sub("[" + ZERO_WIDTH_SPACE, text)
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        shown = value.get("display_value") or value.get("value") or ""
-        return shown if isinstance(shown, str) else ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else str(value)
 
 
 def _visible(text: str) -> str:
