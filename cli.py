@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from bridge.commands import db, explain, inspect, kafka, mappings, run, simulate, topics, visibility
+from bridge.commands import (
+    db,
+    dlq,
+    explain,
+    inspect,
+    kafka,
+    mappings,
+    replay,
+    run,
+    simulate,
+    status,
+    topics,
+    visibility,
+)
 
 app = typer.Typer(
     name="bridge",
@@ -23,6 +36,9 @@ app.add_typer(explain.app, name="explain",
               help="Why a case did or did not get each related-record note.")
 app.add_typer(inspect.app, name="inspect", help="Show what the bridge knows and did for a record.")
 app.add_typer(visibility.app, name="visibility", help="The portal's per-account visibility index.")
+app.add_typer(replay.app, name="replay", help="Re-process past events through the current mappings.")
+app.add_typer(dlq.app, name="dlq", help="List, show, retry and purge dead letters.")
+app.add_typer(status.app, name="status", help="Lag, outbox backlog, dead letters, mappings, last error.")
 app.add_typer(simulate.app, name="simulate", help="Simulated CSM, FSM and ITSM systems.")
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaPublisher
 
-from bridge.flows import default_router
 from bridge.http import asgi_routes
 from bridge.kafka.clients import faststream_security
+from bridge.logs import faststream_logger
 from bridge.mapping import MappingReloader
-from bridge.observability import runtime_observers
-from bridge.pipeline.batch import BatchProcessor
-from bridge.pipeline.flush import ChangeHook
+from bridge.observability import observability_lifespan, runtime_observers, transport_metrics
+from bridge.observability.asyncapi import specification
+from bridge.pipeline.factory import build_processor, change_hooks  # noqa: F401 (re-export)
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
@@ -60,13 +60,6 @@ def _raw_values(message: KafkaMessage) -> list[bytes]:
     return [record.value or b"" for record in message.raw_message]
 
 
-def change_hooks() -> list[ChangeHook]:
-    """Indexes kept in the batch's transaction from the records it changed."""
-    from bridge.visibility import apply_changes
-
-    return [apply_changes]
-
-
 def create_bridge(settings: Settings) -> Bridge:
     engine = create_engine(settings.store.url, busy_timeout_ms=settings.store.busy_timeout_ms)
     broker = KafkaBroker(
@@ -75,6 +68,8 @@ def create_bridge(settings: Settings) -> Bridge:
         client_id=settings.kafka.client_id,
         enable_idempotence=True,  # implies acks=all
         graceful_timeout=30.0,
+        middlewares=[transport_metrics()],
+        logger=faststream_logger(),
     )
     # Output channels, declared so that they appear in the AsyncAPI document.
     outputs = {**{f"{target}.commands": topic for target, topic in settings.topics.commands().items()},
@@ -87,8 +82,7 @@ def create_bridge(settings: Settings) -> Bridge:
 
     relay = OutboxRelay(engine, send)
     holder: dict[str, Bridge] = {}
-    processor = BatchProcessor(engine, settings.topics, default_router(),
-                               lambda: holder["bridge"].mappings, change_hooks())
+    processor = build_processor(engine, settings, lambda: holder["bridge"].mappings)
     runtime = DeliveryRuntime(processor, relay, settings.retry, runtime_observers(settings))
 
     @broker.subscriber(
@@ -135,7 +129,9 @@ def create_bridge(settings: Settings) -> Bridge:
 
     app = AsgiFastStream(broker, asgi_routes=asgi_routes(lambda: holder["bridge"]),
                          on_startup=[on_startup], after_startup=[after_startup],
-                         on_shutdown=[on_shutdown], after_shutdown=[after_shutdown])
+                         on_shutdown=[on_shutdown], after_shutdown=[after_shutdown],
+                         specification=specification(broker), logger=faststream_logger(),
+                         lifespan=observability_lifespan(lambda: holder["bridge"]))
     bridge = Bridge(settings, broker, app, runtime, relay, engine, publishers)
     holder["bridge"] = bridge
     return bridge

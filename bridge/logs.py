@@ -1,8 +1,14 @@
 """Structured logs: JSON when not on a terminal, readable on one; no payloads or personal data.
 
 Log events name what happened and carry ids (event id, sys_id, table, outcome, mapping
-version). A processor masks anything that looks like an e-mail address, a phone number or a
-secret, in case a value slips into a message.
+version). Everything that logs — our structlog loggers, FastStream, aiokafka, uvicorn through
+stdlib ``logging`` — goes through the same processors, so one redaction rule covers all:
+
+* a field whose name says secret (password, token, key…) is masked;
+* strings in any other field (and the message itself) have e-mail addresses and phone
+  numbers masked — except id-like fields that our code fills and that never hold input text;
+* an exception is logged as its class and where it was raised, never its message or a
+  traceback with locals: messages of validation errors can quote the input.
 """
 
 from __future__ import annotations
@@ -15,33 +21,95 @@ from typing import Any
 import structlog
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d ().-]{7,}\d")
-_SECRET_KEYS = re.compile(r"pass|secret|token|key|credential", re.I)
+# A phone number: an international "+digits" form, or digit groups joined by spaces, dashes or
+# parentheses (7+ digits). Dotted numbers (versions, IPs, topic suffixes) and bare ids are not.
+_PHONE = re.compile(r"\+\d[\d ()-]{6,}\d|\(?\b\d{2,5}\)?(?:[ -]\(?\d{2,5}\)?){2,}\b")
+_SECRET_KEYS = re.compile(r"pass|secret|token|key|credential|authorization", re.I)
+#: Fields our code fills with identifiers, positions and versions (never free text).
+ID_FIELDS = frozenset({
+    "level", "logger", "timestamp", "event_id", "sys_id", "message_id",
+    "dead_letter_id", "cause_event_id", "topic", "partition", "offset", "mapping_version",
+    "content_hash", "version", "previous_version", "previous_hash", "active_version",
+    "active_hash", "group_id", "error_class", "error_at", "msg_key",
+})
+
+NOISY_OR_DATA_LOGGERS = ("aiokafka", "aiosqlite", "sqlalchemy", "asyncpg", "uvicorn")
+
+
+def _mask(text: str) -> str:
+    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
 
 
 def redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Mask secrets by field name and e-mails/phones in free text."""
     for key, value in list(event.items()):
-        if _SECRET_KEYS.search(key) and key not in ("event", "msg_key"):
+        if key in ID_FIELDS:
+            continue
+        if key != "event" and _SECRET_KEYS.search(key):
             event[key] = "***"
         elif isinstance(value, str):
-            event[key] = _PHONE.sub("<phone>", _EMAIL.sub("<email>", value))
+            event[key] = _mask(value)
+        elif isinstance(value, (list, tuple)):
+            event[key] = [_mask(v) if isinstance(v, str) else v for v in value]
     return event
 
 
-def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
+def summarize_exception(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Replace ``exc_info`` by the error's class and the place it was raised (no message)."""
+    exc_info = event.pop("exc_info", None)
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if isinstance(exc_info, tuple) and exc_info[0] is not None:
+        event.setdefault("error_class", exc_info[0].__name__)
+        tb = exc_info[2]
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is not None:
+            code = tb.tb_frame.f_code
+            event["error_at"] = f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} {code.co_name}"
+    event.pop("stack_info", None)
+    return event
+
+
+def _renderer(fmt: str) -> Any:
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    renderer = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+    return structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+
+
+def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
+    """Configure structlog and the stdlib root logger (FastStream, aiokafka, uvicorn) alike."""
+    numeric_level = logging.getLevelName(level.upper())
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        summarize_exception,
+        redact,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        processors=[*shared, _renderer(fmt)],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(),
+                           *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(fmt)],
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric_level)
+    # Libraries log at DEBUG what they handle — SQL parameters, i.e. payloads (aiosqlite,
+    # SQLAlchemy) — and aiokafka logs every group change at INFO: warnings and worse only,
+    # whatever the bridge's own level.
+    for name in NOISY_OR_DATA_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric_level, logging.WARNING))
+
+
+def faststream_logger() -> logging.Logger:
+    """The logger to give FastStream (broker and app) so that its lines go through ours."""
+    return logging.getLogger("bridge.faststream")

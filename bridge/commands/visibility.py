@@ -1,5 +1,109 @@
-"""`bridge visibility` commands."""
+"""`bridge visibility` commands: what a portal user sees, who sees a work order, rebuild, check."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
+
+from bridge.commands._output import JSON_OPTION, console, fail, output, reader, run
+from bridge.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
+
+MAX_SHOWN_DIFFERENCES = 50
+
+
+@app.command("list")
+def list_work_orders(
+    user: Annotated[str, typer.Option("--user", help="sys_id of the contact or consumer.")],
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The work orders a portal user may see, as the portal API returns them."""
+    from bridge.visibility import visible_work_orders
+
+    async def collect() -> list[dict[str, Any]]:
+        rows, cursor = [], None
+        async with reader() as conn:
+            while True:
+                page = await visible_work_orders(conn, user, limit=1000, cursor=cursor)
+                rows += page.rows
+                if (cursor := page.next_cursor) is None:
+                    return rows
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        table = Table("number", "state", "priority", "account", "case", "short description")
+        for row in rows:
+            table.add_row(row["number"], row["state"], row["priority"], row["account"]["name"],
+                          row["case"]["number"], row["short_description"])
+        console.print(table)
+        console.print(f"{len(rows)} work order(s)")
+
+    output(run(collect()), as_json, render)
+
+
+@app.command()
+def who(
+    work_order: Annotated[str, typer.Argument(help="Work order sys_id or number.")],
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Which users see a work order, through which account and rule."""
+    from bridge.visibility import find_work_order_id, who_sees
+
+    async def collect() -> list[dict[str, Any]] | None:
+        async with reader() as conn:
+            sys_id = await find_work_order_id(conn, work_order)
+            if sys_id is None:
+                return None
+            return [{"user": g.user_id, "account": g.account_id, "rule": g.rule} for g in await who_sees(conn, sys_id)]
+
+    grants = run(collect())
+    if grants is None:
+        fail("no such work order in the visibility index")
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        table = Table("user", "account", "rule")
+        for row in rows:
+            table.add_row(row["user"], row["account"] or "", row["rule"])
+        console.print(table)
+
+    output(grants, as_json, render)
+
+
+@app.command()
+def rebuild() -> None:
+    """Recompute the whole index from the stored records (one transaction)."""
+    from bridge.store.engine import create_engine
+    from bridge.visibility import check
+    from bridge.visibility import rebuild as rebuild_index
+
+    async def go() -> int:
+        engine = create_engine(get_settings().store.url)
+        try:
+            async with engine.begin() as conn:
+                await rebuild_index(conn)
+                return len(await check(conn))
+        finally:
+            await engine.dispose()
+
+    if run(go()):
+        fail("the rebuilt index does not match the records")
+    console.print("visibility index rebuilt")
+
+
+@app.command()
+def check() -> None:
+    """Compare the index with one computed from the stored records; exit 1 on any difference."""
+    from bridge.visibility import check as check_index
+
+    async def go():
+        async with reader() as conn:
+            return await check_index(conn)
+
+    differences = run(go())
+    for difference in differences[:MAX_SHOWN_DIFFERENCES]:
+        console.print(str(difference), markup=False, highlight=False)
+    if differences:
+        fail(f"{len(differences)} difference(s) between the index and the records")
+    console.print("visibility index consistent with the records")

@@ -6,8 +6,6 @@ A partition the group never committed counts from its beginning offset (everythi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
-
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -57,10 +55,13 @@ class LagProbe:
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
+    async def _partitions(self) -> list[TopicPartition]:
+        found = await topic_partitions(self._admin, self._topics)
+        return [TopicPartition(topic, p) for topic in self._topics for p in found.get(topic, [])]
+
     async def sample(self) -> list[PartitionLag]:
         """Lag per partition of the event topics, for the bridge's consumer group."""
-        await self._consumer.topics()  # refresh metadata: partitions of topics created since
-        partitions = _partitions(self._consumer, self._topics)
+        partitions = await self._partitions()
         if not partitions:
             return []
         committed = await self._admin.list_consumer_group_offsets(self._group, partitions=partitions)
@@ -75,9 +76,9 @@ def _offset(meta: object) -> int | None:
     return offset if isinstance(offset, int) and offset >= 0 else None
 
 
-def _partitions(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
-    found = []
-    for topic in topics:
-        for partition in sorted(consumer.partitions_for_topic(topic) or ()):
-            found.append(TopicPartition(topic, partition))
-    return found
+async def topic_partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> dict[str, list[int]]:
+    """Partition numbers of those ``topics`` that exist."""
+    # Describe all topics: naming topics in a metadata request auto-creates them on some clusters.
+    described = {t["topic"]: t for t in await admin.describe_topics()}
+    return {topic: sorted(p["partition"] for p in described[topic]["partitions"])
+            for topic in topics if topic in described and described[topic]["error_code"] == 0}

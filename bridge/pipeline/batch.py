@@ -122,6 +122,10 @@ class BatchProcessor:
             self._dead_letter(state, raw, "flow" if isinstance(error, FlowDataError) else "map",
                               reason, error, str(error), mappings.version, event=event)
             ctx.outcome, ctx.detail = "dead_lettered", reason
+        if ctx.outcome == "dead_lettered":
+            # Not recorded as processed: a fixed and re-injected copy must run (`dlq retry`);
+            # a redelivered copy finds its dead letter already there (same input position).
+            return ctx.outcome
         state.mark_processed({
             "event_id": event.event_id, "source": event.source, "table_name": event.table,
             "sys_id": event.sys_id, "sys_mod_count": event.sys_mod_count,

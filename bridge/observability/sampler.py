@@ -1,0 +1,90 @@
+"""Every few seconds: consumer lag, outbox backlog and mapping state, into metrics and history.
+
+Runs for the life of the bridge (started by :func:`bridge.observability.observability_lifespan`).
+A failed sample (broker down, store locked) records "unknown" and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Callable
+
+import structlog
+from sqlalchemy import func, select
+
+from bridge.observability.lag import LagProbe, PartitionLag
+from bridge.observability.telemetry import Telemetry
+from bridge.store.schema import outbox
+
+if TYPE_CHECKING:
+    from bridge.app import Bridge
+
+log = structlog.get_logger("bridge.sampler")
+
+SAMPLE_INTERVAL_S = 2.0
+
+
+class Sampler:
+    def __init__(self, get_bridge: Callable[[], "Bridge"], telemetry: Telemetry,
+                 interval_s: float = SAMPLE_INTERVAL_S) -> None:
+        self._get_bridge = get_bridge
+        self._telemetry = telemetry
+        self._interval_s = interval_s
+        self._probe: LagProbe | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                await self.sample_once()
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=self._interval_s)
+                except TimeoutError:
+                    pass
+        finally:
+            await self._close_probe()
+
+    async def sample_once(self) -> None:
+        bridge = self._get_bridge()
+        lag = await self._lag()
+        backlog = await _quietly(_backlog(self._telemetry.read_engine), "outbox_backlog")
+        self._telemetry.record_sample(lag, backlog)
+        reloader = bridge.reloader
+        if reloader is not None:
+            self._telemetry.metrics.set_mappings(reloader.active.version,
+                                                 reloader.active.content_hash,
+                                                 reloader.reload_count, reloader.rejected_count)
+
+    async def _lag(self) -> list[PartitionLag] | None:
+        try:
+            if self._probe is None:
+                self._probe = LagProbe(self._telemetry.settings)
+                await self._probe.start()
+            return await asyncio.wait_for(self._probe.sample(), timeout=self._interval_s * 3)
+        except Exception as error:  # noqa: BLE001 - broker down: lag unknown, try afresh later
+            log.debug("sample.failed", what="consumer_lag", error_class=type(error).__name__)
+            await self._close_probe()
+            return None
+
+    async def _close_probe(self) -> None:
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            try:
+                await asyncio.wait_for(probe.close(), timeout=5)
+            except Exception:  # noqa: BLE001 - closing a client of a dead broker may fail
+                pass
+
+
+async def _backlog(read_engine: Any) -> int:
+    """Unsent outbox rows, counted on a read connection (never takes SQLite's write lock)."""
+    async with read_engine.connect() as conn:
+        return int((await conn.execute(
+            select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+        )).scalar_one())
+
+
+async def _quietly(awaitable: Any, what: str) -> Any:
+    try:
+        return await asyncio.wait_for(awaitable, timeout=5)
+    except Exception as error:  # noqa: BLE001 - a sample is best effort
+        log.debug("sample.failed", what=what, error_class=type(error).__name__)
+        return None
