@@ -19,16 +19,19 @@ from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaPublisher
 
 from bridge.http import asgi_routes
+from bridge.http.dispatch import with_portal
 from bridge.kafka.clients import faststream_security
 from bridge.logs import faststream_logger
 from bridge.mapping import MappingReloader
 from bridge.observability import observability_lifespan, runtime_observers, transport_metrics
 from bridge.observability.asyncapi import specification
+from bridge.portal import create_portal_app
 from bridge.pipeline.factory import build_processor, change_hooks  # noqa: F401 (re-export)
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
-from bridge.store.engine import create_engine
+from bridge.store.engine import create_engine, is_sqlite
+from bridge.visibility import install_rls
 from bridge.store.migrate import upgrade
 
 log = structlog.get_logger("bridge.app")
@@ -45,6 +48,7 @@ class Bridge:
     relay: OutboxRelay
     engine: Any
     publishers: dict[str, KafkaPublisher]
+    asgi: Any = None  # what the HTTP server runs: the portal beside FastStream's app
     reloader: MappingReloader | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -105,6 +109,9 @@ def create_bridge(settings: Settings) -> Bridge:
 
     async def on_startup() -> None:
         await upgrade(settings.store.url)
+        if not is_sqlite(settings.store.url):
+            async with engine.begin() as conn:  # the portal's second wall (idempotent)
+                await install_rls(conn, settings.store.portal_role)
         bridge.reloader = MappingReloader(settings.mappings_dir)
 
     async def after_startup() -> None:
@@ -126,13 +133,19 @@ def create_bridge(settings: Settings) -> Bridge:
         with contextlib.suppress(Exception):
             await relay.drain()
         await engine.dispose()
+        await reader.dispose()
 
     app = AsgiFastStream(broker, asgi_routes=asgi_routes(lambda: holder["bridge"]),
                          on_startup=[on_startup], after_startup=[after_startup],
                          on_shutdown=[on_shutdown], after_shutdown=[after_shutdown],
                          specification=specification(broker), logger=faststream_logger(),
                          lifespan=observability_lifespan(lambda: holder["bridge"]))
-    bridge = Bridge(settings, broker, app, runtime, relay, engine, publishers)
+    reader = create_engine(settings.store.url, writer=False,
+                           busy_timeout_ms=settings.store.busy_timeout_ms)
+    portal = create_portal_app(reader, settings.http.portal_token,
+                               portal_role=settings.store.portal_role)
+    bridge = Bridge(settings, broker, app, runtime, relay, engine, publishers,
+                    asgi=with_portal(app, portal))
     holder["bridge"] = bridge
     return bridge
 

@@ -70,6 +70,10 @@ class StoreSettings(_Section):
         description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
     )
     busy_timeout_ms: int = 10_000
+    portal_role: str = Field(
+        "bridge_portal",
+        description="PostgreSQL only: the role the portal's queries run as (row-level security)",
+    )
 
 
 class HttpSettings(_Section):

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.store",
     "tests.fixtures.events",
+    "tests.fixtures.postgres",
 ]

@@ -39,8 +39,8 @@ async def serve(settings: Settings, local_kafka: bool = False) -> None:
     async with _local_kafka_if(local_kafka, settings) as effective:
         bridge = create_bridge(effective)
         server = uvicorn.Server(uvicorn.Config(
-            bridge.app, host=effective.http.host, port=effective.http.port, lifespan="on",
-            log_level="warning"))
+            bridge.asgi, host=effective.http.host, port=effective.http.port, lifespan="on",
+            log_level="warning", access_log=False))  # URLs carry portal user ids
         await server.serve()
 
 

@@ -2,12 +2,12 @@
 
 Per batch, with a fixed number of set-oriented statements per kind of change:
 
-1. mark the users whose scope depends on the OLD state of what changed (the stored scope
+1. find the users whose scope depends on the OLD state of what changed (the stored scope
    tells who had a changed account among its admin accounts, or a changed relationship's end);
 2. replace the changed records' rows in the normalised tables;
-3. mark the users whose scope depends on the NEW state (changed users and contact relationships,
-   admin users whose account is now an ancestor of a changed account);
-4. recompute the marked users' scopes (``scopes.recompute``).
+3. find the users whose scope depends on the NEW state (changed users and contact
+   relationships, admin users whose account is now an ancestor of a changed account);
+4. recompute those users' scopes (``scopes.recompute``).
 
 Work orders, tasks and cases need no grant maintenance: the portal joins them to the scopes
 at query time, so a work order's new account, partner or contact counts at once. The result
@@ -18,20 +18,23 @@ the same index (the pipeline hands us only changes that are newer than what it s
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Table, delete, select, union
+from sqlalchemy import Select, Table, delete, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
 from bridge.visibility import rules, scopes
 from bridge.visibility.records import INDEX_TABLE_OF, USER_TABLES, index_row
-from bridge.visibility.schema import (
-    vis_account_relationships as rel,
-    vis_contact_relationships as crel,
-    vis_pending_users as pending,
+from bridge.visibility.schema import vis_account_relationships as rel
+from bridge.visibility.schema import vis_contact_relationships as crel
+from bridge.visibility.sql import chunks, insert_rows
+
+#: The tables whose records decide scopes (the others are joined at query time).
+SCOPE_TABLES = frozenset(
+    {"customer_account", "account_relationship", "sn_customerservice_contact_relationship", *USER_TABLES}
 )
-from bridge.visibility.sql import chunks, insert_ignoring_duplicates, insert_rows
+ByTable = dict[str, list[RecordChange]]
 
 
 async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) -> None:
@@ -41,39 +44,38 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) 
     for change in changes:
         if change.table in INDEX_TABLE_OF:
             latest[(change.table, change.sys_id)] = change  # the last change of a record wins
-    if not latest:
-        return
-    by_table: dict[str, list[RecordChange]] = defaultdict(list)
+    by_table: ByTable = defaultdict(list)
     for change in latest.values():
         by_table[change.table].append(change)
 
-    await _mark_by_old_state(conn, by_table)
+    if by_table.keys().isdisjoint(SCOPE_TABLES):
+        await _replace_rows(conn, by_table.items())  # work orders, tasks, cases: no grant changes
+        return
+    affected = await _affected_by_old_state(conn, by_table)
     await _replace_rows(conn, by_table.items())
-    await _mark_by_new_state(conn, by_table)
-    await scopes.recompute(conn)
+    affected |= await _affected_by_new_state(conn, by_table)
+    await scopes.recompute(conn, affected)
 
 
-async def _mark_by_old_state(conn: AsyncConnection, by_table: dict[str, list[RecordChange]]) -> None:
-    account_ids = _ids(by_table, "customer_account")
-    for batch in chunks(account_ids):
-        pass
-    relationship_ids = _ids(by_table, "account_relationship")
-    new_ends = {
-        end
-        for change in by_table.get("account_relationship", ())
-        if change.after is not None
-        for end in _row_values(change, "from_company", "to_company")
-    }
-    for batch in chunks(relationship_ids):
+async def _affected_by_old_state(conn: AsyncConnection, by_table: ByTable) -> set[str]:
+    affected: set[str] = set()
+    for batch in chunks(_ids(by_table, "customer_account")):
+        affected |= await _user_ids(conn, scopes.users_with_admin_keys(batch))
+    for batch in chunks(_ids(by_table, "account_relationship")):
         old_ends = union(
             select(rel.c.from_company).where(rel.c.sys_id.in_(batch)),
             select(rel.c.to_company).where(rel.c.sys_id.in_(batch)),
         )
-        await _mark(conn, scopes.users_with_admin_keys(old_ends, (rules.PARTNER_ADMIN,)))
-    for batch in chunks(new_ends):
-        await _mark(conn, scopes.users_with_admin_keys(batch, (rules.PARTNER_ADMIN,)))
+        affected |= await _user_ids(conn, scopes.users_with_admin_keys(old_ends, (rules.PARTNER_ADMIN,)))
+    # A relationship's new ends: partner admins' admin accounts do not change with it.
+    new_ends = {
+        end for change in _live(by_table, "account_relationship") for end in _values(change, "from_company", "to_company")
+    }
+    for batch in chunks(sorted(new_ends)):
+        affected |= await _user_ids(conn, scopes.users_with_admin_keys(batch, (rules.PARTNER_ADMIN,)))
     for batch in chunks(_ids(by_table, "sn_customerservice_contact_relationship")):
-        await _mark(conn, select(crel.c.contact).where(crel.c.sys_id.in_(batch), crel.c.contact.is_not(None)).distinct())
+        affected |= await _user_ids(conn, select(crel.c.contact).where(crel.c.sys_id.in_(batch)))
+    return affected
 
 
 async def _replace_rows(conn: AsyncConnection, groups: Iterable[tuple[str, list[RecordChange]]]) -> None:
@@ -85,29 +87,27 @@ async def _replace_rows(conn: AsyncConnection, groups: Iterable[tuple[str, list[
         await insert_rows(conn, table, rows)
 
 
-async def _mark_by_new_state(conn: AsyncConnection, by_table: dict[str, list[RecordChange]]) -> None:
-    direct = {sys_id for table in USER_TABLES for sys_id in _ids(by_table, table)}
-    direct |= {
-        contact
-        for change in by_table.get("sn_customerservice_contact_relationship", ())
-        if change.after is not None
-        for contact in _row_values(change, "contact")
-    }
-    for batch in chunks(sorted(direct)):
-        await conn.execute(insert_ignoring_duplicates(conn, pending), [{"user_id": u} for u in batch])
+async def _affected_by_new_state(conn: AsyncConnection, by_table: ByTable) -> set[str]:
+    affected = {sys_id for table in USER_TABLES for sys_id in _ids(by_table, table)}
+    affected |= {c for change in _live(by_table, "sn_customerservice_contact_relationship") for c in _values(change, "contact")}
     for batch in chunks(_ids(by_table, "customer_account")):
-        await _mark(conn, scopes.admin_users_above(batch))
+        affected |= await _user_ids(conn, scopes.admin_users_above(batch))
+    return affected
 
 
-async def _mark(conn: AsyncConnection, user_ids_select) -> None:
-    await conn.execute(insert_ignoring_duplicates(conn, pending).from_select(["user_id"], user_ids_select))
+async def _user_ids(conn: AsyncConnection, query: Select) -> set[str]:
+    return {user_id for user_id in await conn.scalars(query) if user_id is not None}
 
 
-def _ids(by_table: dict[str, list[RecordChange]], table: str) -> list[str]:
+def _ids(by_table: ByTable, table: str) -> list[str]:
     return sorted(change.sys_id for change in by_table.get(table, ()))
 
 
-def _row_values(change: RecordChange, *fields: str) -> list[str]:
+def _live(by_table: ByTable, table: str) -> list[RecordChange]:
+    return [change for change in by_table.get(table, ()) if change.after is not None]
+
+
+def _values(change: RecordChange, *fields: str) -> list[str]:
     assert change.after is not None
     row = index_row(change.table, change.sys_id, change.after)
     return [row[field] for field in fields if row[field] is not None]

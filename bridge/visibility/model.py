@@ -7,7 +7,8 @@ that a mistake in one shows up as a difference rather than agreeing with itself.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import Table
 

@@ -16,9 +16,17 @@ from bridge.store.schema import SYS_ID
 from bridge.visibility.rules import ACCOUNT_RULES, RULE_COLUMNS
 from bridge.visibility.schema import (
     vis_accounts as acc,
+)
+from bridge.visibility.schema import (
     vis_cases as cases,
+)
+from bridge.visibility.schema import (
     vis_tasks as tasks,
+)
+from bridge.visibility.schema import (
     vis_user_scope as scope,
+)
+from bridge.visibility.schema import (
     vis_work_orders as wo,
 )
 
@@ -155,7 +163,8 @@ async def who_sees(conn: AsyncConnection, wo_sys_id: str) -> list[Grant]:
         for rule, column, reported in RULE_COLUMNS
     ]
     rows = (await conn.execute(union_all(*parts))).all()
-    return sorted({Grant(r.user_id, r.account_id, r.rule) for r in rows}, key=lambda g: (g.user_id, g.rule, g.account_id or ""))
+    grants = {Grant(row.user_id, row.account_id, row.rule) for row in rows}
+    return sorted(grants, key=lambda g: (g.user_id, g.rule, g.account_id or ""))
 
 
 async def find_work_order_id(conn: AsyncConnection, sys_id_or_number: str) -> str | None:

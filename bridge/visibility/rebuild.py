@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,7 +13,7 @@ from bridge.store.schema import records
 from bridge.visibility import scopes
 from bridge.visibility.model import Row, expected_index, row_tuple
 from bridge.visibility.records import INDEX_TABLE_OF, index_row
-from bridge.visibility.schema import INDEX_TABLES, vis_pending_users, vis_user_scope, vis_users
+from bridge.visibility.schema import INDEX_TABLES, vis_users
 from bridge.visibility.sql import insert_rows
 
 PAGE = 5000
@@ -38,7 +39,11 @@ async def stored_records(conn: AsyncConnection) -> AsyncIterator[tuple[str, str,
         page = (
             await conn.execute(
                 select(records.c.sys_id, records.c.table_name, records.c.data)
-                .where(records.c.table_name.in_(list(INDEX_TABLE_OF)), records.c.deleted.is_(False), records.c.sys_id > after)
+                .where(
+                    records.c.table_name.in_(list(INDEX_TABLE_OF)),
+                    records.c.deleted.is_(False),
+                    records.c.sys_id > after,
+                )
                 .order_by(records.c.sys_id)
                 .limit(PAGE)
             )
@@ -52,7 +57,7 @@ async def stored_records(conn: AsyncConnection) -> AsyncIterator[tuple[str, str,
 
 async def rebuild(conn: AsyncConnection) -> None:
     """Replace the whole index with one computed from the ``records`` table."""
-    for table in (*INDEX_TABLES, vis_pending_users):
+    for table in INDEX_TABLES:
         await conn.execute(delete(table))
     pending: dict[str, list[dict[str, Any]]] = {}
     async for table_name, sys_id, data in stored_records(conn):
@@ -62,11 +67,10 @@ async def rebuild(conn: AsyncConnection) -> None:
             await insert_rows(conn, table, pending.pop(table.name))
     for table in INDEX_TABLES:
         await insert_rows(conn, table, pending.pop(table.name, []))
-    await conn.execute(vis_pending_users.insert().from_select(["user_id"], select(vis_users.c.sys_id)))
-    await scopes.recompute(conn)
+    await scopes.recompute(conn, set(await conn.scalars(select(vis_users.c.sys_id))))
 
 
-async def check(conn: AsyncConnection) -> list["Difference"]:
+async def check(conn: AsyncConnection) -> list[Difference]:
     """Compare the index with one computed from the records; an empty list means consistent."""
     expected = expected_index([item async for item in stored_records(conn)])
     differences: list[Difference] = []

@@ -21,7 +21,6 @@ from bridge.visibility.schema import (
     INDEX_TABLES,
     vis_accounts,
     vis_cases,
-    vis_pending_users,
     vis_tasks,
     vis_user_scope,
     vis_work_orders,
@@ -34,7 +33,9 @@ _CURRENT_USER = f"current_setting('{USER_SETTING}', true)"
 
 
 def _work_order_policy() -> str:
-    matches = " OR ".join(f"(s.rule = '{rule}' AND s.key_id = vis_work_orders.{column})" for rule, column, _ in RULE_COLUMNS)
+    matches = " OR ".join(
+        f"(s.rule = '{rule}' AND s.key_id = vis_work_orders.{column})" for rule, column, _ in RULE_COLUMNS
+    )
     return f"EXISTS (SELECT 1 FROM vis_user_scope s WHERE s.user_id = {_CURRENT_USER} AND ({matches}))"
 
 
@@ -61,10 +62,12 @@ async def install_rls(conn: AsyncConnection, portal_role: str = DEFAULT_PORTAL_R
     statements = [
         f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
         f"THEN CREATE ROLE {role} NOLOGIN NOINHERIT; END IF; END $$",
-        f"GRANT {role} TO CURRENT_USER",
+        # The writer must be a member to SET ROLE; a role made by someone else needs their GRANT.
+        f"DO $$ BEGIN IF NOT pg_has_role(current_user, '{role}', 'MEMBER') "
+        f"THEN GRANT {role} TO CURRENT_USER; END IF; END $$",
         f"GRANT USAGE ON SCHEMA {await _schema(conn)} TO {role}",
     ]
-    for table in (*INDEX_TABLES, vis_pending_users):
+    for table in INDEX_TABLES:
         name = table.name
         statements += [
             f"REVOKE ALL ON {name} FROM {role}",
@@ -93,4 +96,7 @@ async def as_portal_user(conn: AsyncConnection, user_id: str, portal_role: str =
     if conn.dialect.name != "postgresql":
         return
     await conn.execute(text(f"SET LOCAL ROLE {_role(portal_role)}"))
+    # The policies' nested subplans inflate cost estimates past the JIT threshold; compiling
+    # costs seconds while these index lookups take milliseconds.
+    await conn.execute(text("SET LOCAL jit = off"))
     await conn.execute(text("SELECT set_config(:name, :user_id, true)"), {"name": USER_SETTING, "user_id": user_id})

@@ -67,7 +67,7 @@ vis_work_orders = Table(
     Column("state", Text, nullable=False, default=""),
     Column("priority", Text, nullable=False, default=""),
     Column("short_description", Text, nullable=False, default=""),
-    Column("case_id", SYS_ID, nullable=True),
+    Column("case_id", SYS_ID, nullable=True, index=True),  # the cases' RLS policy looks it up
     Column("case_label", Text, nullable=False, default=""),
     Column("account", SYS_ID, nullable=True, index=True),
     Column("account_label", Text, nullable=False, default=""),
@@ -99,14 +99,7 @@ vis_user_scope = Table(
     Index("ix_vis_user_scope_key", "rule", "key_id", "user_id"),
 )
 
-#: Work list of users whose scope a batch must recompute; empty outside a transaction.
-vis_pending_users = Table(
-    "vis_pending_users",
-    metadata,
-    Column("user_id", SYS_ID, primary_key=True),
-)
-
-#: Every table of the index except the work list, in a safe order to clear.
+#: Every table of the index, in a safe order to clear.
 INDEX_TABLES = (
     vis_user_scope,
     vis_tasks,

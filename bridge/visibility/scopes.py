@@ -1,60 +1,58 @@
 """Set-oriented recomputation of the users' scopes (``vis_user_scope``).
 
-Callers put the users whose scope may have changed into ``vis_pending_users``; ``recompute``
-replaces all their scope rows in a few statements, whatever their number, and empties the
-work list. Each statement touches only the pending users' rows through indexes.
+``recompute`` replaces all scope rows of the given users in a few statements per chunk of
+users, whatever their number. The users are bound as an ``IN`` list, so every statement is an
+index lookup for exactly those users (a join with a work table would leave the planner
+guessing its size and scanning the users).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, literal, or_, select, union
+from collections.abc import Collection
+
+from sqlalchemy import delete, literal, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.visibility import rules
-from bridge.visibility.schema import (
-    vis_account_relationships as rel,
-    vis_accounts as acc,
-    vis_contact_relationships as crel,
-    vis_pending_users as pending,
-    vis_user_scope as scope,
-    vis_users as users,
-)
+from bridge.visibility.schema import vis_account_relationships as rel
+from bridge.visibility.schema import vis_accounts as acc
+from bridge.visibility.schema import vis_contact_relationships as crel
+from bridge.visibility.schema import vis_user_scope as scope
+from bridge.visibility.schema import vis_users as users
+from bridge.visibility.sql import chunks
 
 ROLE_FLAG = {rules.CUSTOMER_ADMIN: users.c.is_customer_admin, rules.PARTNER_ADMIN: users.c.is_partner_admin}
 SCOPE_COLUMNS = ["user_id", "rule", "key_id"]
 
 
-async def recompute(conn: AsyncConnection) -> None:
-    """Replace the scope rows of every pending user, then clear the work list."""
-    await conn.execute(delete(scope).where(scope.c.user_id.in_(select(pending.c.user_id))))
-    pending_users = users.join(pending, pending.c.user_id == users.c.sys_id)
-    await conn.execute(
-        scope.insert().from_select(
-            SCOPE_COLUMNS,
-            select(users.c.sys_id, literal(rules.SELF), users.c.sys_id).select_from(pending_users),
+async def recompute(conn: AsyncConnection, user_ids: Collection[str]) -> None:
+    """Replace the scope rows of ``user_ids`` with ones computed from the current tables."""
+    for ids in chunks(sorted(user_ids)):
+        await conn.execute(delete(scope).where(scope.c.user_id.in_(ids)))
+        await conn.execute(
+            scope.insert().from_select(
+                SCOPE_COLUMNS, select(users.c.sys_id, literal(rules.SELF), users.c.sys_id).where(users.c.sys_id.in_(ids))
+            )
         )
-    )
-    await conn.execute(
-        scope.insert().from_select(
-            SCOPE_COLUMNS,
-            select(users.c.sys_id, literal(rules.PARTNER), users.c.sys_id)
-            .select_from(pending_users)
-            .where(users.c.kind == "contact", users.c.is_partner),
+        await conn.execute(
+            scope.insert().from_select(
+                SCOPE_COLUMNS,
+                select(users.c.sys_id, literal(rules.PARTNER), users.c.sys_id).where(
+                    users.c.sys_id.in_(ids), users.c.kind == "contact", users.c.is_partner
+                ),
+            )
         )
-    )
-    for rule in rules.ADMIN_RULES:
-        await conn.execute(scope.insert().from_select(SCOPE_COLUMNS, _admin_accounts(rule)))
-    await conn.execute(scope.insert().from_select(SCOPE_COLUMNS, _related_accounts()))
-    await conn.execute(delete(pending))
+        for rule in rules.ADMIN_RULES:
+            await conn.execute(scope.insert().from_select(SCOPE_COLUMNS, _admin_accounts(rule, ids)))
+        await conn.execute(scope.insert().from_select(SCOPE_COLUMNS, _related_accounts(ids)))
 
 
-def _admin_accounts(rule: str):
-    """(user, rule, account) for the pending users holding ``rule``'s role: their account, its
+def _admin_accounts(rule: str, ids: list[str]):
+    """(user, rule, account) for the users ``ids`` holding ``rule``'s role: their account, its
     descendants at any depth, and their contact relationships' companies."""
     admins = (
         select(users.c.sys_id.label("user_id"), users.c.account)
-        .join(pending, pending.c.user_id == users.c.sys_id)
-        .where(users.c.kind == "contact", ROLE_FLAG[rule])
+        .where(users.c.sys_id.in_(ids), users.c.kind == "contact", ROLE_FLAG[rule])
         .cte(f"admins_{rule}")
     )
     tree = (
@@ -72,12 +70,11 @@ def _admin_accounts(rule: str):
     )
 
 
-def _related_accounts():
-    """Accounts related (either direction) to a pending partner admin's admin accounts."""
+def _related_accounts(ids: list[str]):
+    """Accounts related (either direction) to the admin accounts of the partner admins ``ids``."""
     admin_scope = (
         select(scope.c.user_id, scope.c.key_id)
-        .join(pending, pending.c.user_id == scope.c.user_id)
-        .where(scope.c.rule == rules.PARTNER_ADMIN)
+        .where(scope.c.user_id.in_(ids), scope.c.rule == rules.PARTNER_ADMIN)
         .subquery("admin_scope")
     )
     ends = ((rel.c.from_company, rel.c.to_company), (rel.c.to_company, rel.c.from_company))

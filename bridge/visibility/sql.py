@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.dml import Insert
 
 T = TypeVar("T")
 
@@ -24,12 +23,6 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
-
-
-def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Insert:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the connection's dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict]) -> None:

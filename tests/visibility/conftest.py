@@ -8,12 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import bridge.visibility.schema  # noqa: F401 - registers the index tables on ``metadata``
 from bridge.store.engine import create_engine
 from bridge.store.schema import metadata
-from tests.fixtures.postgres import postgres_database, postgres_url  # noqa: F401 - until registered in tests/conftest.py
 from tests.visibility.harness import Store
-
-import bridge.visibility.schema  # noqa: F401 - registers the index tables on ``metadata``
 
 
 async def new_engine(url: str) -> AsyncEngine:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete
@@ -123,7 +123,7 @@ class Store:
                 sys_mod_count=event.mod_count,
                 deleted=deleted,
                 data=event.record,
-                updated_at=datetime.now(timezone.utc),
+                updated_at=datetime.now(UTC),
             )
         )
         before = None if stored is None or stored[2] else stored[3]

@@ -125,8 +125,9 @@ async def test_deleted_contact_sees_nothing(store: Store) -> None:
     assert await numbers_seen(store.engine, alice) == set()
 
 
-async def test_every_arrival_order_gives_the_same_answer(store: Store) -> None:
-    """Work order before its account, contact before its account, relationship before either."""
+async def test_arrival_order_does_not_matter(store: Store) -> None:
+    """Work order before its account, contact before its account, relationship before either
+    (a third of the 120 orders, spread evenly; the property test draws random ones)."""
     ev = Events()
     top, child, partner_acc, admin, boss = (new_id() for _ in range(5))
     events = [
@@ -136,7 +137,7 @@ async def test_every_arrival_order_gives_the_same_answer(store: Store) -> None:
         ev.contact(boss, partner_acc, roles="partner_admin"),
         ev.account(child, parent=top),
     ]
-    for order in itertools.permutations(events):
+    for order in itertools.islice(itertools.permutations(events), 0, None, 3):
         await store.reset()
         for event in order:
             await store.deliver(event, event)  # a duplicate in the same batch is harmless

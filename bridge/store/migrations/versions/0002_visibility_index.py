@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 06:33:24.546441
+Create Date: 2026-11-22 06:57:19.735700
 """
 from alembic import op
 import sqlalchemy as sa
@@ -50,10 +50,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_vis_contact_relationships_company'), ['company'], unique=False)
         batch_op.create_index(batch_op.f('ix_vis_contact_relationships_contact'), ['contact'], unique=False)
 
-    op.create_table('vis_pending_users',
-    sa.Column('user_id', sa.String(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_vis_pending_users'))
-    )
     op.create_table('vis_tasks',
     sa.Column('sys_id', sa.String(length=32), nullable=False),
     sa.Column('parent', sa.String(length=32), nullable=True),
@@ -104,6 +100,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('vis_work_orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_vis_work_orders_account'), ['account'], unique=False)
+        batch_op.create_index(batch_op.f('ix_vis_work_orders_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_vis_work_orders_consumer'), ['consumer'], unique=False)
         batch_op.create_index(batch_op.f('ix_vis_work_orders_contact'), ['contact'], unique=False)
         batch_op.create_index('ix_vis_work_orders_order', ['number', 'sys_id'], unique=False)
@@ -121,6 +118,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_vis_work_orders_order')
         batch_op.drop_index(batch_op.f('ix_vis_work_orders_contact'))
         batch_op.drop_index(batch_op.f('ix_vis_work_orders_consumer'))
+        batch_op.drop_index(batch_op.f('ix_vis_work_orders_case_id'))
         batch_op.drop_index(batch_op.f('ix_vis_work_orders_account'))
 
     op.drop_table('vis_work_orders')
@@ -136,7 +134,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_vis_tasks_parent')
 
     op.drop_table('vis_tasks')
-    op.drop_table('vis_pending_users')
     with op.batch_alter_table('vis_contact_relationships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_vis_contact_relationships_contact'))
         batch_op.drop_index(batch_op.f('ix_vis_contact_relationships_company'))

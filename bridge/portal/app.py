@@ -1,0 +1,102 @@
+"""The Customer Service Portal's work-order API (ASGI, Starlette).
+
+``GET /portal/v1/work-orders?user=<sys_id>[&limit=…][&cursor=…]`` → ``{"result": [...]}``
+``GET /portal/v1/work-orders/<sys_id>?user=<sys_id>`` → ``{"result": {..., "tasks": [...]}}``
+
+Status codes: 401 without the deployment's bearer token (constant-time comparison); 503 when
+the deployment has no token (the portal API is disabled); 400 for a malformed ``user``,
+``limit`` or ``cursor``; 404, byte for byte the same, for a work order that does not exist and
+for one the user may not see. Lists are ordered by (number, sys_id); when more rows follow,
+the response carries ``X-Next-Cursor`` and a ``Link: <…>; rel="next"`` header, so the body
+keeps the contract's shape. Reads run in one transaction, under the PostgreSQL portal role
+with row-level security when the store is PostgreSQL. Pass a reader engine (no write lock).
+"""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, SecretStr, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bridge.portal.paging import BadCursor, DetailParams, ListParams, decode_cursor, encode_cursor
+from bridge.visibility import DEFAULT_PORTAL_ROLE, as_portal_user, visible_work_orders, work_order_detail
+
+LIST_PATH = "/portal/v1/work-orders"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message}}, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+
+def _not_found() -> JSONResponse:
+    return _error(404, "Not found")
+
+
+def create_portal_app(engine: AsyncEngine, token: SecretStr, *, portal_role: str = DEFAULT_PORTAL_ROLE) -> Starlette:
+    """The portal API over ``engine``'s visibility index, guarded by ``token``."""
+    expected = token.get_secret_value().encode()
+
+    def refused(request: Request) -> Response | None:
+        if not expected:
+            return _error(503, "Portal API disabled")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            return _error(401, "Unauthorized", {"WWW-Authenticate": "Bearer"})
+        return None
+
+    def parse(model: type[BaseModel], request: Request) -> BaseModel | Response:
+        try:
+            return model.model_validate(dict(request.query_params))
+        except ValidationError as error:
+            fields = sorted({str(item["loc"][0]) for item in error.errors() if item["loc"]})
+            return _error(400, f"Invalid parameter: {', '.join(fields)}")
+
+    async def list_work_orders(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        params = parse(ListParams, request)
+        if isinstance(params, Response):
+            return params
+        assert isinstance(params, ListParams)
+        try:
+            cursor = decode_cursor(params.cursor) if params.cursor is not None else None
+        except BadCursor:
+            return _error(400, "Invalid parameter: cursor")
+        async with engine.connect() as conn, conn.begin():
+            await as_portal_user(conn, params.user, portal_role)
+            page = await visible_work_orders(conn, params.user, limit=params.limit, cursor=cursor)
+        headers = dict(NO_STORE)
+        if page.next_cursor is not None:
+            next_token = encode_cursor(page.next_cursor)
+            query = urlencode({"user": params.user, "limit": params.limit, "cursor": next_token})
+            headers |= {"X-Next-Cursor": next_token, "Link": f'<{LIST_PATH}?{query}>; rel="next"'}
+        return JSONResponse({"result": page.rows}, headers=headers)
+
+    async def get_work_order(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        params = parse(DetailParams, request)
+        if isinstance(params, Response):
+            return params
+        assert isinstance(params, DetailParams)
+        wo_sys_id = request.path_params["sys_id"]
+        async with engine.connect() as conn, conn.begin():
+            await as_portal_user(conn, params.user, portal_role)
+            detail = await work_order_detail(conn, params.user, wo_sys_id)
+        if detail is None:
+            return _not_found()
+        return JSONResponse({"result": detail}, headers=NO_STORE)
+
+    return Starlette(
+        routes=[
+            Route(LIST_PATH, list_work_orders, methods=["GET"]),
+            Route(LIST_PATH + "/{sys_id}", get_work_order, methods=["GET"]),
+        ]
+    )

@@ -1,0 +1,53 @@
+"""The portal API's request parameters and its opaque pagination cursor."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bridge.visibility.queries import MAX_LIMIT, Cursor
+
+SysId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class ListParams(BaseModel):
+    """``?user=…&limit=…&cursor=…`` of the list endpoint."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True, frozen=True)
+
+    user: SysId
+    limit: int = Field(100, ge=1, le=MAX_LIMIT)
+    cursor: str | None = None
+
+
+class DetailParams(BaseModel):
+    """``?user=…`` of the detail endpoint."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True, frozen=True)
+
+    user: SysId
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = json.dumps([cursor.number, cursor.sys_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> Cursor:
+    """The cursor a previous page handed out; ``BadCursor`` for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        number, sys_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise BadCursor from None
+    if not (isinstance(number, str) and isinstance(sys_id, str) and len(number) <= 200 and len(sys_id) == 32):
+        raise BadCursor
+    return Cursor(number, sys_id)

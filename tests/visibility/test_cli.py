@@ -1,0 +1,49 @@
+"""`bridge visibility …` against a real SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from sqlalchemy import delete
+from typer.testing import CliRunner
+
+from bridge.settings import get_settings
+from bridge.visibility.schema import vis_user_scope
+from cli import app
+from tests.visibility.harness import Events, Store, new_id
+
+
+async def invoke(monkeypatch, store: Store, *args: str):
+    """Run the command as a user would (its own ``asyncio.run``, so in a thread of its own)."""
+    monkeypatch.setenv("BRIDGE_STORE__URL", store.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        return await asyncio.to_thread(CliRunner().invoke, app, ["visibility", *args])
+    finally:
+        get_settings.cache_clear()
+
+
+async def test_list_who_check_and_rebuild(store: Store, monkeypatch) -> None:
+    ev, acc, admin, wo = Events(), new_id(), new_id(), new_id()
+    await store.deliver(
+        ev.account(acc, "Acme"),
+        ev.contact(admin, acc, roles="customer_admin"),
+        ev.work_order(wo, "WO0010001", account=acc),
+    )
+    listed = await invoke(monkeypatch, store, "list", "--user", admin, "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [row["number"] for row in json.loads(listed.output)] == ["WO0010001"]
+    assert "WO0010001" in (await invoke(monkeypatch, store, "list", "--user", admin)).output
+
+    who = await invoke(monkeypatch, store, "who", "WO0010001", "--json")
+    assert json.loads(who.output) == [{"user": admin, "account": acc, "rule": "customer_admin"}]
+    assert (await invoke(monkeypatch, store, "who", "WO404")).exit_code == 1
+
+    assert (await invoke(monkeypatch, store, "check")).exit_code == 0
+    async with store.engine.begin() as conn:
+        await conn.execute(delete(vis_user_scope))
+    damaged = await invoke(monkeypatch, store, "check")
+    assert damaged.exit_code == 1 and "vis_user_scope" in damaged.output
+    assert (await invoke(monkeypatch, store, "rebuild")).exit_code == 0
+    assert (await invoke(monkeypatch, store, "check")).exit_code == 0
