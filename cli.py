@@ -6,6 +6,7 @@ import typer
 
 from bridge.commands import (
     db,
+    demo,
     dlq,
     explain,
     inspect,
@@ -27,6 +28,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command("run")(run.run_command)
+app.command("demo")(demo.demo_command)
 app.add_typer(run.config_app, name="config", help="Show the effective configuration.")
 app.add_typer(kafka.app, name="kafka", help="Run a local Apache Kafka broker (KRaft) from Maven Central jars.")
 app.add_typer(topics.app, name="topics", help="Create and list the bridge's topics.")

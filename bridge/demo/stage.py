@@ -1,5 +1,5 @@
-"""The running system the story plays on: local Kafka, topics, the bridge in-process (HTTP
-included), the simulated systems, and an HTTP client for the portal API.
+"""The running system the story plays on: local Kafka, topics, the bridge in-process (its HTTP
+port serves the status page, metrics and the portal API), the simulated systems, an HTTP client.
 
 Everything runs in one event loop; ``settle()`` waits until the bridge has consumed everything the
 systems published and the systems have answered every command the bridge sent.
@@ -38,7 +38,7 @@ class Stage:
     http: httpx.AsyncClient
     server: uvicorn.Server  # the bridge's HTTP server; Ctrl-C makes it exit
     base_url: str
-    portal_url: str
+    portal_url: str  # the portal API is served on the bridge's port
     token: str
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
@@ -96,10 +96,9 @@ async def open_stage(base: Settings, store_url: str, port: int, seed: int) -> As
         settings, token = demo_settings(base, kafka.bootstrap_servers, store_url, port)
         await create_topics(settings)
         async with _bridge(settings) as (bridge, server, base_url), \
-                _portal(settings, bridge, base_url) as portal_url, \
                 Simulator(settings, seed=seed, group_id="bridge-demo-systems") as simulator, \
                 httpx.AsyncClient(timeout=10) as http:
-            yield Stage(settings, bridge, simulator, http, server, base_url, portal_url, token)
+            yield Stage(settings, bridge, simulator, http, server, base_url, base_url, token)
 
 
 @contextlib.asynccontextmanager
@@ -107,7 +106,7 @@ async def _bridge(settings: Settings) -> AsyncIterator[tuple[Any, uvicorn.Server
     from bridge.app import create_bridge
 
     bridge = create_bridge(settings)
-    server = uvicorn.Server(uvicorn.Config(bridge.app, host=settings.http.host, port=settings.http.port,
+    server = uvicorn.Server(uvicorn.Config(bridge.asgi, host=settings.http.host, port=settings.http.port,
                                            lifespan="on", log_level="warning"))
     task = asyncio.create_task(server.serve(), name="bridge")
     try:
@@ -123,23 +122,3 @@ async def _bridge(settings: Settings) -> AsyncIterator[tuple[Any, uvicorn.Server
         server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 40)
-
-
-@contextlib.asynccontextmanager
-async def _portal(settings: Settings, bridge: Any, base_url: str) -> AsyncIterator[str]:
-    """The portal API on the bridge's own port when it is mounted there; else beside it."""
-    from bridge.http import asgi_routes
-
-    if any(path.startswith("/portal") for path, _ in asgi_routes(lambda: bridge)):
-        yield base_url
-        return
-    from bridge.portal import PortalServer, create_portal_app
-    from bridge.store.engine import create_engine
-
-    reader = create_engine(settings.store.url, writer=False)
-    try:
-        app = create_portal_app(reader, settings.http.portal_token)
-        async with PortalServer(app, settings.http.host, 0) as server:
-            yield f"http://{settings.http.host}:{server.port}"
-    finally:
-        await reader.dispose()

@@ -57,6 +57,8 @@ links = Table(
     Column("attrs", JSON, nullable=False, default=dict),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_links_to", "to_id", "kind"),
+    # The primary key leads with `kind`; lookups by one endpoint need their own indexes.
+    Index("ix_links_from", "from_id", "kind"),
 )
 
 #: One row per distinct input event: the dedupe key and what became of it.

@@ -54,6 +54,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('links', schema=None) as batch_op:
         batch_op.create_index('ix_links_to', ['to_id', 'kind'], unique=False)
+        batch_op.create_index('ix_links_from', ['from_id', 'kind'], unique=False)
 
     op.create_table('outbox',
     sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
@@ -136,6 +137,7 @@ def downgrade() -> None:
 
     op.drop_table('outbox')
     with op.batch_alter_table('links', schema=None) as batch_op:
+        batch_op.drop_index('ix_links_from')
         batch_op.drop_index('ix_links_to')
 
     op.drop_table('links')

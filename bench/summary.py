@@ -1,0 +1,95 @@
+"""From the raw runs to the figures the issue asks for: medians, pair-by-pair ratios, targets."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from typing import Any
+
+#: (name, numerator variant, denominator variant, minimum ratio or None, the target in words)
+RATIOS = (
+    ("bridge_sqlite_vs_b0", "bridge_sqlite", "b0", 0.40, "bridge on SQLite ≥ 40% of B0"),
+    ("bridge_postgres_vs_b0", "bridge_postgres", "b0", 0.30, "bridge on PostgreSQL ≥ 30% of B0"),
+    ("large_store_vs_small_store", "bridge_sqlite_large_store", "bridge_sqlite", 0.85,
+     "large store ≥ 85% of small store"),
+    ("extra_rules_vs_shipped_rules", "bridge_sqlite_extra_rules", "bridge_sqlite", 0.95,
+     "1,000 irrelevant rules cost < 5%"),
+    ("b1_vs_b0", "b1", "b0", None, "FastStream passthrough / B0 (framework tax)"),
+    ("bridge_sqlite_vs_b1", "bridge_sqlite", "b1", None, "bridge on SQLite / B1"),
+)
+P99_ADDED_TARGET_MS = 20.0
+STEADY_RSS_TARGET_MIB = 150.0
+
+
+def summarize(results: dict[str, Any]) -> dict[str, Any]:
+    runs: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for run in results["runs"]:
+        runs[run["variant"]][run["block"]] = run
+    variants = {name: _variant(list(by_block.values())) for name, by_block in runs.items()}
+    ratios = {}
+    for name, top, bottom, target, label in RATIOS:
+        if top not in runs or bottom not in runs:
+            continue
+        pairs = [runs[top][b]["events_per_s"] / runs[bottom][b]["events_per_s"]
+                 for b in sorted(runs[top]) if b in runs[bottom] and runs[bottom][b]["events_per_s"]]
+        median = statistics.median(pairs) if pairs else 0.0
+        ratios[name] = {"label": label, "pairs": [round(p, 3) for p in pairs], "median": round(median, 3),
+                        "target": target, "met": None if target is None else median >= target}
+    latency = _latency(results)
+    memory = _memory(results, variants)
+    targets = [{"name": r["label"], "value": r["median"], "unit": "ratio", "target": r["target"],
+                "met": r["met"]}
+               for name, r in ratios.items() if r["target"] is not None]
+    if latency.get("p99_added_ms") is not None:
+        targets.append({"name": "p99 added over B0 at half max rate ≤ 20 ms",
+                        "value": latency["p99_added_ms"], "unit": "ms", "target": P99_ADDED_TARGET_MS,
+                        "met": latency["p99_added_ms"] <= P99_ADDED_TARGET_MS})
+    targets.append({"name": "bridge steady RSS ≤ 150 MB", "value": memory["bridge_steady_rss_mib"],
+                    "unit": "MiB",
+                    "target": STEADY_RSS_TARGET_MIB,
+                    "met": memory["bridge_steady_rss_mib"] <= STEADY_RSS_TARGET_MIB})
+    return {"variants": variants, "ratios": ratios, "latency": latency, "memory": memory,
+            "targets": targets}
+
+
+def _variant(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    rates = [r["events_per_s"] for r in runs]
+    return {
+        "runs": len(runs),
+        "events_per_s": round(statistics.median(rates), 1),
+        "events_per_s_min": round(min(rates), 1),
+        "events_per_s_max": round(max(rates), 1),
+        "cpu_us_per_event": round(statistics.median(r["cpu_us_per_event"] for r in runs), 1),
+        "peak_rss_mib": round(max(r["peak_rss_mib"] for r in runs), 1),
+        "steady_rss_mib": round(statistics.median(r["steady_rss_mib"] for r in runs), 1),
+        "outputs": sorted({r["outputs"] for r in runs}),
+    }
+
+
+def _latency(results: dict[str, Any]) -> dict[str, Any]:
+    by_rate: dict[float, dict[str, Any]] = defaultdict(dict)
+    for run in results["latency"]:
+        by_rate[run["rate"]][run["variant"]] = run
+    half = float(results["half_max_rate"])
+    at_half = by_rate.get(half, {})
+    added = None
+    if "b0" in at_half and "bridge_sqlite" in at_half:
+        added = round(at_half["bridge_sqlite"]["p99_ms"] - at_half["b0"]["p99_ms"], 2)
+    return {"half_max_rate": half, "p99_added_ms": added,
+            "by_rate": {str(rate): {name: {k: run[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms",
+                                                                "outputs_measured")}
+                                    for name, run in runs.items()}
+                        for rate, runs in sorted(by_rate.items())}}
+
+
+def _memory(results: dict[str, Any], variants: dict[str, Any]) -> dict[str, Any]:
+    steady = [run["steady_rss_mib"] for run in results["latency"] if run["variant"] == "bridge_sqlite"]
+    bridge = variants.get("bridge_sqlite", {})
+    return {
+        "bridge_steady_rss_mib": round(statistics.median(steady), 1) if steady
+        else bridge.get("steady_rss_mib", 0.0),
+        "bridge_peak_rss_mib": max([bridge.get("peak_rss_mib", 0.0)] +
+                                   [v["peak_rss_mib"] for k, v in variants.items() if k.startswith("bridge")]),
+        "b0_steady_rss_mib": variants.get("b0", {}).get("steady_rss_mib", 0.0),
+        "steady_measured": "median RSS over the second half of the latency run at half the max rate",
+    }
