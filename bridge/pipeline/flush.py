@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Sequence
 
-from sqlalchemy import delete, tuple_
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -49,8 +49,12 @@ async def flush(state: BatchState, hooks: Sequence[ChangeHook] = ()) -> None:
             for r in w.records.values()
         ])
     if w.links_removed:
-        await conn.execute(delete(links).where(
-            tuple_(links.c.kind, links.c.from_id, links.c.to_id).in_(sorted(w.links_removed))))
+        # One primary-key delete per link, sent as one executemany (a row-value IN list would
+        # scan the whole table on SQLite).
+        await conn.execute(
+            delete(links).where(links.c.kind == bindparam("k"), links.c.from_id == bindparam("f"),
+                                links.c.to_id == bindparam("t")),
+            [{"k": k, "f": f, "t": t} for k, f, t in sorted(w.links_removed)])
     if w.links_added:
         await conn.execute(_insert(conn, links).on_conflict_do_nothing(), [
             {"kind": k, "from_id": f, "to_id": t, "attrs": attrs, "created_at": now}

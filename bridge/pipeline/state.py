@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
@@ -145,11 +145,14 @@ class BatchState:
 
     async def _load_seen(self, versions: list[tuple[str, int, str, str]],
                          event_ids: list[str]) -> None:
+        # By sys_id (the unique key's leading column), then matched here: a row-value IN list
+        # is a full scan on SQLite, whatever the index.
+        wanted = set(versions)
         key = (processed_events.c.sys_id, processed_events.c.sys_mod_count,
                processed_events.c.operation, processed_events.c.action)
-        for chunk in _chunks(versions):
-            rows = await self.conn.execute(select(*key).where(tuple_(*key).in_(chunk)))
-            self._seen_versions.update((r[0], r[1], r[2], r[3]) for r in rows)
+        for chunk in _chunks(sorted({v[0] for v in wanted})):
+            rows = await self.conn.execute(select(*key).where(processed_events.c.sys_id.in_(chunk)))
+            self._seen_versions.update(v for v in map(tuple, rows) if v in wanted)
         for chunk in _chunks(event_ids):
             rows = await self.conn.execute(
                 select(processed_events.c.event_id).where(processed_events.c.event_id.in_(chunk))
