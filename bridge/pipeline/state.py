@@ -7,8 +7,8 @@ batch's transaction. Reads that miss the prefetch are loaded on demand, several 
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
@@ -76,7 +76,7 @@ class BatchState:
         self.reprocess_salt = reprocess_salt
         self.writes = BatchWrites()
         self._records: dict[str, StoredRecord | None] = {}
-        self._edges: set[tuple[str, str, str]] = set()
+        self._edges = _EdgeIndex()
         self._edges_loaded: set[str] = set()
         self._pending: dict[str, PendingInsert | None] = {}
         self._seen_versions: set[tuple[str, int, str, str]] = set()
@@ -171,12 +171,12 @@ class BatchState:
     async def linked(self, kind: str, from_id: str) -> list[str]:
         """Targets of ``kind`` edges from ``from_id`` (sorted, for deterministic output)."""
         await self.load([from_id])
-        return sorted(t for k, f, t in self._edges if k == kind and f == from_id)
+        return sorted(self._edges.targets(kind, from_id))
 
     async def linked_to(self, kind: str, to_id: str) -> list[str]:
         """Sources of ``kind`` edges into ``to_id``."""
         await self.load([to_id])
-        return sorted(f for k, f, t in self._edges if k == kind and t == to_id)
+        return sorted(self._edges.sources(kind, to_id))
 
     def pending_insert(self, correlation_id: str | None) -> PendingInsert | None:
         return self._pending.get(correlation_id) if correlation_id else None
@@ -256,8 +256,34 @@ class BatchState:
         self.writes.counters[name] += n
 
 
-def with_data(record: StoredRecord, data: Mapping[str, Any], sys_mod_count: int) -> StoredRecord:
-    return replace(record, data=data, sys_mod_count=sys_mod_count)
+class _EdgeIndex:
+    """The loaded edges, findable from either end in constant time."""
+
+    def __init__(self) -> None:
+        self._all: set[tuple[str, str, str]] = set()
+        self._out: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._in: dict[tuple[str, str], set[str]] = defaultdict(set)
+
+    def __contains__(self, edge: tuple[str, str, str]) -> bool:
+        return edge in self._all
+
+    def add(self, edge: tuple[str, str, str]) -> None:
+        kind, from_id, to_id = edge
+        self._all.add(edge)
+        self._out[(kind, from_id)].add(to_id)
+        self._in[(kind, to_id)].add(from_id)
+
+    def discard(self, edge: tuple[str, str, str]) -> None:
+        kind, from_id, to_id = edge
+        self._all.discard(edge)
+        self._out.get((kind, from_id), set()).discard(to_id)
+        self._in.get((kind, to_id), set()).discard(from_id)
+
+    def targets(self, kind: str, from_id: str) -> set[str]:
+        return self._out.get((kind, from_id), set())
+
+    def sources(self, kind: str, to_id: str) -> set[str]:
+        return self._in.get((kind, to_id), set())
 
 
 def _stored(row: Any) -> StoredRecord:
