@@ -1,4 +1,4 @@
-"""The contract's example messages (`shared/contracts/examples/`), loaded for the tests."""
+"""The contract's example messages (a copy in `tests/contract/examples/`), loaded for the tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "contract" / "examples"
 
 
 @cache

@@ -1,0 +1,1 @@
+"""Fault and crash tests (issue 7): nothing lost, nothing doubled."""

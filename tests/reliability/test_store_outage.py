@@ -1,0 +1,92 @@
+"""F6: store outages. Consumption pauses while the store cannot write and resumes after;
+transient errors are retried, never dead-lettered, and nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bridge.settings import Settings
+
+from tests.fixtures.postgres import fresh_database
+from tests.reliability.drive import Progress
+from tests.reliability.fleet import Fleet
+from tests.reliability.kafka_tools import produce_messages, published
+from tests.reliability.oracle import application_order, ordered_run
+from tests.reliability.postgres_server import StoppablePostgres, stoppable_postgres  # noqa: F401
+from tests.reliability.snapshot import take_snapshot
+from tests.reliability.verdict import judge
+from tests.reliability.workloads import CLEAN_NO_CONTACT_CHANGES, realistic_input
+
+pytestmark = pytest.mark.kafka
+
+OUTAGE_S = 5.0
+
+
+def _transient_errors(fleet: Fleet) -> int:
+    return sum(1 for life in fleet.lives for line in life.lines()
+               if line.get("event") == "batch.transient_error")
+
+
+async def _finish_and_judge(scenario: str, settings: Settings, fleet: Fleet, messages: list,
+                            tmp_path: Path) -> None:
+    async with Progress(settings) as progress:
+        await progress.wait_drained(120, alive=fleet.lives[-1])
+    await fleet.terminate(fleet.lives[-1])
+    assert len(fleet.lives) == 1, "the bridge must ride out the outage without a restart"
+    order = await application_order(settings.store.url, messages)
+    oracle = await ordered_run(order, settings.topics, tmp_path)
+    found = await published(settings)
+    store = await take_snapshot(settings.store.url)
+    verdict = judge(scenario, oracle, found, store, events=len(messages), fleet=fleet)
+    verdict.extra.update(outage_s=OUTAGE_S, transient_errors=_transient_errors(fleet))
+    verdict.record()
+    assert found.dead_letters == [] and store.counters.get("events.dead_lettered", 0) == 0
+    assert _transient_errors(fleet) > 0, "the outage was noticed and retried"
+    verdict.assert_nothing_lost_nothing_doubled()
+
+
+async def test_sqlite_locked_by_another_writer_pauses_and_resumes(
+        bridge_settings: Settings, fleet: Fleet, tmp_path: Path) -> None:
+    messages = realistic_input(seed=17, changes=5_000)
+    await produce_messages(bridge_settings, messages)
+    fleet.env.update(BRIDGE_CONSUMER__MAX_RECORDS="100", BRIDGE_STORE__BUSY_TIMEOUT_MS="500")
+    life = fleet.start()
+    assert await fleet.wait_for_batch(life), life.log.read_text()[-3000:]
+
+    blocker = sqlite3.connect(make_url(bridge_settings.store.url).database, timeout=30,
+                              isolation_level=None)
+    async with Progress(bridge_settings) as progress:
+        blocker.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
+        try:
+            await asyncio.sleep(1.0)
+            lag_during = await progress.lag()
+            await asyncio.sleep(OUTAGE_S - 1.0)
+            assert await progress.lag() == lag_during > 0, "no offset moves while the store is locked"
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+    await _finish_and_judge("sqlite_locked", bridge_settings, fleet, messages, tmp_path)
+
+
+@pytest.mark.postgres
+async def test_postgres_stopped_and_started_pauses_and_resumes(
+        bridge_settings: Settings, bridge_env: dict[str, str], fleet: Fleet,
+        stoppable_postgres: StoppablePostgres, tmp_path: Path) -> None:  # noqa: F811
+    async with fresh_database(stoppable_postgres.url) as url:
+        settings = bridge_settings.model_copy(update={"store": bridge_settings.store.model_copy(
+            update={"url": url})})
+        fleet.env.update(BRIDGE_STORE__URL=url, BRIDGE_CONSUMER__MAX_RECORDS="100")
+        messages = realistic_input(seed=19, changes=3_000, mix=CLEAN_NO_CONTACT_CHANGES)
+        await produce_messages(settings, messages)
+        life = fleet.start()
+        assert await fleet.wait_for_batch(life), life.log.read_text()[-3000:]
+        stoppable_postgres.stop()
+        await asyncio.sleep(OUTAGE_S)
+        assert life.alive, "the bridge must ride out a store outage"
+        stoppable_postgres.start()
+        await _finish_and_judge("postgres_restart", settings, fleet, messages, tmp_path)

@@ -1,0 +1,28 @@
+"""Deterministic inputs for the fault tests, from the simulators (no live responders).
+
+The input is fixed before the bridge starts, so that a faulty run and the oracle's ordered run
+see exactly the same events: nothing comes back from the systems while the bridge runs.
+"""
+
+from __future__ import annotations
+
+from bridge.simulate import Mix, MIXES, SimMessage, SimWorld, Workload, population_messages
+
+#: The standard mix without duplicates or malformed events: every event is valid and distinct.
+CLEAN: Mix = MIXES["clean"]
+
+#: CLEAN without contact changes. A work order's location is derived from the caller's contact
+#: as the bridge knows it when the case asks; with several instances a contact change may
+#: commit on one while another instance reads the contact, so no single order explains that
+#: run. Without contact changes the outputs do not depend on cross-partition timing.
+CLEAN_NO_CONTACT_CHANGES = Mix({k: v for k, v in CLEAN.weights.items() if k != "contact_change"},
+                               duplicate_share=0.0, malformed_share=0.0)
+
+
+def realistic_input(seed: int, changes: int, *, size: str = "small",
+                    mix: Mix = CLEAN) -> list[SimMessage]:
+    """A populated world's inserts, then ``changes`` workload messages (cases, actions,
+    work-order progress, ITSM lifecycles, account and contact changes)."""
+    world = SimWorld(seed)
+    population = list(population_messages(world, size))
+    return population + list(Workload(world, mix).messages(changes))
