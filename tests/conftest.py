@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.store",
     "tests.fixtures.events",
     "tests.fixtures.postgres",
+    "tests.e2e.broker_harness",
 ]

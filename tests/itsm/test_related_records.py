@@ -12,8 +12,14 @@ from tests.itsm.harness import ItsmHarness, notes
 
 
 @pytest.fixture
-async def h(store_engine: Any) -> ItsmHarness:
+async def store_harness(store_engine: Any) -> ItsmHarness:
     return ItsmHarness(store_engine)
+
+
+@pytest.fixture(params=["store", "kafka"])
+def h(request: pytest.FixtureRequest) -> Any:
+    """Each scenario in memory around the real store, and through the real broker."""
+    return request.getfixturevalue(f"{request.param}_harness")
 
 
 async def test_create_incident_sends_the_case_context_and_links_the_answer(h: ItsmHarness) -> None:

@@ -1,4 +1,5 @@
-"""Case ↔ work order flows through the real batch processor and store (no broker needed)."""
+"""Case ↔ work order flows, each scenario twice: through the batch processor on the real store,
+and through the real broker with the bridge application consuming and publishing."""
 
 from __future__ import annotations
 
@@ -16,8 +17,14 @@ ACCOUNT, CONTACT = CASE["record"]["account"]["value"], CASE["record"]["contact"]
 
 
 @pytest.fixture
-async def h(store_engine: Any) -> Harness:
+async def store_harness(store_engine: Any) -> Harness:
     return Harness(store_engine)
+
+
+@pytest.fixture(params=["store", "kafka"])
+def h(request: pytest.FixtureRequest) -> Any:
+    """The same scenario in memory around the real store, and through the real broker."""
+    return request.getfixturevalue(f"{request.param}_harness")
 
 
 def action(**record: Any) -> dict[str, Any]:
@@ -66,27 +73,26 @@ async def test_the_same_action_twice_gives_one_work_order(h: Harness) -> None:
     assert again.outcomes == {"in": 2, "duplicate": 2}
 
 
-async def test_fsm_insert_echo_links_the_work_order_to_the_case(h: Harness, store_engine: Any) -> None:
+async def test_fsm_insert_echo_links_the_work_order_to_the_case(h: Harness) -> None:
     [command] = h.commands(await h.feed(make_event("csm-case-insert"), action()))
     wo_id = new_sys_id()
     result = await h.feed(wo_insert_for(command, wo_id))
     notes = h.commands(result)
     assert [n["journal"][0]["element"] for n in notes] == ["work_notes"]
     assert "WO0010001" in notes[0]["journal"][0]["value"] and notes[0]["sys_id"] == CASE_ID
-    async with store_engine.connect() as conn:
+    async with h.engine.connect() as conn:
         view = await inspect_case(conn, "CS0001001")
     assert [wo["sys_id"] for wo in view["work_orders"]] == [wo_id]
     assert view["work_orders"][0]["number"] == "WO0010001"
     assert {c["rule"] for c in view["commands"]} >= {"create_work_order", "work_order_linked"}
 
 
-async def test_work_order_inserted_by_fsm_itself_is_linked_by_initiated_from(h: Harness,
-                                                                            store_engine: Any) -> None:
+async def test_work_order_inserted_by_fsm_itself_is_linked_by_initiated_from(h: Harness) -> None:
     await h.feed(make_event("csm-case-insert"))
     own = make_event("fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None,
                      record={"correlation_id": ""})
     await h.feed(own)
-    async with store_engine.connect() as conn:
+    async with h.engine.connect() as conn:
         view = await inspect_case(conn, CASE_ID)
     assert [wo["sys_id"] for wo in view["work_orders"]] == [own["sys_id"]]
 

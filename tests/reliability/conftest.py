@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.fleet import Fleet
+from tests.reliability.postgres_server import stoppable_postgres  # noqa: F401 - a fixture
 
 #: Fast failure detection for tests: the broker's minimum session timeout.
 FAST_GROUP = {"BRIDGE_CONSUMER__SESSION_TIMEOUT_MS": "6000",

@@ -8,10 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import func, select
 
 from bridge.settings import Settings
 from bridge.store.engine import create_engine

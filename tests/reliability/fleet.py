@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,6 @@ class Life:
 
     def batch_times(self) -> list[float]:
         """Wall-clock times of the batches this life completed."""
-        from datetime import datetime
-
         return [datetime.fromisoformat(line["timestamp"]).timestamp()
                 for line in self.lines() if line.get("event") == "batch.done"]
 

@@ -15,26 +15,31 @@ from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published
 from tests.reliability.oracle import application_order, ordered_run
-from tests.reliability.postgres_server import StoppablePostgres, stoppable_postgres  # noqa: F401
+from tests.reliability.postgres_server import StoppablePostgres
 from tests.reliability.snapshot import take_snapshot
 from tests.reliability.verdict import judge
-from tests.reliability.workloads import CLEAN_NO_CONTACT_CHANGES, realistic_input
+from tests.reliability.workloads import in_phases
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def test_one_to_three_to_one_instances_lose_and_double_nothing(
-        bridge_settings: Settings, fleet: Fleet, stoppable_postgres: StoppablePostgres,  # noqa: F811
+        bridge_settings: Settings, fleet: Fleet, stoppable_postgres: StoppablePostgres,
         tmp_path: Path) -> None:
-    messages = realistic_input(seed=29, changes=5_000, mix=CLEAN_NO_CONTACT_CHANGES)
+    *population, changes = in_phases(seed=29, changes=5_000)
+    messages = [m for phase in (*population, changes) for m in phase]
     async with fresh_database(stoppable_postgres.url) as url:
         settings = bridge_settings.model_copy(update={"store": bridge_settings.store.model_copy(
             update={"url": url})})
         fleet.env.update(BRIDGE_STORE__URL=url, BRIDGE_CONSUMER__MAX_RECORDS="100")
-        producing = asyncio.create_task(produce_messages(settings, messages, chunk=100,
-                                                         pause_s=0.2))
         first = fleet.start()
-        assert await fleet.wait_for_batch(first), first.log.read_text()[-3000:]
+        async with Progress(settings) as progress:
+            for phase in population:
+                await produce_messages(settings, phase)
+                await progress.wait_drained(60, alive=first)
+        # the changes arrive live while instances join and leave
+        producing = asyncio.create_task(produce_messages(settings, changes, chunk=100,
+                                                         pause_s=0.35))
         second, third = fleet.start(), fleet.start()
         for joined in (second, third):
             assert await fleet.wait_for_batch(joined), joined.log.read_text()[-3000:]

@@ -17,10 +17,10 @@ from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published
 from tests.reliability.oracle import application_order, ordered_run
-from tests.reliability.postgres_server import StoppablePostgres, stoppable_postgres  # noqa: F401
+from tests.reliability.postgres_server import StoppablePostgres
 from tests.reliability.snapshot import take_snapshot
 from tests.reliability.verdict import judge
-from tests.reliability.workloads import CLEAN_NO_CONTACT_CHANGES, realistic_input
+from tests.reliability.workloads import in_phases, realistic_input
 
 pytestmark = pytest.mark.kafka
 
@@ -75,18 +75,23 @@ async def test_sqlite_locked_by_another_writer_pauses_and_resumes(
 
 @pytest.mark.postgres
 async def test_postgres_stopped_and_started_pauses_and_resumes(
-        bridge_settings: Settings, bridge_env: dict[str, str], fleet: Fleet,
-        stoppable_postgres: StoppablePostgres, tmp_path: Path) -> None:  # noqa: F811
+        bridge_settings: Settings, fleet: Fleet, stoppable_postgres: StoppablePostgres, tmp_path: Path) -> None:
     async with fresh_database(stoppable_postgres.url) as url:
         settings = bridge_settings.model_copy(update={"store": bridge_settings.store.model_copy(
             update={"url": url})})
         fleet.env.update(BRIDGE_STORE__URL=url, BRIDGE_CONSUMER__MAX_RECORDS="100")
-        messages = realistic_input(seed=19, changes=3_000, mix=CLEAN_NO_CONTACT_CHANGES)
-        await produce_messages(settings, messages)
+        *population, changes = in_phases(seed=19, changes=4_000)
         life = fleet.start()
-        assert await fleet.wait_for_batch(life), life.log.read_text()[-3000:]
+        async with Progress(settings) as progress:
+            for phase in population:
+                await produce_messages(settings, phase)
+                await progress.wait_drained(60, alive=life)
+            await produce_messages(settings, changes)
+            assert await fleet.wait_for_batch(life)
+            assert await progress.lag() > 0, "the outage must land mid-stream"
         stoppable_postgres.stop()
         await asyncio.sleep(OUTAGE_S)
         assert life.alive, "the bridge must ride out a store outage"
         stoppable_postgres.start()
+        messages = [m for phase in (*population, changes) for m in phase]
         await _finish_and_judge("postgres_restart", settings, fleet, messages, tmp_path)

@@ -26,3 +26,18 @@ def realistic_input(seed: int, changes: int, *, size: str = "small",
     world = SimWorld(seed)
     population = list(population_messages(world, size))
     return population + list(Workload(world, mix).messages(changes))
+
+
+def in_phases(seed: int, changes: int, *, size: str = "small",
+              mix: Mix = CLEAN_NO_CONTACT_CHANGES) -> list[list[SimMessage]]:
+    """``realistic_input`` as three phases a test feeds one after the other, each consumed
+    before the next: the CSM population, the FSM/ITSM records that refer to it, the changes.
+
+    Used with PostgreSQL, whose store cannot tell the order in which one batch applied events
+    of different partitions; in phases, no event depends on another partition's timing.
+    """
+    world = SimWorld(seed)
+    population = list(population_messages(world, size))
+    return [[m for m in population if m.source == "csm"],
+            [m for m in population if m.source != "csm"],
+            list(Workload(world, mix).messages(changes))]
