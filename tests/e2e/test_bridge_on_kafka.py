@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bridge.settings import Settings
-from tests.e2e.kafka_io import collect, commands, produce, start_bridge
+from tests.e2e.kafka_io import collect, commands, produce
 from tests.fixtures.events import make_event, new_sys_id
 
 pytestmark = pytest.mark.kafka

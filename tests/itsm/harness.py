@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -57,3 +59,13 @@ class ItsmHarness(Harness):
 def notes(commands: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(case sys_id, note text) of every work-note command."""
     return [(c["sys_id"], e["value"]) for c in commands for e in c["journal"]]
+
+
+def write_mappings(folder: Path, **routing: Any) -> Path:
+    """A copy of the shipped mappings folder with the routing section replaced."""
+    shutil.copytree(MAPPINGS, folder, dirs_exist_ok=True)
+    [bridge_yaml] = folder.glob("bridge.yaml")
+    bridge_yaml.write_text(yaml.safe_dump({"version": "2026.11.1-test",
+                                           "routing": {**DEFAULT_ROUTING, **routing}},
+                                          sort_keys=False))
+    return folder

@@ -9,7 +9,7 @@ import pytest
 from bridge.ops.explain import explain_case
 from tests.fixtures.events import new_sys_id
 from tests.itsm.events import action, case, case_update, itsm
-from tests.itsm.harness import ItsmHarness, mappings_with, notes
+from tests.itsm.harness import ItsmHarness, notes
 
 SYNC_INCIDENT = ["priority", "state", "close_notes", "resolution_code", "incident", "problem"]
 
@@ -36,20 +36,20 @@ async def explained(engine: Any, case_id: str) -> list[tuple[str, bool, str]]:
     return [(u["record"]["number"], u["delivered"], u["rule"]) for u in view["updates"]]
 
 
-async def test_sync_off_sends_shared_record_news_to_the_major_case_only(store_engine: Any) -> None:
-    h = ItsmHarness(store_engine)
+async def test_sync_off_sends_shared_record_news_to_the_major_case_only(make_harness: Any) -> None:
+    h = await make_harness()
     inc = new_sys_id()
     m = major(incident=inc)
     k = child(m, incident=inc)
     await h.run(m, k)
     assert await recipients(h, inc_update(inc)) == [m["sys_id"]]
-    assert await explained(store_engine, k["sys_id"]) == [("INC0012001", False, "sync_off")]
-    assert await explained(store_engine, m["sys_id"]) == [("INC0012001", True, "major_case")]
+    assert await explained(h.engine, k["sys_id"]) == [("INC0012001", False, "sync_off")]
+    assert await explained(h.engine, m["sys_id"]) == [("INC0012001", True, "major_case")]
 
 
-async def test_sync_on_copies_to_open_children_but_not_the_resolved_one(store_engine: Any) -> None:
-    h = ItsmHarness(store_engine, mappings=mappings_with(parent_child_case_sync=True,
-                                                         case_fields_to_sync=SYNC_INCIDENT))
+async def test_sync_on_copies_to_open_children_but_not_the_resolved_one(make_harness: Any) -> None:
+    h = await make_harness(parent_child_case_sync=True,
+                                                         case_fields_to_sync=SYNC_INCIDENT)
     inc = new_sys_id()
     m = major(incident=inc)
     sharing, resolved = child(m, incident=inc), child(m, incident=inc, state="6")
@@ -57,25 +57,25 @@ async def test_sync_on_copies_to_open_children_but_not_the_resolved_one(store_en
     await h.run(m, sharing, resolved, without)
     assert await recipients(h, inc_update(inc)) == sorted(
         [m["sys_id"], sharing["sys_id"], without["sys_id"]])
-    assert await explained(store_engine, resolved["sys_id"]) == [
+    assert await explained(h.engine, resolved["sys_id"]) == [
         ("INC0012001", False, "child_closed")]
-    assert await explained(store_engine, sharing["sys_id"]) == [
+    assert await explained(h.engine, sharing["sys_id"]) == [
         ("INC0012001", True, "synced_to_child")]
 
 
-async def test_a_field_not_listed_is_not_copied(store_engine: Any) -> None:
-    h = ItsmHarness(store_engine, mappings=mappings_with(parent_child_case_sync=True))
+async def test_a_field_not_listed_is_not_copied(make_harness: Any) -> None:
+    h = await make_harness(parent_child_case_sync=True)
     inc = new_sys_id()
     m = major(incident=inc)
     k = child(m, incident=inc)
     await h.run(m, k)
     assert await recipients(h, inc_update(inc)) == [m["sys_id"]]
-    assert await explained(store_engine, k["sys_id"]) == [("INC0012001", False, "field_not_listed")]
+    assert await explained(h.engine, k["sys_id"]) == [("INC0012001", False, "field_not_listed")]
 
 
-async def test_two_problems_of_major_and_child_are_kept_apart(store_engine: Any) -> None:
-    h = ItsmHarness(store_engine, mappings=mappings_with(parent_child_case_sync=True,
-                                                         case_fields_to_sync=SYNC_INCIDENT))
+async def test_two_problems_of_major_and_child_are_kept_apart(make_harness: Any) -> None:
+    h = await make_harness(parent_child_case_sync=True,
+                                                         case_fields_to_sync=SYNC_INCIDENT)
     prb1, prb2 = new_sys_id(), new_sys_id()
     m = major(problem=prb1)
     k = child(m, problem=prb2)
@@ -85,15 +85,15 @@ async def test_two_problems_of_major_and_child_are_kept_apart(store_engine: Any)
     second = itsm("problem", prb2, 2, changed=("state",), state="104", number="PRB0004002")
     assert await recipients(h, first) == sorted([m["sys_id"], other["sys_id"]])
     assert await recipients(h, second) == [k["sys_id"]]
-    assert await explained(store_engine, k["sys_id"]) == [
+    assert await explained(h.engine, k["sys_id"]) == [
         ("PRB0004001", False, "different_record"), ("PRB0004002", True, "own_record")]
-    assert await explained(store_engine, m["sys_id"]) == [
+    assert await explained(h.engine, m["sys_id"]) == [
         ("PRB0004001", True, "major_case"), ("PRB0004002", False, "child_own_record")]
 
 
 async def test_accepted_candidate_copies_its_records_to_the_major_and_is_locked(
-        store_engine: Any) -> None:
-    h = ItsmHarness(store_engine)
+        make_harness: Any) -> None:
+    h = await make_harness()
     inc, prb, major_prb = new_sys_id(), new_sys_id(), new_sys_id()
     k = case(mod=1, major_case_state="proposed", incident=inc, problem=prb)
     m = major(problem=major_prb)
@@ -115,8 +115,8 @@ async def test_accepted_candidate_copies_its_records_to_the_major_and_is_locked(
     assert await h.run(echo, case_update(joined, priority="1")) == []
 
 
-async def test_acceptance_works_whichever_event_comes_first(store_engine: Any) -> None:
-    h = ItsmHarness(store_engine)
+async def test_acceptance_works_whichever_event_comes_first(make_harness: Any) -> None:
+    h = await make_harness()
     inc = new_sys_id()
     m_id = new_sys_id()
     k = case(mod=1, major_case_state="proposed", incident=inc)
@@ -125,8 +125,8 @@ async def test_acceptance_works_whichever_event_comes_first(store_engine: Any) -
     assert copy["sys_id"] == m_id and copy["fields"] == {"incident": inc}
 
 
-async def test_an_ordinary_case_added_as_child_keeps_its_own_record(store_engine: Any) -> None:
-    h = ItsmHarness(store_engine)
+async def test_an_ordinary_case_added_as_child_keeps_its_own_record(make_harness: Any) -> None:
+    h = await make_harness()
     inc = new_sys_id()
     m = major()
     k = case(mod=1, incident=inc)
@@ -139,11 +139,11 @@ async def test_an_ordinary_case_added_as_child_keeps_its_own_record(store_engine
 
 
 @pytest.mark.parametrize("replay", [False, True])
-async def test_a_late_child_gets_earlier_notes_only_when_asked(store_engine: Any,
+async def test_a_late_child_gets_earlier_notes_only_when_asked(make_harness: Any,
                                                               replay: bool) -> None:
-    h = ItsmHarness(store_engine, mappings=mappings_with(
+    h = await make_harness(
         parent_child_case_sync=True, case_fields_to_sync=SYNC_INCIDENT,
-        late_children_get_earlier_notes=replay))
+        late_children_get_earlier_notes=replay)
     inc = new_sys_id()
     m = major(incident=inc)
     k = case(mod=1)  # an existing case without an incident of its own
@@ -155,7 +155,7 @@ async def test_a_late_child_gets_earlier_notes_only_when_asked(store_engine: Any
         assert replayed == [(k["sys_id"], "Incident INC0012001 is In Progress")]
     else:
         assert replayed == []
-    assert (await explained(store_engine, k["sys_id"]))[-1] == (
+    assert (await explained(h.engine, k["sys_id"]))[-1] == (
         "INC0012001", replay, "late_child_replayed" if replay else "late_child")
     # from now on the child shares the major's record and gets live copies
     assert await recipients(h, itsm("incident", inc, 3, changed=("state",), state="3")) == \

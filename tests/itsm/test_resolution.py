@@ -8,7 +8,7 @@ import pytest
 
 from tests.fixtures.events import new_sys_id, ref
 from tests.itsm.events import case, case_update, itsm
-from tests.itsm.harness import ItsmHarness, mappings_with, notes
+from tests.itsm.harness import ItsmHarness, notes
 
 FIXED_PRB = "Solved – Fixed by closing related PRB"
 WORKAROUND = "Solved – Workaround provided based on open PRB"
@@ -88,10 +88,10 @@ def end_event(relation: str, table: str, record_id: str, fields: dict[str, str],
 @pytest.mark.parametrize(("relation", "table", "before", "fields", "changed", "code", "close"),
                          ENDS + NEGATIVE_ENDS)
 async def test_suggest_mode_writes_the_code_in_a_note_and_leaves_the_case(
-        store_engine: Any, relation: str, table: str, before: dict[str, str],
+        make_harness: Any, relation: str, table: str, before: dict[str, str],
         fields: dict[str, str], changed: tuple[str, ...], code: str | None,
         close: str | None) -> None:
-    h = ItsmHarness(store_engine)
+    h = await make_harness()
     c, record_id = await case_holding(h, relation, table, before)
     commands = await h.run(end_event(relation, table, record_id, fields, changed, c["sys_id"]))
     assert all(cmd["fields"] == {} for cmd in commands)  # the case state is untouched
@@ -104,10 +104,10 @@ async def test_suggest_mode_writes_the_code_in_a_note_and_leaves_the_case(
 @pytest.mark.parametrize(("relation", "table", "before", "fields", "changed", "code", "close"),
                          ENDS + NEGATIVE_ENDS)
 async def test_propose_mode_resolves_the_case_with_the_code_and_close_notes(
-        store_engine: Any, relation: str, table: str, before: dict[str, str],
+        make_harness: Any, relation: str, table: str, before: dict[str, str],
         fields: dict[str, str], changed: tuple[str, ...], code: str | None,
         close: str | None) -> None:
-    h = ItsmHarness(store_engine, mappings=mappings_with(resolution_mode="propose"))
+    h = await make_harness(resolution_mode="propose")
     c, record_id = await case_holding(h, relation, table, before)
     commands = await h.run(end_event(relation, table, record_id, fields, changed, c["sys_id"]))
     proposals = [cmd for cmd in commands if cmd["fields"]]
@@ -121,8 +121,8 @@ async def test_propose_mode_resolves_the_case_with_the_code_and_close_notes(
     assert proposal["fields"] == {"state": "6", "resolution_code": code, "close_notes": close}
 
 
-async def test_a_resolved_case_gets_no_proposal(store_engine: Any) -> None:
-    h = ItsmHarness(store_engine, mappings=mappings_with(resolution_mode="propose"))
+async def test_a_resolved_case_gets_no_proposal(make_harness: Any) -> None:
+    h = await make_harness(resolution_mode="propose")
     c, inc = await case_holding(h, "incident", "incident", {"state": "2"}, state="6")
     commands = await h.run(itsm("incident", inc, 2, changed=("state",), state="7"))
     assert [cmd["fields"] for cmd in commands] == [{}]  # the closing note only
@@ -142,8 +142,8 @@ async def order_case_with_lines(h: ItsmHarness, *line_states: str) -> tuple[dict
 
 
 async def test_an_order_case_with_an_open_line_is_only_suggested_with_the_reason(
-        store_engine: Any) -> None:
-    h = ItsmHarness(store_engine, mappings=mappings_with(resolution_mode="propose"))
+        make_harness: Any) -> None:
+    h = await make_harness(resolution_mode="propose")
     oc, inc = await order_case_with_lines(h, "resolved_accepted", "work_in_progress")
     commands = await h.run(itsm("incident", inc, 2, changed=("state",), state="6",
                                 close_notes="Fixed"))
@@ -153,8 +153,8 @@ async def test_an_order_case_with_an_open_line_is_only_suggested_with_the_reason
         f"Suggested resolution code: {FIXED_INC} (from INC0012001)"]
 
 
-async def test_an_order_case_whose_lines_are_all_done_is_proposed(store_engine: Any) -> None:
-    h = ItsmHarness(store_engine, mappings=mappings_with(resolution_mode="propose"))
+async def test_an_order_case_whose_lines_are_all_done_is_proposed(make_harness: Any) -> None:
+    h = await make_harness(resolution_mode="propose")
     oc, inc = await order_case_with_lines(h, "resolved_accepted", "resolved_denied", "cancelled")
     commands = await h.run(itsm("incident", inc, 2, changed=("state",), state="6",
                                 close_notes="Fixed"))
