@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.events",
     "tests.fixtures.postgres",
     "tests.e2e.broker_harness",
+    "tests.fixtures.scenarios",
 ]

@@ -8,11 +8,8 @@ from typing import Any
 
 import yaml
 
-from bridge.flows import Router, major_cases, order_cases, related_notes, related_records
-from bridge.flows import work_order_news, work_order_sync, work_orders
 from bridge.mapping import MappingSet, MappingSources, build_mapping_set
 from bridge.mapping.loader import read_sources
-from bridge.pipeline.batch import BatchProcessor, BatchResult
 from tests.pipeline.harness import MAPPINGS, Harness
 
 DEFAULT_ROUTING = {
@@ -22,13 +19,6 @@ DEFAULT_ROUTING = {
     "resolution_mode": "suggest",
     "late_children_get_earlier_notes": False,
 }
-
-
-def router() -> Router:
-    """Every flow, the Case ↔ ITSM ones included (case-field links before the major structure)."""
-    return Router([*work_orders.ROUTES, *work_order_sync.ROUTES, *work_order_news.ROUTES,
-                   *order_cases.ROUTES, *related_records.ROUTES, *related_notes.ROUTES,
-                   *major_cases.ROUTES])
 
 
 def mappings_with(**routing: Any) -> MappingSet:
@@ -42,18 +32,8 @@ def mappings_with(**routing: Any) -> MappingSet:
     return build_mapping_set(MappingSources(files, sources.lookups, sources.lookup_prefix))
 
 
-class ItsmHarness(Harness):
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.processor = BatchProcessor(self.engine, self.topics, router(), lambda: self.mappings)
-
-    async def run(self, *events: dict[str, Any]) -> list[dict[str, Any]]:
-        """Feed events as one batch; the commands it produced."""
-        return self.commands(await self.feed(*events))
-
-    async def outcomes(self, *events: dict[str, Any]) -> tuple[list[dict[str, Any]], BatchResult]:
-        result = await self.feed(*events)
-        return self.commands(result), result
+#: Every flow is in the bridge's router, so the ITSM scenarios use the common harness.
+ItsmHarness = Harness
 
 
 def notes(commands: list[dict[str, Any]]) -> list[tuple[str, str]]:

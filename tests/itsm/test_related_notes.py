@@ -11,17 +11,6 @@ from tests.itsm.events import case, case_update, itsm
 from tests.itsm.harness import ItsmHarness, notes
 
 
-@pytest.fixture
-async def store_harness(store_engine: Any) -> ItsmHarness:
-    return ItsmHarness(store_engine)
-
-
-@pytest.fixture(params=["store", "kafka"])
-def h(request: pytest.FixtureRequest) -> Any:
-    """Each scenario in memory around the real store, and through the real broker."""
-    return request.getfixturevalue(f"{request.param}_harness")
-
-
 async def holding(h: ItsmHarness, relation: str, table: str, **record: Any) -> tuple[str, str]:
     """A case whose ``relation`` is a known ITSM record; returns (case id, record id)."""
     record_id = new_sys_id()

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 import pytest
 
 from tests.fixtures.events import new_sys_id
 from tests.itsm.events import action, case, case_update, insert_answer, itsm
 from tests.itsm.harness import ItsmHarness, notes
-
-
-@pytest.fixture
-async def store_harness(store_engine: Any) -> ItsmHarness:
-    return ItsmHarness(store_engine)
-
-
-@pytest.fixture(params=["store", "kafka"])
-def h(request: pytest.FixtureRequest) -> Any:
-    """Each scenario in memory around the real store, and through the real broker."""
-    return request.getfixturevalue(f"{request.param}_harness")
 
 
 async def test_create_incident_sends_the_case_context_and_links_the_answer(h: ItsmHarness) -> None:

@@ -44,6 +44,14 @@ class Harness:
     async def feed(self, *events: dict[str, Any] | bytes) -> BatchResult:
         return await self.processor.process([self.raw(e) for e in events])
 
+    async def run(self, *events: dict[str, Any] | bytes) -> list[dict[str, Any]]:
+        """Feed events as one batch; the commands it produced."""
+        return self.commands(await self.feed(*events))
+
+    async def outcomes(self, *events: dict[str, Any]) -> tuple[list[dict[str, Any]], BatchResult]:
+        result = await self.feed(*events)
+        return self.commands(result), result
+
     @staticmethod
     def commands(result: BatchResult) -> list[dict[str, Any]]:
         return [json.loads(r["payload"]) for r in result.outbox if r["kind"] == "command"]

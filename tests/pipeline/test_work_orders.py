@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 
 from bridge.ops.inspect import inspect_case
 from tests.fixtures.events import example, make_event, new_sys_id, ref
@@ -14,17 +13,6 @@ from tests.pipeline.harness import Harness
 CASE = example("csm-case-action-create-work-order")
 CASE_ID = CASE["sys_id"]
 ACCOUNT, CONTACT = CASE["record"]["account"]["value"], CASE["record"]["contact"]["value"]
-
-
-@pytest.fixture
-async def store_harness(store_engine: Any) -> Harness:
-    return Harness(store_engine)
-
-
-@pytest.fixture(params=["store", "kafka"])
-def h(request: pytest.FixtureRequest) -> Any:
-    """The same scenario in memory around the real store, and through the real broker."""
-    return request.getfixturevalue(f"{request.param}_harness")
 
 
 def action(**record: Any) -> dict[str, Any]:
