@@ -8,7 +8,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.flows import links as link_kinds
-from bridge.store.schema import links, outbox, processed_events, records
+from bridge.store.schema import dead_letters, links, outbox, processed_events, records
+from bridge.visibility.schema import (
+    vis_account_relationships,
+    vis_accounts,
+    vis_users,
+    vis_work_orders,
+)
 
 
 class NotFound(LookupError):
@@ -82,3 +88,50 @@ async def inspect_work_order(conn: AsyncConnection, ident: str, limit: int = 50)
             "cases": await _linked(conn, link_kinds.CASE_WORK_ORDER, to_id=wo["sys_id"]),
             "tasks": await _linked(conn, link_kinds.WORK_ORDER_TASK, from_id=wo["sys_id"]),
             **await _history(conn, wo["sys_id"], limit)}
+
+
+async def inspect_record(conn: AsyncConnection, ident: str, limit: int = 50) -> dict[str, Any]:
+    """Any record: its state, every link in or out, events, commands and dead letters."""
+    row = await find_record(conn, ident)
+    sys_id = row["sys_id"]
+    edges = (await conn.execute(
+        select(links.c.kind, links.c.from_id, links.c.to_id)
+        .where(or_(links.c.from_id == sys_id, links.c.to_id == sys_id),
+               links.c.kind != "note_routing")
+        .order_by(links.c.kind, links.c.from_id, links.c.to_id))).all()
+    letters = (await conn.execute(
+        select(dead_letters.c.id, dead_letters.c.reason_code, dead_letters.c.stage,
+               dead_letters.c.status, dead_letters.c.created_at)
+        .where(dead_letters.c.sys_id == sys_id)
+        .order_by(dead_letters.c.created_at.desc()).limit(limit))).mappings().all()
+    return {"record": _summary(row),
+            "links": [{"kind": k, "direction": "out" if f == sys_id else "in",
+                       "other": t if f == sys_id else f} for k, f, t in edges],
+            "dead_letters": [dict(d) for d in letters],
+            **await _history(conn, sys_id, limit)}
+
+
+async def inspect_account(conn: AsyncConnection, ident: str, limit: int = 50) -> dict[str, Any]:
+    """An account: its place in the hierarchy, relationships, contacts and work orders."""
+    row = await find_record(conn, ident, ("customer_account",))
+    sys_id = row["sys_id"]
+    children = (await conn.execute(select(vis_accounts.c.sys_id, vis_accounts.c.name)
+                                   .where(vis_accounts.c.parent == sys_id))).mappings().all()
+    related = (await conn.execute(
+        select(vis_account_relationships.c.from_company, vis_account_relationships.c.to_company)
+        .where(or_(vis_account_relationships.c.from_company == sys_id,
+                   vis_account_relationships.c.to_company == sys_id)))).all()
+    contacts = (await conn.execute(
+        select(vis_users.c.sys_id, vis_users.c.is_customer_admin, vis_users.c.is_partner,
+               vis_users.c.is_partner_admin).where(vis_users.c.account == sys_id)
+        .order_by(vis_users.c.sys_id))).mappings().all()
+    work_orders = (await conn.execute(
+        select(vis_work_orders.c.sys_id, vis_work_orders.c.number, vis_work_orders.c.state)
+        .where(or_(vis_work_orders.c.account == sys_id, vis_work_orders.c.partner == sys_id))
+        .order_by(vis_work_orders.c.number).limit(limit))).mappings().all()
+    return {"account": {**_summary(row), "parent": row["data"].get("parent") or None},
+            "children": [dict(c) for c in children],
+            "related_accounts": sorted({t if f == sys_id else f for f, t in related}),
+            "contacts": [dict(c) for c in contacts],
+            "work_orders": [dict(w) for w in work_orders],
+            **await _history(conn, sys_id, limit)}

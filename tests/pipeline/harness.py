@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bridge.flows import default_router
 from bridge.mapping import load_mapping_set
-from bridge.pipeline.batch import BatchProcessor, BatchResult
+from bridge.pipeline.batch import BatchResult
+from bridge.pipeline.factory import build_processor
 from bridge.pipeline.records import RawRecord
-from bridge.settings import TopicNames
+from bridge.settings import Settings, TopicNames
 from bridge.store.schema import dead_letters
 
 from tests.fixtures.events import encode
@@ -31,8 +31,9 @@ class Harness:
 
     def __post_init__(self) -> None:
         self.mappings = self.mappings or load_mapping_set(MAPPINGS)
-        self.processor = BatchProcessor(self.engine, self.topics, default_router(),
-                                        lambda: self.mappings)
+        # Exactly as the bridge builds it: every flow and the visibility hook.
+        self.processor = build_processor(self.engine, Settings(_env_file=None, topics=self.topics),
+                                         lambda: self.mappings)
 
     def raw(self, event: dict[str, Any] | bytes, topic: str | None = None) -> RawRecord:
         self.offset += 1
