@@ -29,3 +29,31 @@ async def test_upgrade_is_idempotent_and_postgres_matches_the_models(postgres_da
         assert await _drift(engine) == []
     finally:
         await engine.dispose()
+
+
+async def test_instances_starting_together_migrate_and_install_rls_one_at_a_time(
+        postgres_database: str) -> None:
+    """Three instances start at once: each migrates (its own process, as a real instance does)
+    and installs the portal's row-level security, without tripping over the others."""
+    import asyncio
+    import os
+    import sys
+
+    from bridge.visibility import install_rls
+
+    env = {**os.environ, "BRIDGE_STORE__URL": postgres_database}
+    processes = [await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "db", "upgrade", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL) for _ in range(3)]
+    assert [await asyncio.wait_for(p.wait(), 60) for p in processes] == [0, 0, 0]
+    engines = [create_engine(postgres_database) for _ in range(3)]
+    try:
+        async def install(engine: AsyncEngine) -> None:
+            async with engine.begin() as conn:
+                await install_rls(conn, "bridge_portal")
+
+        await asyncio.wait_for(asyncio.gather(*(install(e) for e in engines)), 60)
+        assert await _drift(engines[0]) == []
+    finally:
+        for engine in engines:
+            await engine.dispose()

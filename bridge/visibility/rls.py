@@ -55,11 +55,17 @@ def _role(name: str) -> str:
     return name
 
 
+RLS_LOCK_ID = 0x6272696467650002  # "bridge" + 2
+
+
 async def install_rls(conn: AsyncConnection, portal_role: str = DEFAULT_PORTAL_ROLE) -> None:
     """Create the portal role if needed, grant it SELECT on the readable index tables, and
     force row-level security with the policies above (idempotent; PostgreSQL only)."""
     role = _role(portal_role)
     statements = [
+        # Instances starting together would update the same catalog rows ("tuple concurrently
+        # updated"): one installs at a time, until its transaction ends.
+        f"SELECT pg_advisory_xact_lock({RLS_LOCK_ID})",
         f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
         f"THEN CREATE ROLE {role} NOLOGIN NOINHERIT; END IF; END $$",
         # The writer must be a member to SET ROLE; a role made by someone else needs their GRANT.

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bridge.store.schema import metadata
 
 config = context.config
+SCHEMA_LOCK_ID = 0x6272696467650001  # "bridge" + 1: the store's schema changes
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
@@ -20,6 +21,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Instances starting together migrate one after the other, not over each other.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_ID})")
         context.run_migrations()
 
 
