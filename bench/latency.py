@@ -64,7 +64,7 @@ async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage
     count = min(len(stream), int(rate * seconds))
     received: list[tuple[int, Any]] = []
     try:
-        await _until_consuming(process, probe, bootstrap, group)
+        await until_consuming(process, probe, bootstrap, group)
         sink = asyncio.create_task(_sink(bootstrap, list(topics.outputs.values()), received))
         await asyncio.sleep(1.0)  # the sink's assignment
         sampler = asyncio.create_task(_sample(probe))
@@ -88,7 +88,7 @@ async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage
                       max(latencies, default=0.0), probe.steady_rss_mib(began, ended), probe.peak_rss_mib)
 
 
-async def _until_consuming(process: Any, probe: ProcessProbe, bootstrap: str, group: str) -> None:
+async def until_consuming(process: Any, probe: ProcessProbe, bootstrap: str, group: str) -> None:
     deadline = time.monotonic() + 90
     async with GroupWatch(bootstrap, group) as watch:
         while not await watch.stable():

@@ -154,12 +154,17 @@ def _spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
     return asyncio.get_running_loop().create_task(coro)
 
 
-async def _relay_loop(relay: OutboxRelay, interval_s: float = 2.0) -> None:
-    """Publish rows a failed publish left behind (older than a few seconds, so that the batch
-    path, which publishes its own rows right after commit, is not raced)."""
+async def _relay_loop(relay: OutboxRelay, tick_s: float = 0.25, drain_every: int = 8) -> None:
+    """Write the marks of published rows that no batch took along (an idle bridge), and every
+    few ticks publish rows a failed publish left behind (older than a few seconds, so that the
+    batch path, which publishes its own rows right after commit, is not raced)."""
+    ticks = 0
     while True:
-        await asyncio.sleep(interval_s)
+        await asyncio.sleep(tick_s)
+        ticks += 1
         try:
-            await relay.drain(older_than=timedelta(seconds=5))
+            await relay.flush_marks(older_than_s=tick_s)
+            if ticks % drain_every == 0:
+                await relay.drain(older_than=timedelta(seconds=5))
         except Exception as error:  # noqa: BLE001 - the relay must outlive any one failure
             log.warning("outbox.relay_failed", error_class=type(error).__name__)

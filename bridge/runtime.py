@@ -98,9 +98,11 @@ class DeliveryRuntime:
             wait_jitter=self.retry.initial_delay_s,
         ):
             with attempt:
-                result = await self.processor.process(raws)
+                marks = self.relay.unmarked()  # the last batch's rows, marked sent in this one
+                result = await self.processor.process(raws, published=marks)
+                self.relay.forget(marks)
                 failpoint("after_store_commit")
-                await self.relay.publish(result.outbox)
+                await self.relay.publish(result.outbox, defer_mark=True)
         self._count(result, len(raws))
         elapsed = time.perf_counter() - started
         for observer in self.observers:

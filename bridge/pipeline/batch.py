@@ -55,12 +55,15 @@ class BatchProcessor:
         self._command_topics = topics.commands()
 
     async def process(self, raws: Sequence[RawRecord], *, dry_run: bool = False,
-                      reprocess_salt: str | None = None) -> BatchResult:
+                      reprocess_salt: str | None = None,
+                      published: Sequence[str] = ()) -> BatchResult:
         """Apply one batch in one transaction.
 
         ``dry_run`` rolls the transaction back: the result shows what would be emitted.
         ``reprocess_salt`` processes events again although already applied (an operator's
         forced replay); the salt goes into the command ids so the systems see new commands.
+        ``published``: outbox rows published since their batch committed, marked sent in this
+        transaction (saves the marks a transaction of their own).
         """
         mappings = self._mappings()  # one mapping set for the whole batch, even across a reload
         now = datetime.now(timezone.utc)
@@ -87,6 +90,7 @@ class BatchProcessor:
                 state.count(f"events.{outcome}")
                 result.events.append((item if isinstance(item, Event) else None, outcome))
             failpoint("inside_batch")
+            state.writes.published.extend(published)
             await flush(state, self._hooks)
             await (transaction.rollback() if dry_run else transaction.commit())
         result.outbox = state.writes.outbox

@@ -4,16 +4,23 @@ Rows are published in ``seq`` order, keyed by their target record, so the comman
 record leave in the order they were decided. A row published twice (a crash between the
 publish and the mark) carries the same ``message_id``/``command_id`` both times; the target
 systems treat it as an idempotency key.
+
+Marking rows sent may be deferred (``defer_mark``): the delivery runtime writes the marks in the
+next batch's transaction instead of a transaction of their own, and the relay loop writes marks
+that waited longer than a moment (an idle bridge). A crash loses only marks, never messages: the
+rows are published again on start-up, with the same ids.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.failpoints import failpoint
 from bridge.store.schema import outbox
@@ -22,6 +29,15 @@ from bridge.store.schema import outbox
 Send = Callable[[str, bytes, bytes, Mapping[str, str]], Awaitable[Awaitable[Any]]]
 
 HEADER_PREFIX = "x-bridge-"
+
+_MARK_SENT = update(outbox).where(outbox.c.message_id.in_(bindparam("ids", expanding=True))) \
+    .values(sent_at=bindparam("now"))
+
+
+async def mark_sent(conn: AsyncConnection, message_ids: Sequence[str], now: datetime) -> None:
+    """Record rows as published, inside the caller's transaction."""
+    for i in range(0, len(message_ids), 500):
+        await conn.execute(_MARK_SENT, {"ids": list(message_ids[i:i + 500]), "now": now})
 
 
 def command_row(*, command: Any, topic: str, headers: Mapping[str, str], cause_event_id: str,
@@ -46,10 +62,12 @@ class OutboxRelay:
         self._engine = engine
         self._send = send
         self._lock = asyncio.Lock()
+        self._unmarked: dict[str, float] = {}  # published, not yet marked: id → when published
         self.published = 0
 
-    async def publish(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Publish rows (already committed) without awaiting each, then mark them sent."""
+    async def publish(self, rows: Sequence[Mapping[str, Any]], *, defer_mark: bool = False) -> None:
+        """Publish rows (already committed) without awaiting each, then mark them sent (now, or
+        later when ``defer_mark``: see :meth:`unmarked`)."""
         if not rows:
             return
         async with self._lock:
@@ -57,11 +75,31 @@ class OutboxRelay:
                                      _headers(r)) for r in rows]
             await asyncio.gather(*acks)
             failpoint("after_publish")
-            await self._mark_sent([r["message_id"] for r in rows])
+            published_at = time.monotonic()
+            self._unmarked.update((r["message_id"], published_at) for r in rows)
             self.published += len(rows)
+            if not defer_mark:
+                await self._flush_marks()
+
+    def unmarked(self) -> list[str]:
+        """Published rows whose mark is still to be written (by whoever calls :meth:`forget`
+        after writing them with :func:`mark_sent`)."""
+        return list(self._unmarked)
+
+    def forget(self, message_ids: Iterable[str]) -> None:
+        """The marks of these rows are committed."""
+        for message_id in message_ids:
+            self._unmarked.pop(message_id, None)
+
+    async def flush_marks(self, *, older_than_s: float = 0.0) -> None:
+        """Write the pending marks if the oldest has waited ``older_than_s``."""
+        if self._unmarked and time.monotonic() - min(self._unmarked.values()) >= older_than_s:
+            async with self._lock:
+                await self._flush_marks()
 
     async def drain(self, *, older_than: timedelta = timedelta(0), limit: int = 1000) -> int:
         """Publish unsent rows (left by a crash or a failed publish); returns how many."""
+        await self.flush_marks()
         total = 0
         while True:
             cutoff = datetime.now(timezone.utc) - older_than
@@ -70,6 +108,7 @@ class OutboxRelay:
                     select(outbox).where(outbox.c.sent_at.is_(None), outbox.c.created_at <= cutoff)
                     .order_by(outbox.c.seq).limit(limit)
                 )).mappings().all()
+            rows = [r for r in rows if r["message_id"] not in self._unmarked]
             if not rows:
                 return total
             await self.publish(rows)
@@ -82,12 +121,12 @@ class OutboxRelay:
                 select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
             )).scalar_one())
 
-    async def _mark_sent(self, message_ids: list[str]) -> None:
-        now = datetime.now(timezone.utc)
-        async with self._engine.begin() as conn:
-            for i in range(0, len(message_ids), 500):
-                await conn.execute(update(outbox).where(
-                    outbox.c.message_id.in_(message_ids[i:i + 500])).values(sent_at=now))
+    async def _flush_marks(self) -> None:
+        message_ids = self.unmarked()
+        if message_ids:
+            async with self._engine.begin() as conn:
+                await mark_sent(conn, message_ids, datetime.now(timezone.utc))
+            self.forget(message_ids)
 
 
 def _headers(row: Mapping[str, Any]) -> dict[str, str]:

@@ -12,11 +12,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
 from bridge.store.schema import links, outbox, processed_events, records
+
+# Built once: constructing and cache-keying a statement costs more than running it on a small
+# batch. ``ids`` (and ``counts``) expand to the batch's values at execution.
+_IDS = bindparam("ids", expanding=True)
+_RECORDS = select(records).where(records.c.sys_id.in_(_IDS))
+_EDGES = select(links.c.kind, links.c.from_id, links.c.to_id).where(
+    or_(links.c.from_id.in_(_IDS), links.c.to_id.in_(_IDS)))
+_PENDING = select(outbox.c.correlation_id, outbox.c.message_id, outbox.c.cause_sys_id,
+                  outbox.c.rule, outbox.c.target_table).where(outbox.c.correlation_id.in_(_IDS))
+# By sys_id (the unique key's leading column) and sys_mod_count, then matched here: a row-value
+# IN list is a full scan on SQLite, whatever the index. Bounding sys_mod_count keeps a record's
+# long history of versions out of the result.
+_SEEN_VERSIONS = select(processed_events.c.sys_id, processed_events.c.sys_mod_count,
+                        processed_events.c.operation, processed_events.c.action).where(
+    processed_events.c.sys_id.in_(_IDS),
+    processed_events.c.sys_mod_count.in_(bindparam("counts", expanding=True)))
+_SEEN_EVENT_IDS = select(processed_events.c.event_id).where(processed_events.c.event_id.in_(_IDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +81,7 @@ class BatchWrites:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     counters: Counter[str] = field(default_factory=Counter)
     changes: list[RecordChange] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)  # earlier outbox rows to mark sent
 
 
 class BatchState:
@@ -115,17 +133,11 @@ class BatchState:
         if not wanted:
             return
         for chunk in _chunks(sorted(wanted)):
-            rows = await self.conn.execute(select(records).where(records.c.sys_id.in_(chunk)))
-            found = {r.sys_id: r for r in rows}
+            found = {r.sys_id: r for r in await self.conn.execute(_RECORDS, {"ids": chunk})}
             for sys_id in chunk:
                 row = found.get(sys_id)
                 self._records.setdefault(sys_id, _stored(row) if row is not None else None)
-            edge_rows = await self.conn.execute(
-                select(links.c.kind, links.c.from_id, links.c.to_id).where(
-                    or_(links.c.from_id.in_(chunk), links.c.to_id.in_(chunk))
-                )
-            )
-            for kind, from_id, to_id in edge_rows:
+            for kind, from_id, to_id in await self.conn.execute(_EDGES, {"ids": chunk}):
                 if (kind, from_id, to_id) not in self.writes.links_removed:
                     self._edges.add((kind, from_id, to_id))
         self._edges_loaded |= wanted
@@ -133,30 +145,20 @@ class BatchState:
     async def _load_pending(self, correlation_ids: Iterable[str]) -> None:
         wanted = [c for c in set(correlation_ids) if c and c not in self._pending]
         for chunk in _chunks(wanted):
-            rows = await self.conn.execute(
-                select(outbox.c.correlation_id, outbox.c.message_id, outbox.c.cause_sys_id,
-                       outbox.c.rule, outbox.c.target_table)
-                .where(outbox.c.correlation_id.in_(chunk))
-            )
-            for row in rows:
+            for row in await self.conn.execute(_PENDING, {"ids": chunk}):
                 self._pending[row.correlation_id] = PendingInsert(*row)
             for c in chunk:
                 self._pending.setdefault(c, None)
 
     async def _load_seen(self, versions: list[tuple[str, int, str, str]],
                          event_ids: list[str]) -> None:
-        # By sys_id (the unique key's leading column), then matched here: a row-value IN list
-        # is a full scan on SQLite, whatever the index.
         wanted = set(versions)
-        key = (processed_events.c.sys_id, processed_events.c.sys_mod_count,
-               processed_events.c.operation, processed_events.c.action)
+        counts = sorted({v[1] for v in wanted})
         for chunk in _chunks(sorted({v[0] for v in wanted})):
-            rows = await self.conn.execute(select(*key).where(processed_events.c.sys_id.in_(chunk)))
+            rows = await self.conn.execute(_SEEN_VERSIONS, {"ids": chunk, "counts": counts})
             self._seen_versions.update(v for v in map(tuple, rows) if v in wanted)
         for chunk in _chunks(event_ids):
-            rows = await self.conn.execute(
-                select(processed_events.c.event_id).where(processed_events.c.event_id.in_(chunk))
-            )
+            rows = await self.conn.execute(_SEEN_EVENT_IDS, {"ids": chunk})
             self._seen_event_ids.update(r[0] for r in rows)
 
     # -- reading ---------------------------------------------------------------------------

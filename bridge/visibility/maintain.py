@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, Table, delete, select, union
+from sqlalchemy import Select, Table, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
@@ -28,7 +28,7 @@ from bridge.visibility import rules, scopes
 from bridge.visibility.records import INDEX_TABLE_OF, USER_TABLES, index_row
 from bridge.visibility.schema import vis_account_relationships as rel
 from bridge.visibility.schema import vis_contact_relationships as crel
-from bridge.visibility.sql import chunks, insert_rows
+from bridge.visibility.sql import chunks, delete_by_ids, upsert_rows
 
 #: The tables whose records decide scopes (the others are joined at query time).
 SCOPE_TABLES = frozenset(
@@ -81,10 +81,9 @@ async def _affected_by_old_state(conn: AsyncConnection, by_table: ByTable) -> se
 async def _replace_rows(conn: AsyncConnection, groups: Iterable[tuple[str, list[RecordChange]]]) -> None:
     for table_name, changes in groups:
         table: Table = INDEX_TABLE_OF[table_name]
-        for batch in chunks([change.sys_id for change in changes]):
-            await conn.execute(delete(table).where(table.c.sys_id.in_(batch)))
-        rows = [index_row(table_name, c.sys_id, c.after) for c in changes if c.after is not None]
-        await insert_rows(conn, table, rows)
+        await delete_by_ids(conn, table, [c.sys_id for c in changes if c.after is None])
+        await upsert_rows(conn, table, [index_row(table_name, c.sys_id, c.after)
+                                        for c in changes if c.after is not None])
 
 
 async def _affected_by_new_state(conn: AsyncConnection, by_table: ByTable) -> set[str]:

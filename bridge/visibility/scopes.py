@@ -9,8 +9,9 @@ guessing its size and scanning the users).
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import delete, literal, or_, select, union
+from sqlalchemy import bindparam, delete, literal, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.visibility import rules
@@ -28,26 +29,11 @@ SCOPE_COLUMNS = ["user_id", "rule", "key_id"]
 async def recompute(conn: AsyncConnection, user_ids: Collection[str]) -> None:
     """Replace the scope rows of ``user_ids`` with ones computed from the current tables."""
     for ids in chunks(sorted(user_ids)):
-        await conn.execute(delete(scope).where(scope.c.user_id.in_(ids)))
-        await conn.execute(
-            scope.insert().from_select(
-                SCOPE_COLUMNS, select(users.c.sys_id, literal(rules.SELF), users.c.sys_id).where(users.c.sys_id.in_(ids))
-            )
-        )
-        await conn.execute(
-            scope.insert().from_select(
-                SCOPE_COLUMNS,
-                select(users.c.sys_id, literal(rules.PARTNER), users.c.sys_id).where(
-                    users.c.sys_id.in_(ids), users.c.kind == "contact", users.c.is_partner
-                ),
-            )
-        )
-        for rule in rules.ADMIN_RULES:
-            await conn.execute(scope.insert().from_select(SCOPE_COLUMNS, _admin_accounts(rule, ids)))
-        await conn.execute(scope.insert().from_select(SCOPE_COLUMNS, _related_accounts(ids)))
+        for statement in _RECOMPUTE:
+            await conn.execute(statement, {"ids": ids})
 
 
-def _admin_accounts(rule: str, ids: list[str]):
+def _admin_accounts(rule: str, ids: Any):
     """(user, rule, account) for the users ``ids`` holding ``rule``'s role: their account, its
     descendants at any depth, and their contact relationships' companies."""
     admins = (
@@ -70,7 +56,7 @@ def _admin_accounts(rule: str, ids: list[str]):
     )
 
 
-def _related_accounts(ids: list[str]):
+def _related_accounts(ids: Any):
     """Accounts related (either direction) to the admin accounts of the partner admins ``ids``."""
     admin_scope = (
         select(scope.c.user_id, scope.c.key_id)
@@ -86,6 +72,22 @@ def _related_accounts(ids: list[str]):
             for near, other in ends
         )
     )
+
+
+_IDS = bindparam("ids", expanding=True)
+#: Built once (building them costs more than running them for a few users); ``ids`` expands to
+#: the users at execution. The order matters: the related accounts read the admin rows.
+_RECOMPUTE = (
+    delete(scope).where(scope.c.user_id.in_(_IDS)),
+    scope.insert().from_select(
+        SCOPE_COLUMNS, select(users.c.sys_id, literal(rules.SELF), users.c.sys_id).where(users.c.sys_id.in_(_IDS))),
+    scope.insert().from_select(
+        SCOPE_COLUMNS,
+        select(users.c.sys_id, literal(rules.PARTNER), users.c.sys_id).where(
+            users.c.sys_id.in_(_IDS), users.c.kind == "contact", users.c.is_partner)),
+    *(scope.insert().from_select(SCOPE_COLUMNS, _admin_accounts(rule, _IDS)) for rule in rules.ADMIN_RULES),
+    scope.insert().from_select(SCOPE_COLUMNS, _related_accounts(_IDS)),
+)
 
 
 def users_with_admin_keys(keys, admin_rules=rules.ADMIN_RULES):

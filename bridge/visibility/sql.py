@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
@@ -28,3 +30,28 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict]) -> None:
     for batch in chunks(rows, 500):
         await conn.execute(table.insert(), batch)
+
+
+@cache
+def _upsert(dialect_name: str, table: Table) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[c for c in table.primary_key.columns],
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key})
+
+
+@cache
+def _delete_by_ids(table: Table) -> Any:
+    return delete(table).where(table.c.sys_id.in_(bindparam("ids", expanding=True)))
+
+
+async def upsert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict]) -> None:
+    """Insert rows or replace every column of the rows with the same primary key."""
+    for batch in chunks(rows, 500):
+        await conn.execute(_upsert(conn.dialect.name, table), batch)
+
+
+async def delete_by_ids(conn: AsyncConnection, table: Table, sys_ids: Iterable[str]) -> None:
+    for batch in chunks(sys_ids):
+        await conn.execute(_delete_by_ids(table), {"ids": batch})
