@@ -67,7 +67,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += ["", "## Memory", "",
               f"Bridge steady RSS {memory['bridge_steady_rss_mib']} MiB ({memory['steady_measured']}); "
               f"peak {memory['bridge_peak_rss_mib']} MiB over all bridge runs; B0 steady "
-              f"{memory['b0_steady_rss_mib']} MiB. The 30-minute soak is not part of this run.",
+              f"{memory['b0_steady_rss_mib']} MiB. The 30-minute soak is a separate run: [soak.md](soak.md) (`python -m bench.soak`).",
               "", f"![throughput]({CHART})", "",
               "How each figure is measured: `bench/README.md`.", ""]
     return "\n".join(lines)

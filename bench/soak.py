@@ -5,7 +5,7 @@
 A paced producer plays the simulator's endless stream (population, then changes of the
 standard mix) at a fixed rate into fresh topics; the bridge (SQLite, a store seeded with 10k
 links) consumes it. Every few seconds the harness samples the bridge's RSS and CPU time and its
-consumer group's committed offsets (lag = acknowledged sends − committed). The verdict compares
+consumer group's committed offsets (lag = sent − committed; a send in flight counts as lag). The verdict compares
 the RSS after warm-up (minutes 5–10, or the second sixth of a shorter run) with the RSS at the
 end (the last sixth), and fits a least-squares slope over the second half of the run.
 Output: ``bench/results/soak.json``, ``soak.md`` and ``soak.png``.
@@ -130,8 +130,8 @@ async def _point(probe: ProcessProbe, watch: GroupWatch, began: float, sent: int
 
 
 async def _paced_forever(bootstrap: str, topics: RunTopics, rate: float, seconds: float,
-                         acknowledged: list[int]) -> int:
-    """Send the endless stream at ``rate`` for ``seconds``; ``acknowledged[0]`` counts acks."""
+                         sent_so_far: list[int]) -> int:
+    """Send the endless stream at ``rate`` for ``seconds``; ``sent_so_far[0]`` counts sends."""
     producer = loader_producer(bootstrap)
     await producer.start()
     stream: Iterator[SimMessage] = simulation_stream(7, size="small", mix="standard")
@@ -145,13 +145,12 @@ async def _paced_forever(bootstrap: str, topics: RunTopics, rate: float, seconds
                 pending.append(await producer.send(topics.inputs[message.source], message.value,
                                                    key=message.key))
                 sent += 1
+            sent_so_far[0] = sent
             if len(pending) >= 500:
                 await asyncio.gather(*pending)
-                acknowledged[0] += len(pending)
                 pending.clear()
             await asyncio.sleep(0.01)
         await asyncio.gather(*pending)
-        acknowledged[0] += len(pending)
     finally:
         await producer.stop()
     return sent

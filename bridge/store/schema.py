@@ -80,9 +80,9 @@ processed_events = Table(
     Column("offset", BigInteger, nullable=True),
     Column("processed_at", DateTime(timezone=True), nullable=False),
     # Two different actions on the same version are two requests: the action is part of the key.
+    # Leading with sys_id, it also serves every lookup by record (no separate sys_id index).
     UniqueConstraint("sys_id", "sys_mod_count", "operation", "action",
                      name="uq_processed_events_version"),
-    Index("ix_processed_events_sys_id", "sys_id", "processed_at"),
 )
 
 #: Everything the bridge publishes (commands and dead letters), written in the same transaction

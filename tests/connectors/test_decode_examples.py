@@ -37,6 +37,7 @@ def test_every_example_decodes_and_round_trips(name: str) -> None:
     assert event.table == document["table"]
     assert event.sys_mod_count == int(document["sys_mod_count"])
     assert event.record_dict() == document["record"]
+    assert event.record.to_wire() == event.record_dict()  # the model agrees with what it passed
     assert event.to_wire() == document
     assert decode_event(event.to_json()) == event
 
