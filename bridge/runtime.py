@@ -3,7 +3,9 @@
 Order matters and is the whole point: the store transaction commits first, then the batch's
 outbox rows are published (all sends in flight at once, then awaited together), then the Kafka
 offsets are committed. A crash anywhere in between redelivers the batch; the dedupe keys make the
-second pass change nothing, and unsent outbox rows are published by the relay.
+second pass change nothing, and unsent outbox rows are published by the relay. The "sent" marks
+of one batch's rows are written in the next batch's transaction (one transaction per batch, not
+two); a crash before that republishes those rows with the same ids, which the systems ignore.
 
 Transient failures (store locked or down, broker unavailable) are retried with capped
 exponential backoff and jitter while consumption waits; when the budget of one poll is spent the
