@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
+from bridge.store.chunks import chunks
 from bridge.store.schema import links, outbox, processed_events, records
 
 # Built once: constructing and cache-keying a statement costs more than running it on a small
@@ -132,7 +133,7 @@ class BatchState:
         wanted = {s for s in sys_ids if s and s not in self._edges_loaded}
         if not wanted:
             return
-        for chunk in _chunks(sorted(wanted)):
+        for chunk in chunks(sorted(wanted)):
             found = {r.sys_id: r for r in await self.conn.execute(_RECORDS, {"ids": chunk})}
             for sys_id in chunk:
                 row = found.get(sys_id)
@@ -144,7 +145,7 @@ class BatchState:
 
     async def _load_pending(self, correlation_ids: Iterable[str]) -> None:
         wanted = [c for c in set(correlation_ids) if c and c not in self._pending]
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             for row in await self.conn.execute(_PENDING, {"ids": chunk}):
                 self._pending[row.correlation_id] = PendingInsert(*row)
             for c in chunk:
@@ -154,10 +155,10 @@ class BatchState:
                          event_ids: list[str]) -> None:
         wanted = set(versions)
         counts = sorted({v[1] for v in wanted})
-        for chunk in _chunks(sorted({v[0] for v in wanted})):
+        for chunk in chunks(sorted({v[0] for v in wanted})):
             rows = await self.conn.execute(_SEEN_VERSIONS, {"ids": chunk, "counts": counts})
             self._seen_versions.update(v for v in map(tuple, rows) if v in wanted)
-        for chunk in _chunks(event_ids):
+        for chunk in chunks(event_ids):
             rows = await self.conn.execute(_SEEN_EVENT_IDS, {"ids": chunk})
             self._seen_event_ids.update(r[0] for r in rows)
 
@@ -291,9 +292,3 @@ class _EdgeIndex:
 def _stored(row: Any) -> StoredRecord:
     return StoredRecord(row.sys_id, row.source, row.table_name, row.sys_mod_count, row.data,
                         bool(row.deleted))
-
-
-def _chunks(items: list[Any] | Iterable[Any], size: int = 500) -> Iterable[list[Any]]:
-    items = list(items)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-T = TypeVar("T")
+from bridge.store.chunks import chunks
 
-#: Bound parameters per statement stay far below SQLite's and asyncpg's limits (~32k).
-CHUNK = 2000
-
-
-def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+__all__ = ["chunks", "delete_by_ids", "insert_rows", "upsert_rows"]
 
 
 async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict]) -> None:
