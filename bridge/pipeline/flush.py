@@ -7,13 +7,13 @@ from types import SimpleNamespace
 from typing import Any, Awaitable, Callable, Sequence
 
 from sqlalchemy import bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.pipeline.outbox import mark_sent
 from bridge.pipeline.state import BatchState
 from bridge.store.changes import RecordChange
 from bridge.store.schema import counters, dead_letters, links, outbox, processed_events, records
+from bridge.store.sql import dialect_insert
 
 ChangeHook = Callable[[AsyncConnection, Sequence[RecordChange]], Awaitable[None]]
 
@@ -22,12 +22,14 @@ ChangeHook = Callable[[AsyncConnection, Sequence[RecordChange]], Awaitable[None]
 def _statements(dialect_name: str) -> SimpleNamespace:
     """The batch's write statements for one dialect, built once (building one costs more than
     running it on a small batch)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    record_upsert = dialect.insert(records)
-    counter_upsert = dialect.insert(counters)
+    def insert(table: Any) -> Any:
+        return dialect_insert(dialect_name, table)
+
+    record_upsert = insert(records)
+    counter_upsert = insert(counters)
     return SimpleNamespace(
         processed=processed_events.insert(),
-        processed_replayed=dialect.insert(processed_events).on_conflict_do_nothing(),
+        processed_replayed=insert(processed_events).on_conflict_do_nothing(),
         records=record_upsert.on_conflict_do_update(
             index_elements=[records.c.sys_id],
             set_={c: record_upsert.excluded[c] for c in
@@ -41,9 +43,9 @@ def _statements(dialect_name: str) -> SimpleNamespace:
         links_removed=delete(links).where(
             links.c.kind == bindparam("k"), links.c.from_id == bindparam("f"),
             links.c.to_id == bindparam("t")),
-        links_added=dialect.insert(links).on_conflict_do_nothing(),
-        outbox=dialect.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.message_id]),
-        dead_letters=dialect.insert(dead_letters).on_conflict_do_nothing(),
+        links_added=insert(links).on_conflict_do_nothing(),
+        outbox=insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.message_id]),
+        dead_letters=insert(dead_letters).on_conflict_do_nothing(),
         counters=counter_upsert.on_conflict_do_update(
             index_elements=[counters.c.name],
             set_={"value": counters.c.value + counter_upsert.excluded.value}),

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.failpoints import failpoint
 from bridge.store.schema import outbox
+from bridge.store.sql import chunks
 
 #: Sends one message and returns an awaitable that completes when the broker acknowledged it.
 Send = Callable[[str, bytes, bytes, Mapping[str, str]], Awaitable[Awaitable[Any]]]
@@ -36,8 +37,8 @@ _MARK_SENT = update(outbox).where(outbox.c.message_id.in_(bindparam("ids", expan
 
 async def mark_sent(conn: AsyncConnection, message_ids: Sequence[str], now: datetime) -> None:
     """Record rows as published, inside the caller's transaction."""
-    for i in range(0, len(message_ids), 500):
-        await conn.execute(_MARK_SENT, {"ids": list(message_ids[i:i + 500]), "now": now})
+    for ids in chunks(message_ids):
+        await conn.execute(_MARK_SENT, {"ids": ids, "now": now})
 
 
 def command_row(*, command: Any, topic: str, headers: Mapping[str, str], cause_event_id: str,

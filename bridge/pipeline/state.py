@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
-from bridge.store.chunks import chunks
+from bridge.store.sql import chunks
 from bridge.store.schema import links, outbox, processed_events, records
 
 # Built once: constructing and cache-keying a statement costs more than running it on a small

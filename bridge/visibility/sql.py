@@ -7,10 +7,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.store.chunks import chunks
+from bridge.store.sql import chunks, dialect_insert
 
 __all__ = ["chunks", "delete_by_ids", "insert_rows", "upsert_rows"]
 
@@ -22,10 +21,9 @@ async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict])
 
 @cache
 def _upsert(dialect_name: str, table: Table) -> Any:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
+    stmt = dialect_insert(dialect_name, table)
     return stmt.on_conflict_do_update(
-        index_elements=[c for c in table.primary_key.columns],
+        index_elements=list(table.primary_key.columns),
         set_={c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key})
 
 

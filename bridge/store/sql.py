@@ -1,9 +1,12 @@
-"""Splitting long id lists for ``IN`` parameters."""
+"""Helpers shared by the store's set-oriented statements (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 
 T = TypeVar("T")
 
@@ -20,3 +23,8 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
+
+
+def dialect_insert(dialect_name: str, table: Table) -> Any:
+    """An INSERT with the dialect's ``on_conflict_do_*`` (both dialects spell them alike)."""
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
