@@ -98,6 +98,8 @@ def oracle(live: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, set[str]]:
         return account is not None and ((own is not None and descends_from(account, own)) or (user, account) in links)
 
     def related(account: str | None) -> set[str]:
+        if account is None:  # an empty account is related to nothing, even by an empty end
+            return set()
         return {b for a, b in relationships if a == account and b} | {a for a, b in relationships if b == account and a}
 
     seen: dict[str, set[str]] = {}
@@ -156,3 +158,17 @@ async def assert_matches_oracle_and_rebuild(store: Store) -> dict[str, set[str]]
 async def test_any_order_any_duplicates_same_index_and_no_leaks(store: Store, events: list[Event], data) -> None:
     await deliver_in_random_order(store, events, data)
     await assert_matches_oracle_and_rebuild(store)
+
+
+async def test_empty_ends_relate_nothing(store: Store) -> None:
+    """Found by the property test (seed 278240033968517575410656558619426346945): a relationship
+    with an empty end does not relate a work order without an account to the other end."""
+    ev = Events()
+    boss, rel, wo = CONTACTS[0], RELATIONSHIPS[0], WORK_ORDERS[0]
+    await store.deliver(
+        ev.contact(boss, ACCOUNTS[0], roles="partner_admin"),
+        ev.relationship(rel, None, ACCOUNTS[0]),
+        ev.work_order(wo, "WO1", account=None, partner=ACCOUNTS[1]),
+    )
+    expected = await assert_matches_oracle_and_rebuild(store)
+    assert expected[boss] == set()
