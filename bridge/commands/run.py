@@ -33,11 +33,13 @@ async def _local_kafka_if(wanted: bool, settings: Settings) -> AsyncIterator[Set
 
 async def serve(settings: Settings, local_kafka: bool = False) -> None:
     from bridge.app import create_bridge
+    from bridge.gc_tuning import tune_for_batches
     from bridge.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)
     async with _local_kafka_if(local_kafka, settings) as effective:
         bridge = create_bridge(effective)
+        tune_for_batches()  # a process of its own: what exists now lives as long as it does
         server = uvicorn.Server(uvicorn.Config(
             bridge.asgi, host=effective.http.host, port=effective.http.port, lifespan="on",
             log_level="warning", access_log=False))  # URLs carry portal user ids

@@ -7,13 +7,13 @@ table, references are bare sys_ids, journal elements exist on the table.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.catalog import SYS_FIELDS, TABLES
+from connectors.common import jsoncodec
 from connectors.common.events import CausedBy, JournalElement, System
 from connectors.common.values import is_sys_id
 
@@ -111,7 +111,7 @@ class Command(BaseModel):
 
     def to_json(self) -> bytes:
         """Compact UTF-8 JSON of `to_wire()`."""
-        return json.dumps(self.to_wire(), ensure_ascii=False, separators=(",", ":")).encode()
+        return jsoncodec.dumps_bytes(self.to_wire())
 
     @classmethod
     def from_json(cls, raw: bytes) -> Command:

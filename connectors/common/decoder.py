@@ -1,13 +1,15 @@
 """`decode_event`: Kafka bytes → a typed `Event`, or a `DecodeError` with a reason code.
 
-One `json.loads`, a fixed sequence of cheap envelope checks, then one pydantic validation of
-the record against its table's model. Errors are raised outside `except` blocks so no
-exception carrying input (a JSON document, a pydantic error) is chained to them.
+One JSON parse (msgspec; `json` only to say what is wrong with a document msgspec refuses), a
+fixed sequence of cheap envelope checks, then one pydantic validation of the record against its
+table's model. Errors are raised outside `except` blocks so no exception carrying input (a JSON
+document, a pydantic error) is chained to them.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from contextlib import suppress
 from typing import Any, Final
@@ -24,6 +26,7 @@ from connectors.common.envelope import (
 )
 from connectors.common.errors import DecodeError, ReasonCode
 from connectors.common.events import Event, JournalEntry
+from connectors.common.jsoncodec import fast_loads
 from connectors.common.records import WIRE_CONTEXT, Record
 from connectors.common.registry import record_model
 from connectors.common.values import is_timestamp
@@ -72,6 +75,9 @@ def decode_event(raw: bytes, *, topic_source: str | None = None) -> Event:
 def _parse(raw: bytes | None) -> dict[str, Any]:
     if raw is None:
         fail("not_an_object", "message: expected a JSON object, got no value (tombstone)")
+    fast = fast_loads(raw)
+    if isinstance(fast, dict):
+        return fast  # valid UTF-8, no NaN, no unpaired surrogate: msgspec refuses them all
     text: str | None = None
     with suppress(UnicodeDecodeError):
         text = bytes(raw).decode("utf-8")
@@ -79,7 +85,7 @@ def _parse(raw: bytes | None) -> dict[str, Any]:
         fail("invalid_utf8", "message: expected UTF-8 text")
     data: Any = _NOT_JSON
     with suppress(ValueError, RecursionError):
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     if data is _NOT_JSON:
         fail("invalid_json", "message: expected one JSON document")
     if not isinstance(data, dict):
@@ -94,6 +100,13 @@ _NOT_JSON: Final = object()
 
 def _reject_constant(name: str) -> Any:
     raise ValueError("NaN and Infinity are not JSON")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):  # 1e400: valid syntax, but no number a system could have meant
+        raise ValueError("number out of range")
+    return value
 
 
 def _encodes_as_utf8(data: dict[str, Any]) -> bool:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from functools import cached_property
 
-import json
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from connectors.catalog import TABLES
 from connectors.common.actions import check_action
+from connectors.common import jsoncodec
 from connectors.common.records import Record
 from connectors.common.registry import record_model
 from connectors.common.values import SysId
@@ -134,4 +134,4 @@ class Event(BaseModel):
 
     def to_json(self) -> bytes:
         """The envelope as compact UTF-8 JSON, as a system would publish it."""
-        return json.dumps(self.to_wire(), ensure_ascii=False, separators=(",", ":")).encode()
+        return jsoncodec.dumps_bytes(self.to_wire())

@@ -51,6 +51,8 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
      "message", None),
     ("invalid_json", CASE[:-40].replace(b"Escalated", CANARY.encode()), "message", None),
     ("invalid_json", _set("record.priority", 12345).replace(b"12345", b"NaN"), "message", None),
+    # Valid syntax, but beyond any float: no system meant infinity.
+    ("invalid_json", _set("record.priority", 12345).replace(b"12345", b"1e400"), "message", None),
     ("not_an_object", json.dumps([CANARY]).encode(), "message", None),
     ("not_an_object", b'"' + CANARY.encode() + b'"', "message", None),
     ("not_an_object", None, "message", None),  # a tombstone
