@@ -10,9 +10,10 @@ the busy timeout.
 from __future__ import annotations
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bridge.store import sqlite_driver
 from connectors.common import jsoncodec
 
 #: JSON columns (records, links, outbox headers) are written and read on every batch.
@@ -23,11 +24,17 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _one_trip(url: str) -> URL:
+    """``sqlite+aiosqlite`` URLs run on the one-trip adapter of the same driver."""
+    parsed = make_url(url)
+    return parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}") if parsed.drivername == "sqlite+aiosqlite" else parsed
+
+
 def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_000) -> AsyncEngine:
     """An async engine; ``writer`` engines take SQLite's write lock when a transaction begins."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **_JSON)
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **_JSON)
+    engine = create_async_engine(_one_trip(url), connect_args={"timeout": busy_timeout_ms / 1000}, **_JSON)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
