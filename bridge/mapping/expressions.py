@@ -18,6 +18,7 @@ import jmespath
 from jmespath import exceptions as jp_errors
 from jmespath import functions
 from jmespath.parser import ParsedResult
+from jmespath.visitor import TreeInterpreter
 
 from bridge.mapping.diagnostics import MappingError, did_you_mean
 from bridge.mapping.text import as_text
@@ -54,6 +55,9 @@ class _BridgeFunctions(functions.Functions):
 
 _OPTIONS = jmespath.Options(custom_functions=_BridgeFunctions())
 FUNCTIONS: dict[str, Any] = _BridgeFunctions.FUNCTION_TABLE  # type: ignore[attr-defined]
+# One interpreter for every search: it keeps no state between visits, and a new one per search
+# (what `ParsedResult.search` does) is a reference cycle left to the garbage collector.
+_INTERPRETER = TreeInterpreter(_OPTIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,7 @@ class Compiled:
     def search(self, data: dict[str, Any], where: str) -> Any:
         """Evaluate; a failure is a `MappingError` naming `where` (never the data)."""
         try:
-            return self.parsed.search(data, options=_OPTIONS)
+            return _INTERPRETER.visit(self.parsed.parsed, data)
         except (jp_errors.JMESPathError, TypeError, ValueError) as error:
             raise MappingError("expression_failed", f"{where}: {type(error).__name__}") from None
 

@@ -102,7 +102,9 @@ class BatchProcessor:
         try:
             return decode_event(raw.value or b"", topic_source=self._source_of_topic.get(raw.topic))
         except DecodeError as error:
-            return error
+            # Kept until the batch ends: without its traceback it holds no frame, so the
+            # batch's objects are freed by reference counting, not by the cycle collector.
+            return error.with_traceback(None)
 
     async def _apply(self, state: BatchState, raw: RawRecord, event: Event, mappings: Any) -> str:
         if state.already_processed(event.event_id, _version(event)) and state.reprocess_salt is None:

@@ -100,7 +100,9 @@ class BatchState:
         self._pending: dict[str, PendingInsert | None] = {}
         self._seen_versions: set[tuple[str, int, str, str]] = set()
         self._seen_event_ids: set[str] = set()
-        self._undo: list[Callable[[], None]] = []
+        # (function, args), called as function(self, *args): no closure over ``self``, so a
+        # finished batch's state is freed at once instead of waiting for the cycle collector.
+        self._undo: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
 
     # -- per-event savepoints ----------------------------------------------------------------
 
@@ -113,7 +115,8 @@ class BatchState:
     def rollback(self, point: tuple[int, int, int, int, Counter[str]]) -> None:
         undo_len, outbox_len, processed_len, changes_len, counters = point
         while len(self._undo) > undo_len:
-            self._undo.pop()()
+            restore, args = self._undo.pop()
+            restore(self, *args)
         w = self.writes
         del w.outbox[outbox_len:], w.processed[processed_len:], w.changes[changes_len:]
         w.counters = counters
@@ -198,7 +201,7 @@ class BatchState:
     def put_record(self, new: StoredRecord, operation: str) -> None:
         before = self._records.get(new.sys_id)
         written = self.writes.records.get(new.sys_id)
-        self._undo.append(lambda: self._restore_record(new.sys_id, before, written))
+        self._undo.append((BatchState._restore_record, (new.sys_id, before, written)))
         self._records[new.sys_id] = new
         self.writes.records[new.sys_id] = new
         self.writes.changes.append(RecordChange(
@@ -213,7 +216,7 @@ class BatchState:
         edge = (kind, from_id, to_id)
         if edge in self._edges:
             return False
-        self._undo.append(self._edge_restorer(edge))
+        self._undo.append(self._edge_undo(edge))
         self.writes.links_removed.discard(edge)
         self._edges.add(edge)
         self.writes.links_added[edge] = attrs
@@ -223,14 +226,14 @@ class BatchState:
         edge = (kind, from_id, to_id)
         if edge not in self._edges:
             return
-        self._undo.append(self._edge_restorer(edge))
+        self._undo.append(self._edge_undo(edge))
         self._edges.discard(edge)
         self.writes.links_added.pop(edge, None)
         self.writes.links_removed.add(edge)
 
     def remember_pending(self, pending: PendingInsert) -> None:
         previous = self._pending.get(pending.correlation_id)
-        self._undo.append(lambda: self._pending.__setitem__(pending.correlation_id, previous))
+        self._undo.append((BatchState._restore_pending, (pending.correlation_id, previous)))
         self._pending[pending.correlation_id] = pending
 
     def _restore_record(self, sys_id: str, before: StoredRecord | None,
@@ -241,19 +244,22 @@ class BatchState:
         else:
             self.writes.records[sys_id] = written
 
-    def _edge_restorer(self, edge: tuple[str, str, str]) -> Callable[[], None]:
-        present = edge in self._edges
-        added = self.writes.links_added.get(edge)
-        removed = edge in self.writes.links_removed
+    def _restore_pending(self, correlation_id: str, previous: PendingInsert | None) -> None:
+        self._pending[correlation_id] = previous
 
-        def restore() -> None:
-            (self._edges.add if present else self._edges.discard)(edge)
-            if added is None:
-                self.writes.links_added.pop(edge, None)
-            else:
-                self.writes.links_added[edge] = added
-            (self.writes.links_removed.add if removed else self.writes.links_removed.discard)(edge)
-        return restore
+    def _edge_undo(self, edge: tuple[str, str, str]) -> tuple[Callable[..., None], tuple[Any, ...]]:
+        return (BatchState._restore_edge, (edge, edge in self._edges,
+                                           self.writes.links_added.get(edge),
+                                           edge in self.writes.links_removed))
+
+    def _restore_edge(self, edge: tuple[str, str, str], present: bool,
+                      added: dict[str, Any] | None, removed: bool) -> None:
+        (self._edges.add if present else self._edges.discard)(edge)
+        if added is None:
+            self.writes.links_added.pop(edge, None)
+        else:
+            self.writes.links_added[edge] = added
+        (self.writes.links_removed.add if removed else self.writes.links_removed.discard)(edge)
 
     def count(self, name: str, n: int = 1) -> None:
         self.writes.counters[name] += n

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, Table, select, union
+from sqlalchemy import Select, Table, bindparam, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
@@ -57,24 +57,32 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) 
     await scopes.recompute(conn, affected)
 
 
+_IDS = bindparam("ids", expanding=True)
+# Built once, like the pipeline's statements: building one per batch costs more than running it.
+_ADMINS_OF_ACCOUNTS = scopes.users_with_admin_keys(_IDS)
+_PARTNER_ADMINS_OF_ACCOUNTS = scopes.users_with_admin_keys(_IDS, (rules.PARTNER_ADMIN,))
+_PARTNER_ADMINS_OF_OLD_ENDS = scopes.users_with_admin_keys(
+    union(select(rel.c.from_company).where(rel.c.sys_id.in_(_IDS)),
+          select(rel.c.to_company).where(rel.c.sys_id.in_(_IDS))),
+    (rules.PARTNER_ADMIN,))
+_CONTACTS_OF_OLD_LINKS = select(crel.c.contact).where(crel.c.sys_id.in_(_IDS))
+_ADMINS_ABOVE = scopes.admin_users_above(_IDS)
+
+
 async def _affected_by_old_state(conn: AsyncConnection, by_table: ByTable) -> set[str]:
     affected: set[str] = set()
     for batch in chunks(_ids(by_table, "customer_account")):
-        affected |= await _user_ids(conn, scopes.users_with_admin_keys(batch))
+        affected |= await _user_ids(conn, _ADMINS_OF_ACCOUNTS, batch)
     for batch in chunks(_ids(by_table, "account_relationship")):
-        old_ends = union(
-            select(rel.c.from_company).where(rel.c.sys_id.in_(batch)),
-            select(rel.c.to_company).where(rel.c.sys_id.in_(batch)),
-        )
-        affected |= await _user_ids(conn, scopes.users_with_admin_keys(old_ends, (rules.PARTNER_ADMIN,)))
+        affected |= await _user_ids(conn, _PARTNER_ADMINS_OF_OLD_ENDS, batch)
     # A relationship's new ends: partner admins' admin accounts do not change with it.
     new_ends = {
         end for change in _live(by_table, "account_relationship") for end in _values(change, "from_company", "to_company")
     }
     for batch in chunks(sorted(new_ends)):
-        affected |= await _user_ids(conn, scopes.users_with_admin_keys(batch, (rules.PARTNER_ADMIN,)))
+        affected |= await _user_ids(conn, _PARTNER_ADMINS_OF_ACCOUNTS, batch)
     for batch in chunks(_ids(by_table, "sn_customerservice_contact_relationship")):
-        affected |= await _user_ids(conn, select(crel.c.contact).where(crel.c.sys_id.in_(batch)))
+        affected |= await _user_ids(conn, _CONTACTS_OF_OLD_LINKS, batch)
     return affected
 
 
@@ -90,12 +98,12 @@ async def _affected_by_new_state(conn: AsyncConnection, by_table: ByTable) -> se
     affected = {sys_id for table in USER_TABLES for sys_id in _ids(by_table, table)}
     affected |= {c for change in _live(by_table, "sn_customerservice_contact_relationship") for c in _values(change, "contact")}
     for batch in chunks(_ids(by_table, "customer_account")):
-        affected |= await _user_ids(conn, scopes.admin_users_above(batch))
+        affected |= await _user_ids(conn, _ADMINS_ABOVE, batch)
     return affected
 
 
-async def _user_ids(conn: AsyncConnection, query: Select) -> set[str]:
-    return {user_id for user_id in await conn.scalars(query) if user_id is not None}
+async def _user_ids(conn: AsyncConnection, query: Select, ids: list[str]) -> set[str]:
+    return {user_id for user_id in await conn.scalars(query, {"ids": ids}) if user_id is not None}
 
 
 def _ids(by_table: ByTable, table: str) -> list[str]:
