@@ -30,7 +30,6 @@ from bridge.pipeline.factory import build_processor, change_hooks  # noqa: F401 
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
-from bridge.store.checkpoint import checkpoint_loop
 from bridge.store.engine import create_engine, is_sqlite
 from bridge.visibility import install_rls
 from bridge.store.migrate import upgrade
@@ -122,8 +121,6 @@ def create_bridge(settings: Settings) -> Bridge:
             _spawn(_relay_loop(relay)),
             _spawn(bridge.reloader.watch(bridge.stopping)),
         ]
-        if is_sqlite(settings.store.url):
-            bridge.tasks.append(_spawn(checkpoint_loop(engine)))
 
     async def on_shutdown() -> None:
         bridge.stopping.set()

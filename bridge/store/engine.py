@@ -14,7 +14,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bridge.store import sqlite_driver
-from bridge.store.checkpoint import WAL_AUTOCHECKPOINT_PAGES
 from connectors.common import jsoncodec
 
 #: JSON columns (records, links, outbox headers) are written and read on every batch.
@@ -45,7 +44,6 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
         for pragma in (
             "journal_mode=WAL",
             f"busy_timeout={busy_timeout_ms}",
-            f"wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}",  # checkpoints: bridge/store/checkpoint.py
             "synchronous=FULL",
             "foreign_keys=ON",
         ):
