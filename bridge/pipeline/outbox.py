@@ -24,14 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.failpoints import failpoint
 from bridge.store.schema import outbox
-from bridge.store.sql import chunks
+from bridge.store.sql import IDS, chunks
 
 #: Sends one message and returns an awaitable that completes when the broker acknowledged it.
 Send = Callable[[str, bytes, bytes, Mapping[str, str]], Awaitable[Awaitable[Any]]]
 
 HEADER_PREFIX = "x-bridge-"
 
-_MARK_SENT = update(outbox).where(outbox.c.message_id.in_(bindparam("ids", expanding=True))) \
+_MARK_SENT = update(outbox).where(outbox.c.message_id.in_(IDS)) \
     .values(sent_at=bindparam("now"))
 
 

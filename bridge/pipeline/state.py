@@ -16,25 +16,24 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
-from bridge.store.sql import chunks
+from bridge.store.sql import IDS, chunks
 from bridge.store.schema import links, outbox, processed_events, records
 
 # Built once: constructing and cache-keying a statement costs more than running it on a small
 # batch. ``ids`` (and ``counts``) expand to the batch's values at execution.
-_IDS = bindparam("ids", expanding=True)
-_RECORDS = select(records).where(records.c.sys_id.in_(_IDS))
+_RECORDS = select(records).where(records.c.sys_id.in_(IDS))
 _EDGES = select(links.c.kind, links.c.from_id, links.c.to_id).where(
-    or_(links.c.from_id.in_(_IDS), links.c.to_id.in_(_IDS)))
+    or_(links.c.from_id.in_(IDS), links.c.to_id.in_(IDS)))
 _PENDING = select(outbox.c.correlation_id, outbox.c.message_id, outbox.c.cause_sys_id,
-                  outbox.c.rule, outbox.c.target_table).where(outbox.c.correlation_id.in_(_IDS))
+                  outbox.c.rule, outbox.c.target_table).where(outbox.c.correlation_id.in_(IDS))
 # By sys_id (the unique key's leading column) and sys_mod_count, then matched here: a row-value
 # IN list is a full scan on SQLite, whatever the index. Bounding sys_mod_count keeps a record's
 # long history of versions out of the result.
 _SEEN_VERSIONS = select(processed_events.c.sys_id, processed_events.c.sys_mod_count,
                         processed_events.c.operation, processed_events.c.action).where(
-    processed_events.c.sys_id.in_(_IDS),
+    processed_events.c.sys_id.in_(IDS),
     processed_events.c.sys_mod_count.in_(bindparam("counts", expanding=True)))
-_SEEN_EVENT_IDS = select(processed_events.c.event_id).where(processed_events.c.event_id.in_(_IDS))
+_SEEN_EVENT_IDS = select(processed_events.c.event_id).where(processed_events.c.event_id.in_(IDS))
 
 
 @dataclass(frozen=True, slots=True)

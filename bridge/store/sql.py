@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 T = TypeVar("T")
 
 #: Bound parameters per statement stay far below SQLite's and asyncpg's limits (~32k).
 CHUNK = 2000
+
+#: ``IN (:ids)`` of the prebuilt statements: expands to one chunk of ids at execution
+#: (execute with ``{"ids": chunk}``).
+IDS = bindparam("ids", expanding=True)
 
 
 def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, Table, bindparam, select, union
+from sqlalchemy import Select, Table, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
@@ -28,6 +28,7 @@ from bridge.visibility import rules, scopes
 from bridge.visibility.records import INDEX_TABLE_OF, USER_TABLES, index_row
 from bridge.visibility.schema import vis_account_relationships as rel
 from bridge.visibility.schema import vis_contact_relationships as crel
+from bridge.store.sql import IDS
 from bridge.visibility.sql import chunks, delete_by_ids, upsert_rows
 
 #: The tables whose records decide scopes (the others are joined at query time).
@@ -57,16 +58,15 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) 
     await scopes.recompute(conn, affected)
 
 
-_IDS = bindparam("ids", expanding=True)
 # Built once, like the pipeline's statements: building one per batch costs more than running it.
-_ADMINS_OF_ACCOUNTS = scopes.users_with_admin_keys(_IDS)
-_PARTNER_ADMINS_OF_ACCOUNTS = scopes.users_with_admin_keys(_IDS, (rules.PARTNER_ADMIN,))
+_ADMINS_OF_ACCOUNTS = scopes.users_with_admin_keys(IDS)
+_PARTNER_ADMINS_OF_ACCOUNTS = scopes.users_with_admin_keys(IDS, (rules.PARTNER_ADMIN,))
 _PARTNER_ADMINS_OF_OLD_ENDS = scopes.users_with_admin_keys(
-    union(select(rel.c.from_company).where(rel.c.sys_id.in_(_IDS)),
-          select(rel.c.to_company).where(rel.c.sys_id.in_(_IDS))),
+    union(select(rel.c.from_company).where(rel.c.sys_id.in_(IDS)),
+          select(rel.c.to_company).where(rel.c.sys_id.in_(IDS))),
     (rules.PARTNER_ADMIN,))
-_CONTACTS_OF_OLD_LINKS = select(crel.c.contact).where(crel.c.sys_id.in_(_IDS))
-_ADMINS_ABOVE = scopes.admin_users_above(_IDS)
+_CONTACTS_OF_OLD_LINKS = select(crel.c.contact).where(crel.c.sys_id.in_(IDS))
+_ADMINS_ABOVE = scopes.admin_users_above(IDS)
 
 
 async def _affected_by_old_state(conn: AsyncConnection, by_table: ByTable) -> set[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import bindparam, delete, literal, or_, select, union
+from sqlalchemy import delete, literal, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.visibility import rules
@@ -20,6 +20,7 @@ from bridge.visibility.schema import vis_accounts as acc
 from bridge.visibility.schema import vis_contact_relationships as crel
 from bridge.visibility.schema import vis_user_scope as scope
 from bridge.visibility.schema import vis_users as users
+from bridge.store.sql import IDS
 from bridge.visibility.sql import chunks
 
 ROLE_FLAG = {rules.CUSTOMER_ADMIN: users.c.is_customer_admin, rules.PARTNER_ADMIN: users.c.is_partner_admin}
@@ -74,19 +75,18 @@ def _related_accounts(ids: Any):
     )
 
 
-_IDS = bindparam("ids", expanding=True)
 #: Built once (building them costs more than running them for a few users); ``ids`` expands to
 #: the users at execution. The order matters: the related accounts read the admin rows.
 _RECOMPUTE = (
-    delete(scope).where(scope.c.user_id.in_(_IDS)),
+    delete(scope).where(scope.c.user_id.in_(IDS)),
     scope.insert().from_select(
-        SCOPE_COLUMNS, select(users.c.sys_id, literal(rules.SELF), users.c.sys_id).where(users.c.sys_id.in_(_IDS))),
+        SCOPE_COLUMNS, select(users.c.sys_id, literal(rules.SELF), users.c.sys_id).where(users.c.sys_id.in_(IDS))),
     scope.insert().from_select(
         SCOPE_COLUMNS,
         select(users.c.sys_id, literal(rules.PARTNER), users.c.sys_id).where(
-            users.c.sys_id.in_(_IDS), users.c.kind == "contact", users.c.is_partner)),
-    *(scope.insert().from_select(SCOPE_COLUMNS, _admin_accounts(rule, _IDS)) for rule in rules.ADMIN_RULES),
-    scope.insert().from_select(SCOPE_COLUMNS, _related_accounts(_IDS)),
+            users.c.sys_id.in_(IDS), users.c.kind == "contact", users.c.is_partner)),
+    *(scope.insert().from_select(SCOPE_COLUMNS, _admin_accounts(rule, IDS)) for rule in rules.ADMIN_RULES),
+    scope.insert().from_select(SCOPE_COLUMNS, _related_accounts(IDS)),
 )
 
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete
+from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.store.sql import chunks, dialect_insert
+from bridge.store.sql import IDS, chunks, dialect_insert
 
 __all__ = ["chunks", "delete_by_ids", "insert_rows", "upsert_rows"]
 
@@ -29,7 +29,7 @@ def _upsert(dialect_name: str, table: Table) -> Any:
 
 @cache
 def _delete_by_ids(table: Table) -> Any:
-    return delete(table).where(table.c.sys_id.in_(bindparam("ids", expanding=True)))
+    return delete(table).where(table.c.sys_id.in_(IDS))
 
 
 async def upsert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict]) -> None:

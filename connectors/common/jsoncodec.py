@@ -2,7 +2,7 @@
 
 msgspec reads integers of any size exactly, rejects NaN, Infinity, invalid UTF-8 and unpaired
 surrogates, and keeps the last of duplicate keys, as ``json`` does (with NaN refused). Where it
-refuses a document, ``fast_loads`` returns ``None`` so that a caller can say exactly what is
+refuses a document, ``fast_loads`` returns ``REFUSED`` so that a caller can say exactly what is
 wrong; ``loads`` and ``dumps`` fall back to ``json`` instead.
 """
 
@@ -15,20 +15,22 @@ import msgspec
 
 _DECODER: Final = msgspec.json.Decoder()
 _ENCODER: Final = msgspec.json.Encoder()
+#: What ``fast_loads`` returns for a document msgspec refuses (``None`` is the document ``null``).
+REFUSED: Final = object()
 
 
-def fast_loads(raw: bytes) -> Any | None:
-    """The parsed document, or ``None`` when msgspec refuses it (invalid JSON among others)."""
+def fast_loads(raw: bytes | str) -> Any:
+    """The parsed document, or ``REFUSED`` when msgspec refuses it (invalid JSON among others)."""
     try:
         return _DECODER.decode(raw)
     except msgspec.DecodeError:
-        return None
+        return REFUSED
 
 
 def loads(raw: bytes | str) -> Any:
     """``json.loads``, faster."""
     data = fast_loads(raw)
-    return json.loads(raw) if data is None else data
+    return json.loads(raw) if data is REFUSED else data
 
 
 def dumps_bytes(value: Any) -> bytes:

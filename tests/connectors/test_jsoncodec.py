@@ -51,4 +51,9 @@ def test_duplicate_keys_keep_the_last_like_json() -> None:
 
 def test_refused_documents_are_left_to_the_caller() -> None:
     for raw in (b'{"a": NaN}', b'{"a": 1e400}', b'{"a": "\\ud800"}', b"\xff", b"{", b""):
-        assert jsoncodec.fast_loads(raw) is None
+        assert jsoncodec.fast_loads(raw) is jsoncodec.REFUSED
+
+
+def test_null_is_a_document_not_a_refusal() -> None:
+    assert jsoncodec.fast_loads(b"null") is None
+    assert jsoncodec.loads(b"null") is None
