@@ -1,8 +1,10 @@
-"""The one-trip SQLite adapter behaves as SQLAlchemy's aiosqlite dialect does, in one trip to
-aiosqlite's thread per statement."""
+"""The SQLite adapter behaves as SQLAlchemy's aiosqlite dialect does: readers in one trip to
+aiosqlite's thread per statement, the writer inline (no trip) except for ``BEGIN``."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
 
 import aiosqlite
@@ -14,37 +16,105 @@ from bridge.store.engine import create_engine
 from bridge.store.sqlite_driver import DRIVER
 
 
-async def test_statements_rows_counts_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many functions were queued for aiosqlite's thread (one counter, read as trips[0])."""
+    counter = [0]
+    real = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counter[0] += 1
+        return await real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return counter
+
+
+@pytest.mark.parametrize("writer", [True, False], ids=["writer-inline", "reader-one-trip"])
+async def test_statements_rows_counts_and_errors(tmp_path: Path, trips: list[int],
+                                                 writer: bool) -> None:
+    path = tmp_path / "x.db"
+    sqlite3.connect(path).executescript(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE);"
+        "INSERT INTO t (v) VALUES ('a'), ('b'), ('c');").close()
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", writer=writer)
     assert engine.dialect.driver == DRIVER and engine.dialect.name == "sqlite"
     try:
         async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
-            inserted = await conn.execute(text("INSERT INTO t (v) VALUES ('a')"))
-            assert inserted.lastrowid == 1 and inserted.rowcount == 1
-            await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), [{"v": "b"}, {"v": "c"}])
-
-            trips = 0
-            real = aiosqlite.Connection._execute
-
-            async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-                nonlocal trips
-                trips += 1
-                return await real(self, fn, *args, **kwargs)
-
-            monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+            trips[0] = 0
             rows = (await conn.execute(text("SELECT id, v FROM t ORDER BY id"))).all()
             assert rows == [(1, "a"), (2, "b"), (3, "c")]
-            assert trips == 1
-            assert (await conn.execute(text("UPDATE t SET v = v || '!' WHERE id > 1"))).rowcount == 2
-            monkeypatch.undo()
-
-            with pytest.raises(IntegrityError):
-                async with conn.begin_nested():  # a savepoint: the transaction goes on
-                    await conn.execute(text("INSERT INTO t (v) VALUES ('a')"))
+            assert trips[0] == (0 if writer else 1)
+            if writer:
+                inserted = await conn.execute(text("INSERT INTO t (v) VALUES ('d')"))
+                assert inserted.lastrowid == 4 and inserted.rowcount == 1
+                await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), [{"v": "e"}, {"v": "f"}])
+                updated = await conn.execute(text("UPDATE t SET v = v || '!' WHERE id > 4"))
+                assert updated.rowcount == 2
+                with pytest.raises(IntegrityError):
+                    async with conn.begin_nested():  # a savepoint: the transaction goes on
+                        await conn.execute(text("INSERT INTO t (v) VALUES ('a')"))
+                assert trips[0] == 0
             with pytest.raises(OperationalError):
                 await conn.execute(text("SELECT * FROM missing"))
         async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3
+            count = (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one()
+            assert count == (6 if writer else 3)
     finally:
         await engine.dispose()
+
+
+async def test_inline_writer_commits_and_rolls_back(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v TEXT)"))
+        async with engine.connect() as conn:
+            transaction = await conn.begin()
+            await conn.execute(text("INSERT INTO t VALUES ('kept')"))
+            await transaction.commit()
+            transaction = await conn.begin()
+            await conn.execute(text("INSERT INTO t VALUES ('undone')"))
+            await transaction.rollback()
+    finally:
+        await engine.dispose()
+    # Another process's view: only the committed row is on disk.
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT v FROM t").fetchall() == [("kept",)]
+
+
+async def test_waiting_for_the_write_lock_does_not_stall_the_event_loop(tmp_path: Path) -> None:
+    """Another process holds the write lock: the writer's BEGIN waits in aiosqlite's thread (busy
+    timeout) while the event loop goes on serving everything else (heartbeats, HTTP)."""
+    path = tmp_path / "x.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("CREATE TABLE t (v TEXT)")
+    holder.execute("BEGIN IMMEDIATE")
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=5_000)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES ('after the lock')"))
+
+    ticker = asyncio.create_task(tick())
+    writing = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(0.5)
+        assert not writing.done() and ticks >= 20  # the loop ran while BEGIN waited
+        holder.execute("COMMIT")
+        await asyncio.wait_for(writing, 5)
+    finally:
+        ticker.cancel()
+        holder.close()
+        await engine.dispose()
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT v FROM t").fetchall() == [("after the lock",)]

@@ -34,7 +34,10 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
     """An async engine; ``writer`` engines take SQLite's write lock when a transaction begins."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **_JSON)
-    engine = create_async_engine(_one_trip(url), connect_args={"timeout": busy_timeout_ms / 1000}, **_JSON)
+    # The writer's statements run inline (see sqlite_driver): its batches are all CPU and tiny
+    # statements. Readers (the portal) keep aiosqlite's thread: a long query never stalls the loop.
+    connect_args = {"timeout": busy_timeout_ms / 1000, "bridge_inline": writer}
+    engine = create_async_engine(_one_trip(url), connect_args=connect_args, **_JSON)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

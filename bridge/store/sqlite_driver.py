@@ -7,8 +7,18 @@ whole statement — cursor, execute, fetch, close — in one trip, which takes a
 per-batch fixed cost away. Everything else (transactions, pool, errors, server-side cursors)
 is SQLAlchemy's aiosqlite dialect unchanged; the blocking work stays off the event loop.
 
+Inline connections (``connect_args={"bridge_inline": True}``, the bridge's writer) go further:
+their statements, commit and rollback run in the calling thread, without any trip. Under load
+on two cores a trip costs far more than a small statement (the wake-ups of two threads), and a
+batch runs 20-50 statements. Only ``BEGIN`` still goes to aiosqlite's thread, since it is the one
+statement that waits for another process's lock (busy timeout) and must not stall the event loop
+meanwhile; once a writer holds the lock, WAL mode never makes its statements or commit wait for
+anyone (the auto-checkpoint is passive).
+
 Registered as ``sqlite+bridge_aiosqlite``; ``create_engine`` uses it for ``sqlite+aiosqlite``
-URLs. It relies on aiosqlite's ``Connection._execute`` (queue a function for its thread).
+URLs. It relies on aiosqlite's ``Connection._execute`` (queue a function for its thread) and
+``Connection._conn`` (the sqlite3 connection, opened with ``check_same_thread=False`` when inline;
+never used by two threads at once, since every use is awaited before the next).
 """
 
 from __future__ import annotations
@@ -85,7 +95,10 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _trip(self, function: Any, operation: Any, parameters: Any) -> None:
         try:
-            self._outcome = await_(self._connection._execute(function, self._connection, operation, parameters))
+            if self._adapt_connection.inline and not _may_wait(operation):
+                self._outcome = await_(_now(function, self._connection, operation, parameters))
+            else:
+                self._outcome = await_(self._connection._execute(function, self._connection, operation, parameters))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         self._rows = collections.deque(self._outcome[3])
@@ -97,15 +110,50 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
 
+async def _now(function: Any, *args: Any) -> Any:
+    """Run ``function`` in the event loop's thread. Awaited through ``await_`` all the same: a
+    greenlet switch costs a microsecond, and SQLAlchemy's async layer requires one per statement."""
+    return function(*args)
+
+
+def _may_wait(operation: str) -> bool:
+    """A statement that can wait for another connection's lock: ``BEGIN`` (any kind)."""
+    return operation[:5].upper() == "BEGIN"
+
+
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("inline",)
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any, *, inline: bool = False) -> None:
+        super().__init__(dbapi, connection)
+        self.inline = inline
+
+    def commit(self) -> None:
+        if not self.inline:
+            super().commit()
+        elif self._connection._connection:
+            try:
+                self._connection._conn.commit()
+            except Exception as error:
+                self._handle_exception(error)
+
+    def rollback(self) -> None:
+        if not self.inline:
+            super().rollback()
+        elif self._connection._connection:
+            try:
+                self._connection._conn.rollback()
+            except Exception as error:
+                self._handle_exception(error)
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+    def connect(self, *arg: Any, bridge_inline: bool = False, **kw: Any) -> OneTripConnection:
+        if bridge_inline:
+            kw["check_same_thread"] = False
         adapted = super().connect(*arg, **kw)
-        return OneTripConnection(self, adapted._connection)
+        return OneTripConnection(self, adapted._connection, inline=bridge_inline)
 
 
 class OneTripSQLiteDialect(SQLiteDialect_aiosqlite):
