@@ -40,11 +40,13 @@ async def test_statements_rows_counts_and_errors(tmp_path: Path, trips: list[int
     engine = create_engine(f"sqlite+aiosqlite:///{path}", writer=writer)
     assert engine.dialect.driver == DRIVER and engine.dialect.name == "sqlite"
     try:
+        async with engine.connect():
+            pass  # the pool's connection is opened (in aiosqlite's thread)
+        trips[0] = 0
         async with engine.begin() as conn:
-            trips[0] = 0
             rows = (await conn.execute(text("SELECT id, v FROM t ORDER BY id"))).all()
             assert rows == [(1, "a"), (2, "b"), (3, "c")]
-            assert trips[0] == (0 if writer else 1)
+            assert trips[0] == (0 if writer else 2)  # BEGIN and the SELECT
             if writer:
                 inserted = await conn.execute(text("INSERT INTO t (v) VALUES ('d')"))
                 assert inserted.lastrowid == 4 and inserted.rowcount == 1

@@ -10,10 +10,10 @@ is SQLAlchemy's aiosqlite dialect unchanged; the blocking work stays off the eve
 Inline connections (``connect_args={"bridge_inline": True}``, the bridge's writer) go further:
 their statements, commit and rollback run in the calling thread, without any trip. Under load
 on two cores a trip costs far more than a small statement (the wake-ups of two threads), and a
-batch runs 20-50 statements. Only ``BEGIN`` still goes to aiosqlite's thread, since it is the one
-statement that waits for another process's lock (busy timeout) and must not stall the event loop
-meanwhile; once a writer holds the lock, WAL mode never makes its statements or commit wait for
-anyone (the auto-checkpoint is passive).
+batch runs 20-50 statements. ``BEGIN`` is the one statement that waits for another process's lock (busy
+timeout), which must not stall the event loop: it is tried inline without waiting, and only when
+the lock is taken does it go to aiosqlite's thread to wait there. Once a writer holds the lock,
+WAL mode never makes its statements or commit wait for anyone (the auto-checkpoint is passive).
 
 Registered as ``sqlite+bridge_aiosqlite``; ``create_engine`` uses it for ``sqlite+aiosqlite``
 URLs. It relies on aiosqlite's ``Connection._execute`` (queue a function for its thread) and
@@ -24,6 +24,7 @@ never used by two threads at once, since every use is awaited before the next).
 from __future__ import annotations
 
 import collections
+import sqlite3
 from typing import Any, Sequence
 
 from sqlalchemy.dialects import registry
@@ -95,10 +96,13 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def _trip(self, function: Any, operation: Any, parameters: Any) -> None:
         try:
-            if self._adapt_connection.inline and not _may_wait(operation):
-                self._outcome = await_(_now(function, self._connection, operation, parameters))
-            else:
-                self._outcome = await_(self._connection._execute(function, self._connection, operation, parameters))
+            outcome: Outcome | None = None
+            if self._adapt_connection.inline:
+                runner = _begin_unless_locked if _may_wait(operation) else function
+                outcome = await_(_now(runner, self._connection, operation, parameters))
+            if outcome is None:  # a reader, or a BEGIN that found the lock taken: the thread waits
+                outcome = await_(self._connection._execute(function, self._connection, operation, parameters))
+            self._outcome = outcome
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         self._rows = collections.deque(self._outcome[3])
@@ -108,6 +112,22 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def close(self) -> None:
         self._rows.clear()
+
+
+def _begin_unless_locked(connection: Any, operation: str, parameters: Any) -> Outcome | None:
+    """``BEGIN`` at once if no other connection holds the lock, else ``None`` (nothing done)."""
+    conn = connection._conn
+    busy_timeout_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute(operation, () if parameters is None else parameters)
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        return None
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    return None, -1, None, []
 
 
 async def _now(function: Any, *args: Any) -> Any:
