@@ -150,20 +150,18 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self.inline = inline
 
     def commit(self) -> None:
-        if not self.inline:
-            super().commit()
-        elif self._connection._connection:
-            try:
-                self._connection._conn.commit()
-            except Exception as error:
-                self._handle_exception(error)
+        self._end("commit")
 
     def rollback(self) -> None:
+        self._end("rollback")
+
+    def _end(self, how: str) -> None:
+        """Commit or roll back: inline, or in aiosqlite's thread as SQLAlchemy's adapter does."""
         if not self.inline:
-            super().rollback()
+            getattr(super(), how)()
         elif self._connection._connection:
             try:
-                self._connection._conn.rollback()
+                getattr(self._connection._conn, how)()
             except Exception as error:
                 self._handle_exception(error)
 
