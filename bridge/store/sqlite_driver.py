@@ -5,15 +5,16 @@ the cursor, execute, fetch, close); each trip is a queue hand-off and a loop wak
 85 µs here, while SQLite itself runs a small statement in a few µs. This adapter runs the
 whole statement — cursor, execute, fetch, close — in one trip, which takes a third of the
 per-batch fixed cost away. Everything else (transactions, pool, errors, server-side cursors)
-is SQLAlchemy's aiosqlite dialect unchanged; the blocking work stays off the event loop.
+is SQLAlchemy's aiosqlite dialect unchanged.
 
 Inline connections (``connect_args={"bridge_inline": True}``, the bridge's writer) go further:
 their statements, commit and rollback run in the calling thread, without any trip. Under load
 on two cores a trip costs far more than a small statement (the wake-ups of two threads), and a
-batch runs 20-50 statements. ``BEGIN`` is the one statement that waits for another process's lock (busy
-timeout), which must not stall the event loop: it is tried inline without waiting, and only when
-the lock is taken does it go to aiosqlite's thread to wait there. Once a writer holds the lock,
-WAL mode never makes its statements or commit wait for anyone (the auto-checkpoint is passive).
+batch runs 13-50 statements. ``BEGIN`` is the one statement that waits for another process's
+lock (busy timeout), which must not stall the event loop: it is tried inline without waiting,
+and only when the lock is taken does it go to aiosqlite's thread to wait there. Once a writer
+holds the lock, WAL mode does not make its statements or commit wait for readers (the
+auto-checkpoint is passive). Readers keep the thread: a long query never stalls the loop.
 
 Registered as ``sqlite+bridge_aiosqlite``; ``create_engine`` uses it for ``sqlite+aiosqlite``
 URLs. It relies on aiosqlite's ``Connection._execute`` (queue a function for its thread) and
@@ -122,7 +123,7 @@ def _begin_unless_locked(connection: Any, operation: str, parameters: Any) -> Ou
     try:
         conn.execute(operation, () if parameters is None else parameters)
     except sqlite3.OperationalError as error:
-        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # any SQLITE_BUSY_*
             raise
         return None
     finally:
