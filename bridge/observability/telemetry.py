@@ -7,6 +7,7 @@ outcomes, never payload values.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
@@ -55,7 +56,9 @@ class Telemetry:
     def on_batch(self, result: BatchResult, size: int, seconds: float) -> None:
         self.metrics.record_batch(result, size, seconds)
         self.events += size
-        for event, outcome in result.events:
+        # Per-event lines only when asked for: building them costs ~1.5% of a batch.
+        detailed = log.is_enabled_for(logging.DEBUG)
+        for event, outcome in result.events if detailed else ():
             if event is not None:
                 log.debug("event.processed", event_id=event.event_id, source=event.source,
                           table=event.table, sys_id=event.sys_id, operation=event.operation,
@@ -66,10 +69,11 @@ class Telemetry:
                 _log_dead_letter(row)
             else:
                 self.commands += 1
-                log.debug("command.emitted", message_id=row.get("message_id"),
-                          target=row.get("target"), table=row.get("target_table"),
-                          rule=row.get("rule"), cause_event_id=row.get("cause_event_id"),
-                          mapping_version=row.get("mapping_version"))
+                if detailed:
+                    log.debug("command.emitted", message_id=row.get("message_id"),
+                              target=row.get("target"), table=row.get("target_table"),
+                              rule=row.get("rule"), cause_event_id=row.get("cause_event_id"),
+                              mapping_version=row.get("mapping_version"))
 
     def on_transient_error(self, error: BaseException) -> None:
         self.metrics.transient_errors.labels(type(error).__name__).inc()
