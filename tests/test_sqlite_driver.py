@@ -120,3 +120,30 @@ async def test_waiting_for_the_write_lock_does_not_stall_the_event_loop(tmp_path
         await engine.dispose()
     with sqlite3.connect(path) as other:
         assert other.execute("SELECT v FROM t").fetchall() == [("after the lock",)]
+
+
+async def test_a_long_run_of_inline_statements_gives_the_event_loop_turns(tmp_path: Path) -> None:
+    """A big batch is thousands of inline statements: the loop still runs heartbeats and HTTP."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v INTEGER)"))
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0)
+        async with engine.begin() as conn:
+            started, seen = asyncio.get_running_loop().time(), ticks
+            while asyncio.get_running_loop().time() - started < 0.6:
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+            turns = ticks - seen
+        ticker.cancel()
+    finally:
+        await engine.dispose()
+    assert turns >= 6  # one at least every 50 ms of the 600 ms

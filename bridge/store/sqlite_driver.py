@@ -14,7 +14,8 @@ batch runs 13-50 statements. ``BEGIN`` is the one statement that waits for anoth
 lock (busy timeout), which must not stall the event loop: it is tried inline without waiting,
 and only when the lock is taken does it go to aiosqlite's thread to wait there. Once a writer
 holds the lock, WAL mode does not make its statements or commit wait for readers (the
-auto-checkpoint is passive). Readers keep the thread: a long query never stalls the loop.
+auto-checkpoint is passive). A long run of inline statements gives the loop a turn every
+50 ms (heartbeats, health checks). Readers keep the thread: a long query never stalls the loop.
 
 Registered as ``sqlite+bridge_aiosqlite``; ``create_engine`` uses it for ``sqlite+aiosqlite``
 URLs. It relies on aiosqlite's ``Connection._execute`` (queue a function for its thread) and
@@ -24,8 +25,10 @@ never used by two threads at once, since every use is awaited before the next).
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
+import time
 from typing import Any, Sequence
 
 from sqlalchemy.dialects import registry
@@ -131,10 +134,21 @@ def _begin_unless_locked(connection: Any, operation: str, parameters: Any) -> Ou
     return None, -1, None, []
 
 
+#: Longest stretch of inline statements before the event loop gets a turn (heartbeats, HTTP).
+YIELD_EVERY_S = 0.05
+_last_turn = [0.0]  # when inline statements last gave the loop a turn (monotonic seconds)
+
+
 async def _now(function: Any, *args: Any) -> Any:
     """Run ``function`` in the event loop's thread. Awaited through ``await_`` all the same: a
-    greenlet switch costs a microsecond, and SQLAlchemy's async layer requires one per statement."""
-    return function(*args)
+    greenlet switch costs a microsecond, and SQLAlchemy's async layer requires one per statement.
+    A batch of inline statements would hold the loop for its whole length, so every
+    ``YIELD_EVERY_S`` one of them lets the loop run what is due before going on."""
+    outcome = function(*args)
+    if time.monotonic() - _last_turn[0] >= YIELD_EVERY_S:
+        await asyncio.sleep(0)
+        _last_turn[0] = time.monotonic()
+    return outcome
 
 
 def _may_wait(operation: str) -> bool:
