@@ -30,6 +30,26 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return counter
 
 
+class _Ticker:
+    """Counts the event loop's turns while it is open (a stand-in for heartbeats and HTTP)."""
+
+    def __init__(self, every_s: float = 0.0) -> None:
+        self.every_s, self.ticks = every_s, 0
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every_s)
+            self.ticks += 1
+
+    async def __aenter__(self) -> "_Ticker":
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._task.cancel()
+
+
 @pytest.mark.parametrize("writer", [True, False], ids=["writer-inline", "reader-one-trip"])
 async def test_statements_rows_counts_and_errors(tmp_path: Path, trips: list[int],
                                                  writer: bool) -> None:
@@ -95,27 +115,19 @@ async def test_waiting_for_the_write_lock_does_not_stall_the_event_loop(tmp_path
     holder.execute("CREATE TABLE t (v TEXT)")
     holder.execute("BEGIN IMMEDIATE")
     engine = create_engine(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=5_000)
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
 
     async def write() -> None:
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO t VALUES ('after the lock')"))
 
-    ticker = asyncio.create_task(tick())
-    writing = asyncio.create_task(write())
     try:
-        await asyncio.sleep(0.5)
-        assert not writing.done() and ticks >= 20  # the loop ran while BEGIN waited
-        holder.execute("COMMIT")
-        await asyncio.wait_for(writing, 5)
+        async with _Ticker(every_s=0.01) as ticker:
+            writing = asyncio.create_task(write())
+            await asyncio.sleep(0.5)
+            assert not writing.done() and ticker.ticks >= 20  # the loop ran while BEGIN waited
+            holder.execute("COMMIT")
+            await asyncio.wait_for(writing, 5)
     finally:
-        ticker.cancel()
         holder.close()
         await engine.dispose()
     with sqlite3.connect(path) as other:
@@ -125,25 +137,14 @@ async def test_waiting_for_the_write_lock_does_not_stall_the_event_loop(tmp_path
 async def test_a_long_run_of_inline_statements_gives_the_event_loop_turns(tmp_path: Path) -> None:
     """A big batch is thousands of inline statements: the loop still runs heartbeats and HTTP."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0)
-            ticks += 1
-
     try:
         async with engine.begin() as conn:
             await conn.execute(text("CREATE TABLE t (v INTEGER)"))
-        ticker = asyncio.create_task(tick())
-        await asyncio.sleep(0)
-        async with engine.begin() as conn:
-            started, seen = asyncio.get_running_loop().time(), ticks
+        async with _Ticker() as ticker, engine.begin() as conn:
+            started, seen = asyncio.get_running_loop().time(), ticker.ticks
             while asyncio.get_running_loop().time() - started < 0.6:
                 await conn.execute(text("INSERT INTO t VALUES (1)"))
-            turns = ticks - seen
-        ticker.cancel()
+            turns = ticker.ticks - seen
     finally:
         await engine.dispose()
     assert turns >= 6  # one at least every 50 ms of the 600 ms
