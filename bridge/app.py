@@ -30,6 +30,7 @@ from bridge.pipeline.factory import build_processor, change_hooks  # noqa: F401 
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
+from bridge.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
 from bridge.store.engine import create_engine, is_sqlite
 from bridge.visibility import install_rls
 from bridge.store.migrate import upgrade
@@ -50,6 +51,7 @@ class Bridge:
     publishers: dict[str, KafkaPublisher]
     asgi: Any = None  # what the HTTP server runs: the portal beside FastStream's app
     reloader: MappingReloader | None = None
+    checkpointer: WalCheckpointer | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -65,7 +67,9 @@ def _raw_values(message: KafkaMessage) -> list[bytes]:
 
 
 def create_bridge(settings: Settings) -> Bridge:
-    engine = create_engine(settings.store.url, busy_timeout_ms=settings.store.busy_timeout_ms)
+    checkpointer = checkpointer_for(settings.store.url, settings.store.wal_checkpoint_interval_ms)
+    engine = create_engine(settings.store.url, busy_timeout_ms=settings.store.busy_timeout_ms,
+                           wal_autocheckpoint=BACKSTOP_PAGES if checkpointer else None)
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
         security=faststream_security(settings.kafka),
@@ -121,6 +125,8 @@ def create_bridge(settings: Settings) -> Bridge:
             _spawn(_relay_loop(relay)),
             _spawn(bridge.reloader.watch(bridge.stopping)),
         ]
+        if checkpointer is not None:
+            bridge.tasks.append(_spawn(checkpointer.run(bridge.stopping)))
 
     async def on_shutdown() -> None:
         bridge.stopping.set()
@@ -145,7 +151,7 @@ def create_bridge(settings: Settings) -> Bridge:
     portal = create_portal_app(reader, settings.http.portal_token,
                                portal_role=settings.store.portal_role)
     bridge = Bridge(settings, broker, app, runtime, relay, engine, publishers,
-                    asgi=with_portal(app, portal))
+                    asgi=with_portal(app, portal), checkpointer=checkpointer)
     holder["bridge"] = bridge
     return bridge
 

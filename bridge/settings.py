@@ -70,6 +70,11 @@ class StoreSettings(_Section):
         description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
     )
     busy_timeout_ms: int = 10_000
+    wal_checkpoint_interval_ms: int = Field(
+        500, ge=0,
+        description="SQLite only: how often a worker thread checkpoints the write-ahead log; "
+                    "0 leaves checkpoints to SQLite, inside the bridge's commits",
+    )
     portal_role: str = Field(
         "bridge_portal",
         description="PostgreSQL only: the role the portal's queries run as (row-level security)",

@@ -48,6 +48,9 @@ class BridgeMetrics:
                                   ["topic", "partition"], registry=r)
         self.outbox_backlog = Gauge("bridge_outbox_backlog", "Outbox rows not yet published",
                                     registry=r)
+        self.wal_pages = Gauge("bridge_sqlite_wal_pages",
+                               "SQLite only: pages in the write-ahead log at the last checkpoint "
+                               "(a log that keeps growing means a reader holds it)", registry=r)
         self.mapping_reloads = Gauge("bridge_mapping_reloads",
                                      "Mapping sets activated by hot reload since start", registry=r)
         self.mapping_rejections = Gauge("bridge_mapping_reload_rejections",

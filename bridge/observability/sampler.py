@@ -48,6 +48,9 @@ class Sampler:
         lag = await self._lag()
         backlog = await _quietly(_backlog(self._telemetry.read_engine), "outbox_backlog")
         self._telemetry.record_sample(lag, backlog)
+        checkpoint = bridge.checkpointer.last if bridge.checkpointer is not None else None
+        if checkpoint is not None and checkpoint.log_pages >= 0:
+            self._telemetry.metrics.wal_pages.set(checkpoint.log_pages)
         reloader = bridge.reloader
         if reloader is not None:
             self._telemetry.metrics.set_mappings(reloader.active.version,

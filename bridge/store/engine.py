@@ -30,26 +30,32 @@ def _one_trip(url: str) -> URL:
     return parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}") if parsed.drivername == "sqlite+aiosqlite" else parsed
 
 
-def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_000) -> AsyncEngine:
-    """An async engine; ``writer`` engines take SQLite's write lock when a transaction begins."""
+def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_000,
+                  wal_autocheckpoint: int | None = None) -> AsyncEngine:
+    """An async engine; ``writer`` engines take SQLite's write lock when a transaction begins.
+
+    ``wal_autocheckpoint``: the log size (pages) at which SQLite checkpoints inside a commit;
+    raise it when a :class:`bridge.store.checkpoint.WalCheckpointer` runs beside the writer.
+    """
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **_JSON)
     # The writer's statements run inline (see sqlite_driver): its batches are all CPU and tiny
     # statements. Readers (the portal) keep aiosqlite's thread: a long query never stalls the loop.
     connect_args = {"timeout": busy_timeout_ms / 1000, "bridge_inline": writer}
     engine = create_async_engine(_one_trip(url), connect_args=connect_args, **_JSON)
+    pragmas = ["journal_mode=WAL", f"busy_timeout={busy_timeout_ms}", "synchronous=FULL",
+               "foreign_keys=ON"]
+    if wal_autocheckpoint is not None:
+        # Also cut the log file back to that size when it starts over, after a burst.
+        pragmas += [f"wal_autocheckpoint={int(wal_autocheckpoint)}",
+                    f"journal_size_limit={int(wal_autocheckpoint) * 4096}"]
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         # Take transaction control from the driver so that BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            f"busy_timeout={busy_timeout_ms}",
-            "synchronous=FULL",
-            "foreign_keys=ON",
-        ):
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

@@ -13,9 +13,9 @@ on two cores a trip costs far more than a small statement (the wake-ups of two t
 batch runs 13-50 statements. ``BEGIN`` is the one statement that waits for another process's
 lock (busy timeout), which must not stall the event loop: it is tried inline without waiting,
 and only when the lock is taken does it go to aiosqlite's thread to wait there. Once a writer
-holds the lock, WAL mode does not make its statements or commit wait for readers (the
-auto-checkpoint is passive). A long run of inline statements gives the loop a turn every
-50 ms (heartbeats, health checks). Readers keep the thread: a long query never stalls the loop.
+holds the lock, WAL mode does not make its statements or commit wait for readers (checkpoints
+are passive, and run beside the writer: ``bridge.store.checkpoint``). A long run of inline
+statements gives the loop a turn every 50 ms (heartbeats, health checks). Readers keep the thread: a long query never stalls the loop.
 
 Registered as ``sqlite+bridge_aiosqlite``; ``create_engine`` uses it for ``sqlite+aiosqlite``
 URLs. It relies on aiosqlite's ``Connection._execute`` (queue a function for its thread) and

@@ -76,6 +76,7 @@ async def test_metrics_status_page_and_status_command_follow_the_events(
         lag_metrics = http_get(port, "/metrics")[1].decode()
         assert lag_metrics.count("bridge_consumer_lag{") == 9  # 3 topics × 3 partitions
         assert _metric(lag_metrics, "bridge_consumer_lag") == 0
+        assert _metric(lag_metrics, "bridge_sqlite_wal_pages") > 0  # the checkpointer runs
         assert status["totals"]["events"] == 6 and len(status["recent_commands"]) == 5
         assert status["dead_letters"] == [{"count": 1, "reason": "invalid_utf8", "status": "new"}]
 
