@@ -31,7 +31,7 @@ from bridge.pipeline.outbox import OutboxRelay
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
 from bridge.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
-from bridge.store.engine import create_engine, is_sqlite
+from bridge.store.engine import is_sqlite, store_engine
 from bridge.visibility import install_rls
 from bridge.store.migrate import upgrade
 
@@ -68,8 +68,8 @@ def _raw_values(message: KafkaMessage) -> list[bytes]:
 
 def create_bridge(settings: Settings) -> Bridge:
     checkpointer = checkpointer_for(settings.store.url, settings.store.wal_checkpoint_interval_ms)
-    engine = create_engine(settings.store.url, busy_timeout_ms=settings.store.busy_timeout_ms,
-                           wal_autocheckpoint=BACKSTOP_PAGES if checkpointer else None)
+    engine = store_engine(settings.store,
+                          wal_autocheckpoint=BACKSTOP_PAGES if checkpointer else None)
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
         security=faststream_security(settings.kafka),
@@ -91,7 +91,8 @@ def create_bridge(settings: Settings) -> Bridge:
     relay = OutboxRelay(engine, send)
     holder: dict[str, Bridge] = {}
     processor = build_processor(engine, settings, lambda: holder["bridge"].mappings)
-    runtime = DeliveryRuntime(processor, relay, settings.retry, runtime_observers(settings))
+    runtime = DeliveryRuntime(processor, relay, settings.retry,
+                              [*runtime_observers(settings), *filter(None, [checkpointer])])
 
     @broker.subscriber(
         *settings.topics.events().values(),
@@ -146,8 +147,7 @@ def create_bridge(settings: Settings) -> Bridge:
                          on_shutdown=[on_shutdown], after_shutdown=[after_shutdown],
                          specification=specification(broker), logger=faststream_logger(),
                          lifespan=observability_lifespan(lambda: holder["bridge"]))
-    reader = create_engine(settings.store.url, writer=False,
-                           busy_timeout_ms=settings.store.busy_timeout_ms)
+    reader = store_engine(settings.store, writer=False)
     portal = create_portal_app(reader, settings.http.portal_token,
                                portal_role=settings.store.portal_role)
     bridge = Bridge(settings, broker, app, runtime, relay, engine, publishers,

@@ -132,3 +132,26 @@ def test_only_sqlite_files_get_a_checkpointer() -> None:
     assert checkpointer_for("sqlite+aiosqlite://", 500) is None
     assert checkpointer_for("sqlite+aiosqlite:///:memory:", 500) is None
     assert checkpointer_for("postgresql+asyncpg://u:p@127.0.0.1/bridge", 500) is None
+
+
+async def test_it_checkpoints_when_a_batch_ends_not_in_the_middle_of_the_next(tmp_path: Path) -> None:
+    path = _new_db(tmp_path)
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", wal_autocheckpoint=BACKSTOP_PAGES)
+    checkpointer = WalCheckpointer(str(path), interval_s=2.0)
+    stop = asyncio.Event()
+    await _write(engine, 20)
+    task = asyncio.create_task(checkpointer.run(stop))
+    try:
+        await asyncio.sleep(2.3)  # the interval is over: now it waits for a batch to end
+        assert checkpointer.last is None
+        checkpointer.on_batch(None, 20, 0.01)  # what the runtime calls after commit and publish
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if checkpointer.last is not None:
+                break
+        # At once, not at the idle fallback (a further interval, at 4 s).
+        assert checkpointer.last is not None and checkpointer.last.checkpointed_pages >= 20
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+        await engine.dispose()

@@ -34,10 +34,10 @@ def output(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
 @asynccontextmanager
 async def reader(settings: Settings | None = None) -> AsyncIterator[Any]:
     """A read-only store connection (never takes SQLite's write lock)."""
-    from bridge.store.engine import create_engine
+    from bridge.store.engine import store_engine
 
     settings = settings or get_settings()
-    engine = create_engine(settings.store.url, writer=False)
+    engine = store_engine(settings.store, writer=False)
     try:
         async with engine.connect() as conn:
             yield conn

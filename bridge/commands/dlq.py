@@ -11,7 +11,7 @@ from bridge.commands._output import JSON_OPTION, console, fail, output, print_js
 from bridge.ops import dlq as ops
 from bridge.ops.timespec import parse_time
 from bridge.settings import get_settings
-from bridge.store.engine import create_engine
+from bridge.store.engine import store_engine
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -94,7 +94,7 @@ def dlq_retry(ids: list[str] = typer.Argument(None, help="dead-letter ids"),
         result = {"executed": execute, "plan": plan, "retried": 0, "quarantined": 0, "skipped": 0}
         if execute:
             settings = get_settings()
-            engine = create_engine(settings.store.url, busy_timeout_ms=settings.store.busy_timeout_ms)
+            engine = store_engine(settings.store)
             try:
                 result.update(await ops.execute_retry(engine, settings, plan))
             finally:
@@ -120,7 +120,7 @@ def dlq_purge(before: str = typer.Option(..., "--before", help="Created before (
 
     async def go() -> int:
         settings = get_settings()
-        engine = create_engine(settings.store.url, busy_timeout_ms=settings.store.busy_timeout_ms)
+        engine = store_engine(settings.store)
         try:
             return await ops.purge(engine, moment, execute=execute)
         finally:

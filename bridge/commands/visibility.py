@@ -74,12 +74,12 @@ def who(
 @app.command()
 def rebuild() -> None:
     """Recompute the whole index from the stored records (one transaction)."""
-    from bridge.store.engine import create_engine
+    from bridge.store.engine import store_engine
     from bridge.visibility import check
     from bridge.visibility import rebuild as rebuild_index
 
     async def go() -> int:
-        engine = create_engine(get_settings().store.url)
+        engine = store_engine(get_settings().store)
         try:
             async with engine.begin() as conn:
                 await rebuild_index(conn)

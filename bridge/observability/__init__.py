@@ -57,15 +57,15 @@ def observability_lifespan(get_bridge: Callable[[], "Bridge"]) -> Callable[[], A
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         from bridge.observability.sampler import Sampler
-        from bridge.store.engine import create_engine
+        from bridge.store.engine import store_engine
 
         bridge = get_bridge()
         telemetry = telemetry_of(bridge)
         for middleware in bridge.broker.middlewares:
             if isinstance(middleware, TransportMetrics):
                 telemetry.metrics.include(middleware.registry)
-        telemetry.read_engine = create_engine(bridge.settings.store.url, writer=False,
-                                              busy_timeout_ms=2000)
+        telemetry.read_engine = store_engine(bridge.settings.store, writer=False,
+                                             busy_timeout_ms=2000)
         stop = asyncio.Event()
         task = asyncio.get_running_loop().create_task(Sampler(get_bridge, telemetry).run(stop))
         try:

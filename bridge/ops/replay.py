@@ -28,7 +28,7 @@ from bridge.pipeline.batch import BatchResult
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.records import RawRecord
 from bridge.settings import Settings
-from bridge.store.engine import create_engine
+from bridge.store.engine import store_engine
 
 BATCH_SIZE = 500
 IDLE_POLLS_MAX = 30  # polls of one second that returned nothing while records were due
@@ -95,7 +95,7 @@ async def replay(settings: Settings, request: ReplayRequest,
     salt = (f"{request.reprocess_reason.strip()}@{datetime.now(timezone.utc).isoformat()}"
             if request.reprocess_reason else None)
     summary = ReplaySummary(dry_run=not request.execute)
-    engine = create_engine(settings.store.url, busy_timeout_ms=settings.store.busy_timeout_ms)
+    engine = store_engine(settings.store)
     consumer = AIOKafkaConsumer(**aiokafka_client_kwargs(settings.kafka), group_id=None,
                                 enable_auto_commit=False, isolation_level="read_committed")
     producer = None
