@@ -32,9 +32,6 @@ class BenchConfig:
             VariantSpec("b0", "b0"),
             VariantSpec("bridge_sqlite", "bridge", "sqlite", small),
             VariantSpec("bridge_sqlite_large_store", "bridge", "sqlite", large),
-            # The tuning a large store calls for (not the default: mapped pages count in RSS).
-            VariantSpec("bridge_sqlite_large_store_mmap", "bridge", "sqlite", large,
-                        settings=(("BRIDGE_STORE__SQLITE_MMAP_MB", "4096"),)),
             VariantSpec("bridge_sqlite_extra_rules", "bridge", "sqlite", small, self.extra_rules),
             VariantSpec("b1", "b1"),
         ]

@@ -33,6 +33,7 @@ from bench.stores import Stores
 from bench.variants.launch import RunTopics, VariantSpec, output_topics, start, stop
 from bench.workload import SOURCES
 from bridge.simulate import SimMessage
+from bridge.store.checkpoint import database_path
 from bridge.simulate.workload import simulation_stream
 
 SPEC = VariantSpec("bridge_sqlite", "bridge", "sqlite", 10_000)
@@ -48,6 +49,7 @@ class SoakPoint:
     cpu_s: float
     sent: int
     committed: int
+    wal_mib: float = 0.0  # the store's write-ahead log file: stays small while checkpoints keep up
 
 
 @dataclass
@@ -74,6 +76,7 @@ class SoakResult:
         return {
             "after_warmup_rss_mib": round(warm_mib, 1), "end_rss_mib": round(end_mib, 1),
             "peak_rss_mib": round(max((p.rss_mib for p in self.points), default=0.0), 1),
+            "peak_wal_mib": round(max((p.wal_mib for p in self.points), default=0.0), 1),
             "growth_mib": round(end_mib - warm_mib, 1),
             "slope_mib_per_hour_second_half": round(slope, 1),
             "max_lag": max(lag, default=0), "end_lag": lag[-1] if lag else 0,
@@ -90,6 +93,7 @@ async def soak(bootstrap: str, minutes: float, rate: float, work_dir: Path,
     await create_topics(bootstrap, [*topics.inputs.values(), *topics.outputs.values()])
     stores = Stores(work_dir, None)
     store_url = await stores.store_for(SPEC, "soak")
+    wal = Path(f"{database_path(store_url)}-wal")
     group = f"{prefix}.group"
     process = start(SPEC, bootstrap, group, topics, work_dir / "bridge.log", store_url=store_url)
     probe = ProcessProbe(process.pid)
@@ -102,7 +106,7 @@ async def soak(bootstrap: str, minutes: float, rate: float, work_dir: Path,
         async with GroupWatch(bootstrap, group) as watch:
             while not producer.done():
                 await asyncio.sleep(SAMPLE_S)
-                point = await _point(probe, watch, began, sent[0])
+                point = await _point(probe, watch, began, sent[0], wal)
                 if point is None:
                     raise RuntimeError(f"the bridge exited with {process.poll()}")
                 result.points.append(point)
@@ -121,12 +125,14 @@ async def soak(bootstrap: str, minutes: float, rate: float, work_dir: Path,
     return result
 
 
-async def _point(probe: ProcessProbe, watch: GroupWatch, began: float, sent: int) -> SoakPoint | None:
+async def _point(probe: ProcessProbe, watch: GroupWatch, began: float, sent: int,
+                 wal: Path) -> SoakPoint | None:
     sample = probe.sample()
     if sample is None:
         return None
+    wal_mib = wal.stat().st_size / 2**20 if wal.exists() else 0.0
     return SoakPoint(round(sample.at - began, 1), sample.rss_kib / 1024, sample.cpu_s, sent,
-                     await watch.committed())
+                     await watch.committed(), round(wal_mib, 2))
 
 
 async def _paced_forever(bootstrap: str, topics: RunTopics, rate: float, seconds: float,
@@ -179,11 +185,11 @@ def write(result: SoakResult, out_dir: Path) -> list[Path]:
         f"{GROWTH_TOLERANCE:.0%} of the RSS after warm-up (minutes 5–10). How it is measured: "
         "`bench/soak.py`.",
         "",
-        "| minute | RSS MiB | lag |",
-        "|---|---|---|",
+        "| minute | RSS MiB | lag | WAL MiB |",
+        "|---|---|---|---|",
     ]
     every = max(1, int(60 / SAMPLE_S))
-    lines += [f"| {p.seconds / 60:.0f} | {p.rss_mib:.1f} | {p.sent - p.committed} |"
+    lines += [f"| {p.seconds / 60:.0f} | {p.rss_mib:.1f} | {p.sent - p.committed} | {p.wal_mib:.1f} |"
               for p in result.points[every - 1::every]]
     paths[1].write_text("\n".join(lines) + "\n\n![rss](soak.png)\n")
     _chart(result, paths[2])

@@ -12,8 +12,6 @@ RATIOS = (
     ("bridge_postgres_vs_b0", "bridge_postgres", "b0", 0.30, "bridge on PostgreSQL ≥ 30% of B0"),
     ("large_store_vs_small_store", "bridge_sqlite_large_store", "bridge_sqlite", 0.85,
      "large store ≥ 85% of small store"),
-    ("large_store_mmap_vs_small_store", "bridge_sqlite_large_store_mmap", "bridge_sqlite", None,
-     "large store read through mmap (BRIDGE_STORE__SQLITE_MMAP_MB) / small store"),
     ("extra_rules_vs_shipped_rules", "bridge_sqlite_extra_rules", "bridge_sqlite", 0.95,
      "1,000 irrelevant rules cost < 5%"),
     ("b1_vs_b0", "b1", "b0", None, "FastStream passthrough / B0 (framework tax)"),

@@ -75,12 +75,6 @@ class StoreSettings(_Section):
         description="SQLite only: how often a worker thread checkpoints the write-ahead log; "
                     "0 leaves checkpoints to SQLite, inside the bridge's commits",
     )
-    sqlite_mmap_mb: int = Field(
-        0, ge=0,
-        description="SQLite only: how much of the database file is read through a memory map "
-                    "instead of a read() per page; worth it for a store of a gigabyte or more "
-                    "(mapped pages then count in the bridge's RSS)",
-    )
     portal_role: str = Field(
         "bridge_portal",
         description="PostgreSQL only: the role the portal's queries run as (row-level security)",

@@ -18,25 +18,23 @@ async def _pragmas(engine, *names: str) -> dict[str, int]:  # type: ignore[no-un
 
 @pytest.mark.parametrize("writer", [True, False], ids=["writer", "reader"])
 async def test_store_settings_apply_to_writers_and_readers(tmp_path: Path, writer: bool) -> None:
-    store = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", busy_timeout_ms=1234,
-                          sqlite_mmap_mb=64)
+    store = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", busy_timeout_ms=1234)
     engine = store_engine(store, writer=writer)
     try:
-        assert await _pragmas(engine, "busy_timeout", "mmap_size", "journal_mode",
-                              "synchronous", "wal_autocheckpoint") == {
-            "busy_timeout": 1234, "mmap_size": 64 * 1024 * 1024, "journal_mode": "wal",
-            "synchronous": 2, "wal_autocheckpoint": 1000}  # 2 = FULL; SQLite's own checkpoints
+        assert await _pragmas(engine, "busy_timeout", "journal_mode", "synchronous",
+                              "foreign_keys", "wal_autocheckpoint") == {
+            "busy_timeout": 1234, "journal_mode": "wal", "synchronous": 2,  # 2 = FULL
+            "foreign_keys": 1, "wal_autocheckpoint": 1000}  # SQLite's own checkpoints
     finally:
         await engine.dispose()
 
 
-async def test_options_override_settings_and_mmap_can_be_off(tmp_path: Path) -> None:
-    store = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", sqlite_mmap_mb=0)
+async def test_options_override_the_settings(tmp_path: Path) -> None:
+    store = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     engine = store_engine(store, busy_timeout_ms=2000, wal_autocheckpoint=5000)
     try:
-        assert await _pragmas(engine, "busy_timeout", "mmap_size", "wal_autocheckpoint",
+        assert await _pragmas(engine, "busy_timeout", "wal_autocheckpoint",
                               "journal_size_limit") == {
-            "busy_timeout": 2000, "mmap_size": 0, "wal_autocheckpoint": 5000,
-            "journal_size_limit": 5000 * 4096}
+            "busy_timeout": 2000, "wal_autocheckpoint": 5000, "journal_size_limit": 5000 * 4096}
     finally:
         await engine.dispose()

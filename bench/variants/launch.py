@@ -22,7 +22,6 @@ class VariantSpec:
     backend: str = ""  # bridge only: "sqlite" | "postgres"
     links: int = 0  # bridge only: links seeded in the store before the run
     extra_rules: int = 0  # bridge only: irrelevant table maps added to the mappings
-    settings: tuple[tuple[str, str], ...] = ()  # bridge only: environment settings on top
 
     @property
     def is_bridge(self) -> bool:
@@ -59,7 +58,6 @@ def start(spec: VariantSpec, bootstrap: str, group: str, topics: RunTopics, log_
            "BRIDGE_TOPICS__CSM_EVENTS": inputs[0], "BRIDGE_TOPICS__FSM_EVENTS": inputs[1],
            "BRIDGE_TOPICS__ITSM_EVENTS": inputs[2]}
     env.update({f"BRIDGE_TOPICS__{name.upper()}": topic for name, topic in topics.outputs.items()})
-    env.update(spec.settings)
     return subprocess.Popen([sys.executable, "-m", "cli", "run"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
 

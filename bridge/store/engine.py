@@ -19,9 +19,6 @@ from bridge.settings import StoreSettings
 from bridge.store import sqlite_driver
 from connectors.common import jsoncodec
 
-#: Off by default: mapped pages count in the process's RSS, which then grows with the file.
-DEFAULT_MMAP_MB = 0
-
 #: JSON columns (records, links, outbox headers) are written and read on every batch.
 _JSON = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}
 
@@ -37,13 +34,11 @@ def _one_trip(url: str) -> URL:
 
 
 def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_000,
-                  wal_autocheckpoint: int | None = None,
-                  mmap_mb: int = DEFAULT_MMAP_MB) -> AsyncEngine:
+                  wal_autocheckpoint: int | None = None) -> AsyncEngine:
     """An async engine; ``writer`` engines take SQLite's write lock when a transaction begins.
 
     ``wal_autocheckpoint``: the log size (pages) at which SQLite checkpoints inside a commit;
     raise it when a :class:`bridge.store.checkpoint.WalCheckpointer` runs beside the writer.
-    ``mmap_mb``: how much of the SQLite file is read through a memory map (0: none).
     """
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **_JSON)
@@ -52,7 +47,7 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
     connect_args = {"timeout": busy_timeout_ms / 1000, "bridge_inline": writer}
     engine = create_async_engine(_one_trip(url), connect_args=connect_args, **_JSON)
     pragmas = ["journal_mode=WAL", f"busy_timeout={busy_timeout_ms}", "synchronous=FULL",
-               "foreign_keys=ON", f"mmap_size={int(mmap_mb) * 1024 * 1024}"]
+               "foreign_keys=ON"]
     if wal_autocheckpoint is not None:
         # Also cut the log file back to that size when it starts over, after a burst.
         pragmas += [f"wal_autocheckpoint={int(wal_autocheckpoint)}",
@@ -77,4 +72,4 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
 def store_engine(store: StoreSettings, *, writer: bool = True, **options: Any) -> AsyncEngine:
     """The engine of the configured store, its settings applied (``options`` override them)."""
     return create_engine(store.url, writer=writer, **{
-        "busy_timeout_ms": store.busy_timeout_ms, "mmap_mb": store.sqlite_mmap_mb, **options})
+        "busy_timeout_ms": store.busy_timeout_ms, **options})

@@ -21,8 +21,8 @@ from tests.fixtures.postgres import postgres_url  # noqa: F401 - the session's P
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
-VARIANTS = {"b0", "b1", "bridge_sqlite", "bridge_sqlite_large_store",
-            "bridge_sqlite_large_store_mmap", "bridge_sqlite_extra_rules", "bridge_postgres"}
+VARIANTS = {"b0", "b1", "bridge_sqlite", "bridge_sqlite_large_store", "bridge_sqlite_extra_rules",
+            "bridge_postgres"}
 RUN_FIGURES = {"events_per_s", "cpu_us_per_event", "peak_rss_mib", "steady_rss_mib", "outputs"}
 LATENCY_FIGURES = {"p50_ms", "p90_ms", "p99_ms", "max_ms", "outputs_measured"}
 

@@ -24,6 +24,7 @@ async def test_a_short_soak_reports_memory_and_drains(kafka_bootstrap: str, tmp_
     summary = result.summary()
     assert summary["after_warmup_rss_mib"] > 0 and summary["peak_rss_mib"] >= summary["end_rss_mib"] > 0
     assert summary["end_lag"] >= 0
+    assert 0 < summary["peak_wal_mib"] < 40  # the store's write-ahead log is sampled
     saved = json.loads(paths[0].read_text())
     assert saved["summary"] == summary and len(saved["points"]) == len(result.points) >= 4
     assert "# Soak" in paths[1].read_text()
