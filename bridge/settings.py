@@ -72,8 +72,9 @@ class StoreSettings(_Section):
     busy_timeout_ms: int = 10_000
     wal_checkpoint_interval_ms: int = Field(
         500, ge=0,
-        description="SQLite only: how often a worker thread checkpoints the write-ahead log; "
-                    "0 leaves checkpoints to SQLite, inside the bridge's commits",
+        description="SQLite only: a worker thread checkpoints the write-ahead log at the end "
+                    "of a batch, at most this often; 0 leaves checkpoints to SQLite, inside "
+                    "the bridge's commits",
     )
     portal_role: str = Field(
         "bridge_portal",
