@@ -155,3 +155,29 @@ async def test_it_checkpoints_when_a_batch_ends_not_in_the_middle_of_the_next(tm
         stop.set()
         await asyncio.wait_for(task, timeout=5)
         await engine.dispose()
+
+
+@pytest.mark.parametrize("worker", [True, False], ids=["with-checkpointer", "backstop-alone"])
+async def test_under_steady_writes_the_log_cycles_within_the_backstop(
+        tmp_path: Path, worker: bool) -> None:
+    path = _new_db(tmp_path)
+    backstop, batch = 400, 50  # pages; BACKSTOP_PAGES scaled down
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", wal_autocheckpoint=backstop)
+    checkpointer = WalCheckpointer(str(path), interval_s=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(checkpointer.run(stop)) if worker else None
+    largest = 0
+    try:
+        for n in range(60):  # 3,000 pages in all, batch after batch: the log must start over
+            await _write(engine, batch, start=n * batch)
+            checkpointer.on_batch(None, batch, 0.0)
+            await asyncio.sleep(0)
+            largest = max(largest, _wal_pages(path))
+        assert largest <= backstop + batch + 10  # the file, cut back on each start-over
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3000
+    finally:
+        stop.set()
+        if task is not None:
+            await asyncio.wait_for(task, timeout=5)
+        await engine.dispose()

@@ -50,7 +50,8 @@ class BridgeMetrics:
                                     registry=r)
         self.wal_pages = Gauge("bridge_sqlite_wal_pages",
                                "SQLite only: pages in the write-ahead log at the last checkpoint "
-                               "(a log that keeps growing means a reader holds it)", registry=r)
+                               "(it cycles up to 10,000; above that, a reader holds an old "
+                               "snapshot)", registry=r)
         self.mapping_reloads = Gauge("bridge_mapping_reloads",
                                      "Mapping sets activated by hot reload since start", registry=r)
         self.mapping_rejections = Gauge("bridge_mapping_reload_rejections",

@@ -10,10 +10,13 @@ runtime tells it, as one of its observers): the writer has just committed and it
 is a batch away, so the checkpoint's sync of the database file rarely lands on a commit's sync
 of the log. An idle bridge is checkpointed after one more interval.
 
-The writer engine keeps SQLite's own checkpoint as a backstop at :data:`BACKSTOP_PAGES`
-(``create_engine(..., wal_autocheckpoint=BACKSTOP_PAGES)``): if this checkpointer stops, or never
-catches the log between two commits so that it can start over, the log still stops growing
-there, and that late checkpoint finds little left to copy.
+The log starts over from the beginning only if it was fully copied back when a write
+transaction begins. Under steady load the next batch usually begins before the worker's
+checkpoint ends, so that rarely happens after the worker's checkpoint. The writer engine
+therefore keeps SQLite's own checkpoint as a backstop at :data:`BACKSTOP_PAGES`
+(``create_engine(..., wal_autocheckpoint=BACKSTOP_PAGES)``), run inside a commit. It finds
+little left to copy, and the log starts over after it. So the log cycles up to ~40 MB, and it
+stays bounded if the worker stops. It grows past that only while a reader holds an old snapshot.
 """
 
 from __future__ import annotations
