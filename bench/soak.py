@@ -4,8 +4,9 @@
 
 A paced producer plays the simulator's endless stream (population, then changes of the
 standard mix) at a fixed rate into fresh topics; the bridge (SQLite, a store seeded with 10k
-links) consumes it. Every few seconds the harness samples the bridge's RSS and CPU time and its
-consumer group's committed offsets (lag = sent − committed; a send in flight counts as lag). The verdict compares
+links) consumes it. Every few seconds the harness samples the bridge's RSS and CPU time, its
+consumer group's committed offsets (lag = sent − committed; a send in flight counts as lag) and
+the size of the store's write-ahead log file. The verdict compares
 the RSS after warm-up (minutes 5–10, or the second sixth of a shorter run) with the RSS at the
 end (the last sixth), and fits a least-squares slope over the second half of the run.
 Output: ``bench/results/soak.json``, ``soak.md`` and ``soak.png``.
@@ -33,8 +34,8 @@ from bench.stores import Stores
 from bench.variants.launch import RunTopics, VariantSpec, output_topics, start, stop
 from bench.workload import SOURCES
 from bridge.simulate import SimMessage
-from bridge.store.checkpoint import database_path
 from bridge.simulate.workload import simulation_stream
+from bridge.store.checkpoint import database_path
 
 SPEC = VariantSpec("bridge_sqlite", "bridge", "sqlite", 10_000)
 SAMPLE_S = 5.0
@@ -49,7 +50,7 @@ class SoakPoint:
     cpu_s: float
     sent: int
     committed: int
-    wal_mib: float = 0.0  # the store's write-ahead log file: stays small while checkpoints keep up
+    wal_mib: float = 0.0  # the store's write-ahead log file (its size is the largest the log reached)
 
 
 @dataclass
