@@ -173,7 +173,10 @@ async def test_under_steady_writes_the_log_cycles_within_the_backstop(
             checkpointer.on_batch(None, batch, 0.0)
             await asyncio.sleep(0)
             largest = max(largest, _wal_pages(path))
-        assert largest <= backstop + batch + 10  # the file, cut back on each start-over
+        # Bounded: the backstop's checkpoint starts the log over. One that meets the worker's
+        # checkpoint is skipped and tried again at the next commit, so the log may run a batch
+        # or two past the backstop; without a backstop it would reach 3,000 pages.
+        assert largest <= backstop + 3 * batch
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 3000
     finally:
