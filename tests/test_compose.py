@@ -63,3 +63,21 @@ def test_env_example_lists_only_real_settings() -> None:
         line = line.lstrip("# ").strip()
         if line.startswith("BRIDGE_") and "=" in line:
             assert _setting_exists(line.split("=", 1)[0]), line
+
+
+def _every_setting(model: type[BaseModel] = Settings, prefix: str = "BRIDGE_") -> list[str]:
+    names = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names += _every_setting(annotation, f"{prefix}{name.upper()}__")
+        else:
+            names.append(f"{prefix}{name.upper()}")
+    return names
+
+
+def test_env_example_lists_every_setting() -> None:
+    """The README promises every setting, with its default, in `.env.example`."""
+    listed = {line.lstrip("# ").split("=", 1)[0].strip()
+              for line in (ROOT / ".env.example").read_text().splitlines() if "=" in line}
+    assert [name for name in _every_setting() if name not in listed] == []
