@@ -44,7 +44,9 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
         return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **_JSON)
     # The writer's statements run inline (see sqlite_driver): its batches are all CPU and tiny
     # statements. Readers (the portal) keep aiosqlite's thread: a long query never stalls the loop.
-    connect_args = {"timeout": busy_timeout_ms / 1000, "bridge_inline": writer}
+    # The adapter emits the BEGIN (its dialect's `do_begin`, where SQLAlchemy translates errors).
+    connect_args = {"timeout": busy_timeout_ms / 1000, "bridge_inline": writer,
+                    "bridge_begin": "BEGIN IMMEDIATE" if writer else "BEGIN"}
     engine = create_async_engine(_one_trip(url), connect_args=connect_args, **_JSON)
     pragmas = ["journal_mode=WAL", f"busy_timeout={busy_timeout_ms}", "synchronous=FULL",
                "foreign_keys=ON"]
@@ -62,9 +64,6 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 

@@ -11,11 +11,13 @@ Inline connections (``connect_args={"bridge_inline": True}``, the bridge's write
 their statements, commit and rollback run in the calling thread, without any trip. Under load
 on two cores a trip costs far more than a small statement (the wake-ups of two threads), and a
 batch runs 13-50 statements. ``BEGIN`` is the one statement that waits for another process's
-lock (busy timeout), which must not stall the event loop: it is tried inline without waiting,
-and only when the lock is taken does it go to aiosqlite's thread to wait there. Once a writer
-holds the lock, WAL mode does not make its statements or commit wait for readers (checkpoints
-are passive, and run beside the writer: ``bridge.store.checkpoint``). A long run of inline
-statements gives the loop a turn every 50 ms (heartbeats, health checks). Readers keep the thread: a long query never stalls the loop.
+lock (busy timeout), which must not stall the event loop. The dialect's ``do_begin`` therefore
+opens transactions through :meth:`OneTripConnection.begin`, with the statement given as
+``connect_args={"bridge_begin": ...}``: it tries ``BEGIN`` inline without waiting, and only when the lock is taken does it go to aiosqlite's thread to wait there. Once a
+writer holds the lock, WAL mode does not make its statements or commit wait for readers
+(checkpoints are passive, and run beside the writer: ``bridge.store.checkpoint``). A long run
+of inline statements gives the loop a turn every 50 ms (heartbeats, health checks). Readers
+keep the thread: a long query never stalls the loop.
 
 Registered as ``sqlite+bridge_aiosqlite``; ``create_engine`` uses it for ``sqlite+aiosqlite``
 URLs. It relies on aiosqlite's ``Connection._execute`` (queue a function for its thread) and
@@ -102,9 +104,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         try:
             outcome: Outcome | None = None
             if self._adapt_connection.inline:
-                runner = _begin_unless_locked if _may_wait(operation) else function
-                outcome = await_(_now(runner, self._connection, operation, parameters))
-            if outcome is None:  # a reader, or a BEGIN that found the lock taken: the thread waits
+                outcome = await_(_now(function, self._connection, operation, parameters))
+            else:
                 outcome = await_(self._connection._execute(function, self._connection, operation, parameters))
             self._outcome = outcome
         except Exception as error:
@@ -118,20 +119,19 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
 
-def _begin_unless_locked(connection: Any, operation: str, parameters: Any) -> Outcome | None:
-    """``BEGIN`` at once if no other connection holds the lock, else ``None`` (nothing done)."""
+def _begin_unless_locked(connection: Any, statement: str, busy_timeout_ms: int) -> bool:
+    """``BEGIN`` at once unless another connection holds the lock (then ``False``, nothing done)."""
     conn = connection._conn
-    busy_timeout_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute("PRAGMA busy_timeout = 0")
     try:
-        conn.execute(operation, () if parameters is None else parameters)
+        conn.execute(statement)
     except sqlite3.OperationalError as error:
         if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # any SQLITE_BUSY_*
             raise
-        return None
+        return False
     finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    return None, -1, None, []
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    return True
 
 
 #: Longest stretch of inline statements before the event loop gets a turn (heartbeats, HTTP).
@@ -151,18 +151,31 @@ async def _now(function: Any, *args: Any) -> Any:
     return outcome
 
 
-def _may_wait(operation: str) -> bool:
-    """A statement that can wait for another connection's lock: ``BEGIN`` (any kind)."""
-    return operation[:5].upper() == "BEGIN"
-
-
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("inline",)
+    __slots__ = ("inline", "busy_timeout_ms", "begin_statement")
     _cursor_cls = OneTripCursor
 
-    def __init__(self, dbapi: Any, connection: Any, *, inline: bool = False) -> None:
+    def __init__(self, dbapi: Any, connection: Any, *, inline: bool = False,
+                 busy_timeout_ms: int = 5_000, begin_statement: str | None = None) -> None:
         super().__init__(dbapi, connection)
         self.inline = inline
+        self.busy_timeout_ms = busy_timeout_ms
+        self.begin_statement = begin_statement
+
+    def begin(self) -> None:
+        """Open a transaction (``BEGIN`` or ``BEGIN IMMEDIATE``): the one statement that waits
+        for another process's lock. Inline, it is tried without waiting; only if the lock is
+        taken does it wait, for the busy timeout, in aiosqlite's thread."""
+        statement = self.begin_statement
+        if statement is None:
+            return  # the driver's own implicit transactions
+        try:
+            if self.inline and await_(_now(_begin_unless_locked, self._connection, statement,
+                                           self.busy_timeout_ms)):
+                return
+            await_(self._connection._execute(_run, self._connection, statement, None))
+        except Exception as error:
+            self._handle_exception(error)
 
     def commit(self) -> None:
         self._end("commit")
@@ -182,16 +195,23 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    def connect(self, *arg: Any, bridge_inline: bool = False, **kw: Any) -> OneTripConnection:
+    def connect(self, *arg: Any, bridge_inline: bool = False, bridge_begin: str | None = None,
+                **kw: Any) -> OneTripConnection:
         if bridge_inline:
             kw["check_same_thread"] = False
         adapted = super().connect(*arg, **kw)
-        return OneTripConnection(self, adapted._connection, inline=bridge_inline)
+        # sqlite3's `timeout` (seconds) is the busy timeout the inline BEGIN restores.
+        return OneTripConnection(self, adapted._connection, inline=bridge_inline,
+                                 busy_timeout_ms=int(kw.get("timeout", 5.0) * 1000),
+                                 begin_statement=bridge_begin)
 
 
 class OneTripSQLiteDialect(SQLiteDialect_aiosqlite):
     driver = DRIVER
     supports_statement_cache = True
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        dbapi_connection.begin()
 
     @classmethod
     def import_dbapi(cls) -> OneTripDBAPI:
