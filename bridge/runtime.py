@@ -11,6 +11,11 @@ Transient failures (store locked or down, broker unavailable) are retried with c
 exponential backoff and jitter while consumption waits; when the budget of one poll is spent the
 batch is rewound (seek) and fetched again, so the consumer keeps polling and keeps its
 partitions. Transient failures are never dead-lettered.
+
+Any other exception that escapes a batch (one inside an event's flows costs only that event,
+see ``bridge.pipeline.batch``) fails the batch: after a growing pause it is rewound and fetched
+again, never acknowledged. Acknowledging nothing is not enough: the consumer's position has
+moved on, and the next batch's commit would cover the failed one.
 """
 
 from __future__ import annotations
@@ -22,19 +27,16 @@ from typing import Any, Protocol, Sequence
 
 import stamina
 import structlog
-from aiokafka.errors import CommitFailedError, KafkaError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from aiokafka.errors import CommitFailedError
 
 from bridge.failpoints import failpoint
 from bridge.pipeline.batch import BatchProcessor, BatchResult
+from bridge.pipeline.errors import TRANSIENT, raised_at
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.records import RawRecord
 from bridge.settings import RetrySettings
 
 log = structlog.get_logger("bridge.runtime")
-
-TRANSIENT = (OperationalError, IntegrityError, DBAPIError, KafkaError, ConnectionError,
-             asyncio.TimeoutError, OSError)
 
 
 @dataclass
@@ -45,6 +47,8 @@ class RuntimeStats:
     transient_errors: int = 0
     rewinds: int = 0
     commit_failures: int = 0
+    failures: int = 0
+    consecutive_failures: int = 0
     last_error: str | None = None
 
 
@@ -58,6 +62,8 @@ class BatchObserver(Protocol):
     def on_rewind(self) -> None: ...
 
     def on_commit_failure(self) -> None: ...
+
+    def on_batch_failure(self, error: BaseException) -> None: ...
 
 
 class DeliveryRuntime:
@@ -83,6 +89,11 @@ class DeliveryRuntime:
             log.warning("batch.rewound", error_class=type(error).__name__, records=len(raws))
             await message.nack()  # seek every partition of the batch back to its first record
             return
+        except Exception as error:  # noqa: BLE001 - whatever it is, the batch must come again
+            await asyncio.sleep(self._failed(error, len(raws)))
+            await message.nack()
+            return
+        self.stats.consecutive_failures = 0
         try:
             await message.ack()  # commit the consumed positions: exactly this batch's end
         except CommitFailedError as error:  # rebalanced away: the new owner redoes the batch
@@ -120,6 +131,18 @@ class DeliveryRuntime:
             observer.on_transient_error(error)
         log.warning("batch.transient_error", error_class=type(error).__name__)
         return True
+
+    def _failed(self, error: Exception, size: int) -> float:
+        """Count and report an unexpected batch failure; the pause before the batch comes again."""
+        self.stats.failures += 1
+        self.stats.consecutive_failures += 1
+        self.stats.last_error = type(error).__name__
+        for observer in self.observers:
+            observer.on_batch_failure(error)
+        log.error("batch.failed", error_class=type(error).__name__, raised_at=raised_at(error),
+                  records=size, attempt=self.stats.consecutive_failures)
+        doubled = self.retry.initial_delay_s * 2 ** (self.stats.consecutive_failures - 1)
+        return min(doubled, self.retry.max_delay_s)
 
     def _count(self, result: BatchResult, size: int) -> None:
         self.stats.batches += 1

@@ -44,6 +44,9 @@ class BridgeMetrics:
                                registry=r)
         self.commit_failures = Counter("bridge_offset_commit_failures",
                                        "Offset commits that failed (rebalance)", registry=r)
+        self.batch_failures = Counter("bridge_batch_failures",
+                                      "Batches failed by an unexpected error and fetched again, "
+                                      "by class", ["error_class"], registry=r)
         self.consumer_lag = Gauge("bridge_consumer_lag", "Events not yet committed by the group",
                                   ["topic", "partition"], registry=r)
         self.outbox_backlog = Gauge("bridge_outbox_backlog", "Outbox rows not yet published",

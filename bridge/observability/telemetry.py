@@ -88,6 +88,11 @@ class Telemetry:
         self.last_error = {"error_class": "CommitFailedError", "at": time.time(),
                            "kind": "offset_commit"}
 
+    def on_batch_failure(self, error: BaseException) -> None:
+        self.metrics.batch_failures.labels(type(error).__name__).inc()
+        self.last_error = {"error_class": type(error).__name__, "at": time.time(),
+                           "kind": "batch_failure"}
+
     # -- fed by the sampler -------------------------------------------------------------------
 
     def record_sample(self, lag: list[PartitionLag] | None, backlog: int | None) -> Sample:

@@ -1,8 +1,9 @@
 """Process one batch of raw records in one store transaction.
 
 Per event: decode (bad input → dead letter) → dedupe (event id, and record version) → stale
-guard → store the record's new state → run the flows routed to it. A flow that rejects an event
-is undone for that event only and the event is dead-lettered; the rest of the batch goes on.
+guard → store the record's new state → run the flows routed to it. A flow that rejects an event,
+or raises an unexpected exception on it, is undone for that event only and the event is
+dead-lettered; the rest of the batch goes on.
 Everything is flushed in bulk at the end; the caller publishes the returned outbox rows after
 the commit and only then commits the Kafka offsets.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.common import DecodeError, Event, decode_event
@@ -23,10 +25,13 @@ from bridge.flows.context import FlowContext
 from bridge.flows.errors import FlowDataError
 from bridge.mapping import MappingError
 from bridge.pipeline.deadletter import dead_letter_rows
+from bridge.pipeline.errors import INTERNAL_ERROR, TRANSIENT, raised_at
 from bridge.pipeline.flush import ChangeHook, flush
 from bridge.pipeline.records import RawRecord
 from bridge.pipeline.state import BatchState, StoredRecord
 from bridge.settings import TopicNames
+
+log = structlog.get_logger("bridge.pipeline")
 
 #: operations whose event carries a new version of the record (an action does not change it)
 VERSIONED = ("insert", "update", "delete")
@@ -128,6 +133,15 @@ class BatchProcessor:
             self._dead_letter(state, raw, "flow" if isinstance(error, FlowDataError) else "map",
                               reason, error, str(error), mappings.version, event=event)
             ctx.outcome, ctx.detail = "dead_lettered", reason
+        except TRANSIENT:
+            raise  # says nothing about the event: the whole batch is retried
+        except Exception as error:  # noqa: BLE001 - a bug must cost one event, not the stream
+            state.rollback(point)
+            log.error("flow.internal_error", error_class=type(error).__name__,
+                      raised_at=raised_at(error), event_id=event.event_id, table=event.table)
+            self._dead_letter(state, raw, "flow", INTERNAL_ERROR, error,
+                              f"{type(error).__name__}: {error}", mappings.version, event=event)
+            ctx.outcome, ctx.detail = "dead_lettered", INTERNAL_ERROR
         if ctx.outcome == "dead_lettered":
             # Not recorded as processed: a fixed and re-injected copy must run (`dlq retry`);
             # a redelivered copy finds its dead letter already there (same input position).

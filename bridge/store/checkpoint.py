@@ -78,6 +78,9 @@ class WalCheckpointer:
     def on_rewind(self) -> None:
         pass
 
+    def on_batch_failure(self, error: BaseException) -> None:
+        pass
+
     def on_commit_failure(self) -> None:
         pass
 
