@@ -10,12 +10,14 @@ or by the original topic/partition/offset headers (dead letters).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from aiokafka import AIOKafkaConsumer
 
@@ -63,29 +65,46 @@ async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage
     probe = ProcessProbe(process.pid)
     count = min(len(stream), int(rate * seconds))
     received: list[tuple[int, Any]] = []
-    try:
-        await until_consuming(process, probe, bootstrap, group)
-        sink = asyncio.create_task(_sink(bootstrap, list(topics.outputs.values()), received))
-        await asyncio.sleep(1.0)  # the sink's assignment
-        sampler = asyncio.create_task(_sample(probe))
-        began = time.monotonic()
-        scheduled, positions = await _paced(bootstrap, topics, stream[:count], fanouts, rate,
-                                            with_fanout=not spec.is_bridge)
-        ended = time.monotonic()
-        expected = sum(fanouts[:count])
-        deadline = time.monotonic() + DRAIN_S
-        while len(received) < expected and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        sink.cancel()
-        sampler.cancel()
-    finally:
-        stop(process)
-        if spec.is_bridge and spec.backend == "sqlite":
-            stores.discard(run_name)
+    with _harness_heap_frozen():
+        try:
+            await until_consuming(process, probe, bootstrap, group)
+            sink = asyncio.create_task(_sink(bootstrap, list(topics.outputs.values()), received))
+            await asyncio.sleep(1.0)  # the sink's assignment
+            sampler = asyncio.create_task(_sample(probe))
+            began = time.monotonic()
+            scheduled, positions = await _paced(bootstrap, topics, stream[:count], fanouts, rate,
+                                                with_fanout=not spec.is_bridge)
+            ended = time.monotonic()
+            expected = sum(fanouts[:count])
+            deadline = time.monotonic() + DRAIN_S
+            while len(received) < expected and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            sink.cancel()
+            sampler.cancel()
+        finally:
+            stop(process)
+            if spec.is_bridge and spec.backend == "sqlite":
+                stores.discard(run_name)
     latencies = _latencies(received, scheduled, positions, stream[:count], warmup=int(count * WARMUP_SHARE))
     q = _quantiles(latencies)
     return LatencyRun(spec.name, rate, ended - began, count, len(latencies), q[50], q[90], q[99],
                       max(latencies, default=0.0), probe.steady_rss_mib(began, ended), probe.peak_rss_mib)
+
+
+@contextlib.contextmanager
+def _harness_heap_frozen() -> Iterator[None]:
+    """Keep the harness's own heap out of the garbage collector's sight while it measures.
+
+    The harness holds the whole workload; a full collection walking it stalled the paced sender
+    and the sink for up to 460 ms (measured with ``gc.callbacks``), and every output in flight
+    would have carried that stall as latency of whichever variant was running.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 async def until_consuming(process: Any, probe: ProcessProbe, bootstrap: str, group: str) -> None:
