@@ -15,7 +15,9 @@ partitions. Transient failures are never dead-lettered.
 Any other exception that escapes a batch (one inside an event's flows costs only that event,
 see ``bridge.pipeline.batch``) fails the batch: after a growing pause it is rewound and fetched
 again, never acknowledged. Acknowledging nothing is not enough: the consumer's position has
-moved on, and the next batch's commit would cover the failed one.
+moved on, and the next batch's commit would cover the failed one. A batch that fails
+``isolate_after`` times in a row is then taken one record at a time; a record that still fails
+on its own is dead-lettered (stage ``batch``), and the stream goes on.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ class DeliveryRuntime:
         """Handle a FastStream batch message (``raw_message`` is a tuple of ConsumerRecords)."""
         raws = [RawRecord.from_consumer_record(r) for r in message.raw_message]
         try:
-            await self.run_with_retry(raws)
+            await self._deliver(raws)
         except TRANSIENT as error:
             self.stats.rewinds += 1
             for observer in self.observers:
@@ -101,6 +103,34 @@ class DeliveryRuntime:
             for observer in self.observers:
                 observer.on_commit_failure()
             log.warning("offsets.commit_failed", error_class=type(error).__name__)
+
+    async def _deliver(self, raws: Sequence[RawRecord]) -> None:
+        """The batch whole; once it has failed ``isolate_after`` times in a row, one record at
+        a time, dead-lettering a record that still fails on its own (so that a bug one record
+        triggers outside its flows, in the flush or a hook, does not hold up the stream)."""
+        if self.stats.consecutive_failures < self.retry.isolate_after:
+            await self.run_with_retry(raws)
+            return
+        log.warning("batch.isolating", records=len(raws), failures=self.stats.consecutive_failures)
+        for raw in raws:
+            try:
+                await self.run_with_retry([raw])
+            except TRANSIENT:
+                raise
+            except Exception as error:  # noqa: BLE001 - this record fails on its own
+                await self._dead_letter_alone(raw, error)
+
+    async def _dead_letter_alone(self, raw: RawRecord, error: Exception) -> None:
+        started = time.perf_counter()
+        rows = await self.processor.dead_letter_alone(raw, error)
+        await self.relay.publish(rows, defer_mark=True)
+        log.error("record.isolated", error_class=type(error).__name__, raised_at=raised_at(error),
+                  topic=raw.topic, partition=raw.partition, offset=raw.offset,
+                  dead_lettered=bool(rows))
+        result = BatchResult(outbox=rows, outcomes={"in": 1, "dead_lettered": 1} if rows else {})
+        self._count(result, 1)
+        for observer in self.observers:
+            observer.on_batch(result, 1, time.perf_counter() - started)
 
     async def run_with_retry(self, raws: Sequence[RawRecord]) -> BatchResult:
         """Process and publish one batch, retrying transient failures within the budget."""

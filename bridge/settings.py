@@ -91,11 +91,16 @@ class HttpSettings(_Section):
 
 
 class RetrySettings(_Section):
-    """Backoff for transient errors (store locked or down, broker unavailable)."""
+    """Backoff for transient errors (store locked or down, broker unavailable), and when a batch
+    that keeps failing is taken apart."""
 
     initial_delay_s: float = 0.2
     max_delay_s: float = 10.0
     budget_s: float = Field(60.0, description="retry inside one poll for at most this long")
+    isolate_after: int = Field(
+        3, ge=1, description="after this many unexpected (non-transient) failures of a batch in "
+                             "a row, its events are retried one at a time and any that still "
+                             "fails is dead-lettered")
 
 
 class Settings(BaseSettings):

@@ -103,6 +103,29 @@ class BatchProcessor:
                            if k.startswith("events.")}
         return result
 
+    async def dead_letter_alone(self, raw: RawRecord, error: BaseException) -> list[dict[str, Any]]:
+        """Dead-letter a record that fails every batch it is in, in a transaction of its own;
+        the outbox rows to publish. A record already processed is left alone (its effects
+        stand; a failure after its commit is the outbox relay's to retry)."""
+        event = self._decode(raw)
+        event = event if isinstance(event, Event) else None
+        mappings = self._mappings()
+        async with self._engine.connect() as conn:
+            transaction = await conn.begin()
+            state = BatchState(conn, datetime.now(timezone.utc))
+            if event is not None:
+                await state.prefetch((), versions=[_version(event)], event_ids=[event.event_id])
+                if state.already_processed(event.event_id, _version(event)):
+                    await transaction.rollback()
+                    return []
+            self._dead_letter(state, raw, "batch", INTERNAL_ERROR, error,
+                              f"{type(error).__name__}: {error}", mappings.version, event=event)
+            state.count("events.in")
+            state.count("events.dead_lettered")
+            await flush(state)
+            await transaction.commit()
+        return state.writes.outbox
+
     def _decode(self, raw: RawRecord) -> Event | DecodeError:
         try:
             return decode_event(raw.value or b"", topic_source=self._source_of_topic.get(raw.topic))

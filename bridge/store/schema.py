@@ -118,7 +118,7 @@ dead_letters = Table(
     Column("source_topic", String(255), nullable=False),
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
-    Column("stage", String(16), nullable=False),  # decode | map | flow
+    Column("stage", String(16), nullable=False),  # decode | map | flow | batch
     Column("reason_code", String(48), nullable=False, index=True),
     Column("error_class", String(64), nullable=False),
     Column("detail", Text, nullable=False),

@@ -10,16 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bridge.pipeline.outbox import OutboxRelay
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import RetrySettings, Settings
 from bridge.store.schema import outbox
 from tests.fixtures.events import make_event
 from tests.pipeline.harness import Harness
+from tests.pipeline.kafka_relay import published_ids, relay_to
 
 pytestmark = pytest.mark.kafka
 
@@ -37,39 +37,12 @@ async def _unsent(engine: AsyncEngine) -> set[str]:
                                        .where(outbox.c.sent_at.is_(None)))).scalars())
 
 
-async def _published(bootstrap: str, topic: str) -> list[str]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    try:
-        records = await consumer.getmany(timeout_ms=3000)
-        return [dict(r.headers)["x-bridge-message-id"].decode()
-                for part in records.values() for r in part]
-    finally:
-        await consumer.stop()
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str) -> Any:
-    client = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
-    await client.start()
-    yield client
-    await client.stop()
-
-
-def _relay(engine: AsyncEngine, producer: AIOKafkaProducer) -> OutboxRelay:
-    async def send(topic: str, key: bytes, value: bytes, headers: Any) -> Any:
-        return await producer.send(topic, value, key=key,
-                                   headers=[(k, v.encode()) for k, v in headers.items()])
-    return OutboxRelay(engine, send)
-
-
 async def test_a_batch_marks_the_previous_batchs_rows_and_an_idle_relay_marks_the_rest(
         store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
         bridge_settings: Settings) -> None:
     topics = bridge_settings.topics  # created for this test
     harness = Harness(store_engine, topics=topics)
-    relay = _relay(store_engine, producer)
+    relay = relay_to(store_engine, producer)
     runtime = DeliveryRuntime(harness.processor, relay, RetrySettings())
 
     first = await runtime.run_with_retry([harness.raw(action())])
@@ -83,7 +56,7 @@ async def test_a_batch_marks_the_previous_batchs_rows_and_an_idle_relay_marks_th
 
     await relay.flush_marks()  # what the relay loop does when no batch comes
     assert await _unsent(store_engine) == set() and relay.unmarked() == []
-    assert sorted(await _published(kafka_bootstrap, topics.fsm_commands)) == sorted(first_ids | second_ids)
+    assert sorted(await published_ids(kafka_bootstrap, topics.fsm_commands)) == sorted(first_ids | second_ids)
 
 
 async def test_rows_whose_marks_a_crash_lost_are_published_again_with_the_same_ids(
@@ -91,12 +64,12 @@ async def test_rows_whose_marks_a_crash_lost_are_published_again_with_the_same_i
         bridge_settings: Settings) -> None:
     topics = bridge_settings.topics
     harness = Harness(store_engine, topics=topics)
-    result = await DeliveryRuntime(harness.processor, _relay(store_engine, producer),
+    result = await DeliveryRuntime(harness.processor, relay_to(store_engine, producer),
                                    RetrySettings()).run_with_retry([harness.raw(action())])
     ids = {r["message_id"] for r in result.outbox}
     # The process dies here: its relay (and the pending marks) are gone. A new one starts.
-    restarted = _relay(store_engine, producer)
+    restarted = relay_to(store_engine, producer)
     assert await restarted.drain() == len(ids)
     assert await _unsent(store_engine) == set()
-    published = await _published(kafka_bootstrap, topics.fsm_commands)
+    published = await published_ids(kafka_bootstrap, topics.fsm_commands)
     assert sorted(published) == sorted([*ids, *ids])  # twice, same ids: the systems dedupe

@@ -1,0 +1,31 @@
+"""The outbox relay on a real broker, and what reached a topic, for the pipeline's tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bridge.pipeline.outbox import OutboxRelay
+
+
+def relay_to(engine: AsyncEngine, producer: AIOKafkaProducer) -> OutboxRelay:
+    """A relay publishing with ``producer``, as the bridge's FastStream publishers do."""
+    async def send(topic: str, key: bytes, value: bytes, headers: Any) -> Any:
+        return await producer.send(topic, value, key=key,
+                                   headers=[(k, v.encode()) for k, v in headers.items()])
+    return OutboxRelay(engine, send)
+
+
+async def published_ids(bootstrap: str, topic: str) -> list[str]:
+    """The ``x-bridge-message-id`` of every message on ``topic``."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        records = await consumer.getmany(timeout_ms=3000)
+        return [dict(r.headers)["x-bridge-message-id"].decode()
+                for part in records.values() for r in part]
+    finally:
+        await consumer.stop()

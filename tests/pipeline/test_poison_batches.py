@@ -1,0 +1,110 @@
+"""A batch that an unexpected error keeps failing is rewound, then taken one record at a time.
+
+The bug here sits outside any flow, in a change hook of the batch's flush, and only one record's
+data triggers it. The runtime rewinds the batch ``isolate_after`` times, then processes its
+records one at a time: the others go through, the culprit is dead-lettered, the batch is
+acknowledged. Real processor, real SQLite store, real broker for the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bridge.flows import default_router
+from bridge.pipeline.batch import BatchProcessor
+from bridge.pipeline.records import RawRecord
+from bridge.runtime import DeliveryRuntime
+from bridge.settings import RetrySettings, Settings
+from bridge.store.changes import RecordChange
+from bridge.store.schema import outbox, processed_events
+from bridge.visibility import apply_changes
+from tests.fixtures.events import make_event, new_sys_id
+from tests.pipeline.harness import Harness
+from tests.pipeline.kafka_relay import published_ids, relay_to
+
+pytestmark = pytest.mark.kafka
+
+
+@dataclass
+class Delivery:
+    """What FastStream hands the batch handler; remembers whether it was acked or rewound."""
+
+    raw_message: tuple[ConsumerRecord, ...]
+    outcome: str = "pending"
+
+    async def ack(self) -> None:
+        self.outcome = "ack"
+
+    async def nack(self) -> None:
+        self.outcome = "rewound"
+
+
+def _delivery(raws: Sequence[RawRecord]) -> Delivery:
+    return Delivery(tuple(ConsumerRecord(r.topic, r.partition, r.offset, 0, 0, r.key, r.value,
+                                         None, 0, 0, ()) for r in raws))
+
+
+def _hook_failing_for(sys_id: str) -> Any:
+    async def hook(conn: AsyncConnection, changes: Sequence[RecordChange]) -> None:
+        if any(change.sys_id == sys_id for change in changes):
+            raise TypeError("a bug in an index hook")
+        await apply_changes(conn, changes)
+    return hook
+
+
+def _requests(n: int) -> list[dict[str, Any]]:
+    return [make_event("csm-case-action-create-work-order", sys_id=new_sys_id()) for _ in range(n)]
+
+
+async def test_a_batch_that_keeps_failing_is_taken_apart_and_only_the_culprit_is_dead_lettered(
+        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
+        bridge_settings: Settings) -> None:
+    topics = bridge_settings.topics
+    harness = Harness(store_engine, topics=topics)
+    events = _requests(4)
+    culprit = events[2]
+    processor = BatchProcessor(store_engine, topics, default_router(), lambda: harness.mappings,
+                               [_hook_failing_for(culprit["sys_id"])])
+    runtime = DeliveryRuntime(processor, relay_to(store_engine, producer),
+                              RetrySettings(initial_delay_s=0.001, max_delay_s=0.001,
+                                            isolate_after=2))
+    raws = [harness.raw(event) for event in events]
+
+    outcomes = []
+    for _ in range(3):  # FastStream fetches the rewound batch again
+        delivery = _delivery(raws)
+        await runtime.handle(delivery)
+        outcomes.append(delivery.outcome)
+
+    assert outcomes == ["rewound", "rewound", "ack"]
+    async with store_engine.connect() as conn:
+        processed = set((await conn.execute(select(processed_events.c.event_id))).scalars())
+        commands = (await conn.execute(select(outbox.c.cause_event_id, outbox.c.target_table)
+                                       .where(outbox.c.kind == "command"))).all()
+    others = {e["event_id"] for e in events} - {culprit["event_id"]}
+    assert processed == others
+    assert sorted(commands) == sorted((event_id, "wm_order") for event_id in others)
+    [letter] = await harness.dead_letters()
+    assert (letter["event_id"], letter["stage"], letter["reason_code"], letter["error_class"]) == \
+        (culprit["event_id"], "batch", "internal_error", "TypeError")
+    assert await published_ids(kafka_bootstrap, topics.dead_letters) == ["dlq-" + letter["id"]]
+    assert runtime.stats.failures == 2 and runtime.stats.consecutive_failures == 0
+
+
+async def test_a_record_already_applied_is_not_dead_lettered_when_taken_apart(
+        store_engine: AsyncEngine) -> None:
+    harness = Harness(store_engine)
+    [event] = _requests(1)
+    raw = harness.raw(event)
+    await harness.processor.process([raw])  # applied; say its publish failed afterwards
+
+    rows = await harness.processor.dead_letter_alone(raw, RuntimeError("publish bug"))
+
+    assert rows == [] and await harness.dead_letters() == []
