@@ -51,6 +51,9 @@ class BridgeMetrics:
                                   ["topic", "partition"], registry=r)
         self.outbox_backlog = Gauge("bridge_outbox_backlog", "Outbox rows not yet published",
                                     registry=r)
+        self.outbox_refused = Gauge("bridge_outbox_refused",
+                                    "Outbox rows the broker refused for good (too large, say), "
+                                    "set aside until the next start", registry=r)
         self.wal_pages = Gauge("bridge_sqlite_wal_pages",
                                "SQLite only: pages in the write-ahead log at the last checkpoint "
                                "(it cycles up to 10,000; above that, a reader holds an old "

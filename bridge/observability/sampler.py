@@ -48,6 +48,7 @@ class Sampler:
         lag = await self._lag()
         backlog = await _quietly(_backlog(self._telemetry.read_engine), "outbox_backlog")
         self._telemetry.record_sample(lag, backlog)
+        self._telemetry.metrics.outbox_refused.set(len(bridge.relay.refused))
         checkpoint = bridge.checkpointer.last if bridge.checkpointer is not None else None
         if checkpoint is not None and checkpoint.log_pages >= 0:
             self._telemetry.metrics.wal_pages.set(checkpoint.log_pages)

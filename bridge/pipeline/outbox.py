@@ -9,6 +9,10 @@ Marking rows sent may be deferred (``defer_mark``): the delivery runtime writes 
 next batch's transaction instead of a transaction of their own, and the relay loop writes marks
 that waited longer than a moment (an idle bridge). A crash loses only marks, never messages: the
 rows are published again on start-up, with the same ids.
+
+A row the broker refuses for good (a non-retriable error: larger than the topic accepts, say)
+must not hold up the rows of other records behind it: the relay sets it aside, logged, and it
+holds back only its own record's later rows, whose order it keeps.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
+import structlog
+from aiokafka.errors import KafkaError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,6 +36,8 @@ from bridge.store.sql import IDS, chunks
 Send = Callable[[str, bytes, bytes, Mapping[str, str]], Awaitable[Awaitable[Any]]]
 
 HEADER_PREFIX = "x-bridge-"
+
+log = structlog.get_logger("bridge.outbox")
 
 _MARK_SENT = update(outbox).where(outbox.c.message_id.in_(IDS)) \
     .values(sent_at=bindparam("now"))
@@ -64,6 +72,10 @@ class OutboxRelay:
         self._send = send
         self._lock = asyncio.Lock()
         self._unmarked: dict[str, float] = {}  # published, not yet marked: id → when published
+        # Rows the broker will not take as they are (too large for the topic, say), by id, and
+        # the (topic, key) they hold back: a record's later commands wait behind its refused one.
+        self.refused: dict[str, str] = {}
+        self._held: set[tuple[str, str]] = set()
         self.published = 0
 
     async def publish(self, rows: Sequence[Mapping[str, Any]], *, defer_mark: bool = False) -> None:
@@ -109,11 +121,39 @@ class OutboxRelay:
                     select(outbox).where(outbox.c.sent_at.is_(None), outbox.c.created_at <= cutoff)
                     .order_by(outbox.c.seq).limit(limit)
                 )).mappings().all()
-            rows = [r for r in rows if r["message_id"] not in self._unmarked]
+            rows = [r for r in rows if r["message_id"] not in self._unmarked
+                    and r["message_id"] not in self.refused
+                    and (r["topic"], r["msg_key"]) not in self._held]
             if not rows:
                 return total
-            await self.publish(rows)
+            try:
+                await self.publish(rows)
+            except KafkaError as error:
+                if error.retriable:
+                    raise
+                rows = await self._publish_each(rows)
             total += len(rows)
+
+    async def _publish_each(self, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """One row at a time, after the broker refused one of them for good: the refused row is
+        set aside (logged, left unsent, tried again at the next start) and holds back only the
+        later rows of its own record. Returns the rows published."""
+        published = []
+        for row in rows:
+            if (row["topic"], row["msg_key"]) in self._held:
+                continue
+            try:
+                await self.publish([row])
+            except KafkaError as error:
+                if error.retriable:
+                    raise
+                self.refused[row["message_id"]] = type(error).__name__
+                self._held.add((row["topic"], row["msg_key"]))
+                log.error("outbox.refused", message_id=row["message_id"], topic=row["topic"],
+                          error_class=type(error).__name__, bytes=len(row["payload"]))
+                continue
+            published.append(row)
+        return published
 
     async def backlog(self) -> int:
         from sqlalchemy import func
