@@ -118,8 +118,7 @@ class BatchProcessor:
                 if state.already_processed(event.event_id, _version(event)):
                     await transaction.rollback()
                     return []
-            self._dead_letter(state, raw, "batch", INTERNAL_ERROR, error,
-                              f"{type(error).__name__}: {error}", mappings.version, event=event)
+            self._dead_letter_internal(state, raw, "batch", error, mappings.version, event)
             state.count("events.in")
             state.count("events.dead_lettered")
             await flush(state)
@@ -162,8 +161,7 @@ class BatchProcessor:
             state.rollback(point)
             log.error("flow.internal_error", error_class=type(error).__name__,
                       raised_at=raised_at(error), event_id=event.event_id, table=event.table)
-            self._dead_letter(state, raw, "flow", INTERNAL_ERROR, error,
-                              f"{type(error).__name__}: {error}", mappings.version, event=event)
+            self._dead_letter_internal(state, raw, "flow", error, mappings.version, event)
             ctx.outcome, ctx.detail = "dead_lettered", INTERNAL_ERROR
         if ctx.outcome == "dead_lettered":
             # Not recorded as processed: a fixed and re-injected copy must run (`dlq retry`);
@@ -177,6 +175,13 @@ class BatchProcessor:
             "partition": raw.partition, "offset": raw.offset, "processed_at": state.now,
         })
         return ctx.outcome
+
+    def _dead_letter_internal(self, state: BatchState, raw: RawRecord, stage: str,
+                              error: BaseException, mapping_version: str | None,
+                              event: Event | None) -> None:
+        """Dead-letter an event an unexpected exception (a bug) failed, with its class."""
+        self._dead_letter(state, raw, stage, INTERNAL_ERROR, error,
+                          f"{type(error).__name__}: {error}", mapping_version, event=event)
 
     def _dead_letter(self, state: BatchState, raw: RawRecord, stage: str, reason: str,
                      error: BaseException, detail: str, mapping_version: str | None,

@@ -64,7 +64,6 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-
     return engine
 
 
