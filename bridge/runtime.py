@@ -33,7 +33,7 @@ from aiokafka.errors import CommitFailedError
 
 from bridge.failpoints import failpoint
 from bridge.pipeline.batch import BatchProcessor, BatchResult
-from bridge.pipeline.errors import TRANSIENT, raised_at
+from bridge.pipeline.errors import is_transient, raised_at
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.records import RawRecord
 from bridge.settings import RetrySettings
@@ -84,16 +84,16 @@ class DeliveryRuntime:
         raws = [RawRecord.from_consumer_record(r) for r in message.raw_message]
         try:
             await self._deliver(raws)
-        except TRANSIENT as error:
+        except Exception as error:  # noqa: BLE001 - whatever it is, the batch must come again
+            if not is_transient(error):
+                await asyncio.sleep(self._failed(error, len(raws)))
+                await message.nack()
+                return
             self.stats.rewinds += 1
             for observer in self.observers:
                 observer.on_rewind()
             log.warning("batch.rewound", error_class=type(error).__name__, records=len(raws))
             await message.nack()  # seek every partition of the batch back to its first record
-            return
-        except Exception as error:  # noqa: BLE001 - whatever it is, the batch must come again
-            await asyncio.sleep(self._failed(error, len(raws)))
-            await message.nack()
             return
         self.stats.consecutive_failures = 0
         try:
@@ -115,9 +115,9 @@ class DeliveryRuntime:
         for raw in raws:
             try:
                 await self.run_with_retry([raw])
-            except TRANSIENT:
-                raise
             except Exception as error:  # noqa: BLE001 - this record fails on its own
+                if is_transient(error):
+                    raise
                 await self._dead_letter_alone(raw, error)
 
     async def _dead_letter_alone(self, raw: RawRecord, error: Exception) -> None:
@@ -153,7 +153,7 @@ class DeliveryRuntime:
         return result
 
     def _is_transient(self, error: Exception) -> bool:
-        if not isinstance(error, TRANSIENT):
+        if not is_transient(error):
             return False
         self.stats.transient_errors += 1
         self.stats.last_error = type(error).__name__

@@ -25,7 +25,7 @@ from bridge.flows.context import FlowContext
 from bridge.flows.errors import FlowDataError
 from bridge.mapping import MappingError
 from bridge.pipeline.deadletter import dead_letter_rows
-from bridge.pipeline.errors import INTERNAL_ERROR, TRANSIENT, raised_at
+from bridge.pipeline.errors import describe_failure, is_transient, raised_at
 from bridge.pipeline.flush import ChangeHook, flush
 from bridge.pipeline.records import RawRecord
 from bridge.pipeline.state import BatchState, StoredRecord
@@ -155,14 +155,14 @@ class BatchProcessor:
             self._dead_letter(state, raw, "flow" if isinstance(error, FlowDataError) else "map",
                               reason, error, str(error), mappings.version, event=event)
             ctx.outcome, ctx.detail = "dead_lettered", reason
-        except TRANSIENT:
-            raise  # says nothing about the event: the whole batch is retried
         except Exception as error:  # noqa: BLE001 - a bug must cost one event, not the stream
+            if is_transient(error):
+                raise  # says nothing about the event: the whole batch is retried
             state.rollback(point)
             log.error("flow.internal_error", error_class=type(error).__name__,
                       raised_at=raised_at(error), event_id=event.event_id, table=event.table)
-            self._dead_letter_internal(state, raw, "flow", error, mappings.version, event)
-            ctx.outcome, ctx.detail = "dead_lettered", INTERNAL_ERROR
+            ctx.outcome = "dead_lettered"
+            ctx.detail = self._dead_letter_internal(state, raw, "flow", error, mappings.version, event)
         if ctx.outcome == "dead_lettered":
             # Not recorded as processed: a fixed and re-injected copy must run (`dlq retry`);
             # a redelivered copy finds its dead letter already there (same input position).
@@ -178,10 +178,12 @@ class BatchProcessor:
 
     def _dead_letter_internal(self, state: BatchState, raw: RawRecord, stage: str,
                               error: BaseException, mapping_version: str | None,
-                              event: Event | None) -> None:
-        """Dead-letter an event an unexpected exception (a bug) failed, with its class."""
-        self._dead_letter(state, raw, stage, INTERNAL_ERROR, error,
-                          f"{type(error).__name__}: {error}", mapping_version, event=event)
+                              event: Event | None) -> str:
+        """Dead-letter an event an unexpected exception (a bug, or writes the store refuses)
+        failed; its reason code."""
+        reason, detail = describe_failure(error)
+        self._dead_letter(state, raw, stage, reason, error, detail, mapping_version, event=event)
+        return reason
 
     def _dead_letter(self, state: BatchState, raw: RawRecord, stage: str, reason: str,
                      error: BaseException, detail: str, mapping_version: str | None,

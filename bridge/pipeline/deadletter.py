@@ -11,6 +11,10 @@ from typing import Any
 
 from bridge.pipeline.outbox import HEADER_PREFIX
 from bridge.pipeline.records import RawRecord
+from bridge.store.schema import dead_letters, outbox
+
+_MAX_KEY = outbox.c.msg_key.type.length
+_MAX_ERROR_CLASS = dead_letters.c.error_class.type.length
 
 
 def dead_letter_id(raw: RawRecord) -> str:
@@ -25,9 +29,14 @@ def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: Bas
     """The ``dead_letters`` row and the outbox row that publishes it to the DLQ topic."""
     dl_id = dead_letter_id(raw)
     payload = raw.value or b""
+    error_class = type(error).__name__[:_MAX_ERROR_CLASS]
+    # The input's key keeps a record's dead letters in order; one no column could hold is no
+    # record's key (the contract keys by sys_id), so the entry's own id stands in for it.
+    key = (raw.key or b"").decode("utf-8", "replace")
+    key = (key if len(key) <= _MAX_KEY else "") or sys_id or dl_id
     entry = {
         "id": dl_id, "source_topic": raw.topic, "partition": raw.partition, "offset": raw.offset,
-        "stage": stage, "reason_code": reason_code, "error_class": type(error).__name__,
+        "stage": stage, "reason_code": reason_code, "error_class": error_class,
         "detail": detail[:2000], "event_id": event_id, "sys_id": sys_id, "payload": payload,
         "mapping_version": mapping_version, "replay_count": replay_count, "status": "new",
         "created_at": now,
@@ -38,14 +47,14 @@ def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: Bas
         HEADER_PREFIX + "original-partition": str(raw.partition),
         HEADER_PREFIX + "original-offset": str(raw.offset),
         HEADER_PREFIX + "stage": stage,
-        HEADER_PREFIX + "error-class": type(error).__name__,
+        HEADER_PREFIX + "error-class": error_class,
         HEADER_PREFIX + "reason": reason_code,
         HEADER_PREFIX + "mapping-version": mapping_version or "",
         HEADER_PREFIX + "replay-count": str(replay_count),
     }
     outbox_row = {
         "message_id": "dlq-" + dl_id, "kind": "dead_letter", "topic": dlq_topic,
-        "msg_key": (raw.key or b"").decode("utf-8", "replace") or sys_id or dl_id,
+        "msg_key": key,
         "payload": payload, "headers": headers, "target": None, "target_table": None,
         "target_sys_id": None, "correlation_id": None, "cause_event_id": event_id,
         "cause_sys_id": sys_id, "rule": "dead_letter", "mapping_version": mapping_version,

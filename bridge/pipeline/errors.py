@@ -1,26 +1,69 @@
-"""Which failures are waited out, and which are the bridge's own fault.
+"""Which failures are waited out, and which are the bridge's own fault or the data's.
 
-A transient failure (store locked or down, broker unavailable) says nothing about the event:
-the batch is retried as it is. Any other exception is unexpected, a bug or a broken
-environment: inside one event's flows it dead-letters that event only (kept for ``dlq retry``
-after the fix); anywhere else it fails the batch, which is rewound and fetched again, never
-skipped.
+A transient failure (store locked or down, broker unavailable, a concurrent instance winning a
+unique key) says nothing about the event: the batch is retried as it is. A store that refuses
+a statement for what it carries (a value too long for its column, a character it cannot hold, a
+constraint) refuses it every time: waiting would stall the stream for good, so it fails the
+batch like any other unexpected exception. Inside one event's flows that dead-letters the event
+only (kept for ``dlq retry`` after the fix); anywhere else the batch is rewound and fetched
+again, never skipped, and after ``isolate_after`` failures taken one record at a time, so that
+the one record the store refuses is dead-lettered and the stream goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import traceback
 from pathlib import PurePath
 
 from aiokafka.errors import KafkaError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
-TRANSIENT = (OperationalError, IntegrityError, DBAPIError, KafkaError, ConnectionError,
-             asyncio.TimeoutError, OSError)
+_TRANSIENT = (DBAPIError, KafkaError, ConnectionError, asyncio.TimeoutError, OSError)
 
 #: the reason code of an event whose flows raised an unexpected exception
 INTERNAL_ERROR = "internal_error"
+#: the reason code of a record whose writes the store refuses (see ``store_rejection``)
+STORE_REJECTED = "store_rejected"
+
+# SQLSTATE class 22 is "data exception", 23 "integrity constraint violation"; of the latter,
+# only a unique violation can be a race between instances (the loser's retry finds duplicates).
+_PG_UNIQUE_VIOLATION = "23505"
+_SQLITE_RACE_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY})
+_SQLITE_DATA_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH})
+
+
+def store_rejection(error: BaseException) -> str | None:
+    """The store's own code when it refused a statement for the data it carries (the same
+    statement would be refused again: ``SQLSTATE 22001``, ``SQLITE_CONSTRAINT_NOTNULL``…);
+    ``None`` for anything else."""
+    if not isinstance(error, DBAPIError):
+        return None
+    orig = error.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        if sqlstate[:2] == "22" or (sqlstate[:2] == "23" and sqlstate != _PG_UNIQUE_VIOLATION):
+            return f"SQLSTATE {sqlstate}"
+        return None
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in _SQLITE_DATA_CODES and code not in _SQLITE_RACE_CODES:
+        return str(getattr(orig, "sqlite_errorname", code))
+    return None
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth retrying as it is: the failure says nothing about the events."""
+    return isinstance(error, _TRANSIENT) and store_rejection(error) is None
+
+
+def describe_failure(error: BaseException) -> tuple[str, str]:
+    """(reason code, detail) of a dead letter for an unexpected failure. A store rejection is
+    described by its code only: the driver's message quotes the statement's parameters."""
+    rejection = store_rejection(error)
+    if rejection is not None:
+        return STORE_REJECTED, f"the store refused this record's writes ({rejection})"
+    return INTERNAL_ERROR, f"{type(error).__name__}: {error}"
 
 
 def raised_at(error: BaseException) -> str:

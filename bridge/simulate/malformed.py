@@ -80,12 +80,25 @@ def _unknown_action(event: dict[str, Any], rng: random.Random) -> bytes:
     return encode(event)
 
 
+def _invalid_value(event: dict[str, Any], rng: random.Random) -> bytes:
+    """A value no store column can hold: the kind that once stalled a PostgreSQL store."""
+    kind = rng.randrange(3)
+    if kind == 0:
+        event["event_id"] = f"{event['event_id']}:{'retry-' * 8}"  # over 64 characters
+    elif kind == 1:
+        event["record"]["number"] = "X" * 41  # over ServiceNow's 40
+    else:
+        event["record"]["short_description"] = "paper jam\x00tray 2"  # a NUL character
+    return encode(event)
+
+
 CORRUPTORS: dict[str, Corruptor] = {
     "invalid_json": _invalid_json, "invalid_utf8": _invalid_utf8, "not_an_object": _not_an_object,
     "missing_field": _missing_field, "wrong_type": _wrong_type, "invalid_sys_id": _invalid_sys_id,
     "invalid_reference": _invalid_reference, "unknown_source": _unknown_source,
     "source_mismatch": _source_mismatch, "unknown_table": _unknown_table,
     "unknown_operation": _unknown_operation, "unknown_action": _unknown_action,
+    "invalid_value": _invalid_value,
 }
 
 

@@ -22,6 +22,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from connectors.common.envelope import MAX_EVENT_ID, MAX_NUMBER
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -32,6 +34,8 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 SYS_ID = String(32)
+#: Sized from what the decoder accepts: a value that passed it always fits.
+EVENT_ID = String(MAX_EVENT_ID)
 
 #: The latest known state of every record the bridge has seen, in the contract's shape.
 records = Table(
@@ -40,7 +44,7 @@ records = Table(
     Column("sys_id", SYS_ID, primary_key=True),
     Column("source", String(8), nullable=False),
     Column("table_name", String(64), nullable=False),
-    Column("number", String(40), nullable=True, index=True),
+    Column("number", String(MAX_NUMBER), nullable=True, index=True),
     Column("sys_mod_count", Integer, nullable=False),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("data", JSON, nullable=False),
@@ -65,7 +69,7 @@ links = Table(
 processed_events = Table(
     "processed_events",
     metadata,
-    Column("event_id", String(64), primary_key=True),
+    Column("event_id", EVENT_ID, primary_key=True),
     Column("source", String(8), nullable=False),
     Column("table_name", String(64), nullable=False),
     Column("sys_id", SYS_ID, nullable=False),
@@ -101,7 +105,7 @@ outbox = Table(
     Column("target_table", String(64), nullable=True),
     Column("target_sys_id", String(64), nullable=True),
     Column("correlation_id", String(128), nullable=True, index=True),
-    Column("cause_event_id", String(64), nullable=True),
+    Column("cause_event_id", EVENT_ID, nullable=True),
     Column("cause_sys_id", String(64), nullable=True, index=True),
     Column("rule", String(64), nullable=True),
     Column("mapping_version", String(64), nullable=True),
@@ -122,7 +126,7 @@ dead_letters = Table(
     Column("reason_code", String(48), nullable=False, index=True),
     Column("error_class", String(64), nullable=False),
     Column("detail", Text, nullable=False),
-    Column("event_id", String(64), nullable=True),
+    Column("event_id", EVENT_ID, nullable=True),
     Column("sys_id", String(64), nullable=True, index=True),
     Column("payload", LargeBinary, nullable=False),
     Column("mapping_version", String(64), nullable=True),

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from connectors.catalog import SYSTEMS, TableSpec
 from connectors.common.envelope import (
     KNOWN_KEYS,
+    MAX_NUMBER,
     check_action_fields,
     check_identity,
     check_scalars,
@@ -58,6 +59,11 @@ def decode_event(raw: bytes, *, topic_source: str | None = None) -> Event:
     values.update(check_action_fields(data, spec.name, operation))
     journal = _journal(data.get("journal", []), spec)
     record = _record(data["record"], spec)
+    number = data["record"].get("number")
+    if isinstance(number, str) and len(number) > MAX_NUMBER:
+        fail("invalid_value", f"record.number: expected at most {MAX_NUMBER} characters")
+    if b"\\u0000" in raw:  # the only way a JSON document carries a NUL character
+        _reject_nul(data, spec)
     event = Event.model_construct(
         source=source, table=spec.name, operation=operation, record=record, journal=journal,
         **values,
@@ -126,6 +132,33 @@ def _record(value: Any, spec: TableSpec) -> Record:
     except ValidationError as error:
         problem = _describe(error, "record", spec.references)
     fail(*problem)
+
+
+def _reject_nul(data: dict[str, Any], spec: TableSpec) -> None:
+    """Fail on a NUL character in any string, key or value: PostgreSQL's text cannot hold one,
+    and no system of the contract writes one. The detail names a contract field, never a key
+    taken from the input."""
+    for key, value in data.items():
+        if not _has_nul(key) and not _has_nul(value):
+            continue
+        path = key if key in KNOWN_KEYS else "message"
+        if key == "record" and isinstance(value, dict):
+            fields = record_model(spec.name).model_fields
+            field = next(f for f, v in value.items() if _has_nul(f) or _has_nul(v))
+            path = f"record.{field}" if field in fields else "record"
+        elif key == "journal" and isinstance(value, list):
+            path = f"journal[{next(i for i, item in enumerate(value) if _has_nul(item))}]"
+        fail("invalid_value", f"{path}: the NUL character (\\u0000) is not accepted")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _journal(value: Any, spec: TableSpec) -> tuple[JournalEntry, ...]:

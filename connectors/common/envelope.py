@@ -19,7 +19,10 @@ KNOWN_KEYS: Final = frozenset(REQUIRED) | {
     "changed_fields", "journal",
 }
 _OPERATIONS: Final = frozenset({"insert", "update", "delete", "action"})
-_MAX_EVENT_ID = 200
+#: The longest event id and record number accepted. Ids are UUIDs in the contract; ServiceNow's
+#: `number` fields hold at most 40 characters. The store's columns are sized from these.
+MAX_EVENT_ID: Final = 64
+MAX_NUMBER: Final = 40
 _MAX_MOD_COUNT_DIGITS = 18  # keeps the count inside a signed 64-bit column
 
 
@@ -60,9 +63,10 @@ def check_scalars(data: dict[str, Any]) -> dict[str, Any]:
     if not is_sys_id(_string(data, "sys_id")):
         fail("invalid_sys_id", "sys_id: expected 32 lowercase hex characters")
     event_id = _string(data, "event_id")
-    if not event_id or len(event_id) > _MAX_EVENT_ID or not event_id.isprintable() \
+    if not event_id or len(event_id) > MAX_EVENT_ID or not event_id.isprintable() \
             or event_id.strip() != event_id:
-        fail("invalid_value", "event_id: expected 1-200 printable characters, no edge spaces")
+        fail("invalid_value", f"event_id: expected 1-{MAX_EVENT_ID} printable characters, "
+                             "no edge spaces")
     count = _string(data, "sys_mod_count")
     if not (count.isascii() and count.isdigit()):
         fail("wrong_type", "sys_mod_count: expected a string of decimal digits")

@@ -113,6 +113,17 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
      "journal[0].element", None),
     ("invalid_value", _set("action", "create_incident"), "action", None),
     ("invalid_value", _set("sys_mod_count", "9" * 40), "sys_mod_count", None),
+    # Beyond what the store's columns hold (and what ServiceNow writes): refused here, with a
+    # reason, instead of by the database at every retry.
+    ("invalid_value", _set("event_id", "e" * 65), "event_id", None),
+    ("invalid_value", _set("record.number", "CS" + "0" * 39), "record.number", None),
+    # PostgreSQL's text cannot hold a NUL character, wherever it is.
+    ("invalid_value", _set("record.short_description", CANARY + "\x00"), "record.short_description",
+     None),
+    ("invalid_value", _set("record.u_canary\x00", "x"), "record", None),
+    ("invalid_value", _set("journal.0.value", CANARY + "\x00"), "journal[0]", None),
+    ("invalid_value", _set("sys_updated_by", "\x00" + CANARY), "sys_updated_by", None),
+    ("invalid_value", _set("u_canary", [{"x": "\x00"}]), "message", None),
 ]
 
 
@@ -161,3 +172,17 @@ def test_escaped_backslash_before_u_is_not_mistaken_for_a_surrogate() -> None:
     raw = _set("record.description", "C:\\udc00\\path")
 
     assert decode_event(raw).record.description == "C:\\udc00\\path"
+
+
+def test_longest_accepted_event_id_and_number() -> None:
+    event = decode_event(_edit("csm-case-update.json", lambda d: (
+        d.update(event_id="e" * 64), d["record"].update(number="CS" + "0" * 38))))
+
+    assert (len(event.event_id), len(event.record_dict()["number"])) == (64, 40)
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul() -> None:
+    raw = _set("record.description", "C:\\u0000\\path")
+
+    assert b"\\u0000" in raw
+    assert decode_event(raw).record.description == "C:\\u0000\\path"

@@ -8,47 +8,26 @@ acknowledged. Real processor, real SQLite store, real broker for the outbox.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.flows import default_router
 from bridge.pipeline.batch import BatchProcessor
-from bridge.pipeline.records import RawRecord
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import RetrySettings, Settings
 from bridge.store.changes import RecordChange
 from bridge.store.schema import outbox, processed_events
 from bridge.visibility import apply_changes
 from tests.fixtures.events import make_event, new_sys_id
+from tests.pipeline.deliveries import delivery_of
 from tests.pipeline.harness import Harness
 from tests.pipeline.kafka_relay import published_ids, relay_to
 
 pytestmark = pytest.mark.kafka
-
-
-@dataclass
-class Delivery:
-    """What FastStream hands the batch handler; remembers whether it was acked or rewound."""
-
-    raw_message: tuple[ConsumerRecord, ...]
-    outcome: str = "pending"
-
-    async def ack(self) -> None:
-        self.outcome = "ack"
-
-    async def nack(self) -> None:
-        self.outcome = "rewound"
-
-
-def _delivery(raws: Sequence[RawRecord]) -> Delivery:
-    return Delivery(tuple(ConsumerRecord(r.topic, r.partition, r.offset, 0, 0, r.key, r.value,
-                                         None, 0, 0, ()) for r in raws))
 
 
 def _hook_failing_for(sys_id: str) -> Any:
@@ -79,7 +58,7 @@ async def test_a_batch_that_keeps_failing_is_taken_apart_and_only_the_culprit_is
 
     outcomes = []
     for _ in range(3):  # FastStream fetches the rewound batch again
-        delivery = _delivery(raws)
+        delivery = delivery_of(raws)
         await runtime.handle(delivery)
         outcomes.append(delivery.outcome)
 

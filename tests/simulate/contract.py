@@ -61,3 +61,5 @@ def check_record(table: str, record: dict[str, Any]) -> None:
             assert SYS_ID.fullmatch(value["value"]) and isinstance(value["display_value"], str)
         else:
             assert isinstance(value, str), f"{table}.{field} is not a string"
+            assert "\x00" not in value, f"{table}.{field}: no system writes a NUL character"
+    assert len(record.get("number", "")) <= 40, "ServiceNow's number fields hold 40 characters"
