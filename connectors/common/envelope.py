@@ -23,7 +23,8 @@ _OPERATIONS: Final = frozenset({"insert", "update", "delete", "action"})
 #: `number` fields hold at most 40 characters. The store's columns are sized from these.
 MAX_EVENT_ID: Final = 64
 MAX_NUMBER: Final = 40
-_MAX_MOD_COUNT_DIGITS = 18  # keeps the count inside a signed 64-bit column
+#: ServiceNow's sys_mod_count is a 32-bit integer, and so are the store's columns.
+MAX_MOD_COUNT: Final = 2**31 - 1
 
 
 def fail(reason: ReasonCode, detail: str) -> NoReturn:
@@ -70,8 +71,8 @@ def check_scalars(data: dict[str, Any]) -> dict[str, Any]:
     count = _string(data, "sys_mod_count")
     if not (count.isascii() and count.isdigit()):
         fail("wrong_type", "sys_mod_count: expected a string of decimal digits")
-    if len(count) > _MAX_MOD_COUNT_DIGITS:
-        fail("invalid_value", f"sys_mod_count: expected at most {_MAX_MOD_COUNT_DIGITS} digits")
+    if len(count) > len(str(MAX_MOD_COUNT)) or int(count) > MAX_MOD_COUNT:
+        fail("invalid_value", f"sys_mod_count: expected at most {MAX_MOD_COUNT}")
     updated_on = _optional_string(data, "sys_updated_on")
     if updated_on and not is_timestamp(updated_on):
         fail("invalid_value", "sys_updated_on: expected 'YYYY-MM-DD HH:MM:SS'")

@@ -113,6 +113,7 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
      "journal[0].element", None),
     ("invalid_value", _set("action", "create_incident"), "action", None),
     ("invalid_value", _set("sys_mod_count", "9" * 40), "sys_mod_count", None),
+    ("invalid_value", _set("sys_mod_count", str(2**31)), "sys_mod_count", None),
     # Beyond what the store's columns hold (and what ServiceNow writes): refused here, with a
     # reason, instead of by the database at every retry.
     ("invalid_value", _set("event_id", "e" * 65), "event_id", None),
@@ -174,11 +175,13 @@ def test_escaped_backslash_before_u_is_not_mistaken_for_a_surrogate() -> None:
     assert decode_event(raw).record.description == "C:\\udc00\\path"
 
 
-def test_longest_accepted_event_id_and_number() -> None:
+def test_largest_accepted_event_id_number_and_count() -> None:
     event = decode_event(_edit("csm-case-update.json", lambda d: (
-        d.update(event_id="e" * 64), d["record"].update(number="CS" + "0" * 38))))
+        d.update(event_id="e" * 64, sys_mod_count=str(2**31 - 1)),
+        d["record"].update(number="CS" + "0" * 38))))
 
-    assert (len(event.event_id), len(event.record_dict()["number"])) == (64, 40)
+    assert (len(event.event_id), len(event.record_dict()["number"]), event.sys_mod_count) == \
+        (64, 40, 2**31 - 1)
 
 
 def test_an_escaped_backslash_before_u0000_is_text_not_a_nul() -> None:

@@ -1,12 +1,13 @@
 """What the store refuses for the data it carries never stalls the stream.
 
 Before, any database error counted as an outage, to be waited out: on PostgreSQL one event with
-a NUL character, an event id longer than its column or a record number longer than its column
-had its batch retried for ever, and nothing behind it moved. Now values no column can hold are
-refused by the decoder with a reason, on both stores alike; and anything else the store refuses
-for what a record carries (here a constraint the bridge knows nothing of) fails the batch like
-a bug: it is rewound, taken apart, and the refused record alone is dead-lettered with reason
-``store_rejected``. Real SQLite, real PostgreSQL, real broker for the outbox.
+a NUL character, an event id or record number longer than its column, or a sys_mod_count beyond
+a 32-bit integer had its batch retried for ever, and nothing behind it moved. Now values no
+column can hold are refused by the decoder with a reason, on both stores alike; and anything
+else the store refuses for what a record carries (here a constraint the bridge knows nothing of)
+fails the batch like a bug: it is rewound, taken apart, and the refused record alone is
+dead-lettered with reason ``store_rejected``. Real SQLite, real PostgreSQL, real broker for the
+outbox.
 """
 
 from __future__ import annotations
@@ -68,16 +69,19 @@ async def test_values_no_column_can_hold_are_dead_lettered_at_decode_and_the_res
     long_id = _case()
     long_id["event_id"] = "e" * 65
     long_number = _case(number="CS" + "0" * 39)
+    huge_count = _case()
+    huge_count["sys_mod_count"] = str(2**31)
 
-    result = await harness.feed(good[0], with_nul, long_id, long_number, good[1])
+    result = await harness.feed(good[0], with_nul, long_id, long_number, huge_count, good[1])
 
-    assert result.outcomes["dead_lettered"] == 3
+    assert result.outcomes["dead_lettered"] == 4
     assert await _processed(store) == {e["event_id"] for e in good}
     letters = sorted((d["stage"], d["reason_code"], d["detail"]) for d in await harness.dead_letters())
     assert letters == [
         ("decode", "invalid_value", "event_id: expected 1-64 printable characters, no edge spaces"),
         ("decode", "invalid_value", "record.number: expected at most 40 characters"),
         ("decode", "invalid_value", "record.short_description: the NUL character (\\u0000) is not accepted"),
+        ("decode", "invalid_value", "sys_mod_count: expected at most 2147483647"),
     ]
 
 
