@@ -24,7 +24,7 @@ from bridge.flows import Router
 from bridge.flows.context import FlowContext
 from bridge.flows.errors import FlowDataError
 from bridge.mapping import MappingError
-from bridge.pipeline.deadletter import dead_letter_rows
+from bridge.pipeline.deadletter import dead_letter_rows, replay_count_of
 from bridge.pipeline.errors import describe_failure, is_transient, raised_at
 from bridge.pipeline.flush import ChangeHook, flush
 from bridge.pipeline.records import RawRecord
@@ -188,12 +188,11 @@ class BatchProcessor:
     def _dead_letter(self, state: BatchState, raw: RawRecord, stage: str, reason: str,
                      error: BaseException, detail: str, mapping_version: str | None,
                      event: Event | None = None) -> None:
-        replay_count = int(raw.header("x-bridge-replay-count") or 0)
         entry, row = dead_letter_rows(
             raw, stage=stage, reason_code=reason, error=error, detail=detail,
             dlq_topic=self._topics.dead_letters, mapping_version=mapping_version, now=state.now,
             event_id=event.event_id if event else None, sys_id=event.sys_id if event else None,
-            replay_count=replay_count,
+            replay_count=replay_count_of(raw),
         )
         state.writes.dead_letters.append(entry)
         state.writes.outbox.append(row)

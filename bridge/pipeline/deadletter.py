@@ -22,6 +22,16 @@ def dead_letter_id(raw: RawRecord) -> str:
     return hashlib.sha256(f"{raw.topic}\0{raw.partition}\0{raw.offset}".encode()).hexdigest()[:32]
 
 
+def replay_count_of(raw: RawRecord) -> int:
+    """How many times ``bridge dlq retry`` re-injected this record, from its header; 0 when the
+    header is absent or is no count (any producer can set headers: a bad one must not make the
+    record impossible to dead-letter)."""
+    value = raw.header(HEADER_PREFIX + "replay-count") or ""
+    if value.isascii() and value.isdigit() and len(value) <= 9:  # the column is a 32-bit integer
+        return int(value)
+    return 0
+
+
 def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: BaseException,
                      detail: str, dlq_topic: str, mapping_version: str | None, now: datetime,
                      event_id: str | None = None, sys_id: str | None = None,
@@ -37,7 +47,8 @@ def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: Bas
     entry = {
         "id": dl_id, "source_topic": raw.topic, "partition": raw.partition, "offset": raw.offset,
         "stage": stage, "reason_code": reason_code, "error_class": error_class,
-        "detail": detail[:2000], "event_id": event_id, "sys_id": sys_id, "payload": payload,
+        # An exception's text may quote anything; PostgreSQL's text cannot hold a NUL.
+        "detail": detail[:2000].replace("\x00", "\\x00"), "event_id": event_id, "sys_id": sys_id, "payload": payload,
         "mapping_version": mapping_version, "replay_count": replay_count, "status": "new",
         "created_at": now,
     }

@@ -6,8 +6,10 @@ a 32-bit integer had its batch retried for ever, and nothing behind it moved. No
 column can hold are refused by the decoder with a reason, on both stores alike; and anything
 else the store refuses for what a record carries (here a constraint the bridge knows nothing of)
 fails the batch like a bug: it is rewound, taken apart, and the refused record alone is
-dead-lettered with reason ``store_rejected``. Real SQLite, real PostgreSQL, real broker for the
-outbox.
+dead-lettered with reason ``store_rejected``. A dead letter itself never carries what the store
+cannot hold (a key beyond its column, a foreign replay-count header, a NUL in an error's text):
+a record that cannot even be dead-lettered would stall the stream the same way. Real SQLite,
+real PostgreSQL, real broker for the outbox.
 """
 
 from __future__ import annotations
@@ -176,3 +178,26 @@ async def test_refusals_are_told_from_races_and_outages_by_the_store_s_own_codes
             blocker.execute("ROLLBACK")
             blocker.close()
     assert store_rejection(outage.value) is None and is_transient(outage.value) is True
+
+
+@pytest.mark.parametrize(("header", "kept"), [(b"2", 2), (b"abc", 0), (b"9" * 12, 0), (b"-1", 0)])
+async def test_a_replay_count_header_that_is_no_count_does_not_block_the_dead_letter(
+        store: AsyncEngine, header: bytes, kept: int) -> None:
+    harness = Harness(store)
+    raw = dataclasses.replace(harness.raw(b"not json"),
+                              headers=(("x-bridge-replay-count", header),))
+
+    result = await harness.processor.process([raw])
+
+    [letter] = await harness.dead_letters()
+    assert result.outcomes["dead_lettered"] == 1 and letter["replay_count"] == kept
+
+
+async def test_an_error_text_with_a_nul_character_does_not_block_the_dead_letter(
+        store: AsyncEngine) -> None:
+    harness = Harness(store)
+
+    await harness.processor.dead_letter_alone(harness.raw(b"not json"), RuntimeError("a\x00b"))
+
+    [letter] = await harness.dead_letters()
+    assert (letter["reason_code"], letter["detail"]) == ("internal_error", "RuntimeError: a\\x00b")
