@@ -84,7 +84,7 @@ def _invalid_value(event: dict[str, Any], rng: random.Random) -> bytes:
     """A value no store column can hold: the kind that once stalled a PostgreSQL store."""
     kind = rng.randrange(3)
     if kind == 0:
-        event["event_id"] = f"{event['event_id']}:{'retry-' * 8}"  # over 64 characters
+        event["event_id"] = f"{event['event_id']}:{'retry-' * 11}"  # over 64 characters
     elif kind == 1:
         event["record"]["number"] = "X" * 41  # over ServiceNow's 40
     else:
