@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bridge.visibility.queries import MAX_LIMIT, Cursor
 
-SysId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+_SYS_ID_PATTERN = r"^[0-9a-f]{32}$"
+_SYS_ID = re.compile(_SYS_ID_PATTERN)
+SysId = Annotated[str, StringConstraints(pattern=_SYS_ID_PATTERN)]
 
 
 class ListParams(BaseModel):
@@ -48,6 +51,8 @@ def decode_cursor(token: str) -> Cursor:
         number, sys_id = json.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         raise BadCursor from None
-    if not (isinstance(number, str) and isinstance(sys_id, str) and len(number) <= 200 and len(sys_id) == 32):
+    # Only what a page could have handed out: a NUL, say, would reach PostgreSQL and fail there.
+    if not (isinstance(number, str) and isinstance(sys_id, str) and len(number) <= 200
+            and "\x00" not in number and _SYS_ID.fullmatch(sys_id)):
         raise BadCursor
     return Cursor(number, sys_id)

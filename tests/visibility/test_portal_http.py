@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -139,6 +141,11 @@ async def test_portal_without_a_configured_token_is_disabled(store: Store, reade
             assert response.status_code == 503
 
 
+def _token(value: object) -> str:
+    """A cursor as a client could forge one (the encoding is not a secret)."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -151,6 +158,8 @@ async def test_portal_without_a_configured_token_is_disabled(store: Store, reade
         {"limit": "x"},
         {"cursor": "!!"},
         {"cursor": "e30"},
+        {"cursor": _token(["WO0010001\x00", "a" * 32])},  # PostgreSQL would fail on the NUL
+        {"cursor": _token(["WO0010001", "Z" * 32])},
     ],
 )
 async def test_malformed_parameters_are_400(client: httpx.AsyncClient, params) -> None:
