@@ -40,10 +40,10 @@ def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: Bas
     dl_id = dead_letter_id(raw)
     payload = raw.value or b""
     error_class = type(error).__name__[:_MAX_ERROR_CLASS]
-    # The input's key keeps a record's dead letters in order; one no column could hold is no
-    # record's key (the contract keys by sys_id), so the entry's own id stands in for it.
+    # The input's key keeps a record's dead letters in order; one no column could hold (too
+    # long, a NUL) is no record's key (the contract keys by sys_id): the entry's id stands in.
     key = (raw.key or b"").decode("utf-8", "replace")
-    key = (key if len(key) <= _MAX_KEY else "") or sys_id or dl_id
+    key = (key if len(key) <= _MAX_KEY and "\x00" not in key else "") or sys_id or dl_id
     entry = {
         "id": dl_id, "source_topic": raw.topic, "partition": raw.partition, "offset": raw.offset,
         "stage": stage, "reason_code": reason_code, "error_class": error_class,

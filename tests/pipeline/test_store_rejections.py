@@ -87,10 +87,11 @@ async def test_values_no_column_can_hold_are_dead_lettered_at_decode_and_the_res
     ]
 
 
+@pytest.mark.parametrize("key", [b"k" * 300, b"case\x00key"])
 async def test_a_dead_letter_keeps_a_key_no_column_could_hold_out_of_the_store(
-        store: AsyncEngine) -> None:
+        store: AsyncEngine, key: bytes) -> None:
     harness = Harness(store)
-    raw = dataclasses.replace(harness.raw(b"not json"), key=b"k" * 300)
+    raw = dataclasses.replace(harness.raw(b"not json"), key=key)
 
     result = await harness.processor.process([raw])
 
