@@ -48,7 +48,8 @@ def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: Bas
         "id": dl_id, "source_topic": raw.topic, "partition": raw.partition, "offset": raw.offset,
         "stage": stage, "reason_code": reason_code, "error_class": error_class,
         # An exception's text may quote anything; PostgreSQL's text cannot hold a NUL.
-        "detail": detail[:2000].replace("\x00", "\\x00"), "event_id": event_id, "sys_id": sys_id, "payload": payload,
+        "detail": detail[:2000].replace("\x00", "\\x00"), "event_id": event_id, "sys_id": sys_id,
+        "payload": payload,
         "mapping_version": mapping_version, "replay_count": replay_count, "status": "new",
         "created_at": now,
     }

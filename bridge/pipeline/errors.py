@@ -30,8 +30,10 @@ STORE_REJECTED = "store_rejected"
 # SQLSTATE class 22 is "data exception", 23 "integrity constraint violation"; of the latter,
 # only a unique violation can be a race between instances (the loser's retry finds duplicates).
 _PG_UNIQUE_VIOLATION = "23505"
-_SQLITE_RACE_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY})
-_SQLITE_DATA_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH})
+_SQLITE_RACE_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT_UNIQUE,
+                                sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY})
+_SQLITE_DATA_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG,
+                                sqlite3.SQLITE_MISMATCH})
 
 
 def store_rejection(error: BaseException) -> str | None:
@@ -47,7 +49,8 @@ def store_rejection(error: BaseException) -> str | None:
             return f"SQLSTATE {sqlstate}"
         return None
     code = getattr(orig, "sqlite_errorcode", None)
-    if isinstance(code, int) and code & 0xFF in _SQLITE_DATA_CODES and code not in _SQLITE_RACE_CODES:
+    if isinstance(code, int) and code & 0xFF in _SQLITE_DATA_CODES \
+            and code not in _SQLITE_RACE_CODES:
         return str(getattr(orig, "sqlite_errorname", code))
     return None
 

@@ -1,4 +1,4 @@
-"""A stand-in for the batch message FastStream hands the bridge's handler."""
+"""A stand-in for the batch message FastStream hands the bridge's handler, and redelivery."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from typing import Sequence
 from aiokafka.structs import ConsumerRecord
 
 from bridge.pipeline.records import RawRecord
+from bridge.runtime import DeliveryRuntime
+from bridge.settings import RetrySettings
+
+#: A batch is taken apart after two failures in a row, with pauses too short to wait for.
+ISOLATE_AFTER_TWO = RetrySettings(initial_delay_s=0.001, max_delay_s=0.001, isolate_after=2)
 
 
 @dataclass
@@ -27,3 +32,15 @@ class Delivery:
 def delivery_of(raws: Sequence[RawRecord]) -> Delivery:
     return Delivery(tuple(ConsumerRecord(r.topic, r.partition, r.offset, 0, 0, r.key, r.value,
                                          None, 0, 0, ()) for r in raws))
+
+
+async def redeliver(runtime: DeliveryRuntime, raws: Sequence[RawRecord],
+                    times: int = 3) -> list[str]:
+    """Hand the batch to the runtime ``times`` times, as FastStream fetches a rewound batch
+    again; what became of each delivery."""
+    outcomes = []
+    for _ in range(times):
+        delivery = delivery_of(raws)
+        await runtime.handle(delivery)
+        outcomes.append(delivery.outcome)
+    return outcomes

@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.flows import default_router
 from bridge.pipeline.batch import BatchProcessor
 from bridge.runtime import DeliveryRuntime
-from bridge.settings import RetrySettings, Settings
+from bridge.settings import Settings
 from bridge.store.changes import RecordChange
 from bridge.store.schema import outbox, processed_events
 from bridge.visibility import apply_changes
 from tests.fixtures.events import make_event, new_sys_id
-from tests.pipeline.deliveries import delivery_of
+from tests.pipeline.deliveries import ISOLATE_AFTER_TWO, redeliver
 from tests.pipeline.harness import Harness
 from tests.pipeline.kafka_relay import published_ids, relay_to
 
@@ -51,18 +51,10 @@ async def test_a_batch_that_keeps_failing_is_taken_apart_and_only_the_culprit_is
     culprit = events[2]
     processor = BatchProcessor(store_engine, topics, default_router(), lambda: harness.mappings,
                                [_hook_failing_for(culprit["sys_id"])])
-    runtime = DeliveryRuntime(processor, relay_to(store_engine, producer),
-                              RetrySettings(initial_delay_s=0.001, max_delay_s=0.001,
-                                            isolate_after=2))
+    runtime = DeliveryRuntime(processor, relay_to(store_engine, producer), ISOLATE_AFTER_TWO)
     raws = [harness.raw(event) for event in events]
 
-    outcomes = []
-    for _ in range(3):  # FastStream fetches the rewound batch again
-        delivery = delivery_of(raws)
-        await runtime.handle(delivery)
-        outcomes.append(delivery.outcome)
-
-    assert outcomes == ["rewound", "rewound", "ack"]
+    assert await redeliver(runtime, raws) == ["rewound", "rewound", "ack"]
     async with store_engine.connect() as conn:
         processed = set((await conn.execute(select(processed_events.c.event_id))).scalars())
         commands = (await conn.execute(select(outbox.c.cause_event_id, outbox.c.target_table)

@@ -29,12 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.pipeline.errors import is_transient, store_rejection
 from bridge.runtime import DeliveryRuntime
-from bridge.settings import RetrySettings, Settings
+from bridge.settings import Settings
 from bridge.store.engine import create_engine
 from bridge.store.migrate import upgrade
 from bridge.store.schema import processed_events
 from tests.fixtures.events import make_event, new_sys_id
-from tests.pipeline.deliveries import delivery_of
+from tests.pipeline.deliveries import ISOLATE_AFTER_TWO, redeliver
 from tests.pipeline.harness import Harness
 from tests.pipeline.kafka_relay import published_ids, relay_to
 
@@ -78,11 +78,13 @@ async def test_values_no_column_can_hold_are_dead_lettered_at_decode_and_the_res
 
     assert result.outcomes["dead_lettered"] == 4
     assert await _processed(store) == {e["event_id"] for e in good}
-    letters = sorted((d["stage"], d["reason_code"], d["detail"]) for d in await harness.dead_letters())
+    letters = sorted((d["stage"], d["reason_code"], d["detail"])
+                     for d in await harness.dead_letters())
     assert letters == [
         ("decode", "invalid_value", "event_id: expected 1-64 printable characters, no edge spaces"),
         ("decode", "invalid_value", "record.number: expected at most 40 characters"),
-        ("decode", "invalid_value", "record.short_description: the NUL character (\\u0000) is not accepted"),
+        ("decode", "invalid_value",
+         "record.short_description: the NUL character (\\u0000) is not accepted"),
         ("decode", "invalid_value", "sys_mod_count: expected at most 2147483647"),
     ]
 
@@ -119,18 +121,10 @@ async def test_a_record_the_store_refuses_is_dead_lettered_alone_instead_of_stal
     harness = Harness(store, topics=topics)
     events = [_case(), _case(), _case(number="REFUSED1"), _case()]
     culprit = events[2]
-    runtime = DeliveryRuntime(harness.processor, relay_to(store, producer),
-                              RetrySettings(initial_delay_s=0.001, max_delay_s=0.001,
-                                            isolate_after=2))
+    runtime = DeliveryRuntime(harness.processor, relay_to(store, producer), ISOLATE_AFTER_TWO)
     raws = [harness.raw(event) for event in events]
 
-    outcomes = []
-    for _ in range(3):  # FastStream fetches the rewound batch again
-        delivery = delivery_of(raws)
-        await runtime.handle(delivery)
-        outcomes.append(delivery.outcome)
-
-    assert outcomes == ["rewound", "rewound", "ack"]
+    assert await redeliver(runtime, raws) == ["rewound", "rewound", "ack"]
     assert runtime.stats.transient_errors == 0, "a refusal is not an outage to wait out"
     assert await _processed(store) == {e["event_id"] for e in events} - {culprit["event_id"]}
     [letter] = await harness.dead_letters()
@@ -157,7 +151,8 @@ async def test_refusals_are_told_from_races_and_outages_by_the_store_s_own_codes
 
     assert is_transient(missing) is False and is_transient(race) is True
     if store.dialect.name == "postgresql":  # SQLite stores a value longer than its column
-        too_long = await _error_of(store, f"INSERT INTO counters (name, value) VALUES ('{'x' * 97}', 1)")
+        too_long = await _error_of(
+            store, f"INSERT INTO counters (name, value) VALUES ('{'x' * 97}', 1)")
         assert (store_rejection(too_long), store_rejection(missing)) == \
             ("SQLSTATE 22001", "SQLSTATE 23502")
         gone = create_engine(make_url(any_store_url).set(port=1).render_as_string(False))
