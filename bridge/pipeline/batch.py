@@ -162,7 +162,8 @@ class BatchProcessor:
             log.error("flow.internal_error", error_class=type(error).__name__,
                       raised_at=raised_at(error), event_id=event.event_id, table=event.table)
             ctx.outcome = "dead_lettered"
-            ctx.detail = self._dead_letter_internal(state, raw, "flow", error, mappings.version, event)
+            ctx.detail = self._dead_letter_internal(state, raw, "flow", error, mappings.version,
+                                                    event)
         if ctx.outcome == "dead_lettered":
             # Not recorded as processed: a fixed and re-injected copy must run (`dlq retry`);
             # a redelivered copy finds its dead letter already there (same input position).
