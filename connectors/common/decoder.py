@@ -2,7 +2,7 @@
 
 One JSON parse (msgspec; `json` only to say what is wrong with a document msgspec refuses), a
 fixed sequence of cheap envelope checks, then one pydantic validation of the record against its
-table's model. Errors are raised outside `except` blocks so no exception carrying input (a JSON
+table's model, and last what the store must be able to hold (the `number`'s width, no NUL). Errors are raised outside `except` blocks so no exception carrying input (a JSON
 document, a pydantic error) is chained to them.
 """
 
