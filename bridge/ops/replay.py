@@ -24,7 +24,8 @@ from bridge.mapping import load_mapping_set
 from bridge.observability.lag import topic_partitions
 from bridge.pipeline.factory import build_processor
 from bridge.ops.timespec import as_ms
-from bridge.pipeline.batch import BatchResult
+from bridge.pipeline.batch import BatchProcessor, BatchResult
+from bridge.pipeline.errors import is_transient
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.records import RawRecord
 from bridge.settings import Settings
@@ -35,7 +36,8 @@ IDLE_POLLS_MAX = 30  # polls of one second that returned nothing while records w
 
 
 class ReplayError(ValueError):
-    """The request cannot be served (unknown topic or partition, bad range)."""
+    """The request cannot be served (unknown topic or partition, bad range), or the store or
+    the broker went away while it ran."""
 
 
 @dataclass(frozen=True)
@@ -112,13 +114,11 @@ async def replay(settings: Settings, request: ReplayRequest,
             await producer.start()
             relay = OutboxRelay(engine, _sender(producer))
         async for raws, done, total in _read(consumer, ranges, request):
-            if raws:
-                result = await processor.process(raws, dry_run=not request.execute,
-                                                 reprocess_salt=salt)
+            for part, result in await _process(processor, raws, not request.execute, salt):
                 if relay is not None:
                     await relay.publish(result.outbox)
                     summary.emitted += len(result.outbox)
-                summary.add(result, len(raws))
+                summary.add(result, len(part))
             if progress is not None:
                 progress(done, total)
     finally:
@@ -127,6 +127,39 @@ async def replay(settings: Settings, request: ReplayRequest,
             await producer.stop()
         await engine.dispose()
     return summary
+
+
+async def _process(processor: BatchProcessor, raws: list[RawRecord], dry_run: bool,
+                   salt: str | None) -> list[tuple[list[RawRecord], BatchResult]]:
+    """One batch, as the bridge runs it: when it fails for something other than an outage (a
+    record the store refuses, a bug one record triggers), its records one at a time, and a
+    record that fails alone is dead-lettered (stage ``batch``; only counted in a dry run), so
+    that one record cannot stop a replay either."""
+    if not raws:
+        return []
+    try:
+        return [(raws, await processor.process(raws, dry_run=dry_run, reprocess_salt=salt))]
+    except Exception as error:  # noqa: BLE001 - sorted out below
+        _unless_transient(error)
+    parts = []
+    for raw in raws:
+        try:
+            result = await processor.process([raw], dry_run=dry_run, reprocess_salt=salt)
+        except Exception as error:  # noqa: BLE001 - this record fails on its own
+            _unless_transient(error)
+            # Executed, a record applied before is left alone (its effects stand).
+            rows = [] if dry_run else await processor.dead_letter_alone(raw, error)
+            result = BatchResult(outbox=rows, outcomes={"in": 1, "dead_lettered": 1}
+                                 if rows or dry_run else {"in": 1})
+        parts.append(([raw], result))
+    return parts
+
+
+def _unless_transient(error: Exception) -> None:
+    if is_transient(error):
+        raise ReplayError(f"stopped by {type(error).__name__}: the store or the broker is "
+                          "unavailable. What was replayed stands: run the same command again "
+                          "(the events already applied are skipped).") from None
 
 
 def _sender(producer: AIOKafkaProducer) -> Any:

@@ -1,5 +1,6 @@
 """`bridge replay` against a real broker and store: by offset and by time, dry run emitting
-nothing, execute emitting only what is new, forced reprocessing needing a reason."""
+nothing, execute emitting only what is new, forced reprocessing needing a reason; a record the
+store refuses dead-lettered and not stopping the replay, an outage stopping it with a clear error."""
 
 from __future__ import annotations
 
@@ -93,3 +94,62 @@ async def test_replay_by_time_by_partition_and_by_key(bridge_settings: Settings,
 
     text = cli(bridge_env, "replay", "--topic", topic, "--since", since).stdout  # real entry point
     assert "dry run" in text and "skipped as duplicate" in text
+
+
+async def test_a_record_the_store_refuses_is_dead_lettered_and_the_replay_goes_on(
+        bridge_settings: Settings, bridge_env: dict[str, str]) -> None:
+    """As in the bridge's own runtime: the failing batch is taken apart, the refused record is
+    dead-lettered (stage ``batch``), and the others are applied."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    from bridge.store.migrate import upgrade
+    await upgrade(bridge_settings.store.url)
+    store = sqlite3.connect(make_url(bridge_settings.store.url).database)
+    store.execute("CREATE TRIGGER records_not_refused BEFORE INSERT ON records "
+                  "WHEN NEW.number LIKE 'REFUSED%' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    store.commit()
+    events = [make_event("csm-case-insert", sys_id=new_sys_id(), record={"number": number})
+              for number in ("CS0000001", "REFUSED2", "CS0000003")]
+    await produce(bridge_settings, events)
+    topic = bridge_settings.topics.csm_events
+
+    dry = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0")
+    done = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0",
+                           "--execute")
+
+    assert (dry["read"], dry["applied"], dry["dead_lettered"]) == (3, 2, 1)
+    assert (done["read"], done["applied"], done["dead_lettered"]) == (3, 2, 1)
+    letters = store.execute("SELECT event_id, stage, reason_code FROM dead_letters").fetchall()
+    processed = {row[0] for row in store.execute("SELECT event_id FROM processed_events")}
+    store.close()
+    assert letters == [(events[1]["event_id"], "batch", "store_rejected")]
+    assert processed == {events[0]["event_id"], events[2]["event_id"]}
+
+
+async def test_a_store_outage_stops_the_replay_with_a_clear_error_and_a_rerun_goes_on(
+        bridge_settings: Settings, bridge_env: dict[str, str]) -> None:
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    from bridge.store.migrate import upgrade
+    await upgrade(bridge_settings.store.url)
+    await produce(bridge_settings, _work_order_requests(3))
+    topic = bridge_settings.topics.csm_events
+    env = {**bridge_env, "BRIDGE_STORE__BUSY_TIMEOUT_MS": "200"}
+    blocker = sqlite3.connect(make_url(bridge_settings.store.url).database, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the store
+    try:
+        stopped = await acli(env, "replay", "--topic", topic, "--from-offset", "0", "--execute",
+                             check=False)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    rerun = await acli_json(env, "replay", "--topic", topic, "--from-offset", "0", "--execute")
+
+    assert stopped.returncode != 0 and "Traceback" not in stopped.stderr + stopped.stdout
+    assert "stopped by OperationalError" in stopped.stderr
+    assert "run the same command again" in stopped.stderr
+    assert (rerun["applied"], rerun["emitted"]) == (3, 3)
