@@ -1,6 +1,7 @@
 """`bridge replay` against a real broker and store: by offset and by time, dry run emitting
 nothing, execute emitting only what is new, forced reprocessing needing a reason; a record the
-store refuses dead-lettered and not stopping the replay, an outage stopping it with a clear error."""
+store refuses dead-lettered and not stopping the replay; an outage stopping it with a clear
+error."""
 
 from __future__ import annotations
 
