@@ -122,12 +122,11 @@ class DeliveryRuntime:
 
     async def _dead_letter_alone(self, raw: RawRecord, error: Exception) -> None:
         started = time.perf_counter()
-        rows = await self.processor.dead_letter_alone(raw, error)
-        await self.relay.publish(rows, defer_mark=True)
+        result = await self.processor.dead_letter_alone(raw, error)
+        await self.relay.publish(result.outbox, defer_mark=True)
         log.error("record.isolated", error_class=type(error).__name__, raised_at=raised_at(error),
                   topic=raw.topic, partition=raw.partition, offset=raw.offset,
-                  dead_lettered=bool(rows))
-        result = BatchResult(outbox=rows, outcomes={"in": 1, "dead_lettered": 1} if rows else {})
+                  dead_lettered=bool(result.outbox))
         self._count(result, 1)
         for observer in self.observers:
             observer.on_batch(result, 1, time.perf_counter() - started)

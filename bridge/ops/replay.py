@@ -133,7 +133,7 @@ async def _process(processor: BatchProcessor, raws: list[RawRecord], dry_run: bo
                    salt: str | None) -> list[tuple[list[RawRecord], BatchResult]]:
     """One batch, as the bridge runs it: when it fails for something other than an outage (a
     record the store refuses, a bug one record triggers), its records one at a time, and a
-    record that fails alone is dead-lettered (stage ``batch``; only counted in a dry run), so
+    record that fails alone is dead-lettered (stage ``batch``; rolled back in a dry run), so
     that one record cannot stop a replay either."""
     if not raws:
         return []
@@ -147,10 +147,7 @@ async def _process(processor: BatchProcessor, raws: list[RawRecord], dry_run: bo
             result = await processor.process([raw], dry_run=dry_run, reprocess_salt=salt)
         except Exception as error:  # noqa: BLE001 - this record fails on its own
             _unless_transient(error)
-            # Executed, a record applied before is left alone (its effects stand).
-            rows = [] if dry_run else await processor.dead_letter_alone(raw, error)
-            result = BatchResult(outbox=rows, outcomes={"in": 1, "dead_lettered": 1}
-                                 if rows or dry_run else {"in": 1})
+            result = await processor.dead_letter_alone(raw, error, dry_run=dry_run)
         parts.append(([raw], result))
     return parts
 

@@ -73,7 +73,7 @@ class BatchProcessor:
         mappings = self._mappings()  # one mapping set for the whole batch, even across a reload
         now = datetime.now(timezone.utc)
         decoded = [(raw, self._decode(raw)) for raw in raws]
-        result = BatchResult()
+        events_seen: list[tuple[Event | None, str]] = []
         async with self._engine.connect() as conn:
             transaction = await conn.begin()
             state = BatchState(conn, now, reprocess_salt=reprocess_salt)
@@ -93,20 +93,19 @@ class BatchProcessor:
                     outcome = await self._apply(state, raw, item, mappings)
                 state.count("events.in")
                 state.count(f"events.{outcome}")
-                result.events.append((item if isinstance(item, Event) else None, outcome))
+                events_seen.append((item if isinstance(item, Event) else None, outcome))
             failpoint("inside_batch")
             state.writes.published.extend(published)
             await flush(state, self._hooks)
             await (transaction.rollback() if dry_run else transaction.commit())
-        result.outbox = state.writes.outbox
-        result.outcomes = {k[7:]: v for k, v in state.writes.counters.items()
-                           if k.startswith("events.")}
-        return result
+        return _result(state, events_seen)
 
-    async def dead_letter_alone(self, raw: RawRecord, error: BaseException) -> list[dict[str, Any]]:
-        """Dead-letter a record that fails every batch it is in, in a transaction of its own;
-        the outbox rows to publish. A record already processed is left alone (its effects
-        stand; a failure after its commit is the outbox relay's to retry)."""
+    async def dead_letter_alone(self, raw: RawRecord, error: BaseException, *,
+                                dry_run: bool = False) -> BatchResult:
+        """Dead-letter a record that fails every batch it is in, in a transaction of its own
+        (rolled back when ``dry_run``). A record already processed is left alone: its effects
+        stand, a failure after its commit is the outbox relay's to retry, and the result is
+        empty."""
         event = self._decode(raw)
         event = event if isinstance(event, Event) else None
         mappings = self._mappings()
@@ -117,13 +116,13 @@ class BatchProcessor:
                 await state.prefetch((), versions=[_version(event)], event_ids=[event.event_id])
                 if state.already_processed(event.event_id, _version(event)):
                     await transaction.rollback()
-                    return []
+                    return BatchResult()
             self._dead_letter_internal(state, raw, "batch", error, mappings.version, event)
             state.count("events.in")
             state.count("events.dead_lettered")
             await flush(state)
-            await transaction.commit()
-        return state.writes.outbox
+            await (transaction.rollback() if dry_run else transaction.commit())
+        return _result(state, [(event, "dead_lettered")])
 
     def _decode(self, raw: RawRecord) -> Event | DecodeError:
         try:
@@ -197,6 +196,13 @@ class BatchProcessor:
         )
         state.writes.dead_letters.append(entry)
         state.writes.outbox.append(row)
+
+
+def _result(state: BatchState, events: list[tuple[Event | None, str]]) -> BatchResult:
+    """What a finished transaction emits and counts."""
+    return BatchResult(events=events, outbox=state.writes.outbox,
+                       outcomes={k[7:]: v for k, v in state.writes.counters.items()
+                                 if k.startswith("events.")})
 
 
 def _version(event: Event) -> tuple[str, int, str, str]:

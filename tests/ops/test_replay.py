@@ -117,6 +117,7 @@ async def test_a_record_the_store_refuses_is_dead_lettered_and_the_replay_goes_o
     topic = bridge_settings.topics.csm_events
 
     dry = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0")
+    assert store.execute("SELECT count(*) FROM dead_letters").fetchone() == (0,), "a dry run"
     done = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0",
                            "--execute")
 

@@ -76,6 +76,6 @@ async def test_a_record_already_applied_is_not_dead_lettered_when_taken_apart(
     raw = harness.raw(event)
     await harness.processor.process([raw])  # applied; say its publish failed afterwards
 
-    rows = await harness.processor.dead_letter_alone(raw, RuntimeError("publish bug"))
+    result = await harness.processor.dead_letter_alone(raw, RuntimeError("publish bug"))
 
-    assert rows == [] and await harness.dead_letters() == []
+    assert (result.outbox, result.outcomes) == ([], {}) and await harness.dead_letters() == []
