@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.pipeline.outbox import mark_sent
 from bridge.pipeline.state import BatchState
+from bridge.store.bulk import execute_many
 from bridge.store.changes import RecordChange
 from bridge.store.schema import counters, dead_letters, links, outbox, processed_events, records
 from bridge.store.sql import dialect_insert
@@ -59,13 +60,13 @@ async def flush(state: BatchState, hooks: Sequence[ChangeHook] = ()) -> None:
     if w.processed and state.reprocess_salt is not None:
         # A forced replay: the first processing's rows stand (the outcome of the replay is in
         # the outbox rows and the counters).
-        await conn.execute(sql.processed_replayed, w.processed)
+        await execute_many(conn, sql.processed_replayed, w.processed)
     elif w.processed:
         # A plain insert: if another instance processed one of these events concurrently,
         # the unique key fails the whole transaction and the batch is retried as duplicates.
-        await conn.execute(sql.processed, w.processed)
+        await execute_many(conn, sql.processed, w.processed)
     if w.records:
-        await conn.execute(sql.records, [
+        await execute_many(conn, sql.records, [
             {"sys_id": r.sys_id, "source": r.source, "table_name": r.table,
              "number": (r.data.get("number") or None) if isinstance(r.data.get("number"), str) else None,
              "sys_mod_count": r.sys_mod_count, "deleted": r.deleted, "data": dict(r.data),
@@ -76,18 +77,18 @@ async def flush(state: BatchState, hooks: Sequence[ChangeHook] = ()) -> None:
         await conn.execute(sql.links_removed,
                            [{"k": k, "f": f, "t": t} for k, f, t in sorted(w.links_removed)])
     if w.links_added:
-        await conn.execute(sql.links_added, [
+        await execute_many(conn, sql.links_added, [
             {"kind": k, "from_id": f, "to_id": t, "attrs": attrs, "created_at": now}
             for (k, f, t), attrs in w.links_added.items()
         ])
     if w.outbox:
-        await conn.execute(sql.outbox, w.outbox)
+        await execute_many(conn, sql.outbox, w.outbox)
     if w.dead_letters:
-        await conn.execute(sql.dead_letters, w.dead_letters)
+        await execute_many(conn, sql.dead_letters, w.dead_letters)
     if w.published:
         await mark_sent(conn, w.published, now)
     if w.counters:
-        await conn.execute(sql.counters,
+        await execute_many(conn, sql.counters,
                            [{"name": k, "value": v} for k, v in sorted(w.counters.items())])
     if w.changes:
         for hook in hooks:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bridge.store.bulk import execute_many
 from bridge.store.sql import IDS, chunks, dialect_insert
 
 __all__ = ["chunks", "delete_by_ids", "insert_rows", "upsert_rows"]
@@ -16,7 +17,12 @@ __all__ = ["chunks", "delete_by_ids", "insert_rows", "upsert_rows"]
 
 async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict]) -> None:
     for batch in chunks(rows, 500):
-        await conn.execute(table.insert(), batch)
+        await execute_many(conn, _insert(table), batch)
+
+
+@cache
+def _insert(table: Table) -> Any:
+    return table.insert()
 
 
 @cache
@@ -35,7 +41,7 @@ def _delete_by_ids(table: Table) -> Any:
 async def upsert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict]) -> None:
     """Insert rows or replace every column of the rows with the same primary key."""
     for batch in chunks(rows, 500):
-        await conn.execute(_upsert(conn.dialect.name, table), batch)
+        await execute_many(conn, _upsert(conn.dialect.name, table), batch)
 
 
 async def delete_by_ids(conn: AsyncConnection, table: Table, sys_ids: Iterable[str]) -> None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,27 +29,11 @@ from bridge.pipeline.errors import is_transient, store_rejection
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
 from bridge.store.engine import create_engine
-from bridge.store.migrate import upgrade
 from bridge.store.schema import processed_events
 from tests.fixtures.events import make_event, new_sys_id
 from tests.pipeline.deliveries import ISOLATE_AFTER_TWO, redeliver
 from tests.pipeline.harness import Harness
 from tests.pipeline.kafka_relay import published_ids, relay_to
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/bridge.db"
-    return str(request.getfixturevalue("postgres_database"))
-
-
-@pytest.fixture
-async def store(any_store_url: str) -> AsyncIterator[AsyncEngine]:
-    await upgrade(any_store_url)
-    engine = create_engine(any_store_url, busy_timeout_ms=200)
-    yield engine
-    await engine.dispose()
 
 
 def _case(**record: Any) -> dict[str, Any]:
@@ -64,8 +46,8 @@ async def _processed(engine: AsyncEngine) -> set[str]:
 
 
 async def test_values_no_column_can_hold_are_dead_lettered_at_decode_and_the_rest_goes_on(
-        store: AsyncEngine) -> None:
-    harness = Harness(store)
+        any_store: AsyncEngine) -> None:
+    harness = Harness(any_store)
     good = [_case(), _case()]
     with_nul = _case(short_description="printer\x00jam")
     long_id = _case()
@@ -77,7 +59,7 @@ async def test_values_no_column_can_hold_are_dead_lettered_at_decode_and_the_res
     result = await harness.feed(good[0], with_nul, long_id, long_number, huge_count, good[1])
 
     assert result.outcomes["dead_lettered"] == 4
-    assert await _processed(store) == {e["event_id"] for e in good}
+    assert await _processed(any_store) == {e["event_id"] for e in good}
     letters = sorted((d["stage"], d["reason_code"], d["detail"])
                      for d in await harness.dead_letters())
     assert letters == [
@@ -91,8 +73,8 @@ async def test_values_no_column_can_hold_are_dead_lettered_at_decode_and_the_res
 
 @pytest.mark.parametrize("key", [b"k" * 300, b"case\x00key"])
 async def test_a_dead_letter_keeps_a_key_no_column_could_hold_out_of_the_store(
-        store: AsyncEngine, key: bytes) -> None:
-    harness = Harness(store)
+        any_store: AsyncEngine, key: bytes) -> None:
+    harness = Harness(any_store)
     raw = dataclasses.replace(harness.raw(b"not json"), key=key)
 
     result = await harness.processor.process([raw])
@@ -113,22 +95,23 @@ def _refuse_numbers_starting_with_refused(dialect: str) -> str:
 
 @pytest.mark.kafka
 async def test_a_record_the_store_refuses_is_dead_lettered_alone_instead_of_stalling(
-        store: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
+        any_store: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
         bridge_settings: Settings) -> None:
-    async with store.begin() as conn:
-        await conn.execute(text(_refuse_numbers_starting_with_refused(store.dialect.name)))
+    async with any_store.begin() as conn:
+        await conn.execute(text(_refuse_numbers_starting_with_refused(any_store.dialect.name)))
     topics = bridge_settings.topics
-    harness = Harness(store, topics=topics)
+    harness = Harness(any_store, topics=topics)
     events = [_case(), _case(), _case(number="REFUSED1"), _case()]
     culprit = events[2]
-    runtime = DeliveryRuntime(harness.processor, relay_to(store, producer), ISOLATE_AFTER_TWO)
+    runtime = DeliveryRuntime(harness.processor, relay_to(any_store, producer), ISOLATE_AFTER_TWO)
     raws = [harness.raw(event) for event in events]
 
     assert await redeliver(runtime, raws) == ["rewound", "rewound", "ack"]
     assert runtime.stats.transient_errors == 0, "a refusal is not an outage to wait out"
-    assert await _processed(store) == {e["event_id"] for e in events} - {culprit["event_id"]}
+    assert await _processed(any_store) == {e["event_id"] for e in events} - {culprit["event_id"]}
     [letter] = await harness.dead_letters()
-    code = "SQLSTATE 23514" if store.dialect.name == "postgresql" else "SQLITE_CONSTRAINT_TRIGGER"
+    postgres = any_store.dialect.name == "postgresql"
+    code = "SQLSTATE 23514" if postgres else "SQLITE_CONSTRAINT_TRIGGER"
     assert (letter["event_id"], letter["stage"], letter["reason_code"], letter["detail"]) == (
         culprit["event_id"], "batch", "store_rejected",
         f"the store refused this record's writes ({code})")
@@ -143,16 +126,16 @@ async def _error_of(engine: AsyncEngine, statement: str) -> DBAPIError:
 
 
 async def test_refusals_are_told_from_races_and_outages_by_the_store_s_own_codes(
-        store: AsyncEngine, any_store_url: str) -> None:
-    async with store.begin() as conn:
+        any_store: AsyncEngine, any_store_url: str) -> None:
+    async with any_store.begin() as conn:
         await conn.execute(text("INSERT INTO counters (name, value) VALUES ('taken', 1)"))
-    missing = await _error_of(store, "INSERT INTO counters (name, value) VALUES ('x', NULL)")
-    race = await _error_of(store, "INSERT INTO counters (name, value) VALUES ('taken', 1)")
+    missing = await _error_of(any_store, "INSERT INTO counters (name, value) VALUES ('x', NULL)")
+    race = await _error_of(any_store, "INSERT INTO counters (name, value) VALUES ('taken', 1)")
 
     assert is_transient(missing) is False and is_transient(race) is True
-    if store.dialect.name == "postgresql":  # SQLite stores a value longer than its column
+    if any_store.dialect.name == "postgresql":  # SQLite stores a value longer than its column
         too_long = await _error_of(
-            store, f"INSERT INTO counters (name, value) VALUES ('{'x' * 97}', 1)")
+            any_store, f"INSERT INTO counters (name, value) VALUES ('{'x' * 97}', 1)")
         assert (store_rejection(too_long), store_rejection(missing)) == \
             ("SQLSTATE 22001", "SQLSTATE 23502")
         gone = create_engine(make_url(any_store_url).set(port=1).render_as_string(False))
@@ -168,7 +151,7 @@ async def test_refusals_are_told_from_races_and_outages_by_the_store_s_own_codes
         blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
         try:
             with pytest.raises(Exception) as outage:
-                async with store.begin() as conn:
+                async with any_store.begin() as conn:
                     await conn.execute(text("DELETE FROM counters"))
         finally:
             blocker.execute("ROLLBACK")
@@ -178,8 +161,8 @@ async def test_refusals_are_told_from_races_and_outages_by_the_store_s_own_codes
 
 @pytest.mark.parametrize(("header", "kept"), [(b"2", 2), (b"abc", 0), (b"9" * 12, 0), (b"-1", 0)])
 async def test_a_replay_count_header_that_is_no_count_does_not_block_the_dead_letter(
-        store: AsyncEngine, header: bytes, kept: int) -> None:
-    harness = Harness(store)
+        any_store: AsyncEngine, header: bytes, kept: int) -> None:
+    harness = Harness(any_store)
     raw = dataclasses.replace(harness.raw(b"not json"),
                               headers=(("x-bridge-replay-count", header),))
 
@@ -190,8 +173,8 @@ async def test_a_replay_count_header_that_is_no_count_does_not_block_the_dead_le
 
 
 async def test_an_error_text_with_a_nul_character_does_not_block_the_dead_letter(
-        store: AsyncEngine) -> None:
-    harness = Harness(store)
+        any_store: AsyncEngine) -> None:
+    harness = Harness(any_store)
 
     await harness.processor.dead_letter_alone(harness.raw(b"not json"), RuntimeError("a\x00b"))
 
