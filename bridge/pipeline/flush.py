@@ -74,7 +74,7 @@ async def flush(state: BatchState, hooks: Sequence[ChangeHook] = ()) -> None:
             for r in w.records.values()
         ])
     if w.links_removed:
-        await conn.execute(sql.links_removed,
+        await execute_many(conn, sql.links_removed,
                            [{"k": k, "f": f, "t": t} for k, f, t in sorted(w.links_removed)])
     if w.links_added:
         await execute_many(conn, sql.links_added, [

@@ -17,14 +17,14 @@ from typing import Any, Callable, Sequence
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
+_Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
     values_of: Callable[[Any], Any]
-    processors: Processors
+    processors: _Processors
 
 
 #: (statement, dialect, row keys) → its compiled form, or None where the fast path does not apply.
@@ -74,7 +74,7 @@ def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Compil
     return _Compiled(compiled.string, values_of, processors)
 
 
-def _processed(values: tuple[Any, ...], processors: Processors) -> tuple[Any, ...]:
+def _processed(values: tuple[Any, ...], processors: _Processors) -> tuple[Any, ...]:
     converted = list(values)
     for index, processor in processors:  # None included: a JSON column stores it as null
         converted[index] = processor(converted[index])
