@@ -11,7 +11,7 @@ Extra functions:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath
@@ -20,6 +20,7 @@ from jmespath import functions
 from jmespath.parser import ParsedResult
 from jmespath.visitor import TreeInterpreter
 
+from bridge.mapping.closures import Evaluate, compile_node
 from bridge.mapping.diagnostics import MappingError, did_you_mean
 from bridge.mapping.text import as_text
 
@@ -66,11 +67,12 @@ class Compiled:
 
     text: str
     parsed: ParsedResult
+    evaluate: Evaluate = field(repr=False, compare=False)
 
     def search(self, data: dict[str, Any], where: str) -> Any:
         """Evaluate; a failure is a `MappingError` naming `where` (never the data)."""
         try:
-            return _INTERPRETER.visit(self.parsed.parsed, data)
+            return self.evaluate(data)
         except (jp_errors.JMESPathError, TypeError, ValueError) as error:
             raise MappingError("expression_failed", f"{where}: {type(error).__name__}") from None
 
@@ -90,7 +92,7 @@ def compile_expression(text: str) -> Compiled | ExpressionProblem:
         return ExpressionProblem("bad-expression", f"not a valid JMESPath expression: {_first_line(error)}")
     for problem in _check(parsed.parsed, root_scope=True):
         return problem
-    return Compiled(text, parsed)
+    return Compiled(text, parsed, compile_node(parsed.parsed, _INTERPRETER))
 
 
 def record_fields(compiled: Compiled) -> Iterator[str]:
