@@ -16,6 +16,8 @@ from typing import Any
 from bench.config import BenchConfig
 from bench.kafka_io import read_all
 from bench.latency import latency_run
+from bench.paired import paired_rules_run
+from bench.rules import MAPPINGS
 from bench.stores import Stores
 from bench.throughput import ThroughputRun, throughput_run
 from bench.workload import build_stream, calibrate, produce_inputs
@@ -69,8 +71,19 @@ async def _measure(config: BenchConfig, stores: Stores, work_dir: Path, say: Say
             f"outputs {run.outputs}")
         runs.append(run)
     bridge_max = statistics.median(r.events_per_s for r in runs if r.variant == "bridge_sqlite")
-    latency = []
     specs = {spec.name: spec for spec in config.variants()}
+    paired = None
+    extra_spec = specs.get("bridge_sqlite_extra_rules")
+    if extra_spec is not None and extra_spec.extra_rules:
+        say(f"mapping rules: shipped vs +{extra_spec.extra_rules} irrelevant, in one process, "
+            "batch by batch")
+        extra_mappings = stores.mappings_for(extra_spec)
+        assert extra_mappings is not None
+        paired = await paired_rules_run(stream, stores.templates, extra_spec.links, MAPPINGS,
+                                        extra_mappings)
+        say(f"  {paired.base_cpu_us_per_event:.0f} vs {paired.variant_cpu_us_per_event:.0f} "
+            f"CPU-µs/ev over {paired.batches} batch pairs: ratio {paired.ratio:.3f}")
+    latency = []
     for rate in (*config.latency_fixed_rates, round(bridge_max / 2)):
         for name in ("b0", "bridge_sqlite"):
             result = await latency_run(specs[name], bootstrap, stream, calibration.fanouts,
@@ -82,6 +95,7 @@ async def _measure(config: BenchConfig, stores: Stores, work_dir: Path, say: Say
         "meta": _meta(config, len(stream), calibration_run.to_dict(), calibration),
         "runs": [run.to_dict() for run in runs],
         "latency": [run.to_dict() for run in latency],
+        "paired_rules": paired.to_dict() if paired else None,
         "half_max_rate": round(bridge_max / 2),
     }
 

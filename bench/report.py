@@ -55,6 +55,18 @@ def markdown(results: dict[str, Any]) -> str:
     lines += ["", "## Ratios, pair by pair (same block)", "", "| ratio | pairs | median |", "|---|---|---|"]
     for r in summary["ratios"].values():
         lines.append(f"| {r['label']} | {', '.join(f'{p:.2f}' for p in r['pairs'])} | {r['median']:.2f} |")
+    paired = results.get("paired_rules")
+    if paired:
+        lines += ["", "## Mapping rules, paired batch by batch in one process", "",
+                  f"The shipped mappings and the same plus {meta['extra_rules']} irrelevant table maps, each on "
+                  "its own copy of the small store, took turns on the same batches (`bench/paired.py`); "
+                  "both emitted the same rows in every batch.", "",
+                  "| batch pairs | events | CPU-µs/event shipped | CPU-µs/event +rules | ratio (shipped CPU / +rules CPU) "
+                  "| per-batch ratio p25 / p50 / p75 |", "|---|---|---|---|---|---|",
+                  f"| {paired['batches']} | {paired['events']} | {paired['base_cpu_us_per_event']:.0f} "
+                  f"| {paired['variant_cpu_us_per_event']:.0f} | {paired['ratio']:.3f} "
+                  f"| {paired['batch_ratio_p25']:.2f} / {paired['batch_ratio_p50']:.2f} / "
+                  f"{paired['batch_ratio_p75']:.2f} |"]
     latency = summary["latency"]
     lines += ["", f"## End-to-end latency (open loop; half max rate = {latency['half_max_rate']:.0f} events/s)", "",
               "| rate /s | variant | p50 ms | p90 ms | p99 ms | max ms | outputs measured |",

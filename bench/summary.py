@@ -12,11 +12,14 @@ RATIOS = (
     ("bridge_postgres_vs_b0", "bridge_postgres", "b0", 0.30, "bridge on PostgreSQL ≥ 30% of B0"),
     ("large_store_vs_small_store", "bridge_sqlite_large_store", "bridge_sqlite", 0.85,
      "large store ≥ 85% of small store"),
-    ("extra_rules_vs_shipped_rules", "bridge_sqlite_extra_rules", "bridge_sqlite", 0.95,
-     "1,000 irrelevant rules cost < 5%"),
+    # Informative only: drains differ by more than 5% from noise alone. The target is judged on
+    # the paired in-process measurement (``bench.paired``, RULES_TARGET below).
+    ("extra_rules_vs_shipped_rules", "bridge_sqlite_extra_rules", "bridge_sqlite", None,
+     "1,000 irrelevant rules, drains (see the paired measurement)"),
     ("b1_vs_b0", "b1", "b0", None, "FastStream passthrough / B0 (framework tax)"),
     ("bridge_sqlite_vs_b1", "bridge_sqlite", "b1", None, "bridge on SQLite / B1"),
 )
+RULES_TARGET = ("1,000 irrelevant rules cost < 5%", 0.95)
 P99_ADDED_TARGET_MS = 20.0
 STEADY_RSS_TARGET_MIB = 150.0
 
@@ -40,6 +43,11 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     targets = [{"name": r["label"], "value": r["median"], "unit": "ratio", "target": r["target"],
                 "met": r["met"]}
                for name, r in ratios.items() if r["target"] is not None]
+    paired = results.get("paired_rules")
+    if paired:
+        name, minimum = RULES_TARGET
+        targets.append({"name": name, "value": paired["ratio"], "unit": "ratio", "target": minimum,
+                        "met": paired["ratio"] >= minimum})
     if latency.get("p99_added_ms") is not None:
         targets.append({"name": "p99 added over B0 at half max rate ≤ 20 ms",
                         "value": latency["p99_added_ms"], "unit": "ms", "target": P99_ADDED_TARGET_MS,
