@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -57,3 +58,42 @@ async def test_instances_starting_together_migrate_and_install_rls_one_at_a_time
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_the_dedupe_key_becomes_the_primary_key_and_no_processed_event_is_lost(
+        any_store_url: str) -> None:
+    """0004 on a store that already holds processed events: every row survives, the version is
+    the primary key, the event id is no longer unique (nor indexed), and a second row of a
+    version already there is still refused."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import inspect, select
+    from sqlalchemy.exc import IntegrityError
+
+    from bridge.store.schema import processed_events
+
+    await upgrade(any_store_url, "0003")
+    engine = create_engine(any_store_url)
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    rows = [{"event_id": f"event-{i}", "source": "csm", "table_name": "sn_customerservice_case",
+             "sys_id": f"{i:032x}", "sys_mod_count": i, "operation": "update", "action": "",
+             "outcome": "applied", "detail": None, "mapping_version": "1", "topic": "csm.events",
+             "partition": 0, "offset": i, "processed_at": now} for i in range(3)]
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(processed_events.insert(), rows)
+        await upgrade(any_store_url)
+        async with engine.connect() as conn:
+            key = await conn.run_sync(lambda sync: inspect(sync).get_pk_constraint("processed_events"))
+            uniques = await conn.run_sync(lambda sync: inspect(sync).get_unique_constraints("processed_events"))
+            indexes = await conn.run_sync(lambda sync: inspect(sync).get_indexes("processed_events"))
+            kept = (await conn.execute(select(processed_events.c.event_id, processed_events.c.sys_id)
+                                       .order_by(processed_events.c.offset))).all()
+        assert key["constrained_columns"] == ["sys_id", "sys_mod_count", "operation", "action"]
+        assert uniques == [] and indexes == []
+        assert kept == [(r["event_id"], r["sys_id"]) for r in rows]
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(processed_events.insert(), [{**rows[0], "event_id": "other"}])
+    finally:
+        await engine.dispose()

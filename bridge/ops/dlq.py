@@ -108,10 +108,12 @@ async def execute_retry(engine: AsyncEngine, settings: Settings,
             await conn.execute(update(dead_letters).where(dead_letters.c.id.in_(quarantine))
                                .values(status="quarantined"))
         messages = [await _message(conn, p) for p in retry]
-        event_ids = [p["event_id"] for p in retry if p["event_id"]]
-        if event_ids:
+        failed = [p for p in retry if p["event_id"] and p["sys_id"]]
+        if failed:
+            # By sys_id first: the dedupe key leads with it (event_id has no index).
             await conn.execute(delete(processed_events).where(and_(
-                processed_events.c.event_id.in_(event_ids),
+                processed_events.c.sys_id.in_(sorted({p["sys_id"] for p in failed})),
+                processed_events.c.event_id.in_([p["event_id"] for p in failed]),
                 processed_events.c.outcome == "dead_lettered")))
     if messages:
         producer = AIOKafkaProducer(**aiokafka_client_kwargs(settings.kafka),

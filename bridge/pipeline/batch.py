@@ -82,7 +82,6 @@ class BatchProcessor:
                 _referenced_ids(events),
                 correlation_ids=[_correlation_id(e) for e in events],
                 versions=[_version(e) for e in events],
-                event_ids=[e.event_id for e in events],
             )
             for raw, item in decoded:
                 if isinstance(item, DecodeError):
@@ -113,8 +112,8 @@ class BatchProcessor:
             transaction = await conn.begin()
             state = BatchState(conn, datetime.now(timezone.utc))
             if event is not None:
-                await state.prefetch((), versions=[_version(event)], event_ids=[event.event_id])
-                if state.already_processed(event.event_id, _version(event)):
+                await state.prefetch((), versions=[_version(event)])
+                if state.already_processed(_version(event)):
                     await transaction.rollback()
                     return BatchResult()
             self._dead_letter_internal(state, raw, "batch", error, mappings.version, event)
@@ -133,7 +132,7 @@ class BatchProcessor:
             return error.with_traceback(None)
 
     async def _apply(self, state: BatchState, raw: RawRecord, event: Event, mappings: Any) -> str:
-        if state.already_processed(event.event_id, _version(event)) and state.reprocess_salt is None:
+        if state.already_processed(_version(event)) and state.reprocess_salt is None:
             return "duplicate"  # nothing recorded: the first copy's row stands
         stored = await state.record(event.sys_id)
         ctx = FlowContext(event, state, mappings, self._command_topics, previous=stored)

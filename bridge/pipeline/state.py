@@ -33,7 +33,6 @@ _SEEN_VERSIONS = select(processed_events.c.sys_id, processed_events.c.sys_mod_co
                         processed_events.c.operation, processed_events.c.action).where(
     processed_events.c.sys_id.in_(IDS),
     processed_events.c.sys_mod_count.in_(bindparam("counts", expanding=True)))
-_SEEN_EVENT_IDS = select(processed_events.c.event_id).where(processed_events.c.event_id.in_(IDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +97,6 @@ class BatchState:
         self._edges_loaded: set[str] = set()
         self._pending: dict[str, PendingInsert | None] = {}
         self._seen_versions: set[tuple[str, int, str, str]] = set()
-        self._seen_event_ids: set[str] = set()
         # (function, args), called as function(self, *args): no closure over ``self``, so a
         # finished batch's state is freed at once instead of waiting for the cycle collector.
         self._undo: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -123,12 +121,11 @@ class BatchState:
     # -- loading ---------------------------------------------------------------------------
 
     async def prefetch(self, sys_ids: Iterable[str], correlation_ids: Iterable[str] = (),
-                       versions: Iterable[tuple[str, int, str, str]] = (),
-                       event_ids: Iterable[str] = ()) -> None:
+                       versions: Iterable[tuple[str, int, str, str]] = ()) -> None:
         """Load, in a handful of queries, what the batch's events refer to."""
         await self.load(sys_ids)
         await self._load_pending(correlation_ids)
-        await self._load_seen(list(versions), list(event_ids))
+        await self._load_seen(list(versions))
 
     async def load(self, sys_ids: Iterable[str]) -> None:
         """Load records and the links touching them, for ids not loaded yet."""
@@ -153,16 +150,12 @@ class BatchState:
             for c in chunk:
                 self._pending.setdefault(c, None)
 
-    async def _load_seen(self, versions: list[tuple[str, int, str, str]],
-                         event_ids: list[str]) -> None:
+    async def _load_seen(self, versions: list[tuple[str, int, str, str]]) -> None:
         wanted = set(versions)
         counts = sorted({v[1] for v in wanted})
         for chunk in chunks(sorted({v[0] for v in wanted})):
             rows = await self.conn.execute(_SEEN_VERSIONS, {"ids": chunk, "counts": counts})
             self._seen_versions.update(v for v in map(tuple, rows) if v in wanted)
-        for chunk in chunks(event_ids):
-            rows = await self.conn.execute(_SEEN_EVENT_IDS, {"ids": chunk})
-            self._seen_event_ids.update(r[0] for r in rows)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -186,14 +179,15 @@ class BatchState:
     def pending_insert(self, correlation_id: str | None) -> PendingInsert | None:
         return self._pending.get(correlation_id) if correlation_id else None
 
-    def already_processed(self, event_id: str, version: tuple[str, int, str, str]) -> bool:
-        return event_id in self._seen_event_ids or version in self._seen_versions
+    def already_processed(self, version: tuple[str, int, str, str]) -> bool:
+        """Whether an event of this version (``(sys_id, sys_mod_count, operation, action)``)
+        was processed: every copy of an event, redelivered or republished, has its version."""
+        return version in self._seen_versions
 
     # -- writing ---------------------------------------------------------------------------
 
     def mark_processed(self, row: dict[str, Any]) -> None:
         self.writes.processed.append(row)
-        self._seen_event_ids.add(row["event_id"])
         self._seen_versions.add((row["sys_id"], row["sys_mod_count"], row["operation"],
                                  row["action"]))
 

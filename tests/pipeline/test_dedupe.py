@@ -1,4 +1,5 @@
-"""The business dedupe key: event id, and (sys_id, sys_mod_count, operation, action)."""
+"""The dedupe key is the version, (sys_id, sys_mod_count, operation, action): every copy of an
+event has it, whether redelivered (same event id) or republished (a new one)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,22 @@ async def test_a_republished_copy_of_an_update_is_a_duplicate(store_engine: Any)
     await h.feed(make_event("csm-case-insert"), update)
     result = await h.feed(copy)
     assert result.outcomes == {"in": 1, "duplicate": 1}
+
+
+async def test_a_redelivered_copy_is_a_duplicate_even_in_a_later_batch(store_engine: Any) -> None:
+    h = Harness(store_engine)
+    update = make_event("csm-case-update")
+    await h.feed(make_event("csm-case-insert"), update)
+    result = await h.feed(update)
+    assert result.outcomes == {"in": 1, "duplicate": 1}
+    assert h.commands(result) == []
+
+
+async def test_a_new_version_is_applied_even_under_an_event_id_seen_before(store_engine: Any) -> None:
+    """A system that reused an event id for another change: the change is not lost."""
+    h = Harness(store_engine)
+    update = make_event("csm-case-update")
+    await h.feed(make_event("csm-case-insert"), update)
+    newer = {**update, "sys_mod_count": str(int(update["sys_mod_count"]) + 1)}
+    result = await h.feed(newer)
+    assert result.outcomes.get("duplicate") is None and result.outcomes["in"] == 1
