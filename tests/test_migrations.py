@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.store.engine import create_engine
 from bridge.store.migrate import upgrade
-from bridge.store.schema import metadata
+from bridge.store.schema import metadata, processed_events
 
 
 async def _drift(engine: AsyncEngine) -> list[object]:
@@ -65,13 +69,6 @@ async def test_the_dedupe_key_becomes_the_primary_key_and_no_processed_event_is_
     """0004 on a store that already holds processed events: every row survives, the version is
     the primary key, the event id is no longer unique (nor indexed), and a second row of a
     version already there is still refused."""
-    from datetime import datetime, timezone
-
-    from sqlalchemy import inspect, select
-    from sqlalchemy.exc import IntegrityError
-
-    from bridge.store.schema import processed_events
-
     await upgrade(any_store_url, "0003")
     engine = create_engine(any_store_url)
     now = datetime(2026, 12, 1, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.paired import WARMUP_BATCHES, OutputsDiffer, paired_rules_run
+from bench.paired import MIN_BATCHES, WARMUP_BATCHES, OutputsDiffer, paired_rules_run
 from bench.rules import MAPPINGS, mappings_with_extra_rules
 from bench.store_seed import SqliteTemplates
 from bench.workload import build_stream
@@ -26,7 +26,7 @@ async def test_irrelevant_rules_are_timed_batch_by_batch(stream: list, tmp_path:
     extra = mappings_with_extra_rules(tmp_path / "extra", 50)
     run = await paired_rules_run(stream, SqliteTemplates(tmp_path), LINKS, MAPPINGS, extra)
 
-    size = len(stream) // 8
+    size = len(stream) // MIN_BATCHES  # a short workload: smaller batches than the bridge's
     batches = -(-len(stream) // size)
     assert run.batches == batches - WARMUP_BATCHES
     assert run.events == len(stream) - WARMUP_BATCHES * size
