@@ -22,11 +22,12 @@ from typing import Any, Iterator
 from aiokafka import AIOKafkaConsumer
 
 from bench.kafka_io import GroupWatch, create_topics, unique, variant_producer
-from bench.probe import ProcessProbe
+from bench.phases import per_event, scrape
+from bench.probe import ProcessProbe, machine_busy_seconds
 from bench.stores import Stores
 from bench.throughput import VariantFailed
 from bench.variants import FANOUT_HEADER, SCHEDULED_HEADER
-from bench.variants.launch import RunTopics, VariantSpec, output_topics, start, stop
+from bench.variants.launch import RunTopics, VariantSpec, free_port, output_topics, start, stop
 from bench.workload import SOURCES
 from bridge.simulate import SimMessage
 
@@ -47,6 +48,10 @@ class LatencyRun:
     max_ms: float
     steady_rss_mib: float
     peak_rss_mib: float
+    phases: dict[str, Any] | None = None  # the bridge's phases over the run (bench.phases)
+    #: cores in use while inputs were sent: the machine, the variant, this harness, the rest
+    #: (the broker, mostly)
+    cores: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -60,27 +65,36 @@ async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage
     run_name = prefix.replace(".", "-")
     store_url = await stores.store_for(spec, run_name) if spec.is_bridge else ""
     group = f"{prefix}.group"
+    port = free_port() if spec.is_bridge else None
     process = start(spec, bootstrap, group, topics, log_dir / f"{run_name}.log", store_url=store_url,
-                    mappings_dir=stores.mappings_for(spec))
+                    mappings_dir=stores.mappings_for(spec), http_port=port)
     probe = ProcessProbe(process.pid)
     count = min(len(stream), int(rate * seconds))
     received: list[tuple[int, Any]] = []
+    phases = None
     with _harness_heap_frozen():
         try:
             await until_consuming(process, probe, bootstrap, group)
+            before = await scrape(port) if port is not None else None
             sink = asyncio.create_task(_sink(bootstrap, list(topics.outputs.values()), received))
             await asyncio.sleep(1.0)  # the sink's assignment
             sampler = asyncio.create_task(_sample(probe))
-            began = time.monotonic()
+            probe.sample()
+            began, busy, own = time.monotonic(), machine_busy_seconds(), time.process_time()
             scheduled, positions = await _paced(bootstrap, topics, stream[:count], fanouts, rate,
                                                 with_fanout=not spec.is_bridge)
+            probe.sample()
             ended = time.monotonic()
+            cores = _cores(ended - began, machine_busy_seconds() - busy,
+                           probe.cpu_between(began, ended), time.process_time() - own)
             expected = sum(fanouts[:count])
             deadline = time.monotonic() + DRAIN_S
             while len(received) < expected and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             sink.cancel()
             sampler.cancel()
+            if port is not None:
+                phases = per_event(before, await scrape(port))
         finally:
             stop(process)
             if spec.is_bridge and spec.backend == "sqlite":
@@ -88,7 +102,8 @@ async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage
     latencies = _latencies(received, scheduled, positions, stream[:count], warmup=int(count * WARMUP_SHARE))
     q = _quantiles(latencies)
     return LatencyRun(spec.name, rate, ended - began, count, len(latencies), q[50], q[90], q[99],
-                      max(latencies, default=0.0), probe.steady_rss_mib(began, ended), probe.peak_rss_mib)
+                      max(latencies, default=0.0), probe.steady_rss_mib(began, ended), probe.peak_rss_mib,
+                      phases, cores)
 
 
 @contextlib.contextmanager
@@ -105,6 +120,12 @@ def _harness_heap_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _cores(seconds: float, machine: float, variant: float, harness: float) -> dict[str, float]:
+    share = {"machine": machine, "variant": variant, "harness": harness,
+             "others": max(0.0, machine - variant - harness)}
+    return {name: round(cpu / seconds, 2) for name, cpu in share.items()}
 
 
 async def until_consuming(process: Any, probe: ProcessProbe, bootstrap: str, group: str) -> None:

@@ -18,6 +18,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent busy so far (``/proc/stat``: all but
+    idle and I/O wait), summed over cores."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / _TICKS  # guest time is inside user
+
+
 def memory_kib(pid: int) -> tuple[int, int]:
     """(resident set size, its high-water mark) in KiB."""
     rss = peak = 0

@@ -75,6 +75,7 @@ def markdown(results: dict[str, Any]) -> str:
         for name, q in runs.items():
             lines.append(f"| {float(rate):.0f} | {name} | {q['p50_ms']:.1f} | {q['p90_ms']:.1f} | "
                          f"{q['p99_ms']:.1f} | {q['max_ms']:.1f} | {q['outputs_measured']} |")
+    lines += _phase_lines(summary.get("phases"))
     memory = summary["memory"]
     lines += ["", "## Memory", "",
               f"Bridge steady RSS {memory['bridge_steady_rss_mib']} MiB ({memory['steady_measured']}); "
@@ -83,6 +84,55 @@ def markdown(results: dict[str, Any]) -> str:
               "", f"![throughput]({CHART})", "",
               "How each figure is measured: `bench/README.md`.", ""]
     return "\n".join(lines)
+
+
+_STORE_PHASES = ("prefetch", "flush", "commit")
+
+
+def _phase_lines(phases: dict[str, Any] | None) -> list[str]:
+    """What limits the figures: the bridge's own phase metrics, against the targets' budgets."""
+    if not phases or not phases["by_variant"]:
+        return []
+    by_variant = phases["by_variant"]
+    names = list(by_variant)
+    first = by_variant[names[0]]
+    lines = ["", "## Where the bridge's time goes (its own phase metrics, over the drains)", "",
+             "µs per event, wall / CPU of the event loop's thread (medians over runs). Wall minus CPU "
+             "is waiting: for the disk, the broker, or a core taken by another process.", "",
+             "| phase | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for phase in first["wall_us"]:
+        lines.append(f"| {phase} | " + " | ".join(
+            f"{v['wall_us'][phase]:.0f} / {v['cpu_us'][phase]:.0f}" for v in by_variant.values()) + " |")
+    lines.append("| **handler, all phases** | " + " | ".join(
+        f"{v['handler_wall_us']:.0f} / {v['handler_cpu_us']:.0f}" for v in by_variant.values()) + " |")
+    lines.append("| outside the handler (CPU: consume loop, FastStream, relay, checkpoints) | " + " | ".join(
+        f"– / {v['outside_cpu_us']:.0f}" for v in by_variant.values()) + " |")
+    lines.append("| events per batch | " + " | ".join(
+        f"{v['events_per_batch']:.0f}" for v in by_variant.values()) + " |")
+    lines.append("")
+    for name, budget in phases["budgets"].items():
+        v = by_variant[name]
+        store = sum(v["wall_us"][p] for p in _STORE_PHASES)
+        lines.append(
+            f"- {name} at {budget['share_of_b0']:.0%} of B0 would be {budget['events_per_s']} events/s: "
+            f"**{budget['us_per_event']:.0f} µs per event** for everything. Its store phases alone "
+            f"({', '.join(_STORE_PHASES)}) took {store:.0f} µs, decoding {v['wall_us']['decode']:.0f} µs, "
+            f"and the whole handler {v['handler_wall_us']:.0f} µs.")
+    half = phases.get("at_half_max_rate")
+    if half:
+        lines.append(
+            f"- At half the max rate ({half['rate']:.0f} events/s) the handler took "
+            f"{half['handler_wall_us']:.0f} µs per event of wall time ({half['handler_cpu_us']:.0f} CPU) "
+            f"in batches of {half['events_per_batch']:.0f}: it was busy **{half['busy_share']:.0%}** of the time. "
+            "A record waits for the batch in progress, then for its own, so latency is a few handler "
+            "cycles.")
+        cores = half.get("cores")
+        if cores:
+            lines.append(
+                f"- While the inputs were sent at that rate, {cores['machine']:.2f} cores of the machine were busy: "
+                f"the bridge {cores['variant']:.2f}, the harness (paced producer and sink) "
+                f"{cores['harness']:.2f}, the rest (the broker, mostly) {cores['others']:.2f}.")
+    return lines
 
 
 def chart(results: dict[str, Any], path: Path) -> None:

@@ -57,7 +57,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
                     "target": STEADY_RSS_TARGET_MIB,
                     "met": memory["bridge_steady_rss_mib"] <= STEADY_RSS_TARGET_MIB})
     return {"variants": variants, "ratios": ratios, "latency": latency, "memory": memory,
-            "targets": targets}
+            "targets": targets, "phases": _phases(results, variants)}
 
 
 def _variant(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -72,6 +72,51 @@ def _variant(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "steady_rss_mib": round(statistics.median(r["steady_rss_mib"] for r in runs), 1),
         "outputs": sorted({r["outputs"] for r in runs}),
     }
+
+
+#: (bridge variant, share of B0's events/s its target asks for)
+PHASE_BUDGETS = (("bridge_sqlite", 0.40), ("bridge_postgres", 0.30))
+
+
+def _phases(results: dict[str, Any], variants: dict[str, Any]) -> dict[str, Any]:
+    """Where the bridge's time goes in the drains (medians over runs, µs per event), the time
+    per event the throughput targets leave, and how busy the handler was at half the max rate."""
+    by_variant: dict[str, Any] = {}
+    for name in variants:
+        runs = [r for r in results["runs"] if r["variant"] == name and r.get("phases")]
+        if not runs:
+            continue
+        figures = [r["phases"] for r in runs]
+        by_variant[name] = {
+            "runs": len(runs),
+            "wall_us": {p: _median(f["wall_us"][p] for f in figures) for p in figures[0]["wall_us"]},
+            "cpu_us": {p: _median(f["cpu_us"][p] for f in figures) for p in figures[0]["cpu_us"]},
+            "handler_wall_us": _median(f["handler_wall_us"] for f in figures),
+            "handler_cpu_us": _median(f["handler_cpu_us"] for f in figures),
+            # the consume loop, FastStream, the relay, the sampler, the checkpoint thread
+            "outside_cpu_us": _median(r["cpu_us_per_event"] - r["phases"]["handler_cpu_us"]
+                                      for r in runs),
+            "events_per_batch": _median(f["events_per_batch"] or 0 for f in figures),
+        }
+    b0 = variants.get("b0", {}).get("events_per_s")
+    budgets = {name: {"share_of_b0": share, "events_per_s": round(b0 * share),
+                      "us_per_event": round(1e6 / (b0 * share), 1)}
+               for name, share in PHASE_BUDGETS if b0 and name in by_variant}
+    at_half = None
+    half = float(results["half_max_rate"])
+    for run in results["latency"]:
+        if run["variant"] == "bridge_sqlite" and run["rate"] == half and run.get("phases"):
+            phases = run["phases"]
+            at_half = {"rate": half, "events_per_batch": phases["events_per_batch"],
+                       "handler_wall_us": phases["handler_wall_us"],
+                       "handler_cpu_us": phases["handler_cpu_us"],
+                       "busy_share": round(half * phases["handler_wall_us"] / 1e6, 3),
+                       "cores": run.get("cores")}
+    return {"by_variant": by_variant, "budgets": budgets, "at_half_max_rate": at_half}
+
+
+def _median(values: Any) -> float:
+    return round(statistics.median(list(values)), 1)
 
 
 def _latency(results: dict[str, Any]) -> dict[str, Any]:

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.kafka_io import GroupWatch, create_topics, end_offsets, unique
+from bench.phases import PhaseScrape, per_event, scrape
 from bench.probe import ProcessProbe
 from bench.stores import Stores
-from bench.variants.launch import RunTopics, VariantSpec, output_topics, start, stop
+from bench.variants.launch import RunTopics, VariantSpec, free_port, output_topics, start, stop
 from bench.workload import InputSet
 
 POLL_S = 0.02  # B0 drains the full workload in well under a second
@@ -39,6 +40,7 @@ class ThroughputRun:
     peak_rss_mib: float
     steady_rss_mib: float
     outputs: int
+    phases: dict[str, Any] | None = None  # the bridge's phases over the window (bench.phases)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -53,12 +55,17 @@ async def throughput_run(spec: VariantSpec, block: int, bootstrap: str, inputs: 
     store_url = await stores.store_for(spec, run_name) if spec.is_bridge else ""
     group = f"{prefix}.group"
     launched = time.monotonic()
+    port = free_port() if spec.is_bridge else None
     process = start(spec, bootstrap, group, topics, log_dir / f"{run_name}.log", store_url=store_url,
-                    mappings_dir=stores.mappings_for(spec))
+                    mappings_dir=stores.mappings_for(spec), http_port=port)
     probe = ProcessProbe(process.pid)
+    scrapes: list[PhaseScrape | None] = []
     try:
         first, end = await _watch(process, probe, bootstrap, group, inputs.total, timeout_s,
-                                  log_dir / f"{run_name}.log")
+                                  log_dir / f"{run_name}.log", port, scrapes)
+        if port is not None:
+            await asyncio.sleep(0.3)  # the last batch's phases are counted just after its commit
+            scrapes.append(await scrape(port))
     finally:
         stop(process)
         if spec.is_bridge and spec.backend == "sqlite":
@@ -70,12 +77,14 @@ async def throughput_run(spec: VariantSpec, block: int, bootstrap: str, inputs: 
     seconds = max(t1 - t0, 1e-6)
     run = ThroughputRun(spec.name, block, n1 - n0, seconds, (n1 - n0) / seconds,
                         probe.cpu_between(t0, t1) / max(n1 - n0, 1) * 1e6, probe.peak_rss_mib,
-                        probe.steady_rss_mib(t0, t1), outputs)
+                        probe.steady_rss_mib(t0, t1), outputs,
+                        _phases(scrapes))
     return run, topics
 
 
 async def _watch(process: Any, probe: ProcessProbe, bootstrap: str, group: str, total: int,
-                 timeout_s: float, log_path: Path) -> tuple[tuple[float, int], tuple[float, int]]:
+                 timeout_s: float, log_path: Path, port: int | None,
+                 scrapes: list[PhaseScrape | None]) -> tuple[tuple[float, int], tuple[float, int]]:
     deadline = time.monotonic() + timeout_s
     first: tuple[float, int] | None = None
     async with GroupWatch(bootstrap, group) as watch:
@@ -87,11 +96,21 @@ async def _watch(process: Any, probe: ProcessProbe, bootstrap: str, group: str, 
                 raise VariantFailed(f"exited with {process.returncode}: {_tail(log_path)}")
             if first is None and done > 0:
                 first = (now, done)
+                if port is not None and done < total:  # the window's start, for the phases
+                    scrapes.append(await scrape(port))
             if done >= total and first is not None:
                 return first, (now, done)
             if now > deadline:
                 raise VariantFailed(f"only {done}/{total} consumed in {timeout_s:.0f}s: {_tail(log_path)}")
             await asyncio.sleep(POLL_S)
+
+
+def _phases(scrapes: list[PhaseScrape | None]) -> dict[str, Any] | None:
+    """Phases over the window: from the first commit, or from the launch when the first batch
+    drained everything (then no scrape was taken at the start)."""
+    if len(scrapes) == 1:
+        return per_event(PhaseScrape({}, {}, 0.0, 0.0), scrapes[0])
+    return per_event(*scrapes) if len(scrapes) == 2 else None
 
 
 def _tail(path: Path, lines: int = 15) -> str:

@@ -1,8 +1,9 @@
 """The bridge as one FastStream application: a batch consumer of the three event topics.
 
 The handler is one line; the delivery policy (commit after store + publish, retries, rewind)
-lives in :class:`bridge.runtime.DeliveryRuntime`. Offsets are committed by hand (``MANUAL``):
-never FastStream's default ACK_FIRST, which is at-most-once.
+lives in :class:`bridge.runtime.DeliveryRuntime`. Offsets are committed by hand (``MANUAL``;
+each batch's own end offsets, once its outputs are acknowledged): never FastStream's default
+ACK_FIRST, which is at-most-once.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ def create_bridge(settings: Settings) -> Bridge:
 
     async def on_shutdown() -> None:
         bridge.stopping.set()
+        with contextlib.suppress(Exception):  # the consumer is still open: commit what is done
+            await runtime.stop()
         for task in bridge.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -1,9 +1,15 @@
 """The delivery policy around one batch: process → publish → commit, with retries.
 
 Order matters and is the whole point: the store transaction commits first, then the batch's
-outbox rows are published (all sends in flight at once, then awaited together), then the Kafka
-offsets are committed. A crash anywhere in between redelivers the batch; the dedupe keys make the
-second pass change nothing, and unsent outbox rows are published by the relay. The "sent" marks
+outbox rows are handed to the producer (all sends in flight at once), and the batch's offsets
+are committed (its own end offsets, explicitly) only once the broker has acknowledged every one
+of them. That wait runs while the next batch is processed: the handler returns once the batch
+is committed to the store and sent, and the next handler, at its end, waits until the batch
+before it is settled. A crash anywhere in between redelivers the batch; the dedupe keys make the
+second pass change nothing, and unsent outbox rows are published by the relay. A publish the
+broker refuses rewinds its batch (and the one after it): fetched again, it finds its events
+applied, and the relay publishes its rows. On shutdown, :meth:`DeliveryRuntime.stop` settles the
+batch in flight while the consumer can still commit. The "sent" marks
 of one batch's rows are written in the next batch's transaction (one transaction per batch, not
 two); a crash before that republishes those rows with the same ids, which the systems ignore.
 
@@ -29,12 +35,13 @@ from typing import Any, Protocol, Sequence
 
 import stamina
 import structlog
-from aiokafka.errors import CommitFailedError
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from bridge.failpoints import failpoint
 from bridge.pipeline.batch import BatchProcessor, BatchResult
 from bridge.pipeline.errors import is_transient, raised_at
 from bridge.pipeline.outbox import OutboxRelay
+from bridge.pipeline.phases import PhaseTimes
 from bridge.pipeline.records import RawRecord
 from bridge.settings import RetrySettings
 
@@ -67,6 +74,9 @@ class BatchObserver(Protocol):
 
     def on_batch_failure(self, error: BaseException) -> None: ...
 
+    def on_phases(self, phases: PhaseTimes, size: int) -> None:
+        """Where the time of one handled message went (``bridge.pipeline.phases``)."""
+
 
 class DeliveryRuntime:
     """Runs batches through the processor and the outbox under the delivery policy."""
@@ -78,39 +88,95 @@ class DeliveryRuntime:
         self.retry = retry
         self.stats = RuntimeStats()
         self.observers = list(observers)
+        self._phases = PhaseTimes()  # of the message being handled
+        #: the last handled batch, settling (outputs acknowledged, then offsets committed)
+        self._previous: asyncio.Future[bool] | None = None
+        self._stopping = False
 
     async def handle(self, message: Any) -> None:
         """Handle a FastStream batch message (``raw_message`` is a tuple of ConsumerRecords)."""
         raws = [RawRecord.from_consumer_record(r) for r in message.raw_message]
+        self._phases = PhaseTimes()
         try:
-            await self._deliver(raws)
+            sent = await self._deliver(raws)
         except Exception as error:  # noqa: BLE001 - whatever it is, the batch must come again
+            refused = await self._settle_previous()  # its offsets stop where this batch begins
             if not is_transient(error):
                 await asyncio.sleep(self._failed(error, len(raws)))
-                await message.nack()
-                return
-            self.stats.rewinds += 1
-            for observer in self.observers:
-                observer.on_rewind()
-            log.warning("batch.rewound", error_class=type(error).__name__, records=len(raws))
-            await message.nack()  # seek every partition of the batch back to its first record
+            else:
+                self._rewound(error, len(raws))
+            await _rewind(message, refused)
             return
         self.stats.consecutive_failures = 0
+        with self._phases.phase("settle"):
+            refused = await self._settle_previous()
+        if refused is not None:  # the broker refused the batch before: it comes again, this too
+            await _rewind(message, refused)
+            for future in sent:
+                future.add_done_callback(_retrieved)
+            return
+        self._previous = asyncio.ensure_future(self._settle(sent, raws, message))
+        if self._stopping:
+            await self._settle_previous()
+        for observer in self.observers:
+            observer.on_phases(self._phases, len(raws))
+
+    async def settle(self) -> None:
+        """Wait until the last handled batch is settled: its outputs acknowledged, then its
+        offsets committed (or it rewound)."""
+        await self._settle_previous()
+
+    async def stop(self) -> None:
+        """Before the consumer stops: settle the batch in flight, and from now on settle each
+        batch before its handler returns."""
+        self._stopping = True
+        await self._settle_previous()
+
+    async def _settle_previous(self) -> Any:
+        """Wait for the batch before to settle; its message if it was refused (rewound)."""
+        previous, self._previous = self._previous, None
+        return None if previous is None else await previous
+
+    async def _settle(self, sent: Sequence[asyncio.Future[None]], raws: Sequence[RawRecord],
+                      message: Any) -> Any:
+        """Once the broker has acknowledged every output of the batch, commit its offsets;
+        runs while the next batch is processed. A refused publish rewinds the batch instead:
+        its rows stay unsent in the outbox, the relay publishes them again, and the batch,
+        fetched again, finds its events applied. Returns the message when it was rewound."""
         try:
-            await message.ack()  # commit the consumed positions: exactly this batch's end
-        except CommitFailedError as error:  # rebalanced away: the new owner redoes the batch
+            await asyncio.gather(*sent)
+        except Exception as error:  # noqa: BLE001 - any failure: the batch is not settled
+            for future in sent:
+                future.add_done_callback(_retrieved)
+            if is_transient(error):
+                self._is_transient(error)
+            self._rewound(error, len(raws))
+            await message.nack()
+            return message
+        try:
+            await message.consumer.commit(_next_offsets(raws))
+        except Exception as error:  # noqa: BLE001 - rebalanced away, or the broker is gone:
+            # the batch is done all the same; whoever consumes next redoes it and finds it applied
             self.stats.commit_failures += 1
             for observer in self.observers:
                 observer.on_commit_failure()
             log.warning("offsets.commit_failed", error_class=type(error).__name__)
+        return None
 
-    async def _deliver(self, raws: Sequence[RawRecord]) -> None:
+    def _rewound(self, error: BaseException, size: int) -> None:
+        self.stats.rewinds += 1
+        for observer in self.observers:
+            observer.on_rewind()
+        log.warning("batch.rewound", error_class=type(error).__name__, records=size)
+
+    async def _deliver(self, raws: Sequence[RawRecord]) -> list[asyncio.Future[None]]:
         """The batch whole; once it has failed ``isolate_after`` times in a row, one record at
         a time, dead-lettering a record that still fails on its own (so that a bug one record
-        triggers outside its flows, in the flush or a hook, does not hold up the stream)."""
+        triggers outside its flows, in the flush or a hook, does not hold up the stream).
+        Returns the publishes still in flight (the whole batch's)."""
         if self.stats.consecutive_failures < self.retry.isolate_after:
-            await self.run_with_retry(raws)
-            return
+            _, sent = await self._attempts(raws)
+            return [sent] if sent is not None else []
         log.warning("batch.isolating", records=len(raws), failures=self.stats.consecutive_failures)
         for raw in raws:
             try:
@@ -119,11 +185,14 @@ class DeliveryRuntime:
                 if is_transient(error):
                     raise
                 await self._dead_letter_alone(raw, error)
+        return []
 
     async def _dead_letter_alone(self, raw: RawRecord, error: Exception) -> None:
         started = time.perf_counter()
         result = await self.processor.dead_letter_alone(raw, error)
-        await self.relay.publish(result.outbox, defer_mark=True)
+        with result.phases.phase("publish"):
+            await self.relay.publish(result.outbox, defer_mark=True)
+        self._phases.add(result.phases)
         log.error("record.isolated", error_class=type(error).__name__, raised_at=raised_at(error),
                   topic=raw.topic, partition=raw.partition, offset=raw.offset,
                   dead_lettered=bool(result.outbox))
@@ -132,7 +201,17 @@ class DeliveryRuntime:
             observer.on_batch(result, 1, time.perf_counter() - started)
 
     async def run_with_retry(self, raws: Sequence[RawRecord]) -> BatchResult:
-        """Process and publish one batch, retrying transient failures within the budget."""
+        """Process and publish one batch, retrying transient failures within the budget;
+        returns once the broker has acknowledged every output."""
+        result, sent = await self._attempts(raws)
+        if sent is not None:
+            await sent
+        return result
+
+    async def _attempts(self, raws: Sequence[RawRecord]
+                        ) -> tuple[BatchResult, asyncio.Future[None] | None]:
+        """Process one batch and hand its outputs to the producer, retrying transient failures
+        within the budget; the publish is returned in flight."""
         started = time.perf_counter()
         async for attempt in stamina.retry_context(
             on=self._is_transient, attempts=None, timeout=self.retry.budget_s,
@@ -144,12 +223,14 @@ class DeliveryRuntime:
                 result = await self.processor.process(raws, published=marks)
                 self.relay.forget(marks)
                 failpoint("after_store_commit")
-                await self.relay.publish(result.outbox, defer_mark=True)
+                with result.phases.phase("publish"):
+                    sent = await self.relay.start_publish(result.outbox) if result.outbox else None
+        self._phases.add(result.phases)  # the attempt that succeeded
         self._count(result, len(raws))
         elapsed = time.perf_counter() - started
         for observer in self.observers:
             observer.on_batch(result, len(raws), elapsed)
-        return result
+        return result, sent
 
     def _is_transient(self, error: Exception) -> bool:
         if not is_transient(error):
@@ -179,3 +260,31 @@ class DeliveryRuntime:
         for outcome, n in result.outcomes.items():
             self.stats.outcomes[outcome] = self.stats.outcomes.get(outcome, 0) + n
         log.info("batch.done", events=size, commands=len(result.outbox), **result.outcomes)
+
+
+def _next_offsets(raws: Sequence[RawRecord]) -> dict[TopicPartition, OffsetAndMetadata]:
+    """The offsets to commit after a batch: past its last record in each partition."""
+    ends: dict[TopicPartition, int] = {}
+    for raw in raws:
+        tp = TopicPartition(raw.topic, raw.partition)
+        ends[tp] = max(ends.get(tp, -1), raw.offset + 1)
+    return {tp: OffsetAndMetadata(offset, "") for tp, offset in ends.items()}
+
+
+async def _rewind(message: Any, refused: Any) -> None:
+    """Seek every partition of the batch back to its first record; then those of a refused batch
+    before it (already rewound once) back to its own, which come earlier: the last seek wins."""
+    await message.nack()
+    if refused is not None:
+        earliest: dict[TopicPartition, int] = {}
+        for record in refused.raw_message:
+            tp = TopicPartition(record.topic, record.partition)
+            earliest[tp] = min(earliest.get(tp, record.offset), record.offset)
+        for tp, offset in earliest.items():
+            refused.consumer.seek(tp, offset)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a failed publish's error as seen: it was handled where the batch was rewound."""
+    if not future.cancelled():
+        future.exception()

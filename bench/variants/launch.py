@@ -42,7 +42,9 @@ def output_topics(spec: VariantSpec, prefix: str) -> dict[str, str]:
 
 
 def start(spec: VariantSpec, bootstrap: str, group: str, topics: RunTopics, log_path: Path, *,
-          store_url: str = "", mappings_dir: Path | None = None) -> subprocess.Popen[bytes]:
+          store_url: str = "", mappings_dir: Path | None = None,
+          http_port: int | None = None) -> subprocess.Popen[bytes]:
+    """Launch the variant; a bridge serves its HTTP surface (``/metrics``) on ``http_port``."""
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed with it
     inputs = [topics.inputs[s] for s in ("csm", "fsm", "itsm")]
     if not spec.is_bridge:
@@ -53,7 +55,7 @@ def start(spec: VariantSpec, bootstrap: str, group: str, topics: RunTopics, log_
     env = {**os.environ, "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
            "BRIDGE_CONSUMER__GROUP_ID": group, "BRIDGE_STORE__URL": store_url,
            "BRIDGE_MAPPINGS_DIR": str(mappings_dir or ROOT / "mappings"),
-           "BRIDGE_HTTP__PORT": str(free_port()), "BRIDGE_LOG_FORMAT": "json",
+           "BRIDGE_HTTP__PORT": str(http_port or free_port()), "BRIDGE_LOG_FORMAT": "json",
            "BRIDGE_LOG_LEVEL": "INFO",
            "BRIDGE_TOPICS__CSM_EVENTS": inputs[0], "BRIDGE_TOPICS__FSM_EVENTS": inputs[1],
            "BRIDGE_TOPICS__ITSM_EVENTS": inputs[2]}

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from bridge.pipeline.batch import BatchResult
+from bridge.pipeline.phases import PHASES, PhaseTimes
 
 BATCH_SIZE_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -37,6 +38,17 @@ class BridgeMetrics:
         self.batch_seconds = Histogram("bridge_batch_duration_seconds",
                                        "Time to process and publish one batch (retries included)",
                                        buckets=LATENCY_BUCKETS, registry=r)
+        self.phase_seconds = Counter(
+            "bridge_batch_phase_seconds", "Wall-clock time spent in each phase of handling "
+            "batches (decode, prefetch, flows, flush, commit, publish, settle)", ["phase"],
+            registry=r)
+        self.phase_cpu_seconds = Counter(
+            "bridge_batch_phase_cpu_seconds", "CPU time of the event loop's thread in each phase "
+            "of handling batches; wall minus CPU is waiting (disk, broker, a busy machine)",
+            ["phase"], registry=r)
+        for phase in PHASES:  # every phase is exported from the start, at 0
+            self.phase_seconds.labels(phase)
+            self.phase_cpu_seconds.labels(phase)
         self.transient_errors = Counter("bridge_transient_errors",
                                         "Transient errors retried, by class", ["error_class"],
                                         registry=r)
@@ -87,6 +99,12 @@ class BridgeMetrics:
             else:
                 self.commands.labels(row.get("target") or "", row.get("target_table") or "",
                                      _operation(row)).inc()
+
+    def record_phases(self, phases: PhaseTimes) -> None:
+        for phase, seconds in phases.wall.items():
+            self.phase_seconds.labels(phase).inc(seconds)
+        for phase, seconds in phases.cpu.items():
+            self.phase_cpu_seconds.labels(phase).inc(seconds)
 
     # -- set by the sampler ----------------------------------------------------------------
 

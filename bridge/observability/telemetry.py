@@ -18,6 +18,7 @@ import structlog
 from bridge.observability.lag import PartitionLag
 from bridge.observability.metrics import BridgeMetrics
 from bridge.pipeline.batch import BatchResult
+from bridge.pipeline.phases import PhaseTimes
 from bridge.settings import Settings
 
 log = structlog.get_logger("bridge.events")
@@ -74,6 +75,9 @@ class Telemetry:
                               target=row.get("target"), table=row.get("target_table"),
                               rule=row.get("rule"), cause_event_id=row.get("cause_event_id"),
                               mapping_version=row.get("mapping_version"))
+
+    def on_phases(self, phases: PhaseTimes, size: int) -> None:
+        self.metrics.record_phases(phases)
 
     def on_transient_error(self, error: BaseException) -> None:
         self.metrics.transient_errors.labels(type(error).__name__).inc()

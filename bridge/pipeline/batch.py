@@ -27,6 +27,7 @@ from bridge.mapping import MappingError
 from bridge.pipeline.deadletter import dead_letter_rows, replay_count_of
 from bridge.pipeline.errors import describe_failure, is_transient, raised_at
 from bridge.pipeline.flush import ChangeHook, flush
+from bridge.pipeline.phases import PhaseTimes
 from bridge.pipeline.records import RawRecord
 from bridge.pipeline.state import BatchState, StoredRecord
 from bridge.settings import TopicNames
@@ -44,6 +45,7 @@ class BatchResult:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
     events: list[tuple[Event | None, str]] = field(default_factory=list)
+    phases: PhaseTimes = field(default_factory=PhaseTimes)
 
 
 class BatchProcessor:
@@ -72,32 +74,38 @@ class BatchProcessor:
         """
         mappings = self._mappings()  # one mapping set for the whole batch, even across a reload
         now = datetime.now(timezone.utc)
-        decoded = [(raw, self._decode(raw)) for raw in raws]
+        phases = PhaseTimes()
+        with phases.phase("decode"):
+            decoded = [(raw, self._decode(raw)) for raw in raws]
         events_seen: list[tuple[Event | None, str]] = []
         async with self._engine.connect() as conn:
             transaction = await conn.begin()
             state = BatchState(conn, now, reprocess_salt=reprocess_salt)
             events = [e for _, e in decoded if isinstance(e, Event)]
-            await state.prefetch(
-                _referenced_ids(events),
-                correlation_ids=[_correlation_id(e) for e in events],
-                versions=[_version(e) for e in events],
-            )
-            for raw, item in decoded:
-                if isinstance(item, DecodeError):
-                    self._dead_letter(state, raw, "decode", item.reason_code, item, item.detail,
-                                      mappings.version)
-                    outcome = "dead_lettered"
-                else:
-                    outcome = await self._apply(state, raw, item, mappings)
-                state.count("events.in")
-                state.count(f"events.{outcome}")
-                events_seen.append((item if isinstance(item, Event) else None, outcome))
+            with phases.phase("prefetch"):
+                await state.prefetch(
+                    _referenced_ids(events),
+                    correlation_ids=[_correlation_id(e) for e in events],
+                    versions=[_version(e) for e in events],
+                )
+            with phases.phase("flows"):
+                for raw, item in decoded:
+                    if isinstance(item, DecodeError):
+                        self._dead_letter(state, raw, "decode", item.reason_code, item,
+                                          item.detail, mappings.version)
+                        outcome = "dead_lettered"
+                    else:
+                        outcome = await self._apply(state, raw, item, mappings)
+                    state.count("events.in")
+                    state.count(f"events.{outcome}")
+                    events_seen.append((item if isinstance(item, Event) else None, outcome))
             failpoint("inside_batch")
             state.writes.published.extend(published)
-            await flush(state, self._hooks)
-            await (transaction.rollback() if dry_run else transaction.commit())
-        return _result(state, events_seen)
+            with phases.phase("flush"):
+                await flush(state, self._hooks)
+            with phases.phase("commit"):
+                await (transaction.rollback() if dry_run else transaction.commit())
+        return _result(state, events_seen, phases)
 
     async def dead_letter_alone(self, raw: RawRecord, error: BaseException, *,
                                 dry_run: bool = False) -> BatchResult:
@@ -197,11 +205,13 @@ class BatchProcessor:
         state.writes.outbox.append(row)
 
 
-def _result(state: BatchState, events: list[tuple[Event | None, str]]) -> BatchResult:
+def _result(state: BatchState, events: list[tuple[Event | None, str]],
+            phases: PhaseTimes | None = None) -> BatchResult:
     """What a finished transaction emits and counts."""
     return BatchResult(events=events, outbox=state.writes.outbox,
                        outcomes={k[7:]: v for k, v in state.writes.counters.items()
-                                 if k.startswith("events.")})
+                                 if k.startswith("events.")},
+                       phases=phases or PhaseTimes())
 
 
 def _version(event: Event) -> tuple[str, int, str, str]:

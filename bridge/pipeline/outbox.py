@@ -76,6 +76,7 @@ class OutboxRelay:
         # the (topic, key) they hold back: a record's later commands wait behind its refused one.
         self.refused: dict[str, str] = {}
         self._held: set[tuple[str, str]] = set()
+        self._in_flight: set[str] = set()  # handed to the producer, not yet acknowledged
         self.published = 0
 
     async def publish(self, rows: Sequence[Mapping[str, Any]], *, defer_mark: bool = False) -> None:
@@ -84,15 +85,35 @@ class OutboxRelay:
         if not rows:
             return
         async with self._lock:
-            acks = [await self._send(r["topic"], r["msg_key"].encode(), r["payload"],
-                                     _headers(r)) for r in rows]
-            await asyncio.gather(*acks)
-            failpoint("after_publish")
-            published_at = time.monotonic()
-            self._unmarked.update((r["message_id"], published_at) for r in rows)
-            self.published += len(rows)
+            acks = await self._enqueue(rows)
+            await self._acknowledged(rows, acks)
             if not defer_mark:
                 await self._flush_marks()
+
+    async def start_publish(self, rows: Sequence[Mapping[str, Any]]) -> asyncio.Future[None]:
+        """Hand rows (already committed) to the producer, in order, and return at once: the
+        future completes when the broker has acknowledged every one (their marks then wait, as
+        with ``defer_mark``), or fails with the first error. Until it is done the rows are in
+        flight, and :meth:`drain` leaves them alone."""
+        async with self._lock:
+            acks = await self._enqueue(rows)
+        ids = {r["message_id"] for r in rows}
+        self._in_flight |= ids
+        confirmed = asyncio.ensure_future(self._acknowledged(rows, acks))
+        confirmed.add_done_callback(lambda _done: self._in_flight.difference_update(ids))
+        return confirmed
+
+    async def _enqueue(self, rows: Sequence[Mapping[str, Any]]) -> list[Awaitable[Any]]:
+        return [await self._send(r["topic"], r["msg_key"].encode(), r["payload"], _headers(r))
+                for r in rows]
+
+    async def _acknowledged(self, rows: Sequence[Mapping[str, Any]],
+                            acks: Sequence[Awaitable[Any]]) -> None:
+        await asyncio.gather(*acks)
+        failpoint("after_publish")
+        published_at = time.monotonic()
+        self._unmarked.update((r["message_id"], published_at) for r in rows)
+        self.published += len(rows)
 
     def unmarked(self) -> list[str]:
         """Published rows whose mark is still to be written (by whoever calls :meth:`forget`
@@ -122,6 +143,7 @@ class OutboxRelay:
                     .order_by(outbox.c.seq).limit(limit)
                 )).mappings().all()
             rows = [r for r in rows if r["message_id"] not in self._unmarked
+                    and r["message_id"] not in self._in_flight
                     and r["message_id"] not in self.refused
                     and (r["topic"], r["msg_key"]) not in self._held]
             if not rows:

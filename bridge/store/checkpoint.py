@@ -84,6 +84,9 @@ class WalCheckpointer:
     def on_commit_failure(self) -> None:
         pass
 
+    def on_phases(self, phases: Any, size: int) -> None:
+        pass
+
     # -- the loop ------------------------------------------------------------------------
 
     async def run(self, stopping: asyncio.Event) -> None:

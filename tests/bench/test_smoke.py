@@ -17,6 +17,7 @@ from bench.config import QUICK
 from bench.harness import run_benchmark
 from bench.report import write_all
 from bench.summary import RATIOS, summarize
+from bridge.pipeline.phases import PHASES
 from tests.fixtures.postgres import postgres_url  # noqa: F401 - the session's PostgreSQL server
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -57,6 +58,20 @@ async def test_a_tiny_run_reports_every_metric(kafka_bootstrap: str, postgres_ur
     paired = saved["paired_rules"]  # the rules target is judged on it, not on the drains
     assert paired["events"] > 0 and paired["ratio"] > 0
     assert paired["base_cpu_us_per_event"] > 0 and paired["variant_cpu_us_per_event"] > 0
+    for run in saved["runs"]:  # the bridge's own phase metrics, scraped around each drain
+        if run["variant"].startswith("bridge"):
+            phases = run["phases"]
+            assert phases["events"] > 0 and phases["handler_wall_us"] > 0, run["variant"]
+            assert set(phases["wall_us"]) == set(PHASES), run["variant"]
+            # "settle" may round to 0: a batch with nothing in flight before it waits for nothing
+            assert all(phases["wall_us"][p] > 0 for p in PHASES if p != "settle"), phases
+        else:
+            assert run["phases"] is None
+    assert set(summary["phases"]["by_variant"]) == VARIANTS - {"b0", "b1"}
+    assert set(summary["phases"]["budgets"]) == {"bridge_sqlite", "bridge_postgres"}
+    at_half = summary["phases"]["at_half_max_rate"]
+    assert at_half["busy_share"] > 0
+    assert at_half["cores"]["machine"] >= at_half["cores"]["variant"] > 0
     assert {t["name"] for t in summary["targets"]} >= {
         "bridge on SQLite ≥ 40% of B0", "bridge on PostgreSQL ≥ 30% of B0",
         "large store ≥ 85% of small store", "1,000 irrelevant rules cost < 5%",
@@ -64,4 +79,5 @@ async def test_a_tiny_run_reports_every_metric(kafka_bootstrap: str, postgres_ur
     report = (tmp_path / "report.md").read_text()
     assert "## Targets" in report and "bridge_postgres" in report
     assert "## Mapping rules, paired batch by batch" in report
+    assert "## Where the bridge's time goes" in report and "µs per event** for everything" in report
     assert (tmp_path / "throughput.png").read_bytes().startswith(b"\x89PNG")

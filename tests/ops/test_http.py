@@ -57,7 +57,9 @@ async def test_metrics_status_page_and_status_command_follow_the_events(
 
         def scraped() -> str | None:
             text = http_get(port, "/metrics")[1].decode()
-            return text if _metric(text, "bridge_events_total") == 6 else None
+            done = _metric(text, "bridge_events_total") == 6  # counted before the phases
+            committed = _metric(text, "bridge_batch_phase_seconds_total", phase="settle") > 0
+            return text if done and committed else None
         after = wait_until(scraped, timeout_s=15)
         assert after, "metrics did not count the events"
         assert _metric(after, "bridge_events_total", source="csm", outcome="applied") == 5
@@ -66,6 +68,10 @@ async def test_metrics_status_page_and_status_command_follow_the_events(
         assert _metric(after, "bridge_dead_letters_total", reason="invalid_utf8") == 1
         assert _metric(after, "bridge_batch_size_count") >= 1
         assert _metric(after, "faststream_received_messages_total") >= 1  # FastStream's own
+        for phase in ("decode", "prefetch", "flows", "flush", "commit", "publish", "settle"):
+            wall = _metric(after, "bridge_batch_phase_seconds_total", phase=phase)
+            cpu = _metric(after, "bridge_batch_phase_cpu_seconds_total", phase=phase)
+            assert wall > 0 and 0 < cpu < wall + 1e-3, (phase, wall, cpu)
 
         def caught_up() -> dict | None:  # lag 0 everywhere, and a few samples for the chart
             data = json.loads(http_get(port, "/status.json")[1])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
-from aiokafka.structs import ConsumerRecord
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 
 from bridge.pipeline.records import RawRecord
 from bridge.runtime import DeliveryRuntime
@@ -17,16 +17,27 @@ ISOLATE_AFTER_TWO = RetrySettings(initial_delay_s=0.001, max_delay_s=0.001, isol
 
 @dataclass
 class Delivery:
-    """What FastStream hands the batch handler; remembers whether it was acked or rewound."""
+    """What FastStream hands the batch handler; remembers whether its offsets were committed
+    (``ack``) or it was rewound."""
 
     raw_message: tuple[ConsumerRecord, ...]
     outcome: str = "pending"
+    committed: dict[TopicPartition, int] = field(default_factory=dict)
+    seeks: list[tuple[TopicPartition, int]] = field(default_factory=list)
 
-    async def ack(self) -> None:
+    @property
+    def consumer(self) -> Delivery:  # the runtime commits the batch's offsets through it
+        return self
+
+    async def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        self.committed = {tp: meta.offset for tp, meta in offsets.items()}
         self.outcome = "ack"
 
     async def nack(self) -> None:
         self.outcome = "rewound"
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        self.seeks.append((partition, offset))
 
 
 def delivery_of(raws: Sequence[RawRecord]) -> Delivery:
@@ -42,5 +53,6 @@ async def redeliver(runtime: DeliveryRuntime, raws: Sequence[RawRecord],
     for _ in range(times):
         delivery = delivery_of(raws)
         await runtime.handle(delivery)
+        await runtime.settle()  # its offsets are committed once its outputs are acknowledged
         outcomes.append(delivery.outcome)
     return outcomes
