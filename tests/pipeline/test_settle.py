@@ -58,6 +58,20 @@ def _batch(harness: Harness, n: int = 2) -> Delivery:
                                                sys_id=new_sys_id())) for _ in range(n)])
 
 
+async def _first_of_two(engine: AsyncEngine
+                        ) -> tuple[Harness, Broker, DeliveryRuntime, Delivery, Delivery]:
+    """Two batches of two events; the first handled, its outputs in flight."""
+    harness, broker, runtime = _setup(engine)
+    first, second = _batch(harness), _batch(harness)
+    await runtime.handle(first)
+    return harness, broker, runtime, first, second
+
+
+async def _until_sent(broker: Broker, count: int) -> None:
+    while len(broker.acks) < count:
+        await asyncio.sleep(0.01)
+
+
 async def _unsent(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         return len((await conn.execute(select(outbox.c.message_id)
@@ -83,13 +97,10 @@ async def test_offsets_are_committed_only_after_every_output_is_acknowledged(
 
 async def test_the_next_batch_is_processed_while_the_outputs_of_the_last_are_unacknowledged(
         store_engine: AsyncEngine) -> None:
-    harness, broker, runtime = _setup(store_engine)
-    first, second = _batch(harness), _batch(harness)
-    await runtime.handle(first)
+    _, broker, runtime, first, second = await _first_of_two(store_engine)
 
     handling = asyncio.create_task(runtime.handle(second))
-    while len(broker.acks) < 4:  # the second batch committed to the store and sent its outputs
-        await asyncio.sleep(0.01)
+    await _until_sent(broker, 4)  # the second batch committed to the store and sent its outputs
     async with store_engine.connect() as conn:
         processed = len((await conn.execute(select(processed_events.c.event_id))).all())
 
@@ -103,9 +114,7 @@ async def test_the_next_batch_is_processed_while_the_outputs_of_the_last_are_una
 
 async def test_a_refused_publish_rewinds_its_batch_and_the_next_and_commits_nothing(
         store_engine: AsyncEngine) -> None:
-    harness, broker, runtime = _setup(store_engine)
-    first, second = _batch(harness), _batch(harness)
-    await runtime.handle(first)
+    harness, broker, runtime, first, second = await _first_of_two(store_engine)
     broker.refuse()
 
     await runtime.handle(second)
@@ -128,16 +137,13 @@ async def test_a_refused_publish_rewinds_its_batch_and_the_next_and_commits_noth
 
 async def test_once_stopping_each_batch_is_settled_before_its_handler_returns(
         store_engine: AsyncEngine) -> None:
-    harness, broker, runtime = _setup(store_engine)
-    first, second = _batch(harness), _batch(harness)
-    await runtime.handle(first)
+    _, broker, runtime, first, second = await _first_of_two(store_engine)
     broker.acknowledge()
 
     await runtime.stop()
     assert first.outcome == "ack"
     handling = asyncio.create_task(runtime.handle(second))
-    while len(broker.acks) < 4:
-        await asyncio.sleep(0.01)
+    await _until_sent(broker, 4)
     await asyncio.sleep(0.05)
     assert not handling.done()  # it waits for its own acknowledgements
     broker.acknowledge()
