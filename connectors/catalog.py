@@ -90,6 +90,8 @@ TABLES: dict[str, TableSpec] = {
         _t("sc_request", "itsm",
            {"number", "request_state", "short_description", "correlation_id", "comments",
             "work_notes"}, {"parent"}, {"comments", "work_notes"}),
+        # A configuration item: the case's and the work order's `cmdb_ci`; `location` is its site.
+        _t("cmdb_ci", "itsm", {"name", "operational_status"}, {"location", "company"}),
     )
 }
 

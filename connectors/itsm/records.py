@@ -71,10 +71,20 @@ class RequestRecord(Record):
     work_notes: str = ""
 
 
+class ConfigurationItemRecord(Record):
+    """`cmdb_ci`: a configuration item (the affected CI of cases and work orders)."""
+
+    name: str = ""
+    location: RefField = None
+    company: RefField = None
+    operational_status: str = ""
+
+
 #: Table name → record model for every ITSM table.
 RECORD_MODELS: Final[dict[str, type[Record]]] = {
     "incident": IncidentRecord,
     "problem": ProblemRecord,
     "change_request": ChangeRequestRecord,
     "sc_request": RequestRecord,
+    "cmdb_ci": ConfigurationItemRecord,
 }
