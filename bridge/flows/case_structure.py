@@ -5,7 +5,7 @@ from __future__ import annotations
 from bridge.flows.related_kinds import (
     ACCEPTED, CHILD_LOCKED, MAJOR_CHILD, RELATED_FIELDS, REQUEST, related_kind,
 )
-from bridge.pipeline.state import BatchState, StoredRecord
+from bridge.store.unit_of_work import BatchState, StoredRecord
 
 
 def is_major(case: StoredRecord | None) -> bool:

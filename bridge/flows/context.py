@@ -1,29 +1,44 @@
-"""What a flow sees while it handles one event, and how it emits commands."""
+"""What a flow sees while it handles one event, and what it decided.
+
+A flow reads the event and the batch's unit of work, keeps links through it, and returns its
+commands by :meth:`FlowContext.emit`: each command with the rule that decided it. It builds no
+Kafka message and writes no outbox row; the pipeline turns the decided commands into outbox
+rows (topic, headers, mapping version) once the event's flows have all succeeded.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from connectors.common import CausedBy, Command, Event, deterministic_command_id
 from connectors.csm import commands as csm_commands
 
 from bridge.flows.errors import FlowDataError
-from bridge.pipeline.outbox import HEADER_PREFIX, command_row
-from bridge.pipeline.state import BatchState, StoredRecord
+from bridge.mapping import MappingSet
+from bridge.store.unit_of_work import BatchState, StoredRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A command a flow decided on, and the rule that decided it."""
+
+    command: Command
+    rule: str
 
 
 @dataclass(slots=True)
 class FlowContext:
-    """One event, the batch's state, the active mappings, and the command topics."""
+    """One event, the batch's unit of work and the active mappings; and what the flows decided."""
 
     event: Event
     state: BatchState
-    mappings: Any  # bridge.mapping.MappingSet
-    command_topics: Mapping[str, str]
+    mappings: MappingSet
     previous: StoredRecord | None = None  # the record's state before this event, if known
     outcome: str = "applied"
     detail: str | None = None
+    #: the commands decided for this event, in order
+    decided: list[Decided] = field(default_factory=list)
 
     @property
     def is_echo(self) -> bool:
@@ -43,20 +58,8 @@ class FlowContext:
                                         rule, *parts, *salt)
 
     def emit(self, command: Command, *, rule: str) -> None:
-        """Queue a command in the outbox (written with the batch, published after commit)."""
-        headers = {
-            HEADER_PREFIX + "mapping-version": self.mappings.version,
-            HEADER_PREFIX + "mapping-hash": self.mappings.content_hash,
-            HEADER_PREFIX + "cause-event": self.event.event_id,
-            HEADER_PREFIX + "rule": rule,
-            "content-type": "application/json",
-        }
-        self.state.writes.outbox.append(command_row(
-            command=command, topic=self.command_topics[command.target], headers=headers,
-            cause_event_id=self.event.event_id, cause_sys_id=self.event.sys_id, rule=rule,
-            mapping_version=self.mappings.version, now=self.state.now,
-        ))
-        self.state.count(f"commands.{command.target}.{command.table}.{command.operation}")
+        """Decide on a command (the pipeline writes it to the outbox with the batch)."""
+        self.decided.append(Decided(command, rule))
 
     def note(self, case_table: str, case_sys_id: str, key: str, values: Mapping[str, Any], *,
              rule: str, id_parts: tuple[str, ...] = ()) -> bool:

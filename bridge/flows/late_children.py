@@ -14,7 +14,7 @@ from bridge.flows.context import FlowContext
 from bridge.flows.note_routing import sync_gate
 from bridge.flows.related_kinds import REQUEST, related_kind
 from bridge.flows.routing_log import Decision, batch_decisions, record_decision
-from bridge.pipeline.state import StoredRecord
+from bridge.store.unit_of_work import StoredRecord
 
 RULE_REPLAY = "late_child_replay"
 _FACTS = ("record_table", "record_sys_id", "record_number", "sys_mod_count", "event_id",

@@ -25,7 +25,7 @@ from bridge.flows.context import FlowContext
 from bridge.flows.related_kinds import (
     CANDIDATE_OF, CHILD_LOCKED, MAJOR_CHILD, PROPOSED, RELATED_FIELDS, related_kind,
 )
-from bridge.pipeline.state import StoredRecord
+from bridge.store.unit_of_work import StoredRecord
 
 RULE_COPY = "major_case_copy"
 

@@ -20,7 +20,7 @@ from bridge.flows.related_kinds import (
     CASE_DONE_STATES, RELATIONS_OF_TABLE, REQUEST, related_kind,
 )
 from bridge.flows.routing_log import Decision
-from bridge.pipeline.state import BatchState, StoredRecord
+from bridge.store.unit_of_work import BatchState, StoredRecord
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ from connectors.fsm import commands as fsm
 
 from bridge.flows import Route, links
 from bridge.flows.context import FlowContext, ref, text
-from bridge.pipeline.state import PendingInsert, StoredRecord
+from bridge.store.unit_of_work import PendingInsert, StoredRecord
 
 RULE_LINE_TASK = "order_line_task"
 CLOSED_LINE_STATES = frozenset({"resolved_accepted", "resolved_denied", "cancelled"})

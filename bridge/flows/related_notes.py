@@ -21,7 +21,7 @@ from bridge.flows.note_routing import route_update
 from bridge.flows.related_kinds import ITSM_TABLES
 from bridge.flows.resolution import apply_resolution, resolution_for
 from bridge.flows.routing_log import record_decision, update_facts
-from bridge.pipeline.state import StoredRecord
+from bridge.store.unit_of_work import StoredRecord
 
 RULE_NOTE = "related_record_note"
 Note = tuple[str, dict[str, str]]

@@ -25,7 +25,7 @@ from bridge.flows.related_kinds import (
     CREATE_ACTIONS, LABELS, RELATED_FIELDS, REQUEST, REQUEST_TABLE, related_kind, requested_kind,
 )
 from bridge.flows.work_orders import related_records as mapping_context
-from bridge.pipeline.state import PendingInsert
+from bridge.store.unit_of_work import PendingInsert
 
 RULE_LINKED = "related_record_linked"
 RULE_REFUSED = "related_record_refused"

@@ -18,7 +18,7 @@ from connectors.csm import commands as csm
 from bridge.flows.context import FlowContext, text
 from bridge.flows.order_cases import open_lines
 from bridge.flows.related_kinds import CASE_DONE_STATES
-from bridge.pipeline.state import StoredRecord
+from bridge.store.unit_of_work import StoredRecord
 
 FIXED_BY_PROBLEM = "Solved – Fixed by closing related PRB"
 WORKAROUND_FROM_PROBLEM = "Solved – Workaround provided based on open PRB"

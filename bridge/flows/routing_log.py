@@ -14,12 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from bridge.flows.context import FlowContext
-from bridge.pipeline.state import BatchState
-from bridge.store.schema import links
+from bridge.store.unit_of_work import BatchState
 
 KIND = "note_routing"
 _NAMESPACE = uuid.UUID("6c1f7d0e-52b4-4b0f-9d0a-3f6f2b8a1c55")
@@ -80,35 +76,21 @@ def update_facts(ctx: FlowContext) -> dict[str, Any]:
             "updated_on": str(e.sys_updated_on)}
 
 
-async def load_decisions(conn: AsyncConnection, case_id: str) -> list[dict[str, Any]]:
-    """Stored decisions for a case, in the order the bridge routed them."""
-    return _ordered(dict(await _stored(conn, routing_key(case_id))))
-
-
 async def batch_decisions(state: BatchState, case_id: str) -> list[dict[str, Any]]:
     """Decisions for a case as this batch sees them: stored ones plus the batch's own."""
-    key = routing_key(case_id)
-    found = dict(await _stored(state.conn, key))
-    for (kind, from_id, to_id), attrs in state.writes.links_added.items():
-        if kind == KIND and to_id == key:
-            found[from_id] = {**attrs, "routed_at": _utc(state.now)}
-    return _ordered(found)
+    found = {from_id: {**attrs, "routed_at": utc_text(created_at)}
+             for from_id, attrs, created_at in await state.links_into(KIND, routing_key(case_id))}
+    return ordered(found)
 
 
-async def _stored(conn: AsyncConnection, key: str) -> list[tuple[str, dict[str, Any]]]:
-    rows = await conn.execute(select(links.c.from_id, links.c.attrs, links.c.created_at)
-                              .where(links.c.kind == KIND, links.c.to_id == key))
-    return [(from_id, {**attrs, "routed_at": _utc(created_at)})
-            for from_id, attrs, created_at in rows]
-
-
-def _utc(moment: datetime) -> str:
-    """SQLite hands timestamps back naive: they are UTC (the bridge writes UTC only)."""
+def utc_text(moment: datetime) -> str:
+    """A stored timestamp as ISO text. SQLite hands timestamps back naive: they are UTC (the bridge writes UTC only)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return aware.astimezone(timezone.utc).isoformat()
 
 
-def _ordered(found: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def ordered(found: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Decisions by id → a list in the order the bridge routed them."""
     items = [{"decision_id": k, **v} for k, v in found.items()]
     return sorted(items, key=lambda d: (d["routed_at"], d.get("updated_on", ""),
                                         d.get("record_sys_id", ""), d.get("sys_mod_count", 0),

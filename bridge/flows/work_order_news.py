@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bridge.flows import Route, links
 from bridge.flows.context import FlowContext, ref, text
-from bridge.pipeline.state import StoredRecord
+from bridge.store.unit_of_work import StoredRecord
 
 RULE_NEWS = "work_order_news"
 

@@ -12,7 +12,7 @@ from connectors.fsm import commands as fsm
 
 from bridge.flows import Route, links, order_cases
 from bridge.flows.context import FlowContext, ref, text
-from bridge.pipeline.state import PendingInsert
+from bridge.store.unit_of_work import PendingInsert
 
 RULE_CREATE = "create_work_order"
 

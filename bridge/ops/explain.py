@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.flows.related_kinds import MAJOR_CHILD, RELATED_FIELDS, REQUEST, related_kind
-from bridge.flows.routing_log import WHY, load_decisions
+from bridge.flows.routing_log import KIND, WHY, ordered, routing_key, utc_text
 from bridge.ops.inspect import NotFound, find_record
 from bridge.store.schema import links, records
 
@@ -43,6 +43,14 @@ async def _targets(conn: AsyncConnection, kind: str, from_id: str) -> list[str]:
     rows = await conn.execute(select(links.c.to_id)
                               .where(links.c.kind == kind, links.c.from_id == from_id))
     return sorted(r[0] for r in rows)
+
+
+async def load_decisions(conn: AsyncConnection, case_id: str) -> list[dict[str, Any]]:
+    """Stored routing decisions for a case, in the order the bridge routed them."""
+    rows = await conn.execute(select(links.c.from_id, links.c.attrs, links.c.created_at)
+                              .where(links.c.kind == KIND, links.c.to_id == routing_key(case_id)))
+    return ordered({from_id: {**attrs, "routed_at": utc_text(created_at)}
+                    for from_id, attrs, created_at in rows})
 
 
 async def explain_case(conn: AsyncConnection, ident: str) -> dict[str, Any]:

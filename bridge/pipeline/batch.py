@@ -21,15 +21,16 @@ from connectors.common import DecodeError, Event, decode_event
 
 from bridge.failpoints import failpoint
 from bridge.flows import Router
-from bridge.flows.context import FlowContext
+from bridge.flows.context import Decided, FlowContext
 from bridge.flows.errors import FlowDataError
-from bridge.mapping import MappingError
+from bridge.mapping import MappingError, MappingSet
 from bridge.pipeline.deadletter import dead_letter_rows, replay_count_of
 from bridge.pipeline.errors import describe_failure, is_transient, raised_at
 from bridge.pipeline.flush import ChangeHook, flush
+from bridge.pipeline.outbox import HEADER_PREFIX, command_row
 from bridge.pipeline.phases import PhaseTimes
 from bridge.pipeline.records import RawRecord
-from bridge.pipeline.state import BatchState, StoredRecord
+from bridge.store.unit_of_work import BatchState, StoredRecord
 from bridge.settings import TopicNames
 
 log = structlog.get_logger("bridge.pipeline")
@@ -139,11 +140,12 @@ class BatchProcessor:
             # batch's objects are freed by reference counting, not by the cycle collector.
             return error.with_traceback(None)
 
-    async def _apply(self, state: BatchState, raw: RawRecord, event: Event, mappings: Any) -> str:
+    async def _apply(self, state: BatchState, raw: RawRecord, event: Event,
+                     mappings: MappingSet) -> str:
         if state.already_processed(_version(event)) and state.reprocess_salt is None:
             return "duplicate"  # nothing recorded: the first copy's row stands
         stored = await state.record(event.sys_id)
-        ctx = FlowContext(event, state, mappings, self._command_topics, previous=stored)
+        ctx = FlowContext(event, state, mappings, previous=stored)
         point = state.savepoint()
         try:
             if _is_stale(event, stored):
@@ -174,6 +176,8 @@ class BatchProcessor:
             # Not recorded as processed: a fixed and re-injected copy must run (`dlq retry`);
             # a redelivered copy finds its dead letter already there (same input position).
             return ctx.outcome
+        for decided in ctx.decided:
+            self._write_command(state, event, decided, mappings)
         state.mark_processed({
             "event_id": event.event_id, "source": event.source, "table_name": event.table,
             "sys_id": event.sys_id, "sys_mod_count": event.sys_mod_count,
@@ -182,6 +186,24 @@ class BatchProcessor:
             "partition": raw.partition, "offset": raw.offset, "processed_at": state.now,
         })
         return ctx.outcome
+
+    def _write_command(self, state: BatchState, event: Event, decided: Decided,
+                       mappings: MappingSet) -> None:
+        """The outbox row of a command a flow decided on (published after the commit)."""
+        command, rule = decided.command, decided.rule
+        headers = {
+            HEADER_PREFIX + "mapping-version": mappings.version,
+            HEADER_PREFIX + "mapping-hash": mappings.content_hash,
+            HEADER_PREFIX + "cause-event": event.event_id,
+            HEADER_PREFIX + "rule": rule,
+            "content-type": "application/json",
+        }
+        state.writes.outbox.append(command_row(
+            command=command, topic=self._command_topics[command.target], headers=headers,
+            cause_event_id=event.event_id, cause_sys_id=event.sys_id, rule=rule,
+            mapping_version=mappings.version, now=state.now,
+        ))
+        state.count(f"commands.{command.target}.{command.table}.{command.operation}")
 
     def _dead_letter_internal(self, state: BatchState, raw: RawRecord, stage: str,
                               error: BaseException, mapping_version: str | None,

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.pipeline.outbox import mark_sent
-from bridge.pipeline.state import BatchState
+from bridge.store.unit_of_work import BatchState
 from bridge.store.bulk import execute_many
 from bridge.store.changes import RecordChange
 from bridge.store.schema import counters, dead_letters, links, outbox, processed_events, records

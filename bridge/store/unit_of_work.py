@@ -26,6 +26,8 @@ _EDGES = select(links.c.kind, links.c.from_id, links.c.to_id).where(
     or_(links.c.from_id.in_(IDS), links.c.to_id.in_(IDS)))
 _PENDING = select(outbox.c.correlation_id, outbox.c.message_id, outbox.c.cause_sys_id,
                   outbox.c.rule, outbox.c.target_table).where(outbox.c.correlation_id.in_(IDS))
+_LINKS_INTO = select(links.c.from_id, links.c.attrs, links.c.created_at).where(
+    links.c.kind == bindparam("kind"), links.c.to_id == bindparam("to_id"))
 # By sys_id (the unique key's leading column) and sys_mod_count, then matched here: a row-value
 # IN list is a full scan on SQLite, whatever the index. Bounding sys_mod_count keeps a record's
 # long history of versions out of the result.
@@ -175,6 +177,17 @@ class BatchState:
         """Sources of ``kind`` edges into ``to_id``."""
         await self.load([to_id])
         return sorted(self._edges.sources(kind, to_id))
+
+    async def links_into(self, kind: str, to_id: str) -> list[tuple[str, dict[str, Any], datetime]]:
+        """``(from_id, attrs, created_at)`` of the ``kind`` links into ``to_id``, stored ones and
+        this batch's own (not loaded with a record's edges: these carry attributes)."""
+        found = {from_id: (attrs, created_at) for from_id, attrs, created_at in
+                 await self.conn.execute(_LINKS_INTO, {"kind": kind, "to_id": to_id})}
+        for (k, from_id, t), attrs in self.writes.links_added.items():
+            if k == kind and t == to_id:
+                found[from_id] = (attrs, self.now)
+        return [(from_id, attrs, created_at) for from_id, (attrs, created_at) in found.items()
+                if (kind, from_id, to_id) not in self.writes.links_removed]
 
     def pending_insert(self, correlation_id: str | None) -> PendingInsert | None:
         return self._pending.get(correlation_id) if correlation_id else None
