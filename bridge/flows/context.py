@@ -8,6 +8,7 @@ rows (topic, headers, mapping version) once the event's flows have all succeeded
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -35,10 +36,18 @@ class FlowContext:
     state: BatchState
     mappings: MappingSet
     previous: StoredRecord | None = None  # the record's state before this event, if known
+    #: the newest state of the record the bridge knows, this event applied (an action's copy
+    #: of the record may be older than an update already applied: a retry, a replay)
+    current: StoredRecord | None = None
     outcome: str = "applied"
     detail: str | None = None
     #: the commands decided for this event, in order
     decided: list[Decided] = field(default_factory=list)
+
+    @property
+    def record(self) -> Mapping[str, Any]:
+        """The record to act on: its newest known state (contract-shaped)."""
+        return self.current.data if self.current is not None else self.event.record_dict()
 
     @property
     def is_echo(self) -> bool:
@@ -51,11 +60,22 @@ class FlowContext:
         return CausedBy(event_id=e.event_id, source=e.source, table=e.table, sys_id=e.sys_id)
 
     def command_id(self, rule: str, *parts: str) -> str:
-        """Deterministic: the same cause and rule give the same id, on any replay or instance."""
+        """Deterministic: the same cause and rule give the same id, on any replay or instance;
+        each press of an action its own."""
         e = self.event
+        press = (e.event_id,) if e.operation == "action" else ()
         salt = (self.state.reprocess_salt,) if self.state.reprocess_salt else ()
         return deterministic_command_id(e.source, e.sys_id, str(e.sys_mod_count), e.operation,
-                                        rule, *parts, *salt)
+                                        *press, rule, *parts, *salt)
+
+    def correlation_id(self, relation: str) -> str:
+        """The correlation id of the insert an action asks for,
+        ``case:<sys_id>:<relation>:<sys_mod_count>:<press>``: the same for every copy of one
+        press, another for the next press on the unchanged case (``press`` digests the event
+        id, so the id stays short: ServiceNow's ``correlation_id`` holds 100 characters)."""
+        e = self.event
+        press = hashlib.sha256(e.event_id.encode()).hexdigest()[:12]
+        return f"case:{e.sys_id}:{relation}:{e.sys_mod_count}:{press}"
 
     def emit(self, command: Command, *, rule: str) -> None:
         """Decide on a command (the pipeline writes it to the outbox with the batch)."""
@@ -98,3 +118,9 @@ def text(record: Mapping[str, Any], field: str) -> str:
     if isinstance(value, dict):
         return str(value.get("display_value") or "")
     return value if isinstance(value, str) else str(value)
+
+
+def press_id(event: Event) -> str:
+    """An action is a request: each press has its own id, its event id (a redelivered copy has
+    the same). A change has none (``""``): its copies share its version."""
+    return event.event_id if event.operation == "action" else ""

@@ -33,7 +33,7 @@ RULE_REFUSED = "related_record_refused"
 
 async def _refusal(ctx: FlowContext, relation: str) -> str | None:
     """Why this case may not get a new related record of this kind, or None."""
-    event, case = ctx.event, ctx.event.record_dict()
+    event, case = ctx.event, ctx.record
     if case.get("state") in links.CASE_CLOSED_STATES:
         return "the case is closed or canceled"
     stored = await ctx.state.record(event.sys_id)
@@ -57,7 +57,7 @@ async def _refusal(ctx: FlowContext, relation: str) -> str | None:
 
 async def create_related(ctx: FlowContext) -> None:
     """A ``create_incident`` / ``_problem`` / ``_change`` / ``_request`` action on a case."""
-    event, case = ctx.event, ctx.event.record_dict()
+    event, case = ctx.event, ctx.record
     action = event.action or ""
     relation, table = CREATE_ACTIONS[action]
     reason = await _refusal(ctx, relation)
@@ -75,7 +75,7 @@ async def create_related(ctx: FlowContext) -> None:
     fields = dict(result.fields)
     if table == REQUEST_TABLE:
         fields["parent"] = event.sys_id
-    correlation_id = f"case:{event.sys_id}:{relation}:{event.sys_mod_count}"
+    correlation_id = ctx.correlation_id(relation)
     command_id = ctx.command_id(action)
     ctx.emit(itsm.insert(table, fields, command_id=command_id, correlation_id=correlation_id,
                          caused_by=ctx.caused_by), rule=action)

@@ -7,6 +7,8 @@ order FSM creates on its own with ``initiated_from`` set to a case is linked the
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from connectors.catalog import CASE_TABLE
 from connectors.fsm import commands as fsm
 
@@ -17,7 +19,7 @@ from bridge.store.unit_of_work import PendingInsert
 RULE_CREATE = "create_work_order"
 
 
-async def related_records(ctx: FlowContext, record: dict) -> dict[str, dict]:
+async def related_records(ctx: FlowContext, record: Mapping[str, Any]) -> dict[str, dict]:
     """Records the mappings may use for derived fields, as far as the store knows them."""
     related: dict[str, dict] = {}
     for role, field in (("contact", "contact"), ("caller", "contact"), ("account", "account"),
@@ -29,7 +31,7 @@ async def related_records(ctx: FlowContext, record: dict) -> dict[str, dict]:
 
 
 async def create_from_case(ctx: FlowContext) -> None:
-    event, case = ctx.event, ctx.event.record_dict()
+    event, case = ctx.event, ctx.record
     if case.get("state") in links.CASE_CLOSED_STATES:
         ctx.note(event.table, event.sys_id, "case.action_refused",
                  {"action": "create_work_order", "reason": "the case is closed or canceled"},
@@ -45,7 +47,7 @@ async def create_from_case(ctx: FlowContext) -> None:
         ctx.filtered("refused", "no table map matched")
         return
     fields = {"state": "draft", **result.fields, "initiated_from": event.sys_id}
-    correlation_id = f"case:{event.sys_id}:wo:{event.sys_mod_count}"
+    correlation_id = ctx.correlation_id("wo")
     command_id = ctx.command_id(RULE_CREATE)
     ctx.emit(fsm.insert("wm_order", fields, command_id=command_id, correlation_id=correlation_id,
                         caused_by=ctx.caused_by), rule=RULE_CREATE)

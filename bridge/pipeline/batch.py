@@ -21,7 +21,7 @@ from connectors.common import DecodeError, Event, decode_event
 
 from bridge.failpoints import failpoint
 from bridge.flows import Router
-from bridge.flows.context import Decided, FlowContext
+from bridge.flows.context import Decided, FlowContext, press_id
 from bridge.flows.errors import FlowDataError
 from bridge.mapping import MappingError, MappingSet
 from bridge.pipeline.deadletter import dead_letter_rows, replay_count_of
@@ -30,7 +30,7 @@ from bridge.pipeline.flush import ChangeHook, flush
 from bridge.pipeline.outbox import HEADER_PREFIX, command_row
 from bridge.pipeline.phases import PhaseTimes
 from bridge.pipeline.records import RawRecord
-from bridge.store.unit_of_work import BatchState, StoredRecord
+from bridge.store.unit_of_work import BatchState, DedupeKey, StoredRecord
 from bridge.settings import TopicNames
 
 log = structlog.get_logger("bridge.pipeline")
@@ -153,6 +153,7 @@ class BatchProcessor:
                                       f"{stored.sys_mod_count if stored else '-'}")
             else:
                 _store(state, event, stored)
+                ctx.current = await state.record(event.sys_id)
                 for handler in self._router.handlers_for(event):
                     await handler(ctx)
                 if ctx.outcome == "applied" and ctx.is_echo:
@@ -181,7 +182,8 @@ class BatchProcessor:
         state.mark_processed({
             "event_id": event.event_id, "source": event.source, "table_name": event.table,
             "sys_id": event.sys_id, "sys_mod_count": event.sys_mod_count,
-            "operation": event.operation, "action": event.action or "", "outcome": ctx.outcome,
+            "operation": event.operation, "action": event.action or "",
+            "press_id": press_id(event), "outcome": ctx.outcome,
             "detail": ctx.detail, "mapping_version": mappings.version, "topic": raw.topic,
             "partition": raw.partition, "offset": raw.offset, "processed_at": state.now,
         })
@@ -236,9 +238,11 @@ def _result(state: BatchState, events: list[tuple[Event | None, str]],
                        phases=phases or PhaseTimes())
 
 
-def _version(event: Event) -> tuple[str, int, str, str]:
-    """The business dedupe key: a republished copy (new event id, new offset) has the same."""
-    return (event.sys_id, event.sys_mod_count, event.operation, event.action or "")
+def _version(event: Event) -> DedupeKey:
+    """The dedupe key: a republished copy (new event id, new offset) of a change has the same;
+    each press of an action has its own (see ``press_id``)."""
+    return (event.sys_id, event.sys_mod_count, event.operation, event.action or "",
+            press_id(event))
 
 
 def _is_stale(event: Event, stored: StoredRecord | None) -> bool:

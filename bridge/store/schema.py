@@ -76,6 +76,10 @@ processed_events = Table(
     Column("sys_mod_count", Integer, nullable=False),
     Column("operation", String(8), nullable=False),
     Column("action", String(32), nullable=False, default=""),  # "" unless an action
+    # An action changes nothing and carries the record's current count: two presses on an
+    # unchanged record share (sys_id, sys_mod_count, "action", action) and differ by event id.
+    # Each press is a request of its own, so its event id is part of its key; "" otherwise.
+    Column("press_id", EVENT_ID, nullable=False, default=""),
     Column("outcome", String(24), nullable=False),
     Column("detail", Text, nullable=True),
     Column("mapping_version", String(64), nullable=True),
@@ -84,11 +88,12 @@ processed_events = Table(
     Column("offset", BigInteger, nullable=True),
     Column("processed_at", DateTime(timezone=True), nullable=False),
     # The version is the dedupe key: a redelivered copy has the same event id and version, a
-    # republished one a new id and the same version. Two different actions on the same version
-    # are two requests: the action is part of the key. The event id is kept, not indexed (an
-    # index on it cost a random B-tree write per event and caught nothing the key misses).
-    # Leading with sys_id, the key also serves every lookup by record.
-    PrimaryKeyConstraint("sys_id", "sys_mod_count", "operation", "action"),
+    # republished one a new id and the same version. An action is a request, not a version:
+    # its key adds the action and the press (its event id), so a redelivered press is caught
+    # and a second press is not. The event id is kept, not indexed (an index on it cost a
+    # random B-tree write per event and caught nothing the key misses). Leading with sys_id,
+    # the key also serves every lookup by record.
+    PrimaryKeyConstraint("sys_id", "sys_mod_count", "operation", "action", "press_id"),
 )
 
 #: Everything the bridge publishes (commands and dead letters), written in the same transaction

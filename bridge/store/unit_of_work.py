@@ -32,9 +32,15 @@ _LINKS_INTO = select(links.c.from_id, links.c.attrs, links.c.created_at).where(
 # IN list is a full scan on SQLite, whatever the index. Bounding sys_mod_count keeps a record's
 # long history of versions out of the result.
 _SEEN_VERSIONS = select(processed_events.c.sys_id, processed_events.c.sys_mod_count,
-                        processed_events.c.operation, processed_events.c.action).where(
+                        processed_events.c.operation, processed_events.c.action,
+                        processed_events.c.press_id).where(
     processed_events.c.sys_id.in_(IDS),
     processed_events.c.sys_mod_count.in_(bindparam("counts", expanding=True)))
+
+
+#: An event's dedupe key, ``(sys_id, sys_mod_count, operation, action, press_id)``: every copy of
+#: a change has its version; an action (a request, not a change) adds its press, the event id.
+DedupeKey = tuple[str, int, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +104,7 @@ class BatchState:
         self._edges = _EdgeIndex()
         self._edges_loaded: set[str] = set()
         self._pending: dict[str, PendingInsert | None] = {}
-        self._seen_versions: set[tuple[str, int, str, str]] = set()
+        self._seen_versions: set[DedupeKey] = set()
         # (function, args), called as function(self, *args): no closure over ``self``, so a
         # finished batch's state is freed at once instead of waiting for the cycle collector.
         self._undo: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -123,7 +129,7 @@ class BatchState:
     # -- loading ---------------------------------------------------------------------------
 
     async def prefetch(self, sys_ids: Iterable[str], correlation_ids: Iterable[str] = (),
-                       versions: Iterable[tuple[str, int, str, str]] = ()) -> None:
+                       versions: Iterable[DedupeKey] = ()) -> None:
         """Load, in a handful of queries, what the batch's events refer to."""
         await self.load(sys_ids)
         await self._load_pending(correlation_ids)
@@ -152,7 +158,7 @@ class BatchState:
             for c in chunk:
                 self._pending.setdefault(c, None)
 
-    async def _load_seen(self, versions: list[tuple[str, int, str, str]]) -> None:
+    async def _load_seen(self, versions: list[DedupeKey]) -> None:
         wanted = set(versions)
         counts = sorted({v[1] for v in wanted})
         for chunk in chunks(sorted({v[0] for v in wanted})):
@@ -192,9 +198,9 @@ class BatchState:
     def pending_insert(self, correlation_id: str | None) -> PendingInsert | None:
         return self._pending.get(correlation_id) if correlation_id else None
 
-    def already_processed(self, version: tuple[str, int, str, str]) -> bool:
-        """Whether an event of this version (``(sys_id, sys_mod_count, operation, action)``)
-        was processed: every copy of an event, redelivered or republished, has its version."""
+    def already_processed(self, version: DedupeKey) -> bool:
+        """Whether an event with this key was processed: every copy of a change, redelivered or
+        republished, has its key; so has a redelivered copy of a press."""
         return version in self._seen_versions
 
     # -- writing ---------------------------------------------------------------------------
@@ -202,7 +208,7 @@ class BatchState:
     def mark_processed(self, row: dict[str, Any]) -> None:
         self.writes.processed.append(row)
         self._seen_versions.add((row["sys_id"], row["sys_mod_count"], row["operation"],
-                                 row["action"]))
+                                 row["action"], row["press_id"]))
 
     def put_record(self, new: StoredRecord, operation: str) -> None:
         before = self._records.get(new.sys_id)

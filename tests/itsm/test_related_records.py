@@ -14,7 +14,7 @@ async def test_create_incident_sends_the_case_context_and_links_the_answer(h: It
     c = case(mod=3, priority="2", short_description="Printer jams")
     [insert] = await h.run(c, action(c, "create_incident"))
     assert (insert["target"], insert["table"], insert["operation"]) == ("itsm", "incident", "insert")
-    assert insert["correlation_id"] == f"case:{c['sys_id']}:incident:3"
+    assert insert["correlation_id"].startswith(f"case:{c['sys_id']}:incident:3:")
     fields = insert["fields"]
     assert fields["short_description"] == "Printer jams"
     assert fields["caller_id"] == c["record"]["contact"]["value"]
@@ -45,7 +45,7 @@ async def test_create_problem_and_changes(h: ItsmHarness, name: str, args: dict[
     c = case(mod=1, short_description="Printer jams")
     [insert] = await h.run(c, action(c, name, **args))
     assert insert["table"] == table and insert["fields"] == expected
-    assert insert["correlation_id"] == f"case:{c['sys_id']}:{relation}:1"
+    assert insert["correlation_id"].startswith(f"case:{c['sys_id']}:{relation}:1:")
     record_id = new_sys_id()
     [link] = await h.run(insert_answer(insert, record_id))
     assert link["fields"] == {relation: record_id}
@@ -56,18 +56,35 @@ async def test_requests_name_the_case_as_parent_and_a_case_may_have_many(h: Itsm
     [first] = await h.run(c, action(c, "create_request", cat_item="Toner"))
     assert first["table"] == "sc_request"
     assert first["fields"] == {"parent": c["sys_id"], "short_description": "Toner: Printer jams"}
-    assert first["correlation_id"] == f"case:{c['sys_id']}:request:1"
+    assert first["correlation_id"].startswith(f"case:{c['sys_id']}:request:1:")
     req_id = new_sys_id()
     assert await h.run(insert_answer(first, req_id, parent=c["sys_id"])) == []  # no case field
     later = case_update(c, priority="1")
     [second] = await h.run(later, action(later, "create_request", cat_item="Drum"))
-    assert second["correlation_id"] == f"case:{c['sys_id']}:request:2"
+    assert second["correlation_id"].startswith(f"case:{c['sys_id']}:request:2:")
     closed = itsm("sc_request", req_id, 1, changed=("request_state",),
                   request_state="closed_complete", parent=c["sys_id"])
     assert notes(await h.run(closed)) == [
         (c["sys_id"], "Request REQ0002001 is closed: Closed Complete"),
         (c["sys_id"], "Suggested resolution code: Solved – Related Request is Closed Complete "
                       "(from REQ0002001)")]
+
+
+async def test_each_request_press_is_a_request_even_on_an_unchanged_case(h: ItsmHarness) -> None:
+    """The contract: a case may have many requests, and each press is one request. Two presses
+    of "Create Request" for two catalog items before the case changed carry the same count."""
+    c = case(mod=1, short_description="Printer jams")
+    toner, drum = action(c, "create_request", cat_item="Toner"), \
+        action(c, "create_request", cat_item="Drum")
+    inserts = await h.run(c, toner, drum)
+    assert [i["fields"]["short_description"] for i in inserts] == [
+        "Toner: Printer jams", "Drum: Printer jams"]
+    assert len({i["correlation_id"] for i in inserts}) == 2
+    assert len({i["command_id"] for i in inserts}) == 2
+    assert await h.run(drum, toner) == []  # redelivered presses: nothing more
+    # ITSM answers both: both are linked, as requests of the case
+    for insert in inserts:
+        assert await h.run(insert_answer(insert, new_sys_id(), parent=c["sys_id"])) == []
 
 
 async def test_a_second_incident_is_refused_with_a_note_saying_why(h: ItsmHarness) -> None:
@@ -128,8 +145,7 @@ async def test_replayed_events_produce_nothing_new(h: ItsmHarness) -> None:
     c = case(mod=1)
     act = action(c, "create_incident")
     [insert] = await h.run(c, act)
-    republished = {**act, "event_id": "republished"}
-    assert await h.run(act, republished) == []
+    assert await h.run(act, act) == []  # redelivered copies of the press
     answer = insert_answer(insert, new_sys_id())
     [link] = await h.run(answer)
     assert await h.run(answer, {**answer, "event_id": "again"}) == []

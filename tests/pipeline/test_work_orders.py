@@ -3,10 +3,12 @@ and through the real broker with the bridge application consuming and publishing
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-
 from bridge.ops.inspect import inspect_case
+from bridge.store.engine import create_engine
+from bridge.store.migrate import upgrade
 from tests.fixtures.events import example, make_event, new_sys_id, ref
 from tests.pipeline.harness import Harness
 
@@ -35,7 +37,7 @@ async def test_create_work_order_carries_the_case_context(h: Harness) -> None:
     [command] = h.commands(result)
     assert command["target"] == "fsm" and command["table"] == "wm_order"
     assert command["operation"] == "insert" and command["sys_id"] == ""
-    assert command["correlation_id"] == f"case:{CASE_ID}:wo:1"
+    assert command["correlation_id"].startswith(f"case:{CASE_ID}:wo:1:")
     fields = command["fields"]
     rec = CASE["record"]
     for field in ("account", "contact", "asset", "partner", "partner_contact"):
@@ -50,15 +52,64 @@ async def test_create_work_order_carries_the_case_context(h: Harness) -> None:
     assert command["caused_by"]["sys_id"] == CASE_ID
 
 
-async def test_the_same_action_twice_gives_one_work_order(h: Harness) -> None:
-    first = action()
-    republished = {**first, "event_id": "republished-copy"}
-    result = await h.feed(first, first)
+async def test_a_redelivered_press_gives_one_work_order(h: Harness) -> None:
+    press = action()
+    result = await h.feed(press, press)
     assert len(h.commands(result)) == 1
     assert result.outcomes["duplicate"] == 1
-    again = await h.feed(first, republished)
+    again = await h.feed(press)  # redelivered in a later batch: its key is stored
     assert h.commands(again) == []
-    assert again.outcomes == {"in": 2, "duplicate": 2}
+    assert again.outcomes == {"in": 1, "duplicate": 1}
+
+
+async def test_each_press_on_an_unchanged_case_is_a_work_order_of_its_own(h: Harness) -> None:
+    """Two presses of "Create Work Order" before anything else changed carry the same
+    sys_mod_count and differ by event id: two requests, two work orders, each with its own
+    (deterministic) command id and correlation id."""
+    first, second = action(), action()
+    assert first["sys_mod_count"] == second["sys_mod_count"]
+    inserts = h.commands(await h.feed(make_event("csm-case-insert"), first, second))
+    assert [c["operation"] for c in inserts] == ["insert", "insert"]
+    assert len({c["command_id"] for c in inserts}) == 2
+    assert len({c["correlation_id"] for c in inserts}) == 2
+    # copies of both presses, together and later: nothing more
+    assert h.commands(await h.feed(second, first)) == []
+
+
+async def test_press_ids_are_deterministic(store_engine: Any, tmp_path: Path) -> None:
+    """The same presses on another store (a rebuilt instance, a replay into a fresh store)
+    give the same command ids and correlation ids."""
+    presses = [make_event("csm-case-insert"), action(), action()]
+    url = f"sqlite+aiosqlite:///{tmp_path}/other.db"
+    await upgrade(url)
+    other = create_engine(url)
+    try:
+        runs = [await Harness(engine).run(*presses) for engine in (store_engine, other)]
+    finally:
+        await other.dispose()
+    ids = [[(c["command_id"], c["correlation_id"]) for c in run] for run in runs]
+    assert ids[0] == ids[1] and len(set(ids[0])) == 2
+
+
+async def test_an_action_acts_on_the_newest_case_state_the_bridge_knows(h: Harness) -> None:
+    """A press carrying an older copy of the case (a dead letter retried, a replay) builds the
+    work order from the newest state, not from its own copy."""
+    insert = make_event("csm-case-insert", sys_mod_count="1")
+    old_press = action(priority="4", short_description="old text")
+    old_press["sys_mod_count"] = "1"
+    newer = make_event("csm-case-update", sys_mod_count="2", changed_fields=["priority",
+                       "short_description"],
+                       record={"priority": "1", "short_description": "Printer on fire"})
+    await h.feed(insert, newer)
+    [command] = h.commands(await h.feed(old_press))
+    assert command["fields"]["priority"] == "1"
+    assert command["fields"]["short_description"] == "Printer on fire"
+    # and a newer state that is closed refuses the old press
+    closed = make_event("csm-case-update", sys_mod_count="3", changed_fields=["state"],
+                        record={"state": "3"})
+    await h.feed(closed)
+    commands, result = await h.outcomes(action())
+    assert [c["fields"] for c in commands] == [{}] and result.outcomes["refused"] == 1
 
 
 async def test_fsm_insert_echo_links_the_work_order_to_the_case(h: Harness) -> None:
