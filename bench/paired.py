@@ -5,7 +5,7 @@ machine: drains of the same code, one after the other, differ by 10% and more. S
 configurations run here, in one process, each on its own copy of the same seeded store, and
 they are fed the same batches of the workload. For each batch they take turns (shipped mappings
 first, then extra rules first for the next batch, and so on), and the CPU time of each
-``BatchProcessor.process`` call is added up. Anything that slows the machine during one batch
+``BatchProcessor.process`` call is added up (the process's, so the store's thread counts). Anything that slows the machine during one batch
 slows both turns of that batch. The processor is built the same way the bridge builds it
 (``build_processor``). What it leaves out (Kafka, the outbox relay) does not depend on the rules.
 
@@ -26,9 +26,9 @@ from bridge.gc_tuning import tune_for_batches
 from bridge.mapping import load_mapping_set
 from bridge.pipeline.factory import build_processor
 from bridge.pipeline.records import RawRecord
-from bridge.settings import Settings
+from bridge.settings import Settings, StoreSettings
 from bridge.simulate import SimMessage
-from bridge.store.engine import create_engine
+from bridge.store.batch_store import open_batch_store
 
 from bench.store_seed import SqliteTemplates
 
@@ -68,14 +68,15 @@ async def paired_rules_run(stream: Sequence[SimMessage], templates: SqliteTempla
     size = max(1, min(settings.consumer.max_records, len(raws) // MIN_BATCHES))
     batches = [raws[start:start + size] for start in range(0, len(raws), size)]
     warmup = WARMUP_BATCHES if len(batches) > WARMUP_BATCHES else 0
-    engines, processors = [], []
+    stores, processors = [], []
     threshold = gc.get_threshold()
     try:
         for name, folder in (("paired-base", base_mappings), ("paired-variant", variant_mappings)):
-            engine = create_engine(await templates.copy(links, name))
+            store = open_batch_store(StoreSettings(url=await templates.copy(links, name)))
+            await store.open()
             mappings = load_mapping_set(folder)
-            engines.append(engine)
-            processors.append(build_processor(engine, settings, lambda m=mappings: m))
+            stores.append(store)
+            processors.append(build_processor(store, settings, lambda m=mappings: m))
         tune_for_batches()  # as the bridge does once started: the workload is frozen too
         cpu = ([], [])  # seconds per batch: base, variant
         for index, batch in enumerate(batches):
@@ -95,8 +96,8 @@ async def paired_rules_run(stream: Sequence[SimMessage], templates: SqliteTempla
                 cpu[0].append(spent[0])
                 cpu[1].append(spent[1])
     finally:
-        for engine in engines:
-            await engine.dispose()
+        for store in stores:
+            await store.close()
         gc.unfreeze()
         gc.set_threshold(*threshold)
     timed_events = sum(len(b) for b in batches[warmup:])

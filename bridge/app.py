@@ -1,9 +1,11 @@
-"""The bridge as one FastStream application: a batch consumer of the three event topics.
+"""The bridge as one FastStream application around its consumer of the three event topics.
 
-The handler is one line; the delivery policy (commit after store + publish, retries, rewind)
-lives in :class:`bridge.runtime.DeliveryRuntime`. Offsets are committed by hand (``MANUAL``;
-each batch's own end offsets, once its outputs are acknowledged): never FastStream's default
-ACK_FIRST, which is at-most-once.
+FastStream runs the application: start-up and shutdown, the producers behind the outbox, the
+HTTP surface, the AsyncAPI document. The event topics are polled by
+:class:`bridge.kafka.consumer.EventConsumer` (why not FastStream's batch subscriber: see there),
+and each batch goes through :class:`bridge.runtime.DeliveryRuntime`, the delivery policy
+(commit after store + publish, retries, rewind). Offsets are committed by the bridge
+(``bridge.commit``) once a batch's outputs are acknowledged: never before, never auto-commit.
 """
 
 from __future__ import annotations
@@ -15,22 +17,23 @@ from datetime import timedelta
 from typing import Any, Coroutine, Mapping
 
 import structlog
-from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker, KafkaMessage, KafkaPublisher
+from faststream.kafka import KafkaBroker, KafkaPublisher
 
 from bridge.http import asgi_routes
 from bridge.http.dispatch import with_portal
 from bridge.kafka.clients import faststream_security
+from bridge.kafka.consumer import EventConsumer
 from bridge.logs import faststream_logger
 from bridge.mapping import MappingReloader
 from bridge.observability import observability_lifespan, runtime_observers, transport_metrics
 from bridge.observability.asyncapi import specification
 from bridge.portal import create_portal_app
-from bridge.pipeline.factory import build_processor, change_hooks  # noqa: F401 (re-export)
+from bridge.pipeline.factory import build_processor
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
+from bridge.store.batch_store import BatchStore, open_batch_store
 from bridge.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
 from bridge.store.engine import is_sqlite, store_engine
 from bridge.visibility import install_rls
@@ -48,8 +51,9 @@ class Bridge:
     app: AsgiFastStream
     runtime: DeliveryRuntime
     relay: OutboxRelay
-    engine: Any
+    store: BatchStore
     publishers: dict[str, KafkaPublisher]
+    consumer: EventConsumer
     asgi: Any = None  # what the HTTP server runs: the portal beside FastStream's app
     reloader: MappingReloader | None = None
     checkpointer: WalCheckpointer | None = None
@@ -62,15 +66,10 @@ class Bridge:
         return self.reloader.active
 
 
-def _raw_values(message: KafkaMessage) -> list[bytes]:
-    # Bodies are decoded by the pipeline, one by one, so that one bad event never fails the batch.
-    return [record.value or b"" for record in message.raw_message]
-
-
 def create_bridge(settings: Settings) -> Bridge:
     checkpointer = checkpointer_for(settings.store.url, settings.store.wal_checkpoint_interval_ms)
-    engine = store_engine(settings.store,
-                          wal_autocheckpoint=BACKSTOP_PAGES if checkpointer else None)
+    store = open_batch_store(settings.store,
+                             wal_autocheckpoint=BACKSTOP_PAGES if checkpointer else None)
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
         security=faststream_security(settings.kafka),
@@ -89,35 +88,24 @@ def create_bridge(settings: Settings) -> Bridge:
         return await publishers[topic].publish(value, key=key, headers=dict(headers),
                                                no_confirm=True)
 
-    relay = OutboxRelay(engine, send)
+    relay = OutboxRelay(store, send)
     holder: dict[str, Bridge] = {}
-    processor = build_processor(engine, settings, lambda: holder["bridge"].mappings)
+    processor = build_processor(store, settings, lambda: holder["bridge"].mappings)
     runtime = DeliveryRuntime(processor, relay, settings.retry,
-                              [*runtime_observers(settings), *filter(None, [checkpointer])])
-
-    @broker.subscriber(
-        *settings.topics.events().values(),
-        group_id=settings.consumer.group_id,
-        batch=True,
-        max_records=settings.consumer.max_records,
-        batch_timeout_ms=settings.consumer.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        max_poll_interval_ms=settings.consumer.max_poll_interval_ms,
-        session_timeout_ms=settings.consumer.session_timeout_ms,
-        ack_policy=AckPolicy.MANUAL,
-        decoder=_raw_values,
-        title="events",
-        description="CSM, FSM and ITSM record events (contract envelope), in batches",
-    )
-    async def on_events(body: list[bytes], message: KafkaMessage) -> None:
-        await runtime.handle(message)
+                              [*runtime_observers(settings), *filter(None, [checkpointer])],
+                              commit_interval_s=settings.consumer.commit_interval_ms / 1000)
+    consumer = EventConsumer(settings, runtime)
 
     async def on_startup() -> None:
         await upgrade(settings.store.url)
         if not is_sqlite(settings.store.url):
-            async with engine.begin() as conn:  # the portal's second wall (idempotent)
-                await install_rls(conn, settings.store.portal_role)
+            owner = store_engine(settings.store)
+            try:
+                async with owner.begin() as conn:  # the portal's second wall (idempotent)
+                    await install_rls(conn, settings.store.portal_role)
+            finally:
+                await owner.dispose()
+        await store.open()
         bridge.reloader = MappingReloader(settings.mappings_dir)
 
     async def after_startup() -> None:
@@ -129,11 +117,11 @@ def create_bridge(settings: Settings) -> Bridge:
         ]
         if checkpointer is not None:
             bridge.tasks.append(_spawn(checkpointer.run(bridge.stopping)))
+        await consumer.start()
 
     async def on_shutdown() -> None:
         bridge.stopping.set()
-        with contextlib.suppress(Exception):  # the consumer is still open: commit what is done
-            await runtime.stop()
+        await consumer.stop()  # the batch in hand finished and settled, offsets committed
         for task in bridge.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -142,7 +130,7 @@ def create_bridge(settings: Settings) -> Bridge:
     async def after_shutdown() -> None:
         with contextlib.suppress(Exception):
             await relay.drain()
-        await engine.dispose()
+        await store.close()
         await reader.dispose()
 
     app = AsgiFastStream(broker, asgi_routes=asgi_routes(lambda: holder["bridge"]),
@@ -153,7 +141,7 @@ def create_bridge(settings: Settings) -> Bridge:
     reader = store_engine(settings.store, writer=False)
     portal = create_portal_app(reader, settings.http.portal_token,
                                portal_role=settings.store.portal_role)
-    bridge = Bridge(settings, broker, app, runtime, relay, engine, publishers,
+    bridge = Bridge(settings, broker, app, runtime, relay, store, publishers, consumer,
                     asgi=with_portal(app, portal), checkpointer=checkpointer)
     holder["bridge"] = bridge
     return bridge

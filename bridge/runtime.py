@@ -35,8 +35,9 @@ from typing import Any, Protocol, Sequence
 
 import stamina
 import structlog
-from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from aiokafka.structs import TopicPartition
 
+from bridge.commit import Consumer, OffsetCommitter, next_offsets
 from bridge.failpoints import failpoint
 from bridge.pipeline.batch import BatchProcessor, BatchResult
 from bridge.pipeline.errors import is_transient, raised_at
@@ -61,6 +62,18 @@ class RuntimeStats:
     last_error: str | None = None
 
 
+class Delivery(Protocol):
+    """One batch as the consumer hands it over: its records, and the consumer they came from."""
+
+    @property
+    def raw_message(self) -> Sequence[Any]:
+        """The batch's ``ConsumerRecord``s."""
+        ...
+
+    @property
+    def consumer(self) -> Consumer: ...
+
+
 class BatchObserver(Protocol):
     """Told what the runtime did (metrics, the status page); must not raise or block."""
 
@@ -82,19 +95,23 @@ class DeliveryRuntime:
     """Runs batches through the processor and the outbox under the delivery policy."""
 
     def __init__(self, processor: BatchProcessor, relay: OutboxRelay, retry: RetrySettings,
-                 observers: Sequence[BatchObserver] = ()) -> None:
+                 observers: Sequence[BatchObserver] = (), *,
+                 commit_interval_s: float = 0.0) -> None:
         self.processor = processor
         self.relay = relay
         self.retry = retry
         self.stats = RuntimeStats()
         self.observers = list(observers)
+        self._commit_interval_s = commit_interval_s
+        self._committer: OffsetCommitter | None = None
         self._phases = PhaseTimes()  # of the message being handled
         #: the last handled batch, settling (outputs acknowledged, then offsets committed)
         self._previous: asyncio.Future[bool] | None = None
         self._stopping = False
 
-    async def handle(self, message: Any) -> None:
-        """Handle a FastStream batch message (``raw_message`` is a tuple of ConsumerRecords)."""
+    async def handle(self, message: Delivery) -> None:
+        """Handle one batch of records."""
+        self._committer_for(message.consumer)
         raws = [RawRecord.from_consumer_record(r) for r in message.raw_message]
         self._phases = PhaseTimes()
         try:
@@ -123,14 +140,30 @@ class DeliveryRuntime:
 
     async def settle(self) -> None:
         """Wait until the last handled batch is settled: its outputs acknowledged, then its
-        offsets committed (or it rewound)."""
+        offsets committed (or it rewound). Partitions revoked, stopping: commit it all now."""
         await self._settle_previous()
+        if self._committer is not None:
+            await self._committer.flush()
 
     async def stop(self) -> None:
         """Before the consumer stops: settle the batch in flight, and from now on settle each
         batch before its handler returns."""
         self._stopping = True
-        await self._settle_previous()
+        await self.settle()
+
+    def _committer_for(self, consumer: Consumer) -> OffsetCommitter:
+        """The committer of ``consumer`` (a new consumer, a new committer: the old one's
+        settled offsets are the old consumer's, committed when it was revoked or stopped)."""
+        committer = self._committer
+        if committer is None or committer.consumer is not consumer:
+            committer = self._committer = OffsetCommitter(
+                consumer, self._commit_interval_s, on_failure=self._commit_failed)
+        return committer
+
+    def _commit_failed(self, error: BaseException) -> None:
+        self.stats.commit_failures += 1
+        for observer in self.observers:
+            observer.on_commit_failure()
 
     async def _settle_previous(self) -> Any:
         """Wait for the batch before to settle; its message if it was refused (rewound)."""
@@ -151,16 +184,9 @@ class DeliveryRuntime:
             if is_transient(error):
                 self._is_transient(error)
             self._rewound(error, len(raws))
-            await message.nack()
+            await _rewind(message, None)
             return message
-        try:
-            await message.consumer.commit(_next_offsets(raws))
-        except Exception as error:  # noqa: BLE001 - rebalanced away, or the broker is gone:
-            # the batch is done all the same; whoever consumes next redoes it and finds it applied
-            self.stats.commit_failures += 1
-            for observer in self.observers:
-                observer.on_commit_failure()
-            log.warning("offsets.commit_failed", error_class=type(error).__name__)
+        self._committer_for(message.consumer).settled(next_offsets(message.raw_message))
         return None
 
     def _rewound(self, error: BaseException, size: int) -> None:
@@ -262,26 +288,17 @@ class DeliveryRuntime:
         log.info("batch.done", events=size, commands=len(result.outbox), **result.outcomes)
 
 
-def _next_offsets(raws: Sequence[RawRecord]) -> dict[TopicPartition, OffsetAndMetadata]:
-    """The offsets to commit after a batch: past its last record in each partition."""
-    ends: dict[TopicPartition, int] = {}
-    for raw in raws:
-        tp = TopicPartition(raw.topic, raw.partition)
-        ends[tp] = max(ends.get(tp, -1), raw.offset + 1)
-    return {tp: OffsetAndMetadata(offset, "") for tp, offset in ends.items()}
-
-
-async def _rewind(message: Any, refused: Any) -> None:
+async def _rewind(message: Delivery, refused: Delivery | None) -> None:
     """Seek every partition of the batch back to its first record; then those of a refused batch
     before it (already rewound once) back to its own, which come earlier: the last seek wins."""
-    await message.nack()
-    if refused is not None:
-        earliest: dict[TopicPartition, int] = {}
-        for record in refused.raw_message:
-            tp = TopicPartition(record.topic, record.partition)
-            earliest[tp] = min(earliest.get(tp, record.offset), record.offset)
-        for tp, offset in earliest.items():
-            refused.consumer.seek(tp, offset)
+    for batch in (message, refused):
+        if batch is not None:
+            earliest: dict[TopicPartition, int] = {}
+            for record in batch.raw_message:
+                tp = TopicPartition(record.topic, record.partition)
+                earliest[tp] = min(earliest.get(tp, record.offset), record.offset)
+            for tp, offset in earliest.items():
+                batch.consumer.seek(tp, offset)
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:

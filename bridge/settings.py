@@ -59,7 +59,17 @@ class TopicNames(_Section):
 class ConsumerSettings(_Section):
     group_id: str = "csm-fsm-bridge"
     max_records: int = Field(500, ge=1, le=10_000, description="events per batch at most")
-    batch_timeout_ms: int = Field(100, ge=1, description="how long to wait to fill a batch")
+    poll_timeout_ms: int = Field(
+        1000, ge=1, le=60_000,
+        description="how long a poll waits when no event is there (it returns as soon as one "
+                    "arrives): an idle bridge wakes up this often")
+    commit_interval_ms: int = Field(
+        200, ge=0, le=60_000,
+        description="offsets of settled batches are committed at most this often (0: every "
+                    "batch), and at once when partitions are revoked or the bridge stops")
+    fetch_max_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024,
+        description="the most a fetch may bring back, all partitions together (bounds memory)")
     max_poll_interval_ms: int = 300_000
     session_timeout_ms: int = 10_000
 

@@ -79,8 +79,7 @@ def demo_settings(base: Settings, bootstrap: str, store_url: str, port: int) -> 
         "kafka": base.kafka.model_copy(update={"bootstrap_servers": bootstrap}),
         "store": base.store.model_copy(update={"url": store_url}),
         "http": base.http.model_copy(update={"port": port, "portal_token": SecretStr(token)}),
-        "consumer": base.consumer.model_copy(update={"group_id": "bridge-demo",
-                                                     "batch_timeout_ms": 20}),
+        "consumer": base.consumer.model_copy(update={"group_id": "bridge-demo"}),
         "mappings_dir": mappings,
     })
     return settings, token

@@ -1,6 +1,6 @@
 """The bridge's HTTP surface, served by the same process (FastStream's ASGI app).
 
-``/health`` alive · ``/ready`` broker, store and mappings · ``/metrics`` Prometheus ·
+``/health`` alive (503 once the event consumer stopped for good) · ``/ready`` broker, store and mappings · ``/metrics`` Prometheus ·
 ``/`` status page · ``/status.json`` its data.
 """
 
@@ -24,6 +24,11 @@ def asgi_routes(get_bridge: Callable[[], "Bridge"]) -> list[tuple[str, Any]]:
     metrics_apps: dict[int, Any] = {}
 
     async def health(scope: Scope, receive: Receive, send: Send) -> None:
+        failure = get_bridge().consumer.failure
+        if failure is not None:  # consuming stopped for good: the process must be restarted
+            await respond_json(scope, send, {"status": "failed", "error": failure,
+                                             "why": "the event consumer stopped"}, 503)
+            return
         await respond_json(scope, send, {"status": "alive"})
 
     async def ready(scope: Scope, receive: Receive, send: Send) -> None:

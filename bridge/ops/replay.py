@@ -29,7 +29,7 @@ from bridge.pipeline.errors import is_transient
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.records import RawRecord
 from bridge.settings import Settings
-from bridge.store.engine import store_engine
+from bridge.store.batch_store import open_batch_store
 
 BATCH_SIZE = 500
 IDLE_POLLS_MAX = 30  # polls of one second that returned nothing while records were due
@@ -97,22 +97,23 @@ async def replay(settings: Settings, request: ReplayRequest,
     salt = (f"{request.reprocess_reason.strip()}@{datetime.now(timezone.utc).isoformat()}"
             if request.reprocess_reason else None)
     summary = ReplaySummary(dry_run=not request.execute)
-    engine = store_engine(settings.store)
+    store = open_batch_store(settings.store)
     consumer = AIOKafkaConsumer(**aiokafka_client_kwargs(settings.kafka), group_id=None,
                                 enable_auto_commit=False, isolation_level="read_committed")
     producer = None
-    await consumer.start()
     try:
+        await _opened(store.open())
+        await consumer.start()
         ranges = await _ranges(settings, consumer, request)
         summary.ranges = [{"partition": tp.partition, "start": a, "end": b}
                           for tp, (a, b) in sorted(ranges.items())]
-        processor = build_processor(engine, settings, lambda: mapping_set)
+        processor = build_processor(store, settings, lambda: mapping_set)
         relay = None
         if request.execute:
             producer = AIOKafkaProducer(**aiokafka_client_kwargs(settings.kafka),
                                         enable_idempotence=True, acks="all")
             await producer.start()
-            relay = OutboxRelay(engine, _sender(producer))
+            relay = OutboxRelay(store, _sender(producer))
         async for raws, done, total in _read(consumer, ranges, request):
             for part, result in await _process(processor, raws, not request.execute, salt):
                 if relay is not None:
@@ -125,7 +126,7 @@ async def replay(settings: Settings, request: ReplayRequest,
         await consumer.stop()
         if producer is not None:
             await producer.stop()
-        await engine.dispose()
+        await store.close()
     return summary
 
 
@@ -150,6 +151,15 @@ async def _process(processor: BatchProcessor, raws: list[RawRecord], dry_run: bo
             result = await processor.dead_letter_alone(raw, error, dry_run=dry_run)
         parts.append(([raw], result))
     return parts
+
+
+async def _opened(opening: Any) -> None:
+    """Open the store; an outage (locked, down) stops the replay with the clear error."""
+    try:
+        await opening
+    except Exception as error:  # noqa: BLE001 - sorted out here
+        _unless_transient(error)
+        raise
 
 
 def _unless_transient(error: Exception) -> None:

@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.common import DecodeError, Event, decode_event
 
@@ -26,10 +25,11 @@ from bridge.flows.errors import FlowDataError
 from bridge.mapping import MappingError, MappingSet
 from bridge.pipeline.deadletter import dead_letter_rows, replay_count_of
 from bridge.pipeline.errors import describe_failure, is_transient, raised_at
-from bridge.pipeline.flush import ChangeHook, flush
 from bridge.pipeline.outbox import HEADER_PREFIX, command_row
 from bridge.pipeline.phases import PhaseTimes
 from bridge.pipeline.records import RawRecord
+from bridge.store.batch_store import BatchStore
+from bridge.store.flush import ChangeHook, flush_plan
 from bridge.store.unit_of_work import BatchState, DedupeKey, StoredRecord
 from bridge.settings import TopicNames
 
@@ -52,9 +52,9 @@ class BatchResult:
 class BatchProcessor:
     """Turns raw records into store changes and outbox rows, in one transaction per batch."""
 
-    def __init__(self, engine: AsyncEngine, topics: TopicNames, router: Router,
-                 mappings: Callable[[], Any], hooks: Sequence[ChangeHook] = ()) -> None:
-        self._engine = engine
+    def __init__(self, store: BatchStore, topics: TopicNames, router: Router,
+                 mappings: Callable[[], MappingSet], hooks: Sequence[ChangeHook] = ()) -> None:
+        self._store = store
         self._topics = topics
         self._router = router
         self._mappings = mappings
@@ -75,17 +75,18 @@ class BatchProcessor:
         """
         mappings = self._mappings()  # one mapping set for the whole batch, even across a reload
         now = datetime.now(timezone.utc)
-        phases = PhaseTimes()
+        phases = PhaseTimes(self._store_cpu)
         with phases.phase("decode"):
             decoded = [(raw, self._decode(raw)) for raw in raws]
         events_seen: list[tuple[Event | None, str]] = []
-        async with self._engine.connect() as conn:
-            transaction = await conn.begin()
-            state = BatchState(conn, now, reprocess_salt=reprocess_salt)
-            events = [e for _, e in decoded if isinstance(e, Event)]
+        events = [e for _, e in decoded if isinstance(e, Event)]
+        with phases.phase("prefetch"):
+            transaction = await self._store.begin()
+        try:
+            state = BatchState(transaction, now, reprocess_salt=reprocess_salt)
             with phases.phase("prefetch"):
                 await state.prefetch(
-                    _referenced_ids(events),
+                    [e.sys_id for e in events], referenced=_referenced_ids(events),
                     correlation_ids=[_correlation_id(e) for e in events],
                     versions=[_version(e) for e in events],
                 )
@@ -102,10 +103,16 @@ class BatchProcessor:
                     events_seen.append((item if isinstance(item, Event) else None, outcome))
             failpoint("inside_batch")
             state.writes.published.extend(published)
-            with phases.phase("flush"):
-                await flush(state, self._hooks)
-            with phases.phase("commit"):
-                await (transaction.rollback() if dry_run else transaction.commit())
+            with phases.phase("flush"):  # the writes and the commit: one hand-off on SQLite
+                if dry_run:
+                    await transaction.run(flush_plan(state, self._hooks))
+                    await transaction.rollback()
+                else:
+                    await transaction.commit(flush_plan(state, self._hooks))
+            phases.split("commit", "flush", *transaction.commit_seconds)
+        except BaseException:
+            await transaction.rollback()
+            raise
         return _result(state, events_seen, phases)
 
     async def dead_letter_alone(self, raw: RawRecord, error: BaseException, *,
@@ -117,9 +124,9 @@ class BatchProcessor:
         event = self._decode(raw)
         event = event if isinstance(event, Event) else None
         mappings = self._mappings()
-        async with self._engine.connect() as conn:
-            transaction = await conn.begin()
-            state = BatchState(conn, datetime.now(timezone.utc))
+        transaction = await self._store.begin()
+        try:
+            state = BatchState(transaction, datetime.now(timezone.utc))
             if event is not None:
                 await state.prefetch((), versions=[_version(event)])
                 if state.already_processed(_version(event)):
@@ -128,9 +135,19 @@ class BatchProcessor:
             self._dead_letter_internal(state, raw, "batch", error, mappings.version, event)
             state.count("events.in")
             state.count("events.dead_lettered")
-            await flush(state)
-            await (transaction.rollback() if dry_run else transaction.commit())
+            if dry_run:
+                await transaction.run(flush_plan(state))
+                await transaction.rollback()
+            else:
+                await transaction.commit(flush_plan(state))
+        except BaseException:
+            await transaction.rollback()
+            raise
         return _result(state, [(event, "dead_lettered")])
+
+    def _store_cpu(self) -> float:
+        """CPU seconds the store spent in a thread of its own (SQLite's connection thread)."""
+        return self._store.thread_cpu_s
 
     def _decode(self, raw: RawRecord) -> Event | DecodeError:
         try:
@@ -268,10 +285,9 @@ def _correlation_id(event: Event) -> str:
 
 
 def _referenced_ids(events: Iterable[Event]) -> set[str]:
-    """Every sys_id the batch's events name: the records themselves and their references."""
+    """Every sys_id the batch's events' records reference."""
     ids: set[str] = set()
     for event in events:
-        ids.add(event.sys_id)
         for value in event.record_dict().values():
             if isinstance(value, dict) and isinstance(value.get("value"), str):
                 ids.add(value["value"])

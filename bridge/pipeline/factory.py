@@ -3,23 +3,23 @@ tools such as ``bridge replay`` share it, so that they decide the same things)."
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import Callable
 
 from bridge.flows import default_router
+from bridge.mapping import MappingSet
 from bridge.pipeline.batch import BatchProcessor
-from bridge.pipeline.flush import ChangeHook
 from bridge.settings import Settings
+from bridge.store.batch_store import BatchStore
+from bridge.store.flush import ChangeHook
 
 
 def change_hooks() -> list[ChangeHook]:
     """Indexes kept in the batch's transaction from the records it changed."""
-    from bridge.visibility import apply_changes
+    from bridge.visibility import maintenance_plan
 
-    return [apply_changes]
+    return [maintenance_plan]
 
 
-def build_processor(engine: AsyncEngine, settings: Settings,
-                    mappings: Callable[[], Any]) -> BatchProcessor:
-    return BatchProcessor(engine, settings.topics, default_router(), mappings, change_hooks())
+def build_processor(store: BatchStore, settings: Settings,
+                    mappings: Callable[[], MappingSet]) -> BatchProcessor:
+    return BatchProcessor(store, settings.topics, default_router(), mappings, change_hooks())

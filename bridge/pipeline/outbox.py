@@ -25,12 +25,13 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import structlog
 from aiokafka.errors import KafkaError
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.failpoints import failpoint
+from bridge.store.batch_store import BatchStore
+from bridge.store.plan import Execute, Fetch, Plan
 from bridge.store.schema import outbox
-from bridge.store.sql import IDS, chunks
+from bridge.store.sql import read_json
+from bridge.store.statements import MARK_SENT, UNSENT
 
 #: Sends one message and returns an awaitable that completes when the broker acknowledged it.
 Send = Callable[[str, bytes, bytes, Mapping[str, str]], Awaitable[Awaitable[Any]]]
@@ -39,14 +40,22 @@ HEADER_PREFIX = "x-bridge-"
 
 log = structlog.get_logger("bridge.outbox")
 
-_MARK_SENT = update(outbox).where(outbox.c.message_id.in_(IDS)) \
-    .values(sent_at=bindparam("now"))
+_OUTBOX_COLUMNS = tuple(c.name for c in outbox.columns)
 
 
-async def mark_sent(conn: AsyncConnection, message_ids: Sequence[str], now: datetime) -> None:
-    """Record rows as published, inside the caller's transaction."""
-    for ids in chunks(message_ids):
-        await conn.execute(_MARK_SENT, {"ids": ids, "now": now})
+def mark_sent_plan(message_ids: Sequence[str], now: datetime) -> Plan[None]:
+    """Record rows as published."""
+    if message_ids:
+        yield Execute(MARK_SENT, {"ids": list(message_ids), "now": now})
+
+
+def _unsent_plan(cutoff: datetime, limit: int) -> Plan[list[dict[str, Any]]]:
+    rows = yield Fetch(UNSENT, {"cutoff": cutoff, "limit": limit})
+    found = [dict(zip(_OUTBOX_COLUMNS, row)) for row in rows]
+    for row in found:
+        row["headers"] = read_json(row["headers"]) or {}
+        row["payload"] = bytes(row["payload"])
+    return found
 
 
 def command_row(*, command: Any, topic: str, headers: Mapping[str, str], cause_event_id: str,
@@ -67,8 +76,8 @@ def command_row(*, command: Any, topic: str, headers: Mapping[str, str], cause_e
 class OutboxRelay:
     """Publishes outbox rows; one instance per process, shared by the batch path and the relay."""
 
-    def __init__(self, engine: AsyncEngine, send: Send) -> None:
-        self._engine = engine
+    def __init__(self, store: BatchStore, send: Send) -> None:
+        self._store = store
         self._send = send
         self._lock = asyncio.Lock()
         self._unmarked: dict[str, float] = {}  # published, not yet marked: id → when published
@@ -117,7 +126,7 @@ class OutboxRelay:
 
     def unmarked(self) -> list[str]:
         """Published rows whose mark is still to be written (by whoever calls :meth:`forget`
-        after writing them with :func:`mark_sent`)."""
+        after writing them with :func:`mark_sent_plan`)."""
         return list(self._unmarked)
 
     def forget(self, message_ids: Iterable[str]) -> None:
@@ -137,11 +146,7 @@ class OutboxRelay:
         total = 0
         while True:
             cutoff = datetime.now(timezone.utc) - older_than
-            async with self._engine.connect() as conn:
-                rows = (await conn.execute(
-                    select(outbox).where(outbox.c.sent_at.is_(None), outbox.c.created_at <= cutoff)
-                    .order_by(outbox.c.seq).limit(limit)
-                )).mappings().all()
+            rows = await self._store.run(_unsent_plan(cutoff, limit))
             rows = [r for r in rows if r["message_id"] not in self._unmarked
                     and r["message_id"] not in self._in_flight
                     and r["message_id"] not in self.refused
@@ -177,18 +182,10 @@ class OutboxRelay:
             published.append(row)
         return published
 
-    async def backlog(self) -> int:
-        from sqlalchemy import func
-        async with self._engine.connect() as conn:
-            return int((await conn.execute(
-                select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
-            )).scalar_one())
-
     async def _flush_marks(self) -> None:
         message_ids = self.unmarked()
         if message_ids:
-            async with self._engine.begin() as conn:
-                await mark_sent(conn, message_ids, datetime.now(timezone.utc))
+            await self._store.run(mark_sent_plan(message_ids, datetime.now(timezone.utc)))
             self.forget(message_ids)
 
 

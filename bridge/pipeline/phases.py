@@ -5,7 +5,8 @@ The phases, in order: ``decode`` (bytes → events), ``prefetch`` (the batch's r
 batch's writes), ``commit`` (the store transaction's commit), ``publish`` (the outbox rows
 handed to the producer) and ``settle`` (waiting for the batch before to be settled: its outputs
 acknowledged by the broker and its offsets committed, which ran while this batch was processed). CPU time is the event loop thread's
-own (``time.thread_time``), so the gap between a phase's wall and CPU seconds is waiting: for
+own (``time.thread_time``), plus the CPU the store spent meanwhile in a thread of its own
+(SQLite's connection thread), so the gap between a phase's wall and CPU seconds is waiting: for
 the disk, the broker, or a core the machine gave to another process.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 PHASES = ("decode", "prefetch", "flows", "flush", "commit", "publish", "settle")
 
@@ -23,18 +24,32 @@ PHASES = ("decode", "prefetch", "flows", "flush", "commit", "publish", "settle")
 class PhaseTimes:
     """Seconds per phase, summed over what one batch (or one handled message) did."""
 
+    #: CPU seconds spent so far by work handed to other threads (counted in the phases too)
+    other_cpu: Callable[[], float] | None = None
     wall: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         """Time the block as phase ``name``; time already counted for it is added to."""
+        other = self.other_cpu() if self.other_cpu is not None else 0.0
         wall, cpu = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
             self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - wall
+            if self.other_cpu is not None:
+                cpu -= self.other_cpu() - other
             self.cpu[name] = self.cpu.get(name, 0.0) + time.thread_time() - cpu
+
+    def split(self, part: str, of: str, wall: float, cpu: float) -> None:
+        """Count ``wall``/``cpu`` seconds already counted in phase ``of`` as phase ``part``
+        instead (work timed where it ran, inside a bigger step)."""
+        wall, cpu = min(wall, self.wall.get(of, 0.0)), min(cpu, self.cpu.get(of, 0.0))
+        self.wall[of] = self.wall.get(of, 0.0) - wall
+        self.cpu[of] = self.cpu.get(of, 0.0) - cpu
+        self.wall[part] = self.wall.get(part, 0.0) + wall
+        self.cpu[part] = self.cpu.get(part, 0.0) + cpu
 
     def add(self, other: PhaseTimes) -> None:
         """Add another batch's times to these (a batch taken apart runs as many batches)."""

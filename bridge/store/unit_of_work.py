@@ -1,58 +1,72 @@
-"""The store state one batch works on: prefetched in a few queries, changed in memory, flushed once.
+"""The store state one batch works on: read in one go, changed in memory, written once.
 
 Flows read and change records and links through :class:`BatchState`; nothing they do touches
-the database until :func:`bridge.pipeline.flush.flush` writes everything in bulk inside the
-batch's transaction. Reads that miss the prefetch are loaded on demand, several ids at a time.
+the database until the batch's writes (``bridge.store.flush``) go out with its commit. The
+batch's reads are one plan (:meth:`BatchState.prefetch`, one hand-off to SQLite's thread, a few
+round trips to PostgreSQL): the events' records and the records they reference, with the links
+of both, then the records (and their links) at the other end of the events' own links. A read a
+flow needs beyond that is loaded on demand, several ids at a time.
+
+Records read from the store keep their JSON text until a flow reads them (most prefetched
+records are never read): :class:`StoredRecord` decodes on first use.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
-from sqlalchemy import bindparam, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from bridge.store.batch_store import StoreTransaction
 from bridge.store.changes import RecordChange
-from bridge.store.sql import IDS, chunks
-from bridge.store.schema import links, outbox, processed_events, records
-
-# Built once: constructing and cache-keying a statement costs more than running it on a small
-# batch. ``ids`` (and ``counts``) expand to the batch's values at execution.
-_RECORDS = select(records).where(records.c.sys_id.in_(IDS))
-_EDGES = select(links.c.kind, links.c.from_id, links.c.to_id).where(
-    or_(links.c.from_id.in_(IDS), links.c.to_id.in_(IDS)))
-_PENDING = select(outbox.c.correlation_id, outbox.c.message_id, outbox.c.cause_sys_id,
-                  outbox.c.rule, outbox.c.target_table).where(outbox.c.correlation_id.in_(IDS))
-_LINKS_INTO = select(links.c.from_id, links.c.attrs, links.c.created_at).where(
-    links.c.kind == bindparam("kind"), links.c.to_id == bindparam("to_id"))
-# By sys_id (the unique key's leading column) and sys_mod_count, then matched here: a row-value
-# IN list is a full scan on SQLite, whatever the index. Bounding sys_mod_count keeps a record's
-# long history of versions out of the result.
-_SEEN_VERSIONS = select(processed_events.c.sys_id, processed_events.c.sys_mod_count,
-                        processed_events.c.operation, processed_events.c.action,
-                        processed_events.c.press_id).where(
-    processed_events.c.sys_id.in_(IDS),
-    processed_events.c.sys_mod_count.in_(bindparam("counts", expanding=True)))
-
+from bridge.store.plan import Fetch, Plan, Row
+from bridge.store.sql import read_json, read_timestamp
+from bridge.store.statements import EDGES_FROM, EDGES_TO, LINKS_INTO, PENDING, RECORDS, SEEN
+from connectors.common import jsoncodec
 
 #: An event's dedupe key, ``(sys_id, sys_mod_count, operation, action, press_id)``: every copy of
 #: a change has its version; an action (a request, not a change) adds its press, the event id.
 DedupeKey = tuple[str, int, str, str, str]
+Edge = tuple[str, str, str]
+
+#: A record with more links than this does not pull the records at their other ends into the
+#: prefetch (a major case with its children, say): a flow that needs them loads them.
+FANOUT_CAP = 50
 
 
-@dataclass(frozen=True, slots=True)
 class StoredRecord:
-    """The latest known state of one record."""
+    """The latest known state of one record; ``data`` is contract-shaped (read-only)."""
 
-    sys_id: str
-    source: str
-    table: str
-    sys_mod_count: int
-    data: Mapping[str, Any]
-    deleted: bool = False
+    __slots__ = ("sys_id", "source", "table", "sys_mod_count", "deleted", "_data", "_text")
+
+    def __init__(self, sys_id: str, source: str, table: str, sys_mod_count: int,
+                 data: Mapping[str, Any] | None = None, deleted: bool = False, *,
+                 text: str | None = None) -> None:
+        self.sys_id = sys_id
+        self.source = source
+        self.table = table
+        self.sys_mod_count = sys_mod_count
+        self.deleted = deleted
+        self._data = data
+        self._text = text
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        if self._data is None:
+            self._data = read_json(self._text) if self._text else {}
+        return self._data
+
+    def json_text(self) -> str:
+        """The record as JSON text (what the store keeps)."""
+        if self._text is None:
+            self._text = jsoncodec.dumps(self._data if self._data is not None else {})
+        return self._text
+
+    def lazy(self) -> Mapping[str, Any]:
+        """``data``, decoded only if someone reads it."""
+        return self._data if self._data is not None else _LazyRecord(self)
 
     def ref(self, name: str) -> str | None:
         value = self.data.get(name)
@@ -63,6 +77,25 @@ class StoredRecord:
         if isinstance(value, dict):
             return str(value.get("display_value", ""))
         return value if isinstance(value, str) else str(value)
+
+    def __repr__(self) -> str:
+        return f"StoredRecord({self.table} {self.sys_id} v{self.sys_mod_count})"
+
+
+class _LazyRecord(Mapping[str, Any]):
+    __slots__ = ("_record",)
+
+    def __init__(self, record: StoredRecord) -> None:
+        self._record = record
+
+    def __getitem__(self, key: str) -> Any:
+        return self._record.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._record.data)
+
+    def __len__(self) -> int:
+        return len(self._record.data)
 
 
 @dataclass(slots=True)
@@ -81,8 +114,8 @@ class BatchWrites:
     """Everything a batch will write, in the order it happened."""
 
     records: dict[str, StoredRecord] = field(default_factory=dict)
-    links_added: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
-    links_removed: set[tuple[str, str, str]] = field(default_factory=set)
+    links_added: dict[Edge, dict[str, Any]] = field(default_factory=dict)
+    links_removed: set[Edge] = field(default_factory=set)
     processed: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
@@ -91,12 +124,23 @@ class BatchWrites:
     published: list[str] = field(default_factory=list)  # earlier outbox rows to mark sent
 
 
+@dataclass(slots=True)
+class _Read:
+    """What one read plan found."""
+
+    ids: set[str] = field(default_factory=set)
+    records: list[Row] = field(default_factory=list)
+    edges: set[Edge] = field(default_factory=set)
+    pending: list[Row] = field(default_factory=list)
+    seen: list[Row] = field(default_factory=list)
+
+
 class BatchState:
     """Cached view of the store for one batch, plus the writes the batch makes."""
 
-    def __init__(self, conn: AsyncConnection, now: datetime,
+    def __init__(self, transaction: StoreTransaction, now: datetime,
                  reprocess_salt: str | None = None) -> None:
-        self.conn = conn
+        self.transaction = transaction
         self.now = now
         self.reprocess_salt = reprocess_salt
         self.writes = BatchWrites()
@@ -105,6 +149,8 @@ class BatchState:
         self._edges_loaded: set[str] = set()
         self._pending: dict[str, PendingInsert | None] = {}
         self._seen_versions: set[DedupeKey] = set()
+        #: reads a flow needed beyond the prefetch (each one a trip to the store)
+        self.loads_on_demand = 0
         # (function, args), called as function(self, *args): no closure over ``self``, so a
         # finished batch's state is freed at once instead of waiting for the cycle collector.
         self._undo: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -129,41 +175,41 @@ class BatchState:
     # -- loading ---------------------------------------------------------------------------
 
     async def prefetch(self, sys_ids: Iterable[str], correlation_ids: Iterable[str] = (),
-                       versions: Iterable[DedupeKey] = ()) -> None:
-        """Load, in a handful of queries, what the batch's events refer to."""
-        await self.load(sys_ids)
-        await self._load_pending(correlation_ids)
-        await self._load_seen(list(versions))
+                       versions: Iterable[DedupeKey] = (), *,
+                       referenced: Iterable[str] = ()) -> None:
+        """Read what the batch's events need, in one plan: the records ``sys_ids`` and
+        ``referenced`` and their links, the records (and links) at the other end of the links
+        of ``sys_ids``, the pending inserts of ``correlation_ids`` and which ``versions`` were
+        processed."""
+        own = {s for s in sys_ids if s}
+        ids = (own | {s for s in referenced if s}) - self._edges_loaded
+        correlations = sorted({c for c in correlation_ids if c and c not in self._pending})
+        self._take(await self.transaction.run(
+            _prefetch_plan(ids, own, correlations, set(versions))))
+        for correlation_id in correlations:
+            self._pending.setdefault(correlation_id, None)
 
     async def load(self, sys_ids: Iterable[str]) -> None:
         """Load records and the links touching them, for ids not loaded yet."""
         wanted = {s for s in sys_ids if s and s not in self._edges_loaded}
-        if not wanted:
-            return
-        for chunk in chunks(sorted(wanted)):
-            found = {r.sys_id: r for r in await self.conn.execute(_RECORDS, {"ids": chunk})}
-            for sys_id in chunk:
-                row = found.get(sys_id)
-                self._records.setdefault(sys_id, _stored(row) if row is not None else None)
-            for kind, from_id, to_id in await self.conn.execute(_EDGES, {"ids": chunk}):
-                if (kind, from_id, to_id) not in self.writes.links_removed:
-                    self._edges.add((kind, from_id, to_id))
-        self._edges_loaded |= wanted
+        if wanted:
+            self.loads_on_demand += 1
+            self._take(await self.transaction.run(_records_and_edges_plan(wanted)))
 
-    async def _load_pending(self, correlation_ids: Iterable[str]) -> None:
-        wanted = [c for c in set(correlation_ids) if c and c not in self._pending]
-        for chunk in chunks(wanted):
-            for row in await self.conn.execute(_PENDING, {"ids": chunk}):
-                self._pending[row.correlation_id] = PendingInsert(*row)
-            for c in chunk:
-                self._pending.setdefault(c, None)
-
-    async def _load_seen(self, versions: list[DedupeKey]) -> None:
-        wanted = set(versions)
-        counts = sorted({v[1] for v in wanted})
-        for chunk in chunks(sorted({v[0] for v in wanted})):
-            rows = await self.conn.execute(_SEEN_VERSIONS, {"ids": chunk, "counts": counts})
-            self._seen_versions.update(v for v in map(tuple, rows) if v in wanted)
+    def _take(self, read: _Read) -> None:
+        found = {row[0]: row for row in read.records}
+        for sys_id in read.ids:
+            row = found.get(sys_id)
+            self._records.setdefault(sys_id, _stored(row) if row is not None else None)
+        for edge in read.edges:
+            if edge not in self.writes.links_removed:
+                self._edges.add(edge)
+        self._edges_loaded |= read.ids
+        for row in read.pending:
+            self._pending[row[0]] = PendingInsert(*row)
+        self._seen_versions.update(
+            (sys_id, count, operation, action, press) for sys_id, count, operation, action, press
+            in read.seen)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -187,8 +233,10 @@ class BatchState:
     async def links_into(self, kind: str, to_id: str) -> list[tuple[str, dict[str, Any], datetime]]:
         """``(from_id, attrs, created_at)`` of the ``kind`` links into ``to_id``, stored ones and
         this batch's own (not loaded with a record's edges: these carry attributes)."""
-        found = {from_id: (attrs, created_at) for from_id, attrs, created_at in
-                 await self.conn.execute(_LINKS_INTO, {"kind": kind, "to_id": to_id})}
+        self.loads_on_demand += 1
+        rows = await self.transaction.run(_links_into_plan(kind, to_id))
+        found = {from_id: (read_json(attrs), read_timestamp(created_at))
+                 for from_id, attrs, created_at in rows}
         for (k, from_id, t), attrs in self.writes.links_added.items():
             if k == kind and t == to_id:
                 found[from_id] = (attrs, self.now)
@@ -219,7 +267,7 @@ class BatchState:
         self.writes.changes.append(RecordChange(
             source=new.source, table=new.table, sys_id=new.sys_id,
             operation=operation,  # type: ignore[arg-type]
-            before=before.data if before is not None and not before.deleted else None,
+            before=before.lazy() if before is not None and not before.deleted else None,
             after=None if new.deleted else new.data,
         ))
 
@@ -259,13 +307,13 @@ class BatchState:
     def _restore_pending(self, correlation_id: str, previous: PendingInsert | None) -> None:
         self._pending[correlation_id] = previous
 
-    def _edge_undo(self, edge: tuple[str, str, str]) -> tuple[Callable[..., None], tuple[Any, ...]]:
+    def _edge_undo(self, edge: Edge) -> tuple[Callable[..., None], tuple[Any, ...]]:
         return (BatchState._restore_edge, (edge, edge in self._edges,
                                            self.writes.links_added.get(edge),
                                            edge in self.writes.links_removed))
 
-    def _restore_edge(self, edge: tuple[str, str, str], present: bool,
-                      added: dict[str, Any] | None, removed: bool) -> None:
+    def _restore_edge(self, edge: Edge, present: bool, added: dict[str, Any] | None,
+                      removed: bool) -> None:
         (self._edges.add if present else self._edges.discard)(edge)
         if added is None:
             self.writes.links_added.pop(edge, None)
@@ -281,20 +329,20 @@ class _EdgeIndex:
     """The loaded edges, findable from either end in constant time."""
 
     def __init__(self) -> None:
-        self._all: set[tuple[str, str, str]] = set()
+        self._all: set[Edge] = set()
         self._out: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._in: dict[tuple[str, str], set[str]] = defaultdict(set)
 
-    def __contains__(self, edge: tuple[str, str, str]) -> bool:
+    def __contains__(self, edge: Edge) -> bool:
         return edge in self._all
 
-    def add(self, edge: tuple[str, str, str]) -> None:
+    def add(self, edge: Edge) -> None:
         kind, from_id, to_id = edge
         self._all.add(edge)
         self._out[(kind, from_id)].add(to_id)
         self._in[(kind, to_id)].add(from_id)
 
-    def discard(self, edge: tuple[str, str, str]) -> None:
+    def discard(self, edge: Edge) -> None:
         kind, from_id, to_id = edge
         self._all.discard(edge)
         self._out.get((kind, from_id), set()).discard(to_id)
@@ -307,6 +355,54 @@ class _EdgeIndex:
         return self._in.get((kind, to_id), set())
 
 
-def _stored(row: Any) -> StoredRecord:
-    return StoredRecord(row.sys_id, row.source, row.table_name, row.sys_mod_count, row.data,
-                        bool(row.deleted))
+def _stored(row: Row) -> StoredRecord:
+    sys_id, source, table, count, deleted, data = row
+    return StoredRecord(sys_id, source, table, count, deleted=bool(deleted),
+                        text=data if isinstance(data, str) else None,
+                        data=None if isinstance(data, str) else data)
+
+
+# -- read plans (run in the store's transaction) ------------------------------------------
+
+def _records_and_edges(ids: set[str], read: _Read) -> Plan[None]:
+    if not ids:
+        return
+    wanted = {"ids": sorted(ids)}
+    read.records += yield Fetch(RECORDS, wanted)
+    for statement in (EDGES_FROM, EDGES_TO):
+        read.edges.update((kind, f, t) for kind, f, t in (yield Fetch(statement, wanted)))
+    read.ids |= ids
+
+
+def _records_and_edges_plan(ids: set[str]) -> Plan[_Read]:
+    read = _Read()
+    yield from _records_and_edges(ids, read)
+    return read
+
+
+def _prefetch_plan(ids: set[str], own: set[str], correlations: list[str],
+                   versions: set[DedupeKey]) -> Plan[_Read]:
+    read = _Read()
+    yield from _records_and_edges(ids, read)
+    # The other ends of the events' own links: a work order's case, a case's work orders, an
+    # ITSM record's cases… unless a record has many (see FANOUT_CAP).
+    ends: dict[str, set[str]] = defaultdict(set)
+    for _, from_id, to_id in read.edges:
+        if from_id in own:
+            ends[from_id].add(to_id)
+        if to_id in own:
+            ends[to_id].add(from_id)
+    others = {other for found in ends.values() if len(found) <= FANOUT_CAP for other in found}
+    yield from _records_and_edges(others - read.ids, read)
+    if correlations:
+        read.pending = (yield Fetch(PENDING, {"ids": correlations}))
+    if versions:
+        rows = yield Fetch(SEEN, {"ids": sorted({v[0] for v in versions}),
+                                  "counts": sorted({v[1] for v in versions})})
+        read.seen = [tuple(row) for row in rows if tuple(row) in versions]
+    return read
+
+
+def _links_into_plan(kind: str, to_id: str) -> Plan[list[Row]]:
+    rows = yield Fetch(LINKS_INTO, {"kind": kind, "to_id": to_id})
+    return rows

@@ -4,7 +4,7 @@ Kept incrementally from the batch pipeline (``apply_changes``), rebuildable from
 records (``rebuild``), verifiable (``check``), and read by the portal API and the CLI.
 """
 
-from bridge.visibility.maintain import apply_changes
+from bridge.visibility.maintain import apply_changes, maintenance_plan
 from bridge.visibility.queries import (
     Cursor,
     Grant,
@@ -28,6 +28,7 @@ __all__ = [
     "check",
     "find_work_order_id",
     "install_rls",
+    "maintenance_plan",
     "rebuild",
     "visible_work_orders",
     "who_sees",

@@ -20,16 +20,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, Table, select, union
+from sqlalchemy import Table, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
+from bridge.store.plan import Fetch, Plan, run_sqlalchemy
+from bridge.store.sql import Statement, chunks, id_list
 from bridge.visibility import rules, scopes
 from bridge.visibility.records import INDEX_TABLE_OF, USER_TABLES, index_row
 from bridge.visibility.schema import vis_account_relationships as rel
 from bridge.visibility.schema import vis_contact_relationships as crel
-from bridge.store.sql import IDS
-from bridge.visibility.sql import chunks, delete_by_ids, upsert_rows
+from bridge.visibility.sql import delete_by_ids, upsert
 
 #: The tables whose records decide scopes (the others are joined at query time).
 SCOPE_TABLES = frozenset(
@@ -38,8 +39,8 @@ SCOPE_TABLES = frozenset(
 ByTable = dict[str, list[RecordChange]]
 
 
-async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) -> None:
-    """Bring the index up to date with a batch's changes (call after the batch's records are
+def maintenance_plan(changes: Sequence[RecordChange]) -> Plan[None]:
+    """Bring the index up to date with a batch's changes (run after the batch's records are
     written, in the same transaction). Changes to other tables are ignored."""
     latest: dict[tuple[str, str], RecordChange] = {}
     for change in changes:
@@ -50,60 +51,76 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) 
         by_table[change.table].append(change)
 
     if by_table.keys().isdisjoint(SCOPE_TABLES):
-        await _replace_rows(conn, by_table.items())  # work orders, tasks, cases: no grant changes
+        yield from _replace_rows(by_table.items())  # work orders, tasks, cases: no grant changes
         return
-    affected = await _affected_by_old_state(conn, by_table)
-    await _replace_rows(conn, by_table.items())
-    affected |= await _affected_by_new_state(conn, by_table)
-    await scopes.recompute(conn, affected)
+    affected = yield from _affected_by_old_state(by_table)
+    yield from _replace_rows(by_table.items())
+    affected |= yield from _affected_by_new_state(by_table)
+    yield from scopes.recompute_plan(affected)
 
 
-# Built once, like the pipeline's statements: building one per batch costs more than running it.
-_ADMINS_OF_ACCOUNTS = scopes.users_with_admin_keys(IDS)
-_PARTNER_ADMINS_OF_ACCOUNTS = scopes.users_with_admin_keys(IDS, (rules.PARTNER_ADMIN,))
-_PARTNER_ADMINS_OF_OLD_ENDS = scopes.users_with_admin_keys(
-    union(select(rel.c.from_company).where(rel.c.sys_id.in_(IDS)),
-          select(rel.c.to_company).where(rel.c.sys_id.in_(IDS))),
-    (rules.PARTNER_ADMIN,))
-_CONTACTS_OF_OLD_LINKS = select(crel.c.contact).where(crel.c.sys_id.in_(IDS))
-_ADMINS_ABOVE = scopes.admin_users_above(IDS)
+async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) -> None:
+    """``maintenance_plan`` through a SQLAlchemy connection, in its transaction (tools, tests)."""
+    await run_sqlalchemy(conn, maintenance_plan(changes))
 
 
-async def _affected_by_old_state(conn: AsyncConnection, by_table: ByTable) -> set[str]:
+def _ids_of(dialect_name: str):  # type: ignore[no-untyped-def]
+    return id_list("ids", dialect_name)
+
+
+# Declared once, compiled once per dialect; ``ids`` is the list parameter.
+_ADMINS_OF_ACCOUNTS = Statement(
+    "admins_of_accounts", lambda d: scopes.users_with_admin_keys(_ids_of(d)), "ids")
+_PARTNER_ADMINS_OF_ACCOUNTS = Statement(
+    "partner_admins_of_accounts",
+    lambda d: scopes.users_with_admin_keys(_ids_of(d), (rules.PARTNER_ADMIN,)), "ids")
+_PARTNER_ADMINS_OF_OLD_ENDS = Statement("partner_admins_of_old_ends", lambda d: (
+    scopes.users_with_admin_keys(
+        union(select(rel.c.from_company).where(rel.c.sys_id.in_(_ids_of(d))),
+              select(rel.c.to_company).where(rel.c.sys_id.in_(_ids_of(d)))),
+        (rules.PARTNER_ADMIN,))), "ids")
+_CONTACTS_OF_OLD_LINKS = Statement(
+    "contacts_of_old_links", lambda d: select(crel.c.contact).where(crel.c.sys_id.in_(_ids_of(d))),
+    "ids")
+_ADMINS_ABOVE = Statement("admins_above", lambda d: scopes.admin_users_above(_ids_of(d)), "ids")
+
+
+def _affected_by_old_state(by_table: ByTable) -> Plan[set[str]]:
     affected: set[str] = set()
     for batch in chunks(_ids(by_table, "customer_account")):
-        affected |= await _user_ids(conn, _ADMINS_OF_ACCOUNTS, batch)
+        affected |= yield from _user_ids(_ADMINS_OF_ACCOUNTS, batch)
     for batch in chunks(_ids(by_table, "account_relationship")):
-        affected |= await _user_ids(conn, _PARTNER_ADMINS_OF_OLD_ENDS, batch)
+        affected |= yield from _user_ids(_PARTNER_ADMINS_OF_OLD_ENDS, batch)
     # A relationship's new ends: partner admins' admin accounts do not change with it.
     new_ends = {
         end for change in _live(by_table, "account_relationship") for end in _values(change, "from_company", "to_company")
     }
     for batch in chunks(sorted(new_ends)):
-        affected |= await _user_ids(conn, _PARTNER_ADMINS_OF_ACCOUNTS, batch)
+        affected |= yield from _user_ids(_PARTNER_ADMINS_OF_ACCOUNTS, batch)
     for batch in chunks(_ids(by_table, "sn_customerservice_contact_relationship")):
-        affected |= await _user_ids(conn, _CONTACTS_OF_OLD_LINKS, batch)
+        affected |= yield from _user_ids(_CONTACTS_OF_OLD_LINKS, batch)
     return affected
 
 
-async def _replace_rows(conn: AsyncConnection, groups: Iterable[tuple[str, list[RecordChange]]]) -> None:
+def _replace_rows(groups: Iterable[tuple[str, list[RecordChange]]]) -> Plan[None]:
     for table_name, changes in groups:
         table: Table = INDEX_TABLE_OF[table_name]
-        await delete_by_ids(conn, table, [c.sys_id for c in changes if c.after is None])
-        await upsert_rows(conn, table, [index_row(table_name, c.sys_id, c.after)
-                                        for c in changes if c.after is not None])
+        yield from delete_by_ids(table, [c.sys_id for c in changes if c.after is None])
+        yield from upsert(table, [index_row(table_name, c.sys_id, c.after)
+                                  for c in changes if c.after is not None])
 
 
-async def _affected_by_new_state(conn: AsyncConnection, by_table: ByTable) -> set[str]:
+def _affected_by_new_state(by_table: ByTable) -> Plan[set[str]]:
     affected = {sys_id for table in USER_TABLES for sys_id in _ids(by_table, table)}
     affected |= {c for change in _live(by_table, "sn_customerservice_contact_relationship") for c in _values(change, "contact")}
     for batch in chunks(_ids(by_table, "customer_account")):
-        affected |= await _user_ids(conn, _ADMINS_ABOVE, batch)
+        affected |= yield from _user_ids(_ADMINS_ABOVE, batch)
     return affected
 
 
-async def _user_ids(conn: AsyncConnection, query: Select, ids: list[str]) -> set[str]:
-    return {user_id for user_id in await conn.scalars(query, {"ids": ids}) if user_id is not None}
+def _user_ids(query: Statement, ids: list[str]) -> Plan[set[str]]:
+    rows = yield Fetch(query, {"ids": ids})
+    return {user_id for (user_id,) in rows if user_id is not None}
 
 
 def _ids(by_table: ByTable, table: str) -> list[str]:

@@ -1,9 +1,10 @@
 """Set-oriented recomputation of the users' scopes (``vis_user_scope``).
 
 ``recompute`` replaces all scope rows of the given users in a few statements per chunk of
-users, whatever their number. The users are bound as an ``IN`` list, so every statement is an
-index lookup for exactly those users (a join with a work table would leave the planner
-guessing its size and scanning the users).
+users, whatever their number. The users are bound as one list parameter (``id_list``), so every
+statement is an index lookup for exactly those users (a join with a work table would leave the
+planner guessing its size and scanning the users), and one prepared statement serves any
+number of them.
 """
 
 from __future__ import annotations
@@ -14,24 +15,29 @@ from typing import Any
 from sqlalchemy import delete, literal, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bridge.store.plan import Execute, Plan, run_sqlalchemy
+from bridge.store.sql import Statement, chunks, id_list
 from bridge.visibility import rules
 from bridge.visibility.schema import vis_account_relationships as rel
 from bridge.visibility.schema import vis_accounts as acc
 from bridge.visibility.schema import vis_contact_relationships as crel
 from bridge.visibility.schema import vis_user_scope as scope
 from bridge.visibility.schema import vis_users as users
-from bridge.store.sql import IDS
-from bridge.visibility.sql import chunks
 
 ROLE_FLAG = {rules.CUSTOMER_ADMIN: users.c.is_customer_admin, rules.PARTNER_ADMIN: users.c.is_partner_admin}
 SCOPE_COLUMNS = ["user_id", "rule", "key_id"]
 
 
-async def recompute(conn: AsyncConnection, user_ids: Collection[str]) -> None:
+def recompute_plan(user_ids: Collection[str]) -> Plan[None]:
     """Replace the scope rows of ``user_ids`` with ones computed from the current tables."""
     for ids in chunks(sorted(user_ids)):
         for statement in _RECOMPUTE:
-            await conn.execute(statement, {"ids": ids})
+            yield Execute(statement, {"ids": ids})
+
+
+async def recompute(conn: AsyncConnection, user_ids: Collection[str]) -> None:
+    """``recompute_plan`` through a SQLAlchemy connection (the rebuild)."""
+    await run_sqlalchemy(conn, recompute_plan(user_ids))
 
 
 def _admin_accounts(rule: str, ids: Any):
@@ -75,18 +81,25 @@ def _related_accounts(ids: Any):
     )
 
 
-#: Built once (building them costs more than running them for a few users); ``ids`` expands to
-#: the users at execution. The order matters: the related accounts read the admin rows.
+def _ids(dialect_name: str) -> Any:
+    return id_list("ids", dialect_name)
+
+
+#: Declared once, compiled once per dialect; ``ids`` is the list of users. The order matters:
+#: the related accounts read the admin rows.
 _RECOMPUTE = (
-    delete(scope).where(scope.c.user_id.in_(IDS)),
-    scope.insert().from_select(
-        SCOPE_COLUMNS, select(users.c.sys_id, literal(rules.SELF), users.c.sys_id).where(users.c.sys_id.in_(IDS))),
-    scope.insert().from_select(
+    Statement("scope_delete", lambda d: delete(scope).where(scope.c.user_id.in_(_ids(d))), "ids"),
+    Statement("scope_self", lambda d: scope.insert().from_select(
+        SCOPE_COLUMNS, select(users.c.sys_id, literal(rules.SELF), users.c.sys_id)
+        .where(users.c.sys_id.in_(_ids(d)))), "ids"),
+    Statement("scope_partner", lambda d: scope.insert().from_select(
         SCOPE_COLUMNS,
         select(users.c.sys_id, literal(rules.PARTNER), users.c.sys_id).where(
-            users.c.sys_id.in_(IDS), users.c.kind == "contact", users.c.is_partner)),
-    *(scope.insert().from_select(SCOPE_COLUMNS, _admin_accounts(rule, IDS)) for rule in rules.ADMIN_RULES),
-    scope.insert().from_select(SCOPE_COLUMNS, _related_accounts(IDS)),
+            users.c.sys_id.in_(_ids(d)), users.c.kind == "contact", users.c.is_partner)), "ids"),
+    *(Statement(f"scope_{rule}", lambda d, rule=rule: scope.insert().from_select(
+        SCOPE_COLUMNS, _admin_accounts(rule, _ids(d))), "ids") for rule in rules.ADMIN_RULES),
+    Statement("scope_related", lambda d: scope.insert().from_select(
+        SCOPE_COLUMNS, _related_accounts(_ids(d))), "ids"),
 )
 
 
@@ -94,7 +107,8 @@ def users_with_admin_keys(keys, admin_rules=rules.ADMIN_RULES):
     """SELECT of the users whose stored scope has one of ``keys`` under an admin rule."""
     return (
         select(scope.c.user_id)
-        .where(scope.c.rule.in_(admin_rules), scope.c.key_id.in_(keys))
+        # OR of equalities, not IN: an IN over constants is not a statement prepared once
+        .where(or_(*(scope.c.rule == rule for rule in admin_rules)), scope.c.key_id.in_(keys))
         .distinct()
     )
 

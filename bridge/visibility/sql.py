@@ -1,4 +1,5 @@
-"""Small dialect helpers shared by the index's statements (SQLite and PostgreSQL)."""
+"""The index's writes as plan operations (``bridge.store.plan``), one prepared statement per
+table and kind of write, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -9,41 +10,58 @@ from typing import Any
 from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.store.bulk import execute_many
-from bridge.store.sql import IDS, chunks, dialect_insert
+from bridge.store.plan import Execute, ExecuteMany, Plan, run_sqlalchemy
+from bridge.store.sql import Statement, chunks, id_list
+from bridge.store.sql import insert_rows as insert_statement
 
-__all__ = ["chunks", "delete_by_ids", "insert_rows", "upsert_rows"]
+__all__ = ["chunks", "delete_by_ids", "insert_rows", "upsert", "upsert_rows"]
 
-
-async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict]) -> None:
-    for batch in chunks(rows, 500):
-        await execute_many(conn, _insert(table), batch)
+ROWS_PER_STATEMENT = 500
 
 
 @cache
-def _insert(table: Table) -> Any:
-    return table.insert()
+def _insert(table: Table) -> Statement:
+    return Statement(f"{table.name}_insert", lambda d: insert_statement(d, table))
 
 
 @cache
-def _upsert(dialect_name: str, table: Table) -> Any:
-    stmt = dialect_insert(dialect_name, table)
-    return stmt.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns),
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key})
+def _upsert(table: Table) -> Statement:
+    def build(dialect_name: str) -> Any:
+        stmt = insert_statement(dialect_name, table)
+        return stmt.on_conflict_do_update(
+            index_elements=list(table.primary_key.columns),
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key})
+    return Statement(f"{table.name}_upsert", build)
 
 
 @cache
-def _delete_by_ids(table: Table) -> Any:
-    return delete(table).where(table.c.sys_id.in_(IDS))
+def _delete_by_ids(table: Table) -> Statement:
+    return Statement(f"{table.name}_delete",
+                     lambda d: delete(table).where(table.c.sys_id.in_(id_list("ids", d))), "ids")
 
 
-async def upsert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict]) -> None:
+def upsert(table: Table, rows: Sequence[dict[str, Any]]) -> Plan[None]:
     """Insert rows or replace every column of the rows with the same primary key."""
-    for batch in chunks(rows, 500):
-        await execute_many(conn, _upsert(conn.dialect.name, table), batch)
+    for batch in chunks(rows, ROWS_PER_STATEMENT):
+        yield ExecuteMany(_upsert(table), batch)
 
 
-async def delete_by_ids(conn: AsyncConnection, table: Table, sys_ids: Iterable[str]) -> None:
-    for batch in chunks(sys_ids):
-        await conn.execute(_delete_by_ids(table), {"ids": batch})
+def delete_by_ids(table: Table, sys_ids: Iterable[str]) -> Plan[None]:
+    ids = list(sys_ids)
+    if ids:
+        yield Execute(_delete_by_ids(table), {"ids": ids})
+
+
+def _insert_plan(table: Table, rows: Sequence[dict[str, Any]]) -> Plan[None]:
+    for batch in chunks(rows, ROWS_PER_STATEMENT):
+        yield ExecuteMany(_insert(table), batch)
+
+
+async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows through a SQLAlchemy connection (the rebuild)."""
+    await run_sqlalchemy(conn, _insert_plan(table, rows))
+
+
+async def upsert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """``upsert`` through a SQLAlchemy connection."""
+    await run_sqlalchemy(conn, upsert(table, rows))

@@ -32,7 +32,7 @@ async def test_examples_flow_through_and_duplicates_give_one_command(
     # FSM answers as the contract says; the bridge links the work order and notes it on the case
     answer = make_event("fsm-work-order-insert", caused_by_command=insert["command_id"],
                         record={"correlation_id": insert["correlation_id"]})
-    await produce(bridge_settings, [answer, {**act, "event_id": "republished-later"}])
+    await produce(bridge_settings, [answer, act])  # and the press, redelivered later
     notes = commands(await collect(bridge_settings, bridge_settings.topics.csm_commands,
                                    lambda m: len(m) >= 1))
     assert notes[0]["sys_id"] == case["sys_id"]
@@ -41,7 +41,7 @@ async def test_examples_flow_through_and_duplicates_give_one_command(
                                capture_output=True, text=True, check=True)
     view = json.loads(inspected.stdout)
     assert [wo["sys_id"] for wo in view["work_orders"]] == [answer["sys_id"]]
-    # still exactly one work-order insert after the duplicate and the republished copy
+    # still exactly one work-order insert after the duplicate and the later redelivery
     again = commands(await collect(bridge_settings, bridge_settings.topics.fsm_commands,
                                    lambda m: False, timeout_s=3))
     assert [c["command_id"] for c in again if c["operation"] == "insert"] == [insert["command_id"]]

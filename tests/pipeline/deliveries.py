@@ -1,4 +1,4 @@
-"""A stand-in for the batch message FastStream hands the bridge's handler, and redelivery."""
+"""A stand-in for a batch the bridge's consumer hands the runtime, and redelivery."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ ISOLATE_AFTER_TWO = RetrySettings(initial_delay_s=0.001, max_delay_s=0.001, isol
 
 @dataclass
 class Delivery:
-    """What FastStream hands the batch handler; remembers whether its offsets were committed
-    (``ack``) or it was rewound."""
+    """A batch and the consumer it came from (itself); remembers whether its offsets were
+    committed (``ack``) or it was rewound (its partitions sought back)."""
 
     raw_message: tuple[ConsumerRecord, ...]
     outcome: str = "pending"
@@ -33,11 +33,12 @@ class Delivery:
         self.committed = {tp: meta.offset for tp, meta in offsets.items()}
         self.outcome = "ack"
 
-    async def nack(self) -> None:
-        self.outcome = "rewound"
-
     def seek(self, partition: TopicPartition, offset: int) -> None:
         self.seeks.append((partition, offset))
+        self.outcome = "rewound"
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TopicPartition(r.topic, r.partition) for r in self.raw_message}
 
 
 def delivery_of(raws: Sequence[RawRecord]) -> Delivery:

@@ -16,6 +16,7 @@ from bridge.pipeline.factory import build_processor
 from bridge.pipeline.records import RawRecord
 from bridge.settings import Settings, TopicNames
 from bridge.store.schema import dead_letters
+from tests.fixtures.store import batch_store_of
 
 from tests.fixtures.events import encode
 
@@ -31,8 +32,10 @@ class Harness:
 
     def __post_init__(self) -> None:
         self.mappings = self.mappings or load_mapping_set(MAPPINGS)
-        # Exactly as the bridge builds it: every flow and the visibility hook.
-        self.processor = build_processor(self.engine, Settings(_env_file=None, topics=self.topics),
+        # Exactly as the bridge builds it: the batch store of the engine's database, every
+        # flow and the visibility hook.
+        self.store = batch_store_of(self.engine)
+        self.processor = build_processor(self.store, Settings(_env_file=None, topics=self.topics),
                                          lambda: self.mappings)
 
     def raw(self, event: dict[str, Any] | bytes, topic: str | None = None) -> RawRecord:
@@ -43,6 +46,7 @@ class Harness:
         return RawRecord(topic or self.topics.csm_events, 0, self.offset, None, event)
 
     async def feed(self, *events: dict[str, Any] | bytes) -> BatchResult:
+        await self.store.open()
         return await self.processor.process([self.raw(e) for e in events])
 
     async def run(self, *events: dict[str, Any] | bytes) -> list[dict[str, Any]]:

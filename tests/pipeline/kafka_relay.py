@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bridge.pipeline.outbox import OutboxRelay
+from bridge.store.batch_store import BatchStore
 
 
-def relay_to(engine: AsyncEngine, producer: AIOKafkaProducer) -> OutboxRelay:
+def relay_to(store: BatchStore, producer: AIOKafkaProducer) -> OutboxRelay:
     """A relay publishing with ``producer``, as the bridge's FastStream publishers do."""
     async def send(topic: str, key: bytes, value: bytes, headers: Any) -> Any:
         return await producer.send(topic, value, key=key,
                                    headers=[(k, v.encode()) for k, v in headers.items()])
-    return OutboxRelay(engine, send)
+    return OutboxRelay(store, send)
 
 
 async def published_ids(bootstrap: str, topic: str) -> list[str]:

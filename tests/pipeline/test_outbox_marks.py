@@ -42,7 +42,7 @@ async def test_a_batch_marks_the_previous_batchs_rows_and_an_idle_relay_marks_th
         bridge_settings: Settings) -> None:
     topics = bridge_settings.topics  # created for this test
     harness = Harness(store_engine, topics=topics)
-    relay = relay_to(store_engine, producer)
+    relay = relay_to(harness.store, producer)
     runtime = DeliveryRuntime(harness.processor, relay, RetrySettings())
 
     first = await runtime.run_with_retry([harness.raw(action())])
@@ -64,11 +64,11 @@ async def test_rows_whose_marks_a_crash_lost_are_published_again_with_the_same_i
         bridge_settings: Settings) -> None:
     topics = bridge_settings.topics
     harness = Harness(store_engine, topics=topics)
-    result = await DeliveryRuntime(harness.processor, relay_to(store_engine, producer),
+    result = await DeliveryRuntime(harness.processor, relay_to(harness.store, producer),
                                    RetrySettings()).run_with_retry([harness.raw(action())])
     ids = {r["message_id"] for r in result.outbox}
     # The process dies here: its relay (and the pending marks) are gone. A new one starts.
-    restarted = relay_to(store_engine, producer)
+    restarted = relay_to(harness.store, producer)
     assert await restarted.drain() == len(ids)
     assert await _unsent(store_engine) == set()
     published = await published_ids(kafka_bootstrap, topics.fsm_commands)

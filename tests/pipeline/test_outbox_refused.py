@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.store.schema import outbox
+from tests.fixtures.store import batch_store_of
 from tests.pipeline.kafka_relay import published_ids, relay_to
 
 pytestmark = pytest.mark.kafka
@@ -59,7 +60,9 @@ async def test_a_refused_row_is_set_aside_and_holds_back_only_its_own_records_ro
             _row("other-topic", roomy, "record-a", 5_000)]
     async with store_engine.begin() as conn:
         await conn.execute(insert(outbox), rows)
-    relay = relay_to(store_engine, producer)
+    store = batch_store_of(store_engine)
+    await store.open()
+    relay = relay_to(store, producer)
 
     assert await relay.drain() == 2
     assert await relay.drain() == 0, "a second pass neither spins nor publishes again"
@@ -71,5 +74,5 @@ async def test_a_refused_row_is_set_aside_and_holds_back_only_its_own_records_ro
     assert set(await published_ids(kafka_bootstrap, small)) == {"other-record"}
     assert set(await published_ids(kafka_bootstrap, roomy)) == {"other-topic"}
 
-    restarted = relay_to(store_engine, producer)  # tried again at the next start
+    restarted = relay_to(store, producer)  # tried again at the next start
     assert await restarted.drain() == 0 and restarted.refused == relay.refused

@@ -16,6 +16,7 @@ from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.phases import PHASES, PhaseTimes
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import RetrySettings
+from bridge.store.plan import Plan
 from tests.fixtures.events import make_event, new_sys_id
 from tests.pipeline.deliveries import delivery_of
 from tests.pipeline.harness import Harness
@@ -72,7 +73,7 @@ async def test_the_runtime_reports_every_phase_of_a_handled_batch(
         store_engine: AsyncEngine, producer: AIOKafkaProducer) -> None:
     harness = Harness(store_engine)
     recorder = _Recorder()
-    runtime = DeliveryRuntime(harness.processor, relay_to(store_engine, producer),
+    runtime = DeliveryRuntime(harness.processor, relay_to(harness.store, producer),
                               RetrySettings(), [recorder])
     raws = [harness.raw(make_event("csm-case-action-create-work-order", sys_id=new_sys_id()))
             for _ in range(3)]
@@ -90,14 +91,15 @@ async def test_the_runtime_reports_every_phase_of_a_handled_batch(
 
 
 async def test_a_failed_batch_reports_no_phases(store_engine: AsyncEngine) -> None:
-    async def hook_fails(*args: Any) -> None:
+    def hook_fails(changes: Any) -> Plan[None]:
         raise RuntimeError("a bug in a change hook")
+        yield  # a plan, as hooks are
 
     harness = Harness(store_engine)
     recorder = _Recorder()
-    processor = BatchProcessor(store_engine, harness.topics, default_router(),
+    processor = BatchProcessor(harness.store, harness.topics, default_router(),
                                lambda: harness.mappings, [hook_fails])
-    runtime = DeliveryRuntime(processor, OutboxRelay(store_engine, _never_sent),
+    runtime = DeliveryRuntime(processor, OutboxRelay(harness.store, _never_sent),
                               RetrySettings(initial_delay_s=0.001, max_delay_s=0.001),
                               [recorder])
     delivery = delivery_of([harness.raw(make_event("csm-case-action-create-work-order",

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.flows import default_router
 from bridge.pipeline.batch import BatchProcessor
@@ -21,7 +21,8 @@ from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
 from bridge.store.changes import RecordChange
 from bridge.store.schema import outbox, processed_events
-from bridge.visibility import apply_changes
+from bridge.store.plan import Plan
+from bridge.visibility import maintenance_plan
 from tests.fixtures.events import make_event, new_sys_id
 from tests.pipeline.deliveries import ISOLATE_AFTER_TWO, redeliver
 from tests.pipeline.harness import Harness
@@ -31,10 +32,10 @@ pytestmark = pytest.mark.kafka
 
 
 def _hook_failing_for(sys_id: str) -> Any:
-    async def hook(conn: AsyncConnection, changes: Sequence[RecordChange]) -> None:
+    def hook(changes: Sequence[RecordChange]) -> Plan[None]:
         if any(change.sys_id == sys_id for change in changes):
             raise TypeError("a bug in an index hook")
-        await apply_changes(conn, changes)
+        yield from maintenance_plan(changes)
     return hook
 
 
@@ -49,9 +50,9 @@ async def test_a_batch_that_keeps_failing_is_taken_apart_and_only_the_culprit_is
     harness = Harness(store_engine, topics=topics)
     events = _requests(4)
     culprit = events[2]
-    processor = BatchProcessor(store_engine, topics, default_router(), lambda: harness.mappings,
+    processor = BatchProcessor(harness.store, topics, default_router(), lambda: harness.mappings,
                                [_hook_failing_for(culprit["sys_id"])])
-    runtime = DeliveryRuntime(processor, relay_to(store_engine, producer), ISOLATE_AFTER_TWO)
+    runtime = DeliveryRuntime(processor, relay_to(harness.store, producer), ISOLATE_AFTER_TWO)
     raws = [harness.raw(event) for event in events]
 
     assert await redeliver(runtime, raws) == ["rewound", "rewound", "ack"]

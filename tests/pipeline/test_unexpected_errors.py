@@ -41,7 +41,7 @@ class FailingFor:
 
 def _harness(engine: AsyncEngine, failing: FailingFor) -> Harness:
     harness = Harness(engine)
-    harness.processor = BatchProcessor(engine, harness.topics, failing,  # type: ignore[arg-type]
+    harness.processor = BatchProcessor(harness.store, harness.topics, failing,  # type: ignore[arg-type]
                                        lambda: harness.mappings, change_hooks())
     return harness
 

@@ -22,13 +22,14 @@ from typing import Sequence
 
 from sqlalchemy import literal_column, select
 
-from bridge.app import change_hooks
 from bridge.flows import default_router
 from bridge.mapping import load_mapping_set
 from bridge.pipeline.batch import BatchProcessor
+from bridge.pipeline.factory import change_hooks
 from bridge.pipeline.records import RawRecord
-from bridge.settings import TopicNames
+from bridge.settings import StoreSettings, TopicNames
 from bridge.simulate import SimMessage
+from bridge.store.batch_store import open_batch_store
 from bridge.store.engine import create_engine, is_sqlite
 from bridge.store.schema import processed_events
 from bridge.store.migrate import upgrade
@@ -72,9 +73,9 @@ async def process_batches(batches: Sequence[Sequence[SimMessage]], topics: Topic
     """Process the given batches, in order, on a fresh store ``<workdir>/<name>.db``."""
     url = f"sqlite+aiosqlite:///{workdir / name}.db"
     await upgrade(url)
-    engine = create_engine(url)
+    store = open_batch_store(StoreSettings(url=url))
     mappings = load_mapping_set(MAPPINGS)
-    processor = BatchProcessor(engine, topics, default_router(), lambda: mappings, change_hooks())
+    processor = BatchProcessor(store, topics, default_router(), lambda: mappings, change_hooks())
     commands: dict[str, bytes] = {}
     dead: dict[str, bytes] = {}
     raws = iter(raw_records([m for batch in batches for m in batch], topics))
@@ -84,7 +85,7 @@ async def process_batches(batches: Sequence[Sequence[SimMessage]], topics: Topic
             for row in result.outbox:
                 (commands if row["kind"] == "command" else dead)[row["message_id"]] = row["payload"]
     finally:
-        await engine.dispose()
+        await store.close()
     return RunResult(commands, dead, await take_snapshot(url), url)
 
 

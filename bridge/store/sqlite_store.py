@@ -1,0 +1,178 @@
+"""SQLite for the batch path: ``sqlite3`` on one dedicated connection thread.
+
+Every statement of the bridge's writer runs in that thread, never in the event loop's: a
+``BEGIN IMMEDIATE`` that waits for another process's lock, a commit's sync of the log, a large
+read, each blocks that thread only, and ``sqlite3`` lets go of the GIL while SQLite works. A
+hand-off to the thread costs tens of µs, so a batch hands over whole plans, not statements:
+its reads in one hand-off (with the ``BEGIN``), its writes and the commit in another
+(:mod:`bridge.store.plan`). Statements stay prepared in ``sqlite3``'s statement cache.
+
+The connection is set up for a single writer that must never lose an acknowledged batch: WAL, a
+busy timeout, ``synchronous=FULL`` (offsets are committed after our commit, so the commit must
+be durable), foreign keys on, ``BEGIN IMMEDIATE`` (a deferred transaction that upgrades from
+read to write fails at once with "database is locked", ignoring the busy timeout).
+Transactions are serialised (one connection): the relay's own small transactions wait for the
+batch in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, TypeVar
+
+from bridge.store.plan import Plan, run_sqlite
+from bridge.store.sql import SQLITE
+
+T = TypeVar("T")
+
+#: Statements kept prepared per connection (the batch path and the index use about 60).
+CACHED_STATEMENTS = 256
+
+
+class SqliteStore:
+    dialect = SQLITE
+
+    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000,
+                 wal_autocheckpoint: int | None = None) -> None:
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self.wal_autocheckpoint = wal_autocheckpoint
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()  # one transaction at a time on the one connection
+        #: CPU seconds the connection thread spent on this store's work (``thread_time``)
+        self.thread_cpu_s = 0.0
+
+    async def open(self) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bridge-sqlite")
+            await self._call(self._connect)
+
+    async def close(self) -> None:
+        if self._executor is None:
+            return
+        async with self._lock:
+            await self._call(self._disconnect)
+            executor, self._executor = self._executor, None
+            executor.shutdown(wait=True)
+
+    async def begin(self) -> SqliteTransaction:
+        if self._executor is None:
+            await self.open()
+        await self._lock.acquire()
+        return SqliteTransaction(self)
+
+    async def run(self, plan: Plan[T]) -> T:
+        transaction = await self.begin()
+        try:
+            result = await transaction.run(plan)
+        except BaseException:
+            await transaction.rollback()
+            raise
+        await transaction.commit()
+        return result
+
+    # -- in the connection thread ----------------------------------------------------------
+
+    def _connect(self) -> None:
+        # isolation_level=None: the driver opens no transaction of its own; BEGIN is ours.
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000,
+                               isolation_level=None, cached_statements=CACHED_STATEMENTS)
+        pragmas = ["journal_mode=WAL", f"busy_timeout={self.busy_timeout_ms}",
+                   "synchronous=FULL", "foreign_keys=ON"]
+        if self.wal_autocheckpoint is not None:
+            # Also cut the log file back to that size when it starts over, after a burst.
+            pragmas += [f"wal_autocheckpoint={int(self.wal_autocheckpoint)}",
+                        f"journal_size_limit={int(self.wal_autocheckpoint) * 4096}"]
+        for pragma in pragmas:
+            conn.execute(f"PRAGMA {pragma}").fetchall()
+        self._conn = conn
+
+    def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            if conn.in_transaction:
+                conn.rollback()
+            conn.close()
+
+    def connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._connect()
+        assert self._conn is not None
+        return self._conn
+
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function`` in the connection thread, counting that thread's CPU."""
+        assert self._executor is not None, "the store is not open"
+        result, cpu = await asyncio.get_running_loop().run_in_executor(
+            self._executor, _timed, function, args)
+        self.thread_cpu_s += cpu
+        return result
+
+
+def _timed(function: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, float]:
+    began = time.thread_time()
+    return function(*args), time.thread_time() - began
+
+
+class SqliteTransaction:
+    """The store's connection, between ``BEGIN IMMEDIATE`` (with the first plan) and the end."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._begun = False
+        self._ended = False
+        self.commit_seconds = (0.0, 0.0)
+
+    async def run(self, plan: Plan[T]) -> T:
+        return await self._store._call(self._run, plan)
+
+    async def commit(self, plan: Plan[None] | None = None) -> None:
+        try:
+            await self._store._call(self._commit, plan)
+        finally:
+            self._end()
+
+    async def rollback(self) -> None:
+        if self._ended:
+            return
+        try:
+            await self._store._call(self._rollback)
+        finally:
+            self._end()
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self._store._lock.release()
+
+    # -- in the connection thread ----------------------------------------------------------
+
+    def _run(self, plan: Plan[T]) -> T:
+        conn = self._store.connection()
+        if not self._begun:
+            conn.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for the lock
+            self._begun = True
+        return run_sqlite(conn, plan)
+
+    def _commit(self, plan: Plan[None] | None) -> None:
+        conn = self._store.connection()
+        try:
+            if plan is not None:
+                self._run(plan)
+            if conn.in_transaction:
+                wall, cpu = time.perf_counter(), time.thread_time()
+                conn.execute("COMMIT")
+                self.commit_seconds = (time.perf_counter() - wall, time.thread_time() - cpu)
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+
+    def _rollback(self) -> None:
+        conn = self._store._conn
+        if conn is not None and conn.in_transaction:
+            conn.rollback()
