@@ -104,6 +104,7 @@ class DeliveryRuntime:
         self.observers = list(observers)
         self._commit_interval_s = commit_interval_s
         self._committer: OffsetCommitter | None = None
+        self._progress = _Progress()
         self._phases = PhaseTimes()  # of the message being handled
         #: the last handled batch, settling (outputs acknowledged, then offsets committed)
         self._previous: asyncio.Future[bool] | None = None
@@ -285,7 +286,32 @@ class DeliveryRuntime:
         self.stats.events += size
         for outcome, n in result.outcomes.items():
             self.stats.outcomes[outcome] = self.stats.outcomes.get(outcome, 0) + n
-        log.info("batch.done", events=size, commands=len(result.outbox), **result.outcomes)
+        # A line per batch is for debugging (tens of batches a second on a normal day); the
+        # log says how the stream goes once a minute, and the metrics say it all the time.
+        log.debug("batch.done", events=size, commands=len(result.outbox), **result.outcomes)
+        self._progress.add(size, len(result.outbox), result.outcomes)
+
+
+class _Progress:
+    """What the stream did since the last ``stream.progress`` line (at most one a minute)."""
+
+    EVERY_S = 60.0
+
+    def __init__(self) -> None:
+        self._since = time.monotonic()
+        self._totals: dict[str, int] = {}
+
+    def add(self, events: int, published: int, outcomes: dict[str, int]) -> None:
+        totals = self._totals
+        totals["batches"] = totals.get("batches", 0) + 1
+        totals["events"] = totals.get("events", 0) + events
+        totals["published"] = totals.get("published", 0) + published
+        for outcome, n in outcomes.items():
+            totals[outcome] = totals.get(outcome, 0) + n
+        now = time.monotonic()
+        if now - self._since >= self.EVERY_S:
+            log.info("stream.progress", seconds=round(now - self._since), **totals)
+            self._since, self._totals = now, {}
 
 
 async def _rewind(message: Delivery, refused: Delivery | None) -> None:

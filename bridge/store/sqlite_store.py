@@ -18,9 +18,11 @@ batch in progress.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
 import sqlite3
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 from bridge.store.plan import Plan, run_sqlite
@@ -40,27 +42,27 @@ class SqliteStore:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self.wal_autocheckpoint = wal_autocheckpoint
-        self._executor: ThreadPoolExecutor | None = None
+        self._thread: _ConnectionThread | None = None
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()  # one transaction at a time on the one connection
         #: CPU seconds the connection thread spent on this store's work (``thread_time``)
         self.thread_cpu_s = 0.0
 
     async def open(self) -> None:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bridge-sqlite")
+        if self._thread is None:
+            self._thread = _ConnectionThread()
             await self._call(self._connect)
 
     async def close(self) -> None:
-        if self._executor is None:
+        if self._thread is None:
             return
         async with self._lock:
             await self._call(self._disconnect)
-            executor, self._executor = self._executor, None
-            executor.shutdown(wait=True)
+            thread, self._thread = self._thread, None
+            thread.stop()
 
     async def begin(self) -> SqliteTransaction:
-        if self._executor is None:
+        if self._thread is None:
             await self.open()
         await self._lock.acquire()
         return SqliteTransaction(self)
@@ -106,16 +108,54 @@ class SqliteStore:
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function`` in the connection thread, counting that thread's CPU."""
-        assert self._executor is not None, "the store is not open"
-        result, cpu = await asyncio.get_running_loop().run_in_executor(
-            self._executor, _timed, function, args)
+        assert self._thread is not None, "the store is not open"
+        result, cpu = await self._thread.call(function, args)
         self.thread_cpu_s += cpu
         return result
 
 
-def _timed(function: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, float]:
-    began = time.thread_time()
-    return function(*args), time.thread_time() - began
+class _ConnectionThread:
+    """One thread, one queue: the hand-off costs a queue put and a loop wake-up (a thread
+    pool's futures and callbacks cost about twice as much, and a batch hands off twice)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # A daemon: a process exiting with a transaction open loses nothing (SQLite rolls an
+        # unfinished transaction back), and nothing waits for the thread.
+        self._thread = threading.Thread(target=self._serve, name="bridge-sqlite", daemon=True)
+        self._thread.start()
+
+    async def call(self, function: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, float]:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[tuple[T, float]] = loop.create_future()
+        self._queue.put((loop, done, function, args))
+        return await done
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _serve(self) -> None:
+        while (item := self._queue.get()) is not None:
+            loop, done, function, args = item
+            began = time.thread_time()
+            try:
+                outcome: tuple[Any, BaseException | None] = (function(*args), None)
+            except BaseException as error:  # noqa: BLE001 - handed to the caller
+                outcome = (None, error)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(_deliver, done, outcome, time.thread_time() - began)
+
+
+def _deliver(done: asyncio.Future[Any], outcome: tuple[Any, BaseException | None],
+             cpu: float) -> None:
+    if done.cancelled():
+        return  # the caller went away; its transaction is rolled back by the next one
+    result, error = outcome
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result((result, cpu))
 
 
 class SqliteTransaction:
@@ -154,6 +194,8 @@ class SqliteTransaction:
     def _run(self, plan: Plan[T]) -> T:
         conn = self._store.connection()
         if not self._begun:
+            if conn.in_transaction:  # left open by a transaction whose caller was cancelled
+                conn.rollback()
             conn.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for the lock
             self._begun = True
         return run_sqlite(conn, plan)

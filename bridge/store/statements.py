@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, delete, select, update
+from sqlalchemy import Integer, and_, bindparam, delete, select, union_all, update
 
 from bridge.store.schema import counters, dead_letters, links, outbox, processed_events, records
 from bridge.store.sql import Statement, id_list, insert_rows
@@ -20,13 +20,13 @@ RECORDS = Statement("records", lambda d: select(
     records.c.deleted, records.c.data,
 ).where(records.c.sys_id.in_(id_list("ids", d))), "ids")
 
-# By either end: two index lookups (one OR would scan on SQLite).
-EDGES_FROM = Statement("edges_from", lambda d: select(
-    links.c.kind, links.c.from_id, links.c.to_id,
-).where(links.c.from_id.in_(id_list("ids", d))), "ids")
-EDGES_TO = Statement("edges_to", lambda d: select(
-    links.c.kind, links.c.from_id, links.c.to_id,
-).where(links.c.to_id.in_(id_list("ids", d))), "ids")
+# By either end: two index lookups in one statement (one OR would scan on SQLite).
+EDGES = Statement("edges", lambda d: union_all(
+    select(links.c.kind, links.c.from_id, links.c.to_id)
+    .where(links.c.from_id.in_(id_list("ids", d))),
+    select(links.c.kind, links.c.from_id, links.c.to_id)
+    .where(links.c.to_id.in_(id_list("ids", d))),
+), "ids")
 
 LINKS_INTO = Statement("links_into", lambda d: select(
     links.c.from_id, links.c.attrs, links.c.created_at,

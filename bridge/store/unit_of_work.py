@@ -23,7 +23,7 @@ from bridge.store.batch_store import StoreTransaction
 from bridge.store.changes import RecordChange
 from bridge.store.plan import Fetch, Plan, Row
 from bridge.store.sql import read_json, read_timestamp
-from bridge.store.statements import EDGES_FROM, EDGES_TO, LINKS_INTO, PENDING, RECORDS, SEEN
+from bridge.store.statements import EDGES, LINKS_INTO, PENDING, RECORDS, SEEN
 from connectors.common import jsoncodec
 
 #: An event's dedupe key, ``(sys_id, sys_mod_count, operation, action, press_id)``: every copy of
@@ -369,8 +369,7 @@ def _records_and_edges(ids: set[str], read: _Read) -> Plan[None]:
         return
     wanted = {"ids": sorted(ids)}
     read.records += yield Fetch(RECORDS, wanted)
-    for statement in (EDGES_FROM, EDGES_TO):
-        read.edges.update((kind, f, t) for kind, f, t in (yield Fetch(statement, wanted)))
+    read.edges.update((kind, f, t) for kind, f, t in (yield Fetch(EDGES, wanted)))
     read.ids |= ids
 
 

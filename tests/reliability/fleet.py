@@ -55,7 +55,8 @@ class Fleet:
     """Starts bridge processes with a common environment and keeps track of every life."""
 
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env = env
+        # DEBUG: the lives' logs carry a line per batch (``batch.done``), which they are read for
+        self.env = {"BRIDGE_LOG_LEVEL": "DEBUG", **env}
         self.workdir = workdir
         self.lives: list[Life] = []
 
