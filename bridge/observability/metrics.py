@@ -8,7 +8,7 @@ and are attached with :meth:`BridgeMetrics.include`, so that one scrape shows bo
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter as Tally
 from typing import Any, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -90,12 +90,12 @@ class BridgeMetrics:
         self.batch_size.observe(size)
         self.batch_seconds.observe(seconds)
         # Counted first, then one increment per label set: a labelled child costs a lookup.
-        events = Counter((e.source, e.table, outcome) if e is not None else
+        events = Tally((e.source, e.table, outcome) if e is not None else
                          ("unknown", "unknown", outcome) for e, outcome in result.events)
         for (source, table, outcome), n in events.items():
             self.events.labels(source, table, outcome).inc(n)
-        reasons: Counter[str] = Counter()
-        commands: Counter[tuple[str, str, str]] = Counter()
+        reasons: Tally[str] = Tally()
+        commands: Tally[tuple[str, str, str]] = Tally()
         for row in result.outbox:
             if row.get("kind") == "dead_letter":
                 reasons[(row.get("headers") or {}).get("x-bridge-reason", "unknown")] += 1
