@@ -15,8 +15,13 @@ work order of a case whenever one of its inputs changes:
   like company and caller (``work_order_sync``), and ours is corrected once if an input changed
   while our insert was on its way (its insert echo is the first event that names it).
 
-Closed and canceled work orders never change; a command is sent only when the derived value
-differs from the work order's stored one.
+Closed and canceled work orders never change. A command is sent only when the derived value
+differs from the one the work order will hold: its stored value, or, while a command of ours
+that set it has not come back from FSM, the value that command sent (kept as a link
+``work_order_sent_<field>``, wm_order → the value: a location's sys_id, or ``""`` for none,
+until a work-order event shows it). Compared
+with the stored value alone, a quick A → B → A of an input would be lost: B still on its way,
+A looks like no change.
 
 From a CI or a contact, the open work orders it feeds are one lookup of that record's links,
 whatever the size of the store: each open work order keeps one link per case field naming a
@@ -113,9 +118,10 @@ async def relink(ctx: FlowContext, wo_id: str, case: Mapping[str, Any]) -> None:
 
 
 async def unlink(ctx: FlowContext, wo_id: str) -> None:
-    """The work order changes no more: it feeds on nothing."""
-    for field in _INPUT_FIELDS:
-        kind = input_kind(field)
+    """The work order changes no more: it feeds on nothing, expects nothing."""
+    kinds = [input_kind(f) for f in _INPUT_FIELDS]
+    kinds += [sent_kind(f) for f in ctx.mappings.related_derived(WORK_ORDER)]
+    for kind in kinds:
         for held in await ctx.state.linked(kind, wo_id):
             ctx.state.remove_link(kind, wo_id, held)
 
@@ -125,11 +131,40 @@ async def inputs_of(ctx: FlowContext, case: Mapping[str, Any]) -> dict[str, dict
     return await related_records(ctx, case, ctx.mappings.related_inputs(WORK_ORDER))
 
 
-def derived_changes(ctx: FlowContext, current: Mapping[str, str],
-                    related: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """The derived fields that read related records, where they differ from ``current``."""
+def sent_kind(field: str) -> str:
+    """The link kind wm_order → the value of ``field`` our newest command sent, until seen."""
+    return f"work_order_sent_{field}"
+
+
+async def derived_changes(ctx: FlowContext, wo_id: str, current: Mapping[str, str],
+                          related: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The derived fields that read related records, where they differ from what the work
+    order will hold (``current``: its stored values)."""
     derived = ctx.mappings.derive_related(WORK_ORDER, current, related)
-    return {k: v for k, v in derived.items() if current.get(k, "") != v}
+    changes = {}
+    for field, value in derived.items():
+        sent = await ctx.state.linked(sent_kind(field), wo_id)
+        if (sent[0] if sent else current.get(field, "")) != value:
+            changes[field] = value
+    return changes
+
+
+async def mark_sent(ctx: FlowContext, wo_id: str, changes: Mapping[str, str]) -> None:
+    """A command of ours sets these derived fields: they will hold these values."""
+    for field, value in changes.items():
+        kind = sent_kind(field)
+        for held in await ctx.state.linked(kind, wo_id):
+            ctx.state.remove_link(kind, wo_id, held)
+        ctx.state.add_link(kind, wo_id, value)
+
+
+async def emit_changes(ctx: FlowContext, wo_id: str, changes: dict[str, str]) -> None:
+    """Send the derived fields that change, rule ``work_order_rederived``."""
+    if changes:
+        ctx.emit(fsm.update(WORK_ORDER, wo_id, changes,
+                            command_id=ctx.command_id(RULE_REDERIVE, wo_id),
+                            caused_by=ctx.caused_by), rule=RULE_REDERIVE)
+        await mark_sent(ctx, wo_id, changes)
 
 
 async def linked_work_order(ctx: FlowContext, current: Mapping[str, str]) -> dict[str, str]:
@@ -142,7 +177,7 @@ async def linked_work_order(ctx: FlowContext, current: Mapping[str, str]) -> dic
     if case is None:
         return {}
     await relink(ctx, wo_id, case.data)
-    return derived_changes(ctx, current, await inputs_of(ctx, case.data))
+    return await derived_changes(ctx, wo_id, current, await inputs_of(ctx, case.data))
 
 
 async def related_record_changed(ctx: FlowContext) -> None:
@@ -171,11 +206,8 @@ async def related_record_changed(ctx: FlowContext) -> None:
                 continue
             if case.sys_id not in related_of:
                 related_of[case.sys_id] = await inputs_of(ctx, case.data)
-            changes = derived_changes(ctx, field_values(wo.data), related_of[case.sys_id])
-            if changes:
-                ctx.emit(fsm.update(WORK_ORDER, wo_id, changes,
-                                    command_id=ctx.command_id(RULE_REDERIVE, wo_id),
-                                    caused_by=ctx.caused_by), rule=RULE_REDERIVE)
+            await emit_changes(ctx, wo_id, await derived_changes(
+                ctx, wo_id, field_values(wo.data), related_of[case.sys_id]))
 
 
 def _touches(ctx: FlowContext, fields: frozenset[str]) -> bool:
@@ -200,24 +232,27 @@ async def case_inserted(ctx: FlowContext) -> None:
         if ctx.is_echo:
             continue
         related = related if related is not None else await inputs_of(ctx, case)
-        changes = derived_changes(ctx, field_values(wo.data), related)
-        if changes:
-            ctx.emit(fsm.update(WORK_ORDER, wo_id, changes,
-                                command_id=ctx.command_id(RULE_REDERIVE, wo_id),
-                                caused_by=ctx.caused_by), rule=RULE_REDERIVE)
+        await emit_changes(ctx, wo_id,
+                           await derived_changes(ctx, wo_id, field_values(wo.data), related))
 
 
-async def work_order_closed(ctx: FlowContext) -> None:
-    """A work order closed, was canceled or deleted: its input links go."""
-    event = ctx.event
-    state = ctx.event.record_dict().get("state")
-    if event.operation == "delete" or state in links.CLOSED_WORK_ORDER_STATES:
+async def work_order_changed(ctx: FlowContext) -> None:
+    """A value our command sent shows on the work order: it is no longer on its way. A work
+    order closed, was canceled or deleted: its links go."""
+    event, wo = ctx.event, field_values(ctx.event.record_dict())
+    if event.operation == "delete" or wo.get("state") in links.CLOSED_WORK_ORDER_STATES:
         await unlink(ctx, event.sys_id)
+        return
+    for field in ctx.mappings.related_derived(WORK_ORDER):
+        kind = sent_kind(field)
+        for held in await ctx.state.linked(kind, event.sys_id):
+            if held == wo.get(field, ""):
+                ctx.state.remove_link(kind, event.sys_id, held)
 
 
 ROUTES = [
     *(Route(table, ("insert", "update", "delete"), related_record_changed)
       for table in INPUT_TABLES),
     Route(CASE_TABLE, ("insert",), case_inserted),
-    Route(WORK_ORDER, ("update", "delete"), work_order_closed),
+    Route(WORK_ORDER, ("update", "delete"), work_order_changed),
 ]

@@ -34,12 +34,14 @@ async def keep_derived_fields(ctx: FlowContext) -> None:
         for derived, source in FOLLOWS.items():
             if ctx.changed(source) and ref(wo, derived) != ref(wo, source):
                 fix[derived] = ref(wo, source)
+    located = {}
     if ctx.event.operation == "insert":
-        fix.update(await work_order_inputs.linked_work_order(ctx, {**field_values(wo), **fix}))
-    if fix:
-        ctx.emit(fsm.update("wm_order", ctx.event.sys_id, fix,
+        located = await work_order_inputs.linked_work_order(ctx, {**field_values(wo), **fix})
+    if fix or located:
+        ctx.emit(fsm.update("wm_order", ctx.event.sys_id, {**fix, **located},
                             command_id=ctx.command_id(RULE_DERIVE), caused_by=ctx.caused_by),
                  rule=RULE_DERIVE)
+        await work_order_inputs.mark_sent(ctx, ctx.event.sys_id, located)
 
 
 async def sync_case_to_work_orders(ctx: FlowContext) -> None:
@@ -71,16 +73,18 @@ async def sync_case_to_work_orders(ctx: FlowContext) -> None:
             derived = ctx.mappings.derive("wm_order", {**current, **fields})
             fields.update({k: v for k, v in derived.items()
                            if k in FOLLOWS and FOLLOWS[k] in fields})
+        fields = {k: v for k, v in fields.items() if current.get(k) != v}
+        located = {}
         if inputs_changed:
             related = related if related is not None else \
                 await work_order_inputs.inputs_of(ctx, case)
-            fields.update(ctx.mappings.derive_related("wm_order", {**current, **fields},
-                                                      related))
-        fields = {k: v for k, v in fields.items() if current.get(k) != v}
-        if fields:
-            ctx.emit(fsm.update("wm_order", wo_id, fields,
+            located = await work_order_inputs.derived_changes(ctx, wo_id, {**current, **fields},
+                                                              related)
+        if fields or located:
+            ctx.emit(fsm.update("wm_order", wo_id, {**fields, **located},
                                 command_id=ctx.command_id(RULE_SYNC, wo_id),
                                 caused_by=ctx.caused_by), rule=RULE_SYNC)
+            await work_order_inputs.mark_sent(ctx, wo_id, located)
 
 
 ROUTES = [

@@ -135,6 +135,10 @@ class MappingSet:
                 out[rule.field] = value
         return out
 
+    def related_derived(self, target_table: str) -> tuple[str, ...]:
+        """The derived fields of `target_table` that read related records (the location)."""
+        return tuple(rule.field for rule in self._related_derived.get(target_table, ()))
+
     def related_inputs(self, target_table: str) -> Mapping[str, frozenset[str]]:
         """What the derived fields of `target_table` read from related records: role → fields
         (a change of one of these may change a derived value)."""

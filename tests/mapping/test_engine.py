@@ -183,6 +183,8 @@ def test_related_inputs_say_what_the_derived_rules_read() -> None:
     assert mapping_set.related_inputs("wm_order") == {"cmdb_ci": {"location"}, "caller": {"location"},
                                                       "case": {"location"}}
     assert mapping_set.related_inputs("incident") == {}
+    assert mapping_set.related_derived("wm_order") == ("location",)
+    assert mapping_set.related_derived("incident") == ()
 
 
 SYNC = """

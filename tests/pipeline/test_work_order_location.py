@@ -306,6 +306,23 @@ async def test_a_contact_location_change_reaches_the_open_work_order(h: Harness)
     assert updates(await h.run(ada.update(location=""))) == [(wo.sys_id, {"location": CASE_PLACE})]
 
 
+async def test_an_input_going_there_and_back_before_fsm_answers_is_not_lost(h: Harness) -> None:
+    """Home → office → home while the first command is still on its way: the work order still
+    holds "home", but will hold "office"; the second change is sent, not taken for no change."""
+    home, office = place(), place()
+    ada = contact(home)
+    wo, _ = await created(h, Case(), ada.insert())
+    [there] = await h.run(ada.update(location=ref(office)))
+    [back] = await h.run(ada.update(location=ref(home)))
+    assert updates([there, back]) == [(wo.sys_id, {"location": office}),
+                                      (wo.sys_id, {"location": home})]
+    assert await h.run(wo.echo(there)) == []
+    assert await h.run(wo.echo(back)) == []
+    assert wo.location == home
+    # both answered: the same value again is no change
+    assert await h.run(ada.update(location=ref(home, "Home again"))) == []
+
+
 async def test_a_contact_location_change_under_a_ci_changes_nothing(h: Harness) -> None:
     ada, printer = contact(place()), ci(place())
     await created(h, Case(cmdb_ci=ref(printer.sys_id)), ada.insert(), printer.insert())
@@ -333,6 +350,15 @@ async def test_the_cases_location_counts_only_as_the_last_fallback(h: Harness) -
                                                "location": printer.record["location"]["value"]})]
     await h.feed(wo.echo(command))
     assert await h.run(case.update(location=ref(place()))) == []
+
+
+async def test_with_no_input_holding_a_place_the_work_order_has_none(h: Harness) -> None:
+    case = Case()
+    wo, _ = await created(h, case, contact("").insert())
+    [command] = await h.run(case.update(location=""))
+    assert updates([command]) == [(wo.sys_id, {"location": ""})]
+    assert await h.run(wo.echo(command)) == []
+    assert await h.run(case.update(location="")) == []  # nothing more to clear
 
 
 async def test_closed_work_orders_are_never_changed(h: Harness) -> None:
