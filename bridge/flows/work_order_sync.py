@@ -4,6 +4,9 @@
   in FSM gets one update command; the bridge's own updates carry both already.
 * Case changes reach the linked work orders per the mappings' sync policy (beyond the seeds,
   which never sync after creation). Closed or canceled work orders are never changed.
+* The location follows its rule (``work_order_inputs``): a change of the case's CI, contact or
+  location derives it again, sent with the synced fields as one patch; a work order FSM inserted
+  for a case gets it with company and caller.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from __future__ import annotations
 from connectors.catalog import CASE_TABLE
 from connectors.fsm import commands as fsm
 
-from bridge.flows import Route, links
+from bridge.flows import Route, links, work_order_inputs
 from bridge.flows.context import FlowContext, ref
-from bridge.flows.work_orders import related_records
+from bridge.flows.work_order_inputs import field_values
 
 RULE_DERIVE = "work_order_derivation"
 RULE_SYNC = "case_to_work_order_sync"
@@ -21,30 +24,34 @@ RULE_SYNC = "case_to_work_order_sync"
 FOLLOWS = {"company": "account", "caller": "contact"}
 
 
-def _as_field_values(record: dict) -> dict[str, str]:
-    """A contract-shaped record as command field values (references as bare sys_ids)."""
-    return {k: str(v.get("value") or "") if isinstance(v, dict) else v
-            for k, v in record.items() if isinstance(v, (str, dict))}
-
-
 async def keep_derived_fields(ctx: FlowContext) -> None:
-    """FSM changed a work order's account or contact: make company/caller follow."""
-    if ctx.is_echo:
-        return
+    """FSM changed a work order's account or contact: make company/caller follow. A work order
+    FSM inserted for a case gets its location too (one correction of ours: see
+    ``work_order_inputs``)."""
     wo = ctx.event.record_dict()
     fix = {}
-    for derived, source in FOLLOWS.items():
-        if ctx.changed(source) and ref(wo, derived) != ref(wo, source):
-            fix[derived] = ref(wo, source)
-    if fix:
-        ctx.emit(fsm.update("wm_order", ctx.event.sys_id, fix,
+    if not ctx.is_echo:
+        for derived, source in FOLLOWS.items():
+            if ctx.changed(source) and ref(wo, derived) != ref(wo, source):
+                fix[derived] = ref(wo, source)
+    located = {}
+    if ctx.event.operation == "insert":
+        located = await work_order_inputs.linked_work_order(ctx, {**field_values(wo), **fix})
+    if fix or located:
+        ctx.emit(fsm.update("wm_order", ctx.event.sys_id, {**fix, **located},
                             command_id=ctx.command_id(RULE_DERIVE), caused_by=ctx.caused_by),
                  rule=RULE_DERIVE)
+        await work_order_inputs.mark_sent(ctx, ctx.event.sys_id, located)
 
 
 async def sync_case_to_work_orders(ctx: FlowContext) -> None:
-    """A case changed: send the changed mapped fields to its open work orders."""
-    if ctx.is_echo or not ctx.event.changed_fields:
+    """A case changed: send the changed mapped fields, and the derived fields whose inputs
+    changed, to its open work orders (whose input links follow the case's fields)."""
+    if not ctx.event.changed_fields:
+        return
+    inputs_changed = not work_order_inputs.case_inputs(ctx.mappings).isdisjoint(
+        ctx.event.changed_fields)
+    if ctx.is_echo and not inputs_changed:
         return
     case = ctx.event.record_dict()
     changed = {f: case.get(f, "") for f in ctx.event.changed_fields}
@@ -57,21 +64,27 @@ async def sync_case_to_work_orders(ctx: FlowContext) -> None:
         if state in links.CLOSED_WORK_ORDER_STATES:
             ctx.state.count("sync.skipped_closed_work_order")
             continue
-        fields = ctx.mappings.sync_fields(ctx.event.table, "wm_order", changed, state)
-        if not fields:
+        await work_order_inputs.relink(ctx, wo_id, case)
+        if ctx.is_echo:
             continue
+        current = field_values(wo.data)
+        fields = ctx.mappings.sync_fields(ctx.event.table, "wm_order", changed, state)
         if any(source in fields for source in FOLLOWS.values()):
-            related = related if related is not None else await related_records(ctx, case)
-            derived = ctx.mappings.derive("wm_order", {**_as_field_values(dict(wo.data)),
-                                                       **fields}, related)
+            derived = ctx.mappings.derive("wm_order", {**current, **fields})
             fields.update({k: v for k, v in derived.items()
                            if k in FOLLOWS and FOLLOWS[k] in fields})
-        current = _as_field_values(dict(wo.data))
         fields = {k: v for k, v in fields.items() if current.get(k) != v}
-        if fields:
-            ctx.emit(fsm.update("wm_order", wo_id, fields,
+        located = {}
+        if inputs_changed:
+            related = related if related is not None else \
+                await work_order_inputs.inputs_of(ctx, case)
+            located = await work_order_inputs.derived_changes(ctx, wo_id, {**current, **fields},
+                                                              related)
+        if fields or located:
+            ctx.emit(fsm.update("wm_order", wo_id, {**fields, **located},
                                 command_id=ctx.command_id(RULE_SYNC, wo_id),
                                 caused_by=ctx.caused_by), rule=RULE_SYNC)
+            await work_order_inputs.mark_sent(ctx, wo_id, located)
 
 
 ROUTES = [

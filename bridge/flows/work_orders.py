@@ -7,7 +7,7 @@ order FSM creates on its own with ``initiated_from`` set to a case is linked the
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from connectors.catalog import CASE_TABLE
 from connectors.fsm import commands as fsm
@@ -18,12 +18,21 @@ from bridge.store.unit_of_work import PendingInsert
 
 RULE_CREATE = "create_work_order"
 
+#: The related records the mappings may read, by role: the case field that names each (the
+#: caller is the case's contact). The case itself is the role ``case``.
+ROLE_FIELDS: dict[str, str] = {"contact": "contact", "caller": "contact", "account": "account",
+                               "cmdb_ci": "cmdb_ci", "consumer": "consumer"}
 
-async def related_records(ctx: FlowContext, record: Mapping[str, Any]) -> dict[str, dict]:
-    """Records the mappings may use for derived fields, as far as the store knows them."""
-    related: dict[str, dict] = {}
-    for role, field in (("contact", "contact"), ("caller", "contact"), ("account", "account"),
-                        ("cmdb_ci", "cmdb_ci"), ("consumer", "consumer")):
+
+async def related_records(ctx: FlowContext, record: Mapping[str, Any],
+                          roles: Collection[str] | None = None) -> dict[str, dict]:
+    """Records the mappings may use, as far as the store knows them: the case itself
+    (``case``) and the records its fields name (a deleted or unknown one is left out: a derived
+    rule falls through to its next candidate); only ``roles`` when given."""
+    related: dict[str, dict] = {"case": dict(record)}
+    for role, field in ROLE_FIELDS.items():
+        if roles is not None and role not in roles:
+            continue
         stored = await ctx.state.record(ref(record, field))
         if stored is not None and not stored.deleted:
             related[role] = dict(stored.data)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from connectors.catalog import lineage
+from connectors.catalog import is_case_table, lineage
 from bridge.mapping.compiled import (
     DerivedRule, NoteRule, Row, SyncTable, TableMapRule, expression_value, reference_value, truthy,
 )
@@ -56,7 +56,8 @@ class RoutingPolicy:
 class MappingSet:
     """A validated mapping set. Immutable and pure: safe to share between tasks and threads."""
 
-    __slots__ = ("version", "content_hash", "routing", "maps", "_index", "_derived", "_sync", "_notes")
+    __slots__ = ("version", "content_hash", "routing", "maps", "_index", "_derived", "_sync", "_notes",
+                 "_related_derived", "_related_inputs")
 
     def __init__(self, *, version: str, content_hash: str, routing: RoutingPolicy, maps: tuple[TableMapRule, ...],
                  derived: Mapping[str, tuple[DerivedRule, ...]], sync: Mapping[tuple[str, str], SyncTable],
@@ -66,6 +67,12 @@ class MappingSet:
         self.routing = routing
         self.maps = maps
         self._derived = MappingProxyType(dict(derived))
+        # The derived rules that read related records, and what they read (role → fields).
+        self._related_derived = MappingProxyType({
+            table: tuple(r for r in rules if any(role is not None for _, role in r.first_of))
+            for table, rules in derived.items()})
+        self._related_inputs = MappingProxyType({
+            table: _inputs_of(rules) for table, rules in self._related_derived.items()})
         self._notes = MappingProxyType(dict(notes))
         self._index = MappingProxyType(_index_maps(maps, tables))
         self._sync = MappingProxyType(_index_sync(sync, tables))
@@ -79,8 +86,10 @@ class MappingSet:
                    action_args: Mapping[str, Any] = _EMPTY, sys_id: str | None = None) -> MapResult | None:
         """Choose the table map and build the target fields; None when no map applies.
 
-        `sys_id` (the event's) is visible to rows as `record.sys_id`. Raises `MappingError`.
+        `sys_id` (the event's) is visible to rows as `record.sys_id`; a case is its own related
+        record `case` unless `related` gives one. Raises `MappingError`.
         """
+        related = _with_source(source_table, record, related)
         data = _input(record, related, action_args, sys_id)
         notes: list[str] = []
         for rule in self.candidates(source_table, target_table):
@@ -101,6 +110,7 @@ class MappingSet:
         """Every map that writes `target_table`, with the reason it was or was not chosen."""
         from bridge.mapping.explain import explain
 
+        related = _with_source(source_table, record, related)
         return explain(self, source_table, target_table, _input(record, related, action_args, sys_id))
 
     def derive(self, target_table: str, fields: Mapping[str, Any],
@@ -113,12 +123,34 @@ class MappingSet:
                 out[rule.field] = value
         return out
 
+    def derive_related(self, target_table: str, fields: Mapping[str, Any],
+                       related: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+        """After creation: the derived fields that read related records (the work order's
+        location), as they must be now. `fields`: the target's current values; `related`: the
+        related records as they are now. A field none of whose candidates is known is left out."""
+        out: dict[str, str] = {}
+        for rule in self._related_derived.get(target_table, ()):
+            value = _derived_value(rule, fields, related)
+            if value is not None:
+                out[rule.field] = value
+        return out
+
+    def related_derived(self, target_table: str) -> tuple[str, ...]:
+        """The derived fields of `target_table` that read related records (the location)."""
+        return tuple(rule.field for rule in self._related_derived.get(target_table, ()))
+
+    def related_inputs(self, target_table: str) -> Mapping[str, frozenset[str]]:
+        """What the derived fields of `target_table` read from related records: role → fields
+        (a change of one of these may change a derived value)."""
+        return self._related_inputs.get(target_table, _EMPTY)
+
     def sync_fields(self, source_table: str, target_table: str, changed: Mapping[str, Any],
                     target_state: str) -> dict[str, str]:
         """After creation: the target fields to update for these changed source fields.
 
         Fields without a policy never flow. Derivations that need only these fields (company ←
-        account, caller ← contact) are included; call `derive` with related records for the rest.
+        account, caller ← contact) are included; call `derive_related` for the ones that read
+        related records (location).
         """
         table = self._sync.get((source_table, target_table))
         if table is None:
@@ -153,6 +185,23 @@ class MappingSet:
 
     def sync_table(self, source_table: str, target_table: str) -> SyncTable | None:
         return self._sync.get((source_table, target_table))
+
+
+def _with_source(source_table: str, record: Mapping[str, Any],
+                 related: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+    """The related records, with a case as its own `case` (unless given)."""
+    if "case" in related or not is_case_table(source_table):
+        return related
+    return {**related, "case": record}
+
+
+def _inputs_of(rules: tuple[DerivedRule, ...]) -> Mapping[str, frozenset[str]]:
+    inputs: dict[str, set[str]] = {}
+    for rule in rules:
+        for field, role in rule.first_of:
+            if role is not None:
+                inputs.setdefault(role, set()).add(field)
+    return MappingProxyType({role: frozenset(fields) for role, fields in inputs.items()})
 
 
 def _input(record: Mapping[str, Any], related: Mapping[str, Any], action_args: Mapping[str, Any],
@@ -194,16 +243,20 @@ def _row_value(map_name: str, row: Row, data: dict[str, Any]) -> str | None:
 
 
 def _derived_value(rule: DerivedRule, fields: Mapping[str, Any], related: Mapping[str, Any]) -> str | None:
+    """The first non-empty candidate; "" when every known candidate is empty (a target field
+    given, or a related record given: its field is known to be empty); None when none is known."""
     present = False
     for field, role in rule.first_of:
         if role is None:
             if field not in fields:
                 continue
-            present = True
             value = fields[field]
         else:
             record = related.get(role)
-            value = record.get(field) if isinstance(record, Mapping) else None
+            if not isinstance(record, Mapping):
+                continue
+            value = record.get(field)
+        present = True
         if isinstance(value, dict):
             value = value.get("value")
         if isinstance(value, str) and value:

@@ -45,7 +45,24 @@ def check_set(files: list[Parsed], value_map_names: set[str]) -> list[Diagnostic
             out += _check_note(doc, key, note, value_map_names)
         if spec.routing is not None:
             out += _check_routing(doc, spec.routing.case_fields_to_sync)
+    out += _check_synced_derived(files)
     return out
+
+
+def _check_synced_derived(files: list[Parsed]) -> Iterator[Diagnostic]:
+    """A derived field follows its rule after creation too: a sync policy for it would fight it
+    (a case's location synced over the CI's site was such a bug)."""
+    derived = {(table, rule.field) for p in files for table, rules in p.spec.derived.items() for rule in rules}
+    for parsed in files:
+        for i, rule in enumerate(parsed.spec.sync):
+            for name, policy in rule.fields.items():
+                to = rule.rename.get(name, name)
+                if policy != "never" and (rule.target_table, to) in derived:
+                    yield parsed.doc.diagnostic(
+                        ("sync", i, "fields", name), "derived-field-synced",
+                        f"'{to}' is derived on '{rule.target_table}': it follows its rule in 'derived' "
+                        "after creation too, a sync policy would overwrite it",
+                        "remove it from the sync fields", key=True)
 
 
 def _check_singletons(files: list[Parsed]) -> Iterator[Diagnostic]:

@@ -92,7 +92,8 @@ class DerivedSource(_Model):
     """A candidate value: a field of the target record, or of a related record (`related` role)."""
 
     field: Name
-    related: Name | None = Field(None, description="role of a related record: cmdb_ci, contact, caller, account, …")
+    related: Name | None = Field(None, description="role of a related record: case (the case itself), cmdb_ci (the affected CI), "
+                                                   "caller (the case's contact), contact, account, consumer, …")
 
 
 class DerivedField(_Model):

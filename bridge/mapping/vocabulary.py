@@ -5,7 +5,8 @@
 - `STATE_VALUES`: each table's state values from the contract (sync policies and label maps
   are checked against them);
 - `RELATED_ROLES`: the roles of `related` records the flows pass to the engine, and their table
-  (`None` when the contract does not describe that table, e.g. the CMDB).
+  (`None` when the contract does not describe that table, e.g. assets). `case` is the case
+  itself (the source record of a case's maps); `caller` is the case's contact.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ RELATED_ROLES: dict[str, str | None] = {
     "consumer": "csm_consumer",
     "partner": "customer_account",
     "partner_contact": "customer_contact",
-    "cmdb_ci": None,
+    "cmdb_ci": "cmdb_ci",
     "asset": None,
     "location": None,
 }

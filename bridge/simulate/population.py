@@ -1,9 +1,10 @@
 """A deterministic, realistic CSM population, emitted as insert events in dependency order.
 
 Customer accounts in hierarchies (up to three levels), partner accounts, two-way account
-relationships, contacts with roles, contact relationships, consumers, orders with line items;
-then cases of every kind (``population_cases``). Assets, products, locations, CIs, groups and
-users exist only as referenced ids with labels. Memory grows linearly with the size.
+relationships, contacts with roles, contact relationships, consumers, orders with line items,
+the customers' configuration items (ITSM ``cmdb_ci``, each at a site); then cases of every kind
+(``population_cases``), some naming a CI. Assets, products, locations, groups and users exist
+only as referenced ids with labels. Memory grows linearly with the size.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.simulate import vocab
-from bridge.simulate.population_accounts import consumers, customers, orders, partners, relationships
+from bridge.simulate.population_accounts import (configuration_items, consumers, customers, orders,
+                                                partners, relationships)
 from bridge.simulate.population_cases import build_cases, build_standalone_records
 from bridge.simulate.world import SimWorld
 
@@ -42,11 +44,11 @@ def populate(world: SimWorld, size: PopulationSize | str) -> Iterator[dict[str, 
     """Create the population in ``world`` and yield one insert event per record."""
     plan = SIZES[size] if isinstance(size, str) else size
     rng = random.Random(f"{world.seed}:population")
-    _reference_pools(world, plan)
+    _reference_pools(world)
     builders = (partners(world, rng, plan.partner_accounts),
                 customers(world, rng, plan.customer_accounts), relationships(world, rng),
                 consumers(world, rng, plan.consumers), orders(world, rng),
-                build_cases(world, rng, plan.cases),
+                configuration_items(world, rng), build_cases(world, rng, plan.cases),
                 build_standalone_records(world, rng, plan.standalone_records))
     for builder in builders:
         for event in builder:
@@ -68,6 +70,7 @@ def summary(world: SimWorld) -> dict[str, Any]:
         "account_relationships": len(index.account_relationships),
         "contact_relationships": len(index.contact_relationships),
         "orders": sum(len(orders) for orders in index.orders_by_account.values()),
+        "configuration_items": len(index.cmdb_cis),
         "cases": len(index.cases),
         "major_cases": len(index.major_cases),
         "open_cases": len(world.open_cases),
@@ -75,12 +78,10 @@ def summary(world: SimWorld) -> dict[str, Any]:
     }
 
 
-def _reference_pools(world: SimWorld, plan: PopulationSize) -> None:
+def _reference_pools(world: SimWorld) -> None:
     index = world.index
     index.products = [world.reference_id("product", i, p) for i, p in enumerate(vocab.PRODUCTS)]
     index.groups = [world.reference_id("group", i, g) for i, g in enumerate(vocab.GROUPS)]
     index.agents = [world.reference_id("user", i, u) for i, u in enumerate(vocab.AGENTS)]
     index.technicians = [world.reference_id("tech", i, t) for i, t in enumerate(vocab.TECHNICIANS)]
-    index.cmdb_cis = [world.reference_id("ci", i, f"ci-{i:05d}")
-                      for i in range(max(10, plan.customer_accounts // 5))]
     index.locations = [world.reference_id("city", i, c) for i, c in enumerate(vocab.CITIES)]

@@ -31,6 +31,7 @@ def _account(world: SimWorld, rng: random.Random, name: str, parent: str, *,
     number = world.numbers.next("ACC")
     sys_id = world.ids.sys_id("account", number)
     site = world.reference_id("site", number, f"{name} {rng.choice(vocab.SITES)}")
+    index.site_of_account[sys_id] = site
     domain = name.split()[0].lower().replace("&", "and") + ".example"
     contacts = [_person(world, rng, "contact", domain) for _ in range(rng.randint(1, 4))]
     for contact_id, person in contacts:
@@ -136,6 +137,34 @@ def consumers(world: SimWorld, rng: random.Random, count: int) -> Iterator[dict[
         yield world.events.insert("csm_consumer", sys_id, {
             **person, "location": rng.choice(world.index.locations),
         }, by=rng.choice(vocab.AGENTS), label=person["name"])
+
+
+def configuration_items(world: SimWorld, rng: random.Random) -> Iterator[dict[str, Any]]:
+    """The customers' configuration items (ITSM ``cmdb_ci``): up to three per account, most at
+    the account's site (where its contacts are), some elsewhere."""
+    for account in world.index.customer_accounts:
+        for _ in range(rng.choice((0, 1, 1, 2, 3))):
+            yield configuration_item(world, rng, account)
+
+
+def configuration_item(world: SimWorld, rng: random.Random, account: str) -> dict[str, Any]:
+    """Insert a ``cmdb_ci`` of ``account`` (used by the population and the workload)."""
+    index = world.index
+    serial = len(index.cmdb_cis) + 1
+    name = f"{rng.choice(vocab.CI_CLASSES)}-{serial:05d}"
+    sys_id = world.ids.sys_id("cmdb_ci", serial)
+    index.cmdb_cis.append(sys_id)
+    index.cmdb_cis_by_account.setdefault(account, []).append(sys_id)
+    return world.events.insert("cmdb_ci", sys_id, {
+        "name": name, "location": ci_site(world, rng, account), "company": account,
+        "operational_status": rng.choice("1111112"),
+    }, by=rng.choice(vocab.ITIL_USERS), label=name)
+
+
+def ci_site(world: SimWorld, rng: random.Random, account: str) -> str:
+    """Where a CI of ``account`` stands: mostly the account's site, sometimes another city."""
+    site = world.index.site_of_account.get(account, "")
+    return site if site and rng.random() < 0.6 else rng.choice(world.index.locations)
 
 
 def orders(world: SimWorld, rng: random.Random) -> Iterator[dict[str, Any]]:

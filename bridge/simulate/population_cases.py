@@ -37,13 +37,14 @@ def case_values(world: SimWorld, rng: random.Random, *, consumer_case: bool = Fa
     partner, partner_contact = _partner_for(world, rng, account)
     state = rng.choices(_CASE_STATES, _CASE_STATE_WEIGHTS)[0]
     assets = index.assets_by_account.get(account, [])
+    cis = index.cmdb_cis_by_account.get(account, [])
     return {
         "state": state, "priority": rng.choice("12334444"), "impact": rng.choice("123"),
         "urgency": rng.choice("123"), "channel": rng.choice(vocab.CHANNELS),
         "account": account, "contact": contact, "consumer": consumer,
         "partner": partner, "partner_contact": partner_contact,
         "product": rng.choice(index.products), "asset": rng.choice(assets) if assets else "",
-        "cmdb_ci": rng.choice(index.cmdb_cis) if rng.random() < 0.25 else "", "location": location,
+        "cmdb_ci": rng.choice(cis) if cis and rng.random() < 0.4 else "", "location": location,
         "category": rng.choice(vocab.CATEGORIES), "assignment_group": rng.choice(index.groups),
         "assigned_to": rng.choice(index.agents) if state != "1" else "",
         "short_description": rng.choice(vocab.CASE_PROBLEMS),
@@ -104,6 +105,8 @@ def _order_case(world: SimWorld, rng: random.Random) -> Iterator[dict[str, Any]]
     order = rng.choice(index.orders_by_account[account])
     values = {**case_values(world, rng), "account": account, "order": order,
               "contact": world.store.get(order, "contact")}
+    if values["cmdb_ci"] not in index.cmdb_cis_by_account.get(account, ()):
+        values["cmdb_ci"] = ""  # the CI picked for another account
     case = insert_case(world, rng, values, ORDER_CASE_TABLE)
     yield case
     for item in index.line_items_by_order[order]:

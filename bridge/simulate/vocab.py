@@ -31,6 +31,8 @@ CITIES = (
     "Toronto", "Sydney", "Mumbai", "Zürich", "Oslo", "Kraków", "Dublin",
 )
 SITES = ("HQ", "Warehouse", "Plant", "Branch Office", "Data Center", "Store")
+#: Configuration item name prefixes (printers, HVAC units, UPSs, boilers, routers, …)
+CI_CLASSES = ("PRN", "HVAC", "UPS", "BLR", "RTR", "FRZ", "KSK", "INV", "ELV")
 PRODUCTS = (
     "LaserJet 9000", "AirFlow HVAC 300", "PowerCell UPS", "ThermoSense Boiler", "NetEdge Router",
     "CoolStore Freezer", "VendMax Kiosk", "Solar Inverter S5", "Elevator Drive E2",

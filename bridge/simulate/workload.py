@@ -15,8 +15,8 @@ from typing import Any
 from bridge.simulate.malformed import corrupt
 from bridge.simulate.messages import SimMessage, message_of
 from bridge.simulate.population import PopulationSize, populate
-from bridge.simulate.workload_csm import (account_change, case_action, case_update, contact_change,
-                                          new_case, relationship_change)
+from bridge.simulate.workload_csm import (account_change, case_action, case_update, ci_change,
+                                          contact_change, new_case, relationship_change)
 from bridge.simulate.workload_ops import itsm_lifecycle, work_order_progress
 from bridge.simulate.world import SimWorld
 
@@ -35,6 +35,7 @@ CHANGE_KINDS: dict[str, ChangeMaker] = {
     "account_change": account_change,
     "contact_change": contact_change,
     "relationship_change": relationship_change,
+    "ci_change": ci_change,
 }
 
 
@@ -57,11 +58,12 @@ class Mix:
 _STANDARD = {"case_update": 30, "new_case": 5, "create_work_order": 8, "create_incident": 3,
              "create_problem": 2, "create_change": 2, "create_request": 3,
              "work_order_progress": 15, "itsm_lifecycle": 15, "account_change": 3,
-             "contact_change": 4, "relationship_change": 3}
+             "contact_change": 4, "relationship_change": 3, "ci_change": 2}
 MIXES: dict[str, Mix] = {
     "standard": Mix(_STANDARD),
     "clean": Mix(_STANDARD, duplicate_share=0.0, malformed_share=0.0),
-    "csm": Mix({k: v for k, v in _STANDARD.items() if k not in ("work_order_progress", "itsm_lifecycle")}),
+    "csm": Mix({k: v for k, v in _STANDARD.items()
+                if k not in ("work_order_progress", "itsm_lifecycle", "ci_change")}),
     "lifecycle": Mix({"work_order_progress": 50, "itsm_lifecycle": 50}, duplicate_share=0.0,
                      malformed_share=0.0),
     "hostile": Mix(_STANDARD, duplicate_share=0.1, malformed_share=0.1),

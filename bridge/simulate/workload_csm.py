@@ -1,5 +1,6 @@
 """What CSM agents do during the day: case updates and actions, new cases, account, contact and
-relationship changes. Each function returns one event, or None when it has nothing to act on.
+relationship changes; and what ITSM's configuration managers do to CIs. Each function returns
+one event, or None when it has nothing to act on.
 """
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ import random
 from typing import Any
 
 from bridge.simulate import vocab
-from bridge.simulate.population_accounts import contact_relationship, relationship
+from bridge.simulate.population_accounts import (ci_site, configuration_item, contact_relationship,
+                                                relationship)
 from bridge.simulate.population_cases import OPEN_CASE_STATES, case_values, insert_case
 from bridge.simulate.world import SimWorld
 
@@ -19,14 +21,15 @@ _ROLE_SETS = ("customer", "customer,customer_admin", "customer_admin", "", "part
 
 
 def case_update(world: SimWorld, rng: random.Random) -> Event:
-    """A change to an open case: priority, contact, account, short description, state, or a note."""
+    """A change to an open case: priority, contact, account, affected CI, location, short
+    description, state, or a note."""
     case = world.open_cases.choice(rng)
     if case is None:
         return None
     store, index = world.store, world.index
     values: dict[str, str] = {}
-    what = rng.choices(("priority", "contact", "account", "short_description", "state", "note"),
-                       (20, 12, 6, 10, 30, 22))[0]
+    what = rng.choices(("priority", "contact", "account", "short_description", "state", "note",
+                        "cmdb_ci", "location"), (20, 12, 6, 10, 30, 22, 5, 3))[0]
     account = store.get(case, "account")
     if what == "priority":
         values["priority"] = rng.choice([p for p in "1234" if p != store.get(case, "priority")])
@@ -35,6 +38,11 @@ def case_update(world: SimWorld, rng: random.Random) -> Event:
     elif what == "account" and account:
         values["account"] = rng.choice(index.customer_accounts)
         values["contact"] = rng.choice(index.contacts_by_account[values["account"]])
+    elif what == "cmdb_ci" and account:
+        cis = [ci for ci in index.cmdb_cis_by_account.get(account, []) if ci != store.get(case, "cmdb_ci")]
+        values["cmdb_ci"] = rng.choice(cis) if cis and rng.random() < 0.8 else ""
+    elif what == "location":
+        values["location"] = rng.choice(index.locations)
     elif what == "short_description":
         values["short_description"] = f"{rng.choice(vocab.CASE_PROBLEMS)} (updated)"
     elif what == "state":
@@ -95,14 +103,19 @@ def account_change(world: SimWorld, rng: random.Random) -> Event:
 
 
 def contact_change(world: SimWorld, rng: random.Random) -> Event:
-    """Change a contact's roles, email, or account (when the old account keeps someone)."""
+    """Change a contact's roles, email, location, or account (when the old account keeps
+    someone)."""
     index = world.index
     contact = rng.choice(index.contacts)
     account = world.store.get(contact, "account")
     roll = rng.random()
-    if roll < 0.55:
+    if roll < 0.45:
         values = {"roles": rng.choice([r for r in _ROLE_SETS if r != world.store.get(contact, "roles")])}
-    elif roll < 0.75 or len(index.contacts_by_account[account]) < 2:
+    elif roll < 0.6:
+        site = index.site_of_account.get(account, "")
+        moved = world.store.get(contact, "location") == site
+        values = {"location": rng.choice(index.locations) if moved or not site else site}
+    elif roll < 0.78 or len(index.contacts_by_account[account]) < 2:
         local, domain = world.store.get(contact, "email").split("@")
         values = {"email": f"{local.split('+')[0]}+{rng.randrange(100)}@{domain}"}
     else:
@@ -113,6 +126,20 @@ def contact_change(world: SimWorld, rng: random.Random) -> Event:
         index.contacts_by_account[target].append(contact)
         values = {"account": target}
     return world.events.update(contact, values, by=rng.choice(vocab.AGENTS))
+
+
+def ci_change(world: SimWorld, rng: random.Random) -> Event:
+    """ITSM moves a CI to another site, changes its operational status, or adds one."""
+    index = world.index
+    if not index.cmdb_cis or rng.random() < 0.15:
+        return configuration_item(world, rng, rng.choice(index.customer_accounts))
+    ci = rng.choice(index.cmdb_cis)
+    if rng.random() < 0.7:
+        values = {"location": ci_site(world, rng, world.store.get(ci, "company"))}
+    else:
+        status = world.store.get(ci, "operational_status")
+        values = {"operational_status": rng.choice([s for s in ("1", "2", "6") if s != status])}
+    return world.events.update(ci, values, by=rng.choice(vocab.ITIL_USERS))
 
 
 def relationship_change(world: SimWorld, rng: random.Random) -> Event:

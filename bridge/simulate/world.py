@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bridge.simulate.events import EventFactory
@@ -27,6 +28,9 @@ class IndexedSet:
 
     def __contains__(self, item: object) -> bool:
         return item in self._where
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._items))
 
     def add(self, item: str) -> None:
         if item not in self._where:
@@ -67,7 +71,9 @@ class PopulationIndex:
     locations: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
     assets_by_account: dict[str, list[str]] = field(default_factory=dict)
+    site_of_account: dict[str, str] = field(default_factory=dict)  # its contacts' location
     cmdb_cis: list[str] = field(default_factory=list)
+    cmdb_cis_by_account: dict[str, list[str]] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
     technicians: list[str] = field(default_factory=list)

@@ -140,6 +140,53 @@ def test_derive_on_an_update_follows_only_what_changed_and_clears_with_its_sourc
     assert mapping_set.derive("wm_order", {"priority": "1"}) == {}
 
 
+LOCATION_RULE = """
+derived:
+  wm_order:
+    - {field: company, first_of: [{field: account}]}
+    - field: location
+      first_of: [{related: cmdb_ci, field: location}, {related: caller, field: location}, {related: case, field: location}]
+"""
+
+
+def _place(c: str) -> dict[str, str]:
+    return {"value": c * 32, "display_value": c}
+
+
+def test_a_case_is_its_own_related_record_at_creation() -> None:
+    mapping_set = build(LOCATION_RULE + "table_maps:\n" + _map("m", rows="[{field: account, copy: account}]"))
+    record = case_record(location=_place("c"))
+    assert mapping_set.map_record("sn_customerservice_case", "wm_order", record).fields["location"] == "c" * 32
+    assert mapping_set.map_record("sn_order_case", "wm_order", record).fields["location"] == "c" * 32
+    given = {"case": case_record(location=_place("d"))}  # a related `case` given wins
+    assert mapping_set.map_record("sn_customerservice_case", "wm_order", record, given).fields["location"] == "d" * 32
+
+
+def test_derive_related_is_the_rule_after_creation() -> None:
+    mapping_set = build(LOCATION_RULE)
+    current = {"account": "a" * 32, "company": "b" * 32, "location": "9" * 32}
+    case = case_record(location=_place("c"))
+    caller, ci = {"location": _place("e")}, {"location": _place("f")}
+    derive = mapping_set.derive_related
+    # only the fields that read related records; the work order's own location is no candidate
+    assert derive("wm_order", current, {"case": case, "caller": caller, "cmdb_ci": ci}) == {"location": "f" * 32}
+    assert derive("wm_order", current, {"case": case, "caller": caller}) == {"location": "e" * 32}
+    assert derive("wm_order", current, {"case": case, "caller": {"location": ""}}) == {"location": "c" * 32}
+    # every known input empty: no location; no input known at all: no opinion
+    assert derive("wm_order", current, {"case": case_record(), "cmdb_ci": {"location": ""}}) == {"location": ""}
+    assert derive("wm_order", current, {}) == {}
+    assert derive("incident", current, {"case": case}) == {}
+
+
+def test_related_inputs_say_what_the_derived_rules_read() -> None:
+    mapping_set = build(LOCATION_RULE)
+    assert mapping_set.related_inputs("wm_order") == {"cmdb_ci": {"location"}, "caller": {"location"},
+                                                      "case": {"location"}}
+    assert mapping_set.related_inputs("incident") == {}
+    assert mapping_set.related_derived("wm_order") == ("location",)
+    assert mapping_set.related_derived("incident") == ()
+
+
 SYNC = """
 sync:
   - source_table: sn_customerservice_case

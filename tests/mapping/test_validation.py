@@ -57,6 +57,11 @@ CASES = [
      ' fields: {priority: {unless_target_state: [closed_completed]}}}\n', "unknown-state", 3, 111, "did you mean 'closed_complete'?"),
     ("unknown related role", 'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: cmdb, field: location}]}\n',
      "unknown-role", 4, 46, "did you mean 'cmdb_ci'?"),
+    ("derived field synced", 'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: case, field: location}]}\n'
+     'sync:\n  - source_table: sn_customerservice_case\n    target_table: wm_order\n    fields: {location: always}\n',
+     "derived-field-synced", 8, 14, "remove it from the sync fields"),
+    ("unknown field of a CI", 'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: cmdb_ci, field: site}]}\n',
+     "unknown-field", 4, 62, ""),
     ("missing version", "notes: {}\n", "missing-version", 1, 1, ""),
     ("lookup file missing", 'version: "1"\nvalue_maps:\n  p: {file: lookups/nope.yaml}\n', "lookup-file", 3, 13, ""),
     ("lookup outside the folder", 'version: "1"\nvalue_maps:\n  p: {file: ../secrets.yaml}\n', "lookup-file", 3, 13, ""),

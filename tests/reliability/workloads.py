@@ -11,11 +11,12 @@ from bridge.simulate import Mix, MIXES, SimMessage, SimWorld, Workload, populati
 #: The standard mix without duplicates or malformed events: every event is valid and distinct.
 CLEAN: Mix = MIXES["clean"]
 
-#: CLEAN without contact changes. A work order's location is derived from the caller's contact
-#: as the bridge knows it when the case asks; with several instances a contact change may
-#: commit on one while another instance reads the contact, so no single order explains that
-#: run. Without contact changes the outputs do not depend on cross-partition timing.
-CLEAN_NO_CONTACT_CHANGES = Mix({k: v for k, v in CLEAN.weights.items() if k != "contact_change"},
+#: CLEAN without contact and CI changes. A work order's location is derived from the case's CI
+#: and contact as the bridge knows them when it acts; with several instances a contact or CI
+#: change may commit on one while another instance reads that record, so no single order
+#: explains that run. Without them the outputs do not depend on cross-partition timing.
+CLEAN_NO_CONTACT_CHANGES = Mix({k: v for k, v in CLEAN.weights.items()
+                                if k not in ("contact_change", "ci_change")},
                                duplicate_share=0.0, malformed_share=0.0)
 
 

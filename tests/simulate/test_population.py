@@ -57,3 +57,17 @@ def test_cases_of_every_kind() -> None:
     assert any(e["table"] == "sn_order_case_line" for e in events)
     assert any(c["consumer"] and not c["account"] for c in cases)
     assert any(c["partner"] and c["partner_contact"] for c in cases)
+
+
+def test_configuration_items_stand_at_sites_and_cases_name_them() -> None:
+    world, events = _build(25)
+    cis = {e["sys_id"]: e["record"] for e in events if e["table"] == "cmdb_ci"}
+    assert cis and all(r["name"] and r["location"] and r["company"] for r in cis.values())
+    assert all(e["source"] == "itsm" for e in events if e["table"] == "cmdb_ci")
+    sites = set(world.index.site_of_account.values())
+    at_site = [r for r in cis.values() if r["location"]["value"] in sites]
+    assert 0 < len(at_site) < len(cis)  # most at their company's site, some elsewhere
+    cases = [e["record"] for e in events if e["table"] in ("sn_customerservice_case", "sn_order_case")]
+    named = [c for c in cases if c["cmdb_ci"]]
+    assert named and all(c["cmdb_ci"]["value"] in cis for c in named)
+    assert all(cis[c["cmdb_ci"]["value"]]["company"]["value"] == c["account"]["value"] for c in named)

@@ -125,3 +125,20 @@ def test_fsm_and_itsm_records_go_through_their_lifecycles() -> None:
                     ("problem", "fix"), ("problem", "closed"), ("change_request", "on_hold"),
                     ("change_request", "closed"), ("sc_request", "closed"), ("wm_task", "added"),
                     ("wm_order", "closed"), ("incident", "journal")}
+
+
+def test_the_workload_moves_what_a_work_orders_location_follows() -> None:
+    """CI sites and contact locations move, CIs are added, cases change CI and location."""
+    seen: Counter[str] = Counter()
+    for message in simulation_stream(12, size="small", mix="clean", count=3000):
+        event = json.loads(message.value)
+        table, changed = event["table"], set(event["changed_fields"])
+        if table == "cmdb_ci":
+            seen["ci added" if message.kind == "ci_change" and event["operation"] == "insert"
+                 else "ci site" if "location" in changed else "ci other"] += 1
+        elif table == "customer_contact" and "location" in changed:
+            seen["contact location"] += 1
+        elif table in ("sn_customerservice_case", "sn_order_case"):
+            seen.update(f"case {field}" for field in changed & {"cmdb_ci", "location"})
+    assert all(seen[k] > 0 for k in ("ci added", "ci site", "contact location", "case cmdb_ci",
+                                     "case location")), seen
