@@ -16,7 +16,14 @@ from bridge.visibility import as_portal_user, case_related_records, check, rebui
 from tests.visibility.harness import Event, Store, new_id
 from tests.visibility.test_portal_http import AUTH, TOKEN, populate
 from tests.visibility.test_related_records import scene
-from tests.visibility.test_property import USERS, assert_matches_oracle_and_rebuild, deliver_in_random_order, landscapes
+from tests.visibility.test_property import (
+    USERS,
+    assert_matches_oracle_and_rebuild,
+    deliver_in_random_order,
+    landscapes,
+    related_oracle,
+    value,
+)
 from tests.visibility.test_rules import numbers_seen
 
 
@@ -127,14 +134,24 @@ async def test_rls_lets_through_only_the_related_records_of_cases_visible_by_the
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(events=landscapes(), data=st.data())
-async def test_random_landscapes_on_postgres_and_behind_rls(pg_store: Store, events: list[Event], data) -> None:
+@given(dense=st.booleans(), data=st.data())
+async def test_random_landscapes_on_postgres_and_behind_rls(pg_store: Store, dense: bool, data) -> None:
     """The property test on PostgreSQL; and under the RLS role, a bare ``SELECT`` of the work
-    orders returns exactly what the contract grants."""
+    orders returns exactly what the contract grants, of the ITSM records exactly the related
+    records of the cases it grants (on their own columns), and of the cases those cases and
+    the ones visible work orders name."""
+    events: list[Event] = data.draw(landscapes(dense=dense))
     await deliver_in_random_order(pg_store, events, data)
     expected = await assert_matches_oracle_and_rebuild(pg_store)
+    live = pg_store.live()
+    listed = related_oracle(live)
     for user in USERS:
+        named_by_work_orders = {value(live[wo][1], "initiated_from") for wo in expected[user]}
         async with pg_store.engine.connect() as conn, conn.begin():
             await as_portal_user(conn, user)
             rows = await conn.execute(text("SELECT sys_id FROM vis_work_orders"))
             assert {row.sys_id for row in rows} == expected[user], user
+            rows = await conn.execute(text("SELECT sys_id FROM vis_itsm_records"))
+            assert {row.sys_id for row in rows} == {i for ids in listed[user].values() for i in ids}, user
+            rows = await conn.execute(text("SELECT sys_id FROM vis_cases"))
+            assert {row.sys_id for row in rows} == listed[user].keys() | (named_by_work_orders & live.keys()), user
