@@ -230,3 +230,14 @@ async def find_work_order_id(conn: AsyncConnection, sys_id_or_number: str) -> st
         )
     ).first()
     return row.sys_id if row else None
+
+
+async def find_case_id(conn: AsyncConnection, sys_id_or_number: str) -> str | None:
+    """The sys_id of a case given its sys_id or its number."""
+    row = (
+        await conn.execute(
+            select(cases.c.sys_id).where(or_(cases.c.sys_id == sys_id_or_number, cases.c.number == sys_id_or_number))
+            .order_by(cases.c.sys_id).limit(1)
+        )
+    ).first()
+    return row.sys_id if row else None
