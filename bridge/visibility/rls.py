@@ -5,9 +5,10 @@ the transaction-local setting ``bridge.portal_user``. Under that role the index 
 forced through policies that only let through the user's own scope rows, the work orders
 those rows grant, and the tasks, accounts and cases of those work orders; the cases those rows
 grant on the case's own columns, and the ITSM records related to those cases (never to a case
-readable only through a work order); the other index tables are not readable at all. So a query that forgets the user filter still returns nothing
-it should not. The tables' owner (the role that runs ``install_rls``: the bridge's writer) keeps
-full access through an explicit policy, since FORCE subjects the owner too.
+readable only through a work order); the other index tables are not readable at all. So a
+query that forgets the user filter still returns nothing it should not. The tables' owner
+(the role that runs ``install_rls``: the bridge's writer) keeps full access through an
+explicit policy, since FORCE subjects the owner too.
 """
 
 from __future__ import annotations
