@@ -9,13 +9,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import column, inspect, select, table
+from sqlalchemy import column, inspect, select, table, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.store.engine import create_engine
 from bridge.store.migrate import alembic_config, upgrade
-from bridge.store.schema import metadata, processed_events
+from bridge.store.schema import metadata, processed_events, records
 
 
 async def _drift(engine: AsyncEngine) -> list[object]:
@@ -135,9 +135,97 @@ async def test_each_stored_press_keeps_its_key_and_a_second_press_fits(any_store
             async with engine.begin() as conn:
                 await conn.execute(processed_events.insert(), [{**changes[0], "event_id": "copy"}])
         # and back: of the presses on one version, the first stays
-        await asyncio.to_thread(command.downgrade, alembic_config(any_store_url), "0004")
+        await _downgrade(any_store_url, "0004")
         async with engine.connect() as conn:
             left = sorted(r[0] for r in await conn.execute(select(_PROCESSED_0003.c.event_id)))
         assert left == ["change-0", "change-1", "event-0", "event-1"]
+    finally:
+        await engine.dispose()
+
+
+async def _downgrade(url: str, revision: str) -> None:
+    await asyncio.to_thread(command.downgrade, alembic_config(url), revision)
+
+
+def _ref(sys_id: str) -> dict[str, str]:
+    return {"value": sys_id, "display_value": "shown"}
+
+
+async def test_0006_fills_the_related_records_index_from_the_records_and_downgrades(
+        any_store_url: str) -> None:
+    """0006 on a store that already holds cases and ITSM records: the cases' new columns and
+    the ITSM rows are filled from ``records`` (``check`` finds the index whole, a case the old
+    index lacked included); on PostgreSQL with the portal's RLS installed it downgrades too
+    (the cases' policy reads the columns it drops), and upgrades again."""
+    from bridge.visibility import check, install_rls
+    from bridge.visibility.schema import vis_cases, vis_itsm_records
+
+    await upgrade(any_store_url, "0005")
+    engine = create_engine(any_store_url)
+    now = datetime(2026, 12, 4, tzinfo=timezone.utc)
+    ids = {name: f"{i + 1:032x}" for i, name in enumerate(
+        ("case", "order_case", "unindexed_case", "contact", "incident", "problem", "change", "request",
+         "gone", "ci"))}
+    stored = {
+        "case": ("sn_customerservice_case", {"number": "CS1", "contact": _ref(ids["contact"]),
+                                             "incident": _ref(ids["incident"]), "problem": _ref(ids["problem"]),
+                                             "change": _ref(ids["change"]), "caused_by": ""}),
+        "order_case": ("sn_order_case", {"number": "ORDCS1", "account": _ref(ids["contact"])}),
+        "unindexed_case": ("sn_customerservice_case", {"number": "CS2"}),
+        "incident": ("incident", {"number": "INC1", "state": "2", "short_description": "Down"}),
+        "problem": ("problem", {"number": "PRB1", "state": "101", "short_description": "Why"}),
+        "change": ("change_request", {"number": "CHG1", "state": "-5", "short_description": "Fix"}),
+        "request": ("sc_request", {"number": "REQ1", "request_state": "in_process", "short_description": "Toner",
+                                   "parent": _ref(ids["case"])}),
+        "gone": ("incident", {"number": "INC2", "state": "7", "short_description": "Deleted"}),
+        "ci": ("cmdb_ci", {"name": "Printer"}),
+    }
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(records.insert(), [
+                {"sys_id": ids[name], "source": "itsm", "table_name": table, "number": data.get("number"),
+                 "sys_mod_count": 1, "deleted": name == "gone", "data": data, "updated_at": now}
+                for name, (table, data) in stored.items()])
+            # The index as 0005 kept it: the cases' numbers (one case missing).
+            await conn.execute(vis_cases.insert().values(sys_id=ids["case"], number="CS1"))
+            await conn.execute(vis_cases.insert().values(sys_id=ids["order_case"], number="ORDCS1"))
+        await upgrade(any_store_url)
+        async with engine.begin() as conn:
+            assert await check(conn) == []
+            itsm = {row.sys_id: (row.table_name, row.state, row.parent_case)
+                    for row in await conn.execute(select(vis_itsm_records))}
+            case = (await conn.execute(select(vis_cases).where(vis_cases.c.sys_id == ids["case"]))).one()
+            numbers = set((await conn.execute(select(vis_cases.c.number))).scalars())
+            if conn.dialect.name == "postgresql":
+                await install_rls(conn)  # as the bridge's start does
+        assert itsm == {ids["incident"]: ("incident", "2", None), ids["problem"]: ("problem", "101", None),
+                        ids["change"]: ("change_request", "-5", None),
+                        ids["request"]: ("sc_request", "in_process", ids["case"])}
+        assert (case.contact, case.incident, case.problem, case.change, case.account) == (
+            ids["contact"], ids["incident"], ids["problem"], ids["change"], None)
+        assert numbers == {"CS1", "ORDCS1", "CS2"}
+        assert await _drift(engine) == []
+
+        await _downgrade(any_store_url, "0005")
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+            columns = await conn.run_sync(lambda sync: [c["name"] for c in inspect(sync).get_columns("vis_cases")])
+            kept = (await conn.execute(select(vis_cases.c.sys_id, vis_cases.c.number)
+                                       .order_by(vis_cases.c.sys_id))).all()
+            if conn.dialect.name == "postgresql":  # the cases' policy is 0005's again
+                policy = (await conn.execute(text(
+                    "SELECT qual FROM pg_policies WHERE tablename = 'vis_cases' AND policyname = 'portal_read'"
+                ))).scalar_one()
+                assert "vis_work_orders" in policy and "account" not in policy
+        assert "vis_itsm_records" not in tables
+        assert columns == ["sys_id", "number"]
+        assert [number for _, number in kept] == ["CS1", "ORDCS1", "CS2"]
+
+        await upgrade(any_store_url)
+        async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await install_rls(conn)
+            assert await check(conn) == []
+        assert await _drift(engine) == []
     finally:
         await engine.dispose()

@@ -1,4 +1,5 @@
-"""`bridge visibility` commands: what a portal user sees, who sees a work order, rebuild, check."""
+"""`bridge visibility` commands: what a portal user sees (work orders, a case's related records),
+who sees a work order, rebuild, check."""
 
 from __future__ import annotations
 
@@ -41,6 +42,34 @@ def list_work_orders(
         console.print(f"{len(rows)} work order(s)")
 
     output(run(collect()), as_json, render)
+
+
+@app.command()
+def related(
+    case: Annotated[str, typer.Argument(help="Case sys_id or number.")],
+    user: Annotated[str, typer.Option("--user", help="sys_id of the contact or consumer.")],
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A case's related records as the portal shows them to a user (exit 1 where it answers 404)."""
+    from bridge.visibility import case_related_records, find_case_id
+
+    async def collect() -> list[dict[str, Any]] | None:
+        async with reader() as conn:
+            sys_id = await find_case_id(conn, case)
+            return None if sys_id is None else await case_related_records(conn, user, sys_id)
+
+    rows = run(collect())
+    if rows is None:
+        fail("no such case in the visibility index, or the user may not see it")
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        table = Table("table", "number", "state", "short description")
+        for row in rows:
+            table.add_row(row["table"], row["number"], row["state"], row["short_description"])
+        console.print(table)
+        console.print(f"{len(rows)} related record(s)")
+
+    output(rows, as_json, render)
 
 
 @app.command()

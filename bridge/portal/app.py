@@ -1,12 +1,15 @@
-"""The Customer Service Portal's work-order API (ASGI, Starlette).
+"""The Customer Service Portal's API (ASGI, Starlette): work orders, and a case's related records.
 
 ``GET /portal/v1/work-orders?user=<sys_id>[&limit=…][&cursor=…]`` → ``{"result": [...]}``
 ``GET /portal/v1/work-orders/<sys_id>?user=<sys_id>`` → ``{"result": {..., "tasks": [...]}}``
+``GET /portal/v1/cases/<sys_id>/related-records?user=<sys_id>`` → ``{"result": [{"sys_id",
+"table", "number", "state", "short_description"}, ...]}`` (incident, problem, change, then the
+requests by number; records the bridge has not seen yet are not listed)
 
 Status codes: 401 without the deployment's bearer token (constant-time comparison); 503 when
 the deployment has no token (the portal API is disabled); 400 for a malformed ``user``,
-``limit`` or ``cursor``; 404, byte for byte the same, for a work order that does not exist and
-for one the user may not see. Lists are ordered by (number, sys_id); when more rows follow,
+``limit`` or ``cursor``; 404, byte for byte the same, for a work order or case that does not
+exist, that the user may not see, or whose sys_id is malformed (never sent to the store). Lists are ordered by (number, sys_id); when more rows follow,
 the response carries ``X-Next-Cursor`` and a ``Link: <…>; rel="next"`` header, so the body
 keeps the contract's shape. Reads run in one transaction, under the PostgreSQL portal role
 with row-level security when the store is PostgreSQL. Pass a reader engine (no write lock).
@@ -24,10 +27,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bridge.portal.paging import BadCursor, DetailParams, ListParams, decode_cursor, encode_cursor
-from bridge.visibility import DEFAULT_PORTAL_ROLE, as_portal_user, visible_work_orders, work_order_detail
+from bridge.portal.paging import BadCursor, DetailParams, ListParams, decode_cursor, encode_cursor, is_sys_id
+from bridge.visibility import (
+    DEFAULT_PORTAL_ROLE,
+    as_portal_user,
+    case_related_records,
+    visible_work_orders,
+    work_order_detail,
+)
 
 LIST_PATH = "/portal/v1/work-orders"
+RELATED_RECORDS_PATH = "/portal/v1/cases/{sys_id}/related-records"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -87,6 +97,8 @@ def create_portal_app(engine: AsyncEngine, token: SecretStr, *, portal_role: str
             return params
         assert isinstance(params, DetailParams)
         wo_sys_id = request.path_params["sys_id"]
+        if not is_sys_id(wo_sys_id):
+            return _not_found()
         async with engine.connect() as conn, conn.begin():
             await as_portal_user(conn, params.user, portal_role)
             detail = await work_order_detail(conn, params.user, wo_sys_id)
@@ -94,9 +106,27 @@ def create_portal_app(engine: AsyncEngine, token: SecretStr, *, portal_role: str
             return _not_found()
         return JSONResponse({"result": detail}, headers=NO_STORE)
 
+    async def get_related_records(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        params = parse(DetailParams, request)
+        if isinstance(params, Response):
+            return params
+        assert isinstance(params, DetailParams)
+        case_sys_id = request.path_params["sys_id"]
+        if not is_sys_id(case_sys_id):
+            return _not_found()
+        async with engine.connect() as conn, conn.begin():
+            await as_portal_user(conn, params.user, portal_role)
+            related = await case_related_records(conn, params.user, case_sys_id)
+        if related is None:
+            return _not_found()
+        return JSONResponse({"result": related}, headers=NO_STORE)
+
     return Starlette(
         routes=[
             Route(LIST_PATH, list_work_orders, methods=["GET"]),
             Route(LIST_PATH + "/{sys_id}", get_work_order, methods=["GET"]),
+            Route(RELATED_RECORDS_PATH, get_related_records, methods=["GET"]),
         ]
     )

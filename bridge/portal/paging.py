@@ -17,6 +17,11 @@ _SYS_ID = re.compile(_SYS_ID_PATTERN)
 SysId = Annotated[str, StringConstraints(pattern=_SYS_ID_PATTERN)]
 
 
+def is_sys_id(value: str) -> bool:
+    """A path's record sys_id as the contract writes them (anything else exists nowhere)."""
+    return _SYS_ID.fullmatch(value) is not None
+
+
 class ListParams(BaseModel):
     """``?user=…&limit=…&cursor=…`` of the list endpoint."""
 

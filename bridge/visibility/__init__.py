@@ -1,4 +1,5 @@
-"""The per-account visibility index: which work orders each portal user may see.
+"""The per-account visibility index: which work orders, and which cases' related records,
+each portal user may see.
 
 Kept incrementally from the batch pipeline (``apply_changes``), rebuildable from the stored
 records (``rebuild``), verifiable (``check``), and read by the portal API and the CLI.
@@ -9,6 +10,8 @@ from bridge.visibility.queries import (
     Cursor,
     Grant,
     Page,
+    case_related_records,
+    find_case_id,
     find_work_order_id,
     visible_work_orders,
     who_sees,
@@ -25,7 +28,9 @@ __all__ = [
     "Page",
     "apply_changes",
     "as_portal_user",
+    "case_related_records",
     "check",
+    "find_case_id",
     "find_work_order_id",
     "install_rls",
     "maintenance_plan",

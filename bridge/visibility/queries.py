@@ -2,6 +2,9 @@
 
 ``visible_work_orders`` is one statement: the user's scope rows, joined by index to the
 work-order column each rule matches, ordered by (number, sys_id) with keyset pagination.
+``case_related_records`` is one statement too: the case, kept only when one of the user's
+scope rows matches one of the case's own columns (as for a work order's detail), outer-joined
+to the ITSM records of its incident/problem/change fields and the requests whose parent it is.
 """
 
 from __future__ import annotations
@@ -9,16 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, cast, literal, null, or_, select, union, union_all
+from sqlalchemy import Table, and_, bindparam, case, cast, literal, null, or_, select, union, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.schema import SYS_ID
-from bridge.visibility.rules import ACCOUNT_RULES, RULE_COLUMNS
+from bridge.visibility.rules import ACCOUNT_RULES, CASE_RECORD_FIELDS, RELATED_TABLES, REQUEST_TABLE, RULE_COLUMNS
 from bridge.visibility.schema import (
     vis_accounts as acc,
 )
 from bridge.visibility.schema import (
     vis_cases as cases,
+)
+from bridge.visibility.schema import (
+    vis_itsm_records as itsm,
 )
 from bridge.visibility.schema import (
     vis_tasks as tasks,
@@ -128,17 +134,17 @@ async def visible_work_orders(
     return Page([summary(row) for row in rows], next_cursor)
 
 
-def _granted(user_id: str):
-    """True for a work-order row when one of the user's scope rows matches it."""
+def _granted(user_id: Any, table: Table = wo):
+    """True for a work-order (or case) row when one of the user's scope rows matches it."""
     return select(scope.c.user_id).where(
         scope.c.user_id == user_id,
-        or_(*(and_(scope.c.rule == rule, scope.c.key_id == wo.c[column]) for rule, column, _ in RULE_COLUMNS)),
+        or_(*(and_(scope.c.rule == rule, scope.c.key_id == table.c[column]) for rule, column, _ in RULE_COLUMNS)),
     ).exists()
 
 
 async def work_order_detail(conn: AsyncConnection, user_id: str, wo_sys_id: str) -> dict[str, Any] | None:
     """The work order with its tasks, or None when it does not exist or the user may not see it."""
-    query = _with_labels(select(*_summary_columns()).select_from(wo)).where(wo.c.sys_id == wo_sys_id, _granted(user_id))
+    query = _with_labels(select(*_summary_columns()).select_from(wo)).where(wo.c.sys_id == wo_sys_id, _granted(user_id, wo))
     row = (await conn.execute(query)).first()
     if row is None:
         return None
@@ -148,6 +154,55 @@ async def work_order_detail(conn: AsyncConnection, user_id: str, wo_sys_id: str)
         .order_by(tasks.c.number, tasks.c.sys_id)
     )
     return {**summary(row), "tasks": [dict(task._mapping) for task in task_rows]}
+
+
+#: An ITSM record is one of the case's related records: named by the case's field for its
+#: table, or a request whose parent is the case.
+_RELATED_TO_CASE = or_(
+    *(and_(itsm.c.sys_id == cases.c[field], itsm.c.table_name == table) for field, table in CASE_RECORD_FIELDS),
+    and_(itsm.c.parent_case == cases.c.sys_id, itsm.c.table_name == REQUEST_TABLE),
+)
+
+#: Built once; the case row is there only when visible, with one row per related record the
+#: index knows (or one of NULLs). Ordered: incident, problem, change, then the requests, each
+#: by (number, sys_id).
+_CASE_RELATED_RECORDS = (
+    select(
+        cases.c.sys_id.label("case_id"),
+        itsm.c.sys_id,
+        itsm.c.table_name,
+        itsm.c.number,
+        itsm.c.state,
+        itsm.c.short_description,
+    )
+    .select_from(cases.outerjoin(itsm, _RELATED_TO_CASE))
+    .where(cases.c.sys_id == bindparam("case_id"), _granted(bindparam("user_id"), cases))
+    .order_by(
+        case({table: rank for rank, table in enumerate(RELATED_TABLES)}, value=itsm.c.table_name),
+        itsm.c.number,
+        itsm.c.sys_id,
+    )
+)
+
+
+async def case_related_records(conn: AsyncConnection, user_id: str, case_sys_id: str) -> list[dict[str, Any]] | None:
+    """The case's related records as the contract's portal API shows them, or None when the
+    case does not exist or the user may not see it (by the work-order rules on its own columns).
+    Records the case names but the bridge has not seen yet are not listed."""
+    rows = (await conn.execute(_CASE_RELATED_RECORDS, {"case_id": case_sys_id, "user_id": user_id})).all()
+    if not rows:
+        return None
+    return [
+        {
+            "sys_id": row.sys_id,
+            "table": row.table_name,
+            "number": row.number,
+            "state": row.state,
+            "short_description": row.short_description,
+        }
+        for row in rows
+        if row.sys_id is not None
+    ]
 
 
 async def who_sees(conn: AsyncConnection, wo_sys_id: str) -> list[Grant]:
@@ -172,6 +227,17 @@ async def find_work_order_id(conn: AsyncConnection, sys_id_or_number: str) -> st
     row = (
         await conn.execute(
             select(wo.c.sys_id).where(or_(wo.c.sys_id == sys_id_or_number, wo.c.number == sys_id_or_number)).limit(1)
+        )
+    ).first()
+    return row.sys_id if row else None
+
+
+async def find_case_id(conn: AsyncConnection, sys_id_or_number: str) -> str | None:
+    """The sys_id of a case given its sys_id or its number."""
+    row = (
+        await conn.execute(
+            select(cases.c.sys_id).where(or_(cases.c.sys_id == sys_id_or_number, cases.c.number == sys_id_or_number))
+            .order_by(cases.c.sys_id).limit(1)
         )
     ).first()
     return row.sys_id if row else None

@@ -8,17 +8,21 @@ from typing import Any
 
 from sqlalchemy import Table
 
+from bridge.visibility.rules import CASE_RECORD_FIELDS, RELATED_TABLES, REQUEST_TABLE, RULE_FIELDS
 from bridge.visibility.schema import (
     vis_account_relationships,
     vis_accounts,
     vis_cases,
     vis_contact_relationships,
+    vis_itsm_records,
     vis_tasks,
     vis_users,
     vis_work_orders,
 )
 
 CASE_TABLES = ("sn_customerservice_case", "sn_order_case")
+#: The ITSM tables a case's related records come from (``cmdb_ci`` is not one).
+ITSM_TABLES = RELATED_TABLES
 
 #: Source table → the index table that keeps it.
 INDEX_TABLE_OF: dict[str, Table] = {
@@ -30,6 +34,7 @@ INDEX_TABLE_OF: dict[str, Table] = {
     "wm_order": vis_work_orders,
     "wm_task": vis_tasks,
     **{table: vis_cases for table in CASE_TABLES},
+    **{table: vis_itsm_records for table in ITSM_TABLES},
 }
 
 USER_TABLES = ("customer_contact", "csm_consumer")
@@ -87,7 +92,22 @@ def index_row(table: str, sys_id: str, record: Mapping[str, Any]) -> dict[str, A
     if table == "sn_customerservice_contact_relationship":
         return {"sys_id": sys_id, "contact": ref(record, "contact"), "company": ref(record, "company")}
     if table in CASE_TABLES:
-        return {"sys_id": sys_id, "number": text(record, "number")}
+        return {
+            "sys_id": sys_id,
+            "number": text(record, "number"),
+            **{field: ref(record, field) for field in RULE_FIELDS},
+            **{field: ref(record, field) for field, _ in CASE_RECORD_FIELDS},
+        }
+    if table in ITSM_TABLES:
+        request = table == REQUEST_TABLE
+        return {
+            "sys_id": sys_id,
+            "table_name": table,
+            "number": text(record, "number"),
+            "state": text(record, "request_state" if request else "state"),
+            "short_description": text(record, "short_description"),
+            "parent_case": ref(record, "parent") if request else None,
+        }
     if table == "wm_order":
         return _work_order_row(sys_id, record)
     if table == "wm_task":
@@ -106,8 +126,5 @@ def _work_order_row(sys_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
         "case_id": ref(record, "initiated_from"),
         "case_label": label(record, "initiated_from"),
         "account_label": label(record, "account"),
-        **{
-            field: ref(record, field)
-            for field in ("account", "partner", "contact", "consumer", "partner_contact")
-        },
+        **{field: ref(record, field) for field in RULE_FIELDS},
     }

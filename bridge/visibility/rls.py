@@ -3,10 +3,12 @@
 The portal's transactions switch to ``portal_role`` (``SET LOCAL ROLE``) and name their user in
 the transaction-local setting ``bridge.portal_user``. Under that role the index tables are
 forced through policies that only let through the user's own scope rows, the work orders
-those rows grant, and the tasks, accounts and cases of those work orders; the other index
-tables are not readable at all. So a query that forgets the user filter still returns nothing
-it should not. The tables' owner (the role that runs ``install_rls``: the bridge's writer) keeps
-full access through an explicit policy, since FORCE subjects the owner too.
+those rows grant, and the tasks, accounts and cases of those work orders; the cases those rows
+grant on the case's own columns, and the ITSM records related to those cases (never to a case
+readable only through a work order); the other index tables are not readable at all. So a
+query that forgets the user filter still returns nothing it should not. The tables' owner
+(the role that runs ``install_rls``: the bridge's writer) keeps full access through an
+explicit policy, since FORCE subjects the owner too.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import re
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.visibility.rules import RULE_COLUMNS
+from bridge.visibility.rules import CASE_RECORD_FIELDS, REQUEST_TABLE, RULE_COLUMNS
 from bridge.visibility.schema import (
     INDEX_TABLES,
     vis_accounts,
     vis_cases,
+    vis_itsm_records,
     vis_tasks,
     vis_user_scope,
     vis_work_orders,
@@ -32,20 +35,34 @@ _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _CURRENT_USER = f"current_setting('{USER_SETTING}', true)"
 
 
-def _work_order_policy() -> str:
-    matches = " OR ".join(
-        f"(s.rule = '{rule}' AND s.key_id = vis_work_orders.{column})" for rule, column, _ in RULE_COLUMNS
-    )
+def _granted(row: str) -> str:
+    """True when one of the user's scope rows matches a column of ``row`` (a work order or a
+    case: the rules match the same column names on both)."""
+    matches = " OR ".join(f"(s.rule = '{rule}' AND s.key_id = {row}.{column})" for rule, column, _ in RULE_COLUMNS)
     return f"EXISTS (SELECT 1 FROM vis_user_scope s WHERE s.user_id = {_CURRENT_USER} AND ({matches}))"
+
+
+def _related_to(case: str, record: str) -> str:
+    """The ITSM record ``record`` is one of the case ``case``'s related records."""
+    named = [f"({case}.{field} = {record}.sys_id AND {record}.table_name = '{table}')" for field, table in CASE_RECORD_FIELDS]
+    request = f"({case}.sys_id = {record}.parent_case AND {record}.table_name = '{REQUEST_TABLE}')"
+    return " OR ".join([*named, request])
 
 
 #: What the portal role may read of each table it can read at all.
 PORTAL_POLICIES = {
     vis_user_scope.name: f"user_id = {_CURRENT_USER}",
-    vis_work_orders.name: _work_order_policy(),
+    vis_work_orders.name: _granted("vis_work_orders"),
     vis_tasks.name: "EXISTS (SELECT 1 FROM vis_work_orders w WHERE w.sys_id = vis_tasks.parent)",
     vis_accounts.name: "EXISTS (SELECT 1 FROM vis_work_orders w WHERE w.account = vis_accounts.sys_id)",
-    vis_cases.name: "EXISTS (SELECT 1 FROM vis_work_orders w WHERE w.case_id = vis_cases.sys_id)",
+    # Visible by its own columns (the related records), or named by a visible work order (the
+    # work-order list shows its number).
+    vis_cases.name: f"{_granted('vis_cases')} "
+                    "OR EXISTS (SELECT 1 FROM vis_work_orders w WHERE w.case_id = vis_cases.sys_id)",
+    # Only the records of a case visible by its own columns: a case readable through a work
+    # order alone does not open its related records.
+    vis_itsm_records.name: f"EXISTS (SELECT 1 FROM vis_cases c WHERE ({_related_to('c', 'vis_itsm_records')}) "
+                           f"AND {_granted('c')})",
 }
 
 

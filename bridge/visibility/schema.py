@@ -1,9 +1,10 @@
 """The visibility index's tables, declared on the store's one ``metadata``.
 
 Normalised copies of the records that decide visibility (accounts, account relationships,
-users, contact relationships, cases, work orders, tasks) and the materialised grant table
-``vis_user_scope``: one row per (user, rule, key) where ``key`` is the sys_id a work order
-column must equal for the rule to grant it (see ``bridge.visibility.rules``).
+users, contact relationships, cases, work orders, tasks), of what the portal shows of them
+(the ITSM records related to cases), and the materialised grant table ``vis_user_scope``: one
+row per (user, rule, key) where ``key`` is the sys_id a work order's, or a case's, column must
+equal for the rule to grant it (see ``bridge.visibility.rules``).
 All references are bare sys_ids; ``NULL`` when empty.
 """
 
@@ -49,11 +50,36 @@ vis_contact_relationships = Table(
     Column("company", SYS_ID, nullable=True, index=True),
 )
 
+#: Cases: the number the work-order list shows, the case's own columns the rules match on
+#: (the portal's related records of a case are visible by the work-order rules read on the
+#: case), and the ITSM records it names (indexed: the ITSM records' RLS policy looks them up).
 vis_cases = Table(
     "vis_cases",
     metadata,
     Column("sys_id", SYS_ID, primary_key=True),
     Column("number", Text, nullable=False, default=""),
+    Column("account", SYS_ID, nullable=True),
+    Column("partner", SYS_ID, nullable=True),
+    Column("contact", SYS_ID, nullable=True),
+    Column("consumer", SYS_ID, nullable=True),
+    Column("partner_contact", SYS_ID, nullable=True),
+    Column("incident", SYS_ID, nullable=True, index=True),
+    Column("problem", SYS_ID, nullable=True, index=True),
+    Column("change", SYS_ID, nullable=True, index=True),
+)
+
+#: ITSM records (incident, problem, change_request, sc_request) as the portal's "Related
+#: Records" widget shows them; ``state`` is a request's ``request_state``, ``parent_case`` a
+#: request's ``parent`` (NULL for the other tables, which name no case).
+vis_itsm_records = Table(
+    "vis_itsm_records",
+    metadata,
+    Column("sys_id", SYS_ID, primary_key=True),
+    Column("table_name", String(32), nullable=False),
+    Column("number", Text, nullable=False, default=""),
+    Column("state", Text, nullable=False, default=""),
+    Column("short_description", Text, nullable=False, default=""),
+    Column("parent_case", SYS_ID, nullable=True, index=True),
 )
 
 #: Work-order summaries: what the portal shows, plus the columns the rules match on.
@@ -102,6 +128,7 @@ vis_user_scope = Table(
 #: Every table of the index, in a safe order to clear.
 INDEX_TABLES = (
     vis_user_scope,
+    vis_itsm_records,
     vis_tasks,
     vis_work_orders,
     vis_cases,

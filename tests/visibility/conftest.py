@@ -1,16 +1,23 @@
-"""Fixtures of the visibility tests: a fresh SQLite store with the index tables."""
+"""Fixtures of the visibility tests: a fresh SQLite store with the index tables; PostgreSQL
+owned by an ordinary (non-superuser) role with the portal's row-level security installed."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bridge.visibility.schema  # noqa: F401 - registers the index tables on ``metadata``
 from bridge.store.engine import create_engine
 from bridge.store.schema import metadata
+from bridge.visibility import install_rls
+from tests.fixtures.postgres import fresh_database
 from tests.visibility.harness import Store
 
 
@@ -31,3 +38,39 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def store(engine: AsyncEngine) -> Store:
     return Store(engine)
+
+
+@dataclass
+class Postgres:
+    owner: AsyncEngine  # the bridge's writer: owns the tables, not a superuser
+
+
+@pytest.fixture(scope="module")
+async def pg(postgres_url: str) -> AsyncIterator[Postgres]:
+    owner_role = f"bridge_app_{uuid.uuid4().hex[:8]}"
+    server = make_url(postgres_url)
+    admin = await asyncpg.connect(host=server.host, port=server.port, user=server.username,
+                                  password=server.password, database=server.database or "postgres")
+    await admin.execute(f"CREATE ROLE {owner_role} LOGIN CREATEROLE PASSWORD 'owner-pw'")
+    try:
+        async with fresh_database(postgres_url) as url:
+            db = make_url(url)
+            await admin.execute(f'ALTER DATABASE "{db.database}" OWNER TO {owner_role}')
+            # PostgreSQL 15+: the database owner owns schema public (pg_database_owner).
+            owner = create_engine(db.set(username=owner_role, password="owner-pw").render_as_string(hide_password=False))
+            async with owner.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+                await install_rls(conn)
+                await install_rls(conn)  # idempotent
+            yield Postgres(owner)
+            await owner.dispose()
+    finally:
+        await admin.execute(f"DROP ROLE IF EXISTS {owner_role}")
+        await admin.close()
+
+
+@pytest.fixture
+async def pg_store(pg: Postgres) -> Store:
+    store = Store(pg.owner)
+    await store.reset()
+    return store

@@ -17,7 +17,8 @@ from bridge.store.schema import records
 from bridge.visibility import apply_changes
 from bridge.visibility.schema import INDEX_TABLES
 
-SOURCE = {"wm_order": "fsm", "wm_task": "fsm"}
+SOURCE = {"wm_order": "fsm", "wm_task": "fsm", **dict.fromkeys(("incident", "problem", "change_request", "sc_request"), "itsm")}
+CASE_REFS = ("account", "partner", "contact", "consumer", "partner_contact", "incident", "problem", "change", "caused_by")
 
 
 def new_id() -> str:
@@ -68,8 +69,20 @@ class Events:
     def contact_relationship(self, sys_id: str, contact: str | None, company: str | None) -> Event:
         return self.put("sn_customerservice_contact_relationship", sys_id, contact=ref(contact), company=ref(company))
 
-    def case(self, sys_id: str, number: str) -> Event:
-        return self.put("sn_customerservice_case", sys_id, number=number, sys_class_name="sn_customerservice_case")
+    def case(self, sys_id: str, number: str, table: str = "sn_customerservice_case", **refs: str | None) -> Event:
+        """A case with the references named (the others empty), as CSM sends them."""
+        return self.put(
+            table, sys_id, number=number, sys_class_name=table, state="10", short_description=f"Case {number}",
+            **{name: ref(refs.get(name), f"label of {name}") for name in CASE_REFS},
+        )
+
+    def itsm(self, table: str, sys_id: str, number: str, state: str = "2", parent: str | None = None) -> Event:
+        """An incident, problem or change_request; or an sc_request (``request_state``, ``parent``)."""
+        if table == "sc_request":
+            return self.put(table, sys_id, number=number, request_state=state, parent=ref(parent, "CS"),
+                            short_description=f"About {number}", correlation_id="")
+        return self.put(table, sys_id, number=number, state=state, short_description=f"About {number}",
+                        correlation_id="")
 
     def work_order(self, sys_id: str, number: str, **refs: str | None) -> Event:
         fields = ("account", "partner", "contact", "consumer", "partner_contact", "initiated_from")

@@ -47,3 +47,21 @@ async def test_list_who_check_and_rebuild(store: Store, monkeypatch) -> None:
     assert damaged.exit_code == 1 and "vis_user_scope" in damaged.output
     assert (await invoke(monkeypatch, store, "rebuild")).exit_code == 0
     assert (await invoke(monkeypatch, store, "check")).exit_code == 0
+
+
+async def test_related_records_of_a_case(store: Store, monkeypatch) -> None:
+    ev, acc, admin, outsider, case, incident = Events(), new_id(), new_id(), new_id(), new_id(), new_id()
+    await store.deliver(
+        ev.contact(admin, acc, roles="customer_admin"),
+        ev.contact(outsider, new_id(), roles="customer_admin"),
+        ev.case(case, "CS0001001", account=acc, incident=incident),
+        ev.itsm("incident", incident, "INC0010001", "2"),
+    )
+    for ref in (case, "CS0001001"):
+        listed = await invoke(monkeypatch, store, "related", ref, "--user", admin, "--json")
+        assert listed.exit_code == 0, listed.output
+        assert json.loads(listed.output) == [{"sys_id": incident, "table": "incident", "number": "INC0010001",
+                                              "state": "2", "short_description": "About INC0010001"}]
+    assert "INC0010001" in (await invoke(monkeypatch, store, "related", case, "--user", admin)).output
+    assert (await invoke(monkeypatch, store, "related", case, "--user", outsider)).exit_code == 1
+    assert (await invoke(monkeypatch, store, "related", "CS404", "--user", admin)).exit_code == 1

@@ -3,66 +3,28 @@ the portal's reads under the row-level-security role as a second wall."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
-import asyncpg
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.portal import PortalServer, create_portal_app
-from bridge.store.engine import create_engine
-from bridge.store.schema import metadata
-from bridge.visibility import as_portal_user, check, install_rls, rebuild, visible_work_orders
-from tests.fixtures.postgres import fresh_database
-from tests.visibility.harness import Event, Store
+from bridge.visibility import as_portal_user, case_related_records, check, rebuild, visible_work_orders
+from tests.visibility.harness import Event, Store, new_id
 from tests.visibility.test_portal_http import AUTH, TOKEN, populate
-from tests.visibility.test_property import USERS, assert_matches_oracle_and_rebuild, deliver_in_random_order, landscapes
+from tests.visibility.test_related_records import scene
+from tests.visibility.test_property import (
+    USERS,
+    assert_matches_oracle_and_rebuild,
+    deliver_in_random_order,
+    landscapes,
+    related_oracle,
+    value,
+)
 from tests.visibility.test_rules import numbers_seen
-
-
-@dataclass
-class Postgres:
-    owner: AsyncEngine  # the bridge's writer: owns the tables, not a superuser
-
-
-@pytest.fixture(scope="module")
-async def pg(postgres_url: str) -> AsyncIterator[Postgres]:
-    owner_role = f"bridge_app_{uuid.uuid4().hex[:8]}"
-    server = make_url(postgres_url)
-    admin = await asyncpg.connect(host=server.host, port=server.port, user=server.username,
-                                  password=server.password, database=server.database or "postgres")
-    await admin.execute(f"CREATE ROLE {owner_role} LOGIN CREATEROLE PASSWORD 'owner-pw'")
-    try:
-        async with fresh_database(postgres_url) as url:
-            db = make_url(url)
-            await admin.execute(f'ALTER DATABASE "{db.database}" OWNER TO {owner_role}')
-            # PostgreSQL 15+: the database owner owns schema public (pg_database_owner).
-            owner = create_engine(db.set(username=owner_role, password="owner-pw").render_as_string(hide_password=False))
-            async with owner.begin() as conn:
-                await conn.run_sync(metadata.create_all)
-                await install_rls(conn)
-                await install_rls(conn)  # idempotent
-            yield Postgres(owner)
-            await owner.dispose()
-    finally:
-        await admin.execute(f"DROP ROLE IF EXISTS {owner_role}")
-        await admin.close()
-
-
-@pytest.fixture
-async def pg_store(pg: Postgres) -> Store:
-    store = Store(pg.owner)
-    await store.reset()
-    return store
 
 
 async def test_index_rules_check_and_rebuild_on_postgres(pg_store: Store) -> None:
@@ -128,15 +90,68 @@ async def test_rls_role_reads_only_the_users_rows_even_with_a_hand_written_query
     assert page.rows == []
 
 
+async def rows_as(store: Store, user: str | None, sql: str) -> set[tuple]:
+    """A hand-written query under the portal role, naming ``user`` (or nobody)."""
+    async with store.engine.connect() as conn, conn.begin():
+        if user is None:
+            await conn.execute(text("SET LOCAL ROLE bridge_portal"))
+        else:
+            await as_portal_user(conn, user)
+        return {tuple(row) for row in await conn.execute(text(sql))}
+
+
+async def test_rls_lets_through_only_the_related_records_of_cases_visible_by_their_own_columns(
+        pg_store: Store) -> None:
+    """Queries that forget the user filter: a case is readable when visible by its own columns
+    or named by a visible work order (the list shows its number), but ITSM records only when
+    they belong to a case visible by its own columns."""
+    s = await scene(pg_store)
+    wo = new_id()  # Acme's work order naming Other's case
+    await pg_store.deliver(s.ev.work_order(wo, "WO1", account=s.acme, initiated_from=s.other_case))
+
+    mine = {s.incident, s.problem, s.change, *s.requests}
+    assert await rows_as(pg_store, s.admin, "SELECT sys_id FROM vis_itsm_records") == {(i,) for i in mine}
+    assert await rows_as(pg_store, s.admin, "SELECT sys_id FROM vis_cases") == {(s.case,), (s.other_case,)}
+    assert await rows_as(pg_store, s.outsider, "SELECT sys_id FROM vis_itsm_records") == {(s.other_request,)}
+    assert await rows_as(pg_store, s.outsider, "SELECT sys_id FROM vis_cases") == {(s.other_case,)}
+    # Other's case is readable to the admin through the work order, its request is not.
+    assert await rows_as(pg_store, s.admin, f"""
+        SELECT c.number, r.sys_id FROM vis_cases c LEFT JOIN vis_itsm_records r ON r.parent_case = c.sys_id
+        WHERE c.sys_id = '{s.other_case}'""") == {("CS0002001", None)}
+    assert await rows_as(pg_store, s.admin, f"SELECT sys_id FROM vis_itsm_records WHERE sys_id = '{s.caused_by}'") == set()
+    for user in (None, "f" * 32):  # nobody named, or nobody known: nothing
+        assert await rows_as(pg_store, user, "SELECT sys_id FROM vis_itsm_records") == set()
+        assert await rows_as(pg_store, user, "SELECT sys_id FROM vis_cases") == set()
+    # The portal's own query, asked about the admin's case while the session names the outsider.
+    async with pg_store.engine.connect() as conn, conn.begin():
+        await as_portal_user(conn, s.outsider)
+        assert await case_related_records(conn, s.admin, s.case) is None
+    # A change shows under the role at once: the case moves to Other.
+    await pg_store.deliver(s.ev.case(s.case, "CS0001001", account=s.other, incident=s.incident))
+    assert await rows_as(pg_store, s.admin, "SELECT sys_id FROM vis_itsm_records") == set()
+    assert await rows_as(pg_store, s.outsider, "SELECT sys_id FROM vis_itsm_records") == {
+        (s.incident,), (s.other_request,), *((r,) for r in s.requests)}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(events=landscapes(), data=st.data())
-async def test_random_landscapes_on_postgres_and_behind_rls(pg_store: Store, events: list[Event], data) -> None:
+@given(dense=st.booleans(), data=st.data())
+async def test_random_landscapes_on_postgres_and_behind_rls(pg_store: Store, dense: bool, data) -> None:
     """The property test on PostgreSQL; and under the RLS role, a bare ``SELECT`` of the work
-    orders returns exactly what the contract grants."""
+    orders returns exactly what the contract grants, of the ITSM records exactly the related
+    records of the cases it grants (on their own columns), and of the cases those cases and
+    the ones visible work orders name."""
+    events: list[Event] = data.draw(landscapes(dense=dense))
     await deliver_in_random_order(pg_store, events, data)
     expected = await assert_matches_oracle_and_rebuild(pg_store)
+    live = pg_store.live()
+    listed = related_oracle(live)
     for user in USERS:
+        named_by_work_orders = {value(live[wo][1], "initiated_from") for wo in expected[user]}
         async with pg_store.engine.connect() as conn, conn.begin():
             await as_portal_user(conn, user)
             rows = await conn.execute(text("SELECT sys_id FROM vis_work_orders"))
             assert {row.sys_id for row in rows} == expected[user], user
+            rows = await conn.execute(text("SELECT sys_id FROM vis_itsm_records"))
+            assert {row.sys_id for row in rows} == {i for ids in listed[user].values() for i in ids}, user
+            rows = await conn.execute(text("SELECT sys_id FROM vis_cases"))
+            assert {row.sys_id for row in rows} == listed[user].keys() | (named_by_work_orders & live.keys()), user
