@@ -2,28 +2,30 @@
 
 A `Command` validates itself against the catalog on construction, so one that exists can be
 published: the table belongs to the target system, every field is a contract field of that
-table, references are bare sys_ids, journal elements exist on the table.
+table, references are bare sys_ids, journal elements exist on the table. It is a msgspec Struct
+whose fields are in the contract's order: `to_json()` is one call to a prebuilt encoder.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, Final, Literal, Self
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import msgspec
 
-from connectors.catalog import SYS_FIELDS, TABLES
-from connectors.common import jsoncodec
-from connectors.common.events import CausedBy, JournalElement, System
+from connectors.catalog import SYS_FIELDS, SYSTEMS, TABLES
+from connectors.common.events import CausedBy
+from connectors.common.literals import (
+    COMMAND_OPERATIONS,
+    CommandOperation,
+    JournalElement,
+    System,
+)
 from connectors.common.values import is_sys_id
-
-CommandOperation = Literal["insert", "update"]
 
 #: Namespace of every command id the bridge derives (uuid5); never change it, or replays
 #: after an upgrade would stop being idempotent.
 COMMAND_ID_NAMESPACE: Final = uuid.UUID("0b3c7f7e-5d0a-4d6e-9a51-6b2f1c8e4d10")
-
-_STRICT = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 def deterministic_command_id(*parts: str) -> str:
@@ -39,56 +41,36 @@ def deterministic_command_id(*parts: str) -> str:
     return str(uuid.uuid5(COMMAND_ID_NAMESPACE, name))
 
 
-class CommandJournalEntry(BaseModel):
-    """A journal entry a command appends (`work_notes` internal, `comments` customer-visible)."""
-
-    model_config = _STRICT
+class CommandJournalEntry(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
+    """A journal entry a command appends (`work_notes` internal, `comments` customer-visible);
+    checked as part of its `Command` (which elements exist depends on the table)."""
 
     element: JournalElement
     value: str
 
 
-class Command(BaseModel):
-    """The contract's command envelope. `to_json()` is the exact message to publish."""
+class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, forbid_unknown_fields=True):
+    """The contract's command envelope (bridge → system). `to_json()` is the exact message."""
 
-    model_config = _STRICT
-
-    command_id: str = Field(min_length=1)
+    command_id: Annotated[str, msgspec.Meta(
+        min_length=1, description="idempotency key: the same id twice has the effect of once")]
     target: System
     table: str
     operation: CommandOperation
-    sys_id: str = ""
-    correlation_id: str = ""
-    fields: dict[str, str] = Field(default_factory=dict)
+    sys_id: Annotated[str, msgspec.Meta(
+        extra_json_schema={"pattern": "^([0-9a-f]{32})?$"},
+        description='the target record: its sys_id for an update, "" for an insert')] = ""
+    correlation_id: Annotated[str, msgspec.Meta(
+        description="an insert's key: the inserted record carries it back in "
+                    "`record.correlation_id`")] = ""
+    fields: dict[str, str] = {}
     journal: tuple[CommandJournalEntry, ...] = ()
     caused_by: CausedBy
 
-    @model_validator(mode="after")
-    def _follows_contract(self) -> Self:
-        spec = TABLES.get(self.table)
-        if spec is None or spec.system != self.target:
-            raise ValueError(f"table {self.table!r} is not a {self.target} table")
-        if self.operation == "insert":
-            if self.sys_id:
-                raise ValueError("an insert has sys_id \"\" (the system assigns it)")
-            if not self.correlation_id:
-                raise ValueError("an insert needs a correlation_id")
-        else:
-            if not is_sys_id(self.sys_id):
-                raise ValueError("an update needs the target's sys_id (32 lowercase hex)")
-            if not self.fields and not self.journal:
-                raise ValueError("an update must set a field or append a journal entry")
-        for name, value in self.fields.items():
-            if name not in spec.fields or name in SYS_FIELDS:
-                raise ValueError(f"field {name!r} is not a writable field of {self.table}")
-            if name in spec.journal:
-                raise ValueError(f"field {name!r} is a journal field: append it as journal")
-            if name in spec.references and value and not is_sys_id(value):
-                raise ValueError(f"reference field {name!r} takes a bare sys_id or \"\"")
-        for entry in self.journal:
-            if entry.element not in spec.journal:
-                raise ValueError(f"{self.table} has no journal field {entry.element!r}")
-        return self
+    def __post_init__(self) -> None:
+        problem = _type_problem(self) or _contract_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
 
     @property
     def kafka_key(self) -> bytes:
@@ -97,23 +79,71 @@ class Command(BaseModel):
 
     def to_wire(self) -> dict[str, Any]:
         """The envelope as a dict with exactly the contract's keys, in the contract's order."""
-        return {
-            "command_id": self.command_id,
-            "target": self.target,
-            "table": self.table,
-            "operation": self.operation,
-            "sys_id": self.sys_id,
-            "correlation_id": self.correlation_id,
-            "fields": dict(self.fields),
-            "journal": [{"element": e.element, "value": e.value} for e in self.journal],
-            "caused_by": self.caused_by.model_dump(),
-        }
+        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
 
     def to_json(self) -> bytes:
-        """Compact UTF-8 JSON of `to_wire()`."""
-        return jsoncodec.dumps_bytes(self.to_wire())
+        """Compact UTF-8 JSON, keys in the contract's order."""
+        return _ENCODER.encode(self)
 
     @classmethod
     def from_json(cls, raw: bytes) -> Command:
-        """Parse a published command (simulators and replay tools read them back)."""
-        return cls.model_validate_json(raw)
+        """Parse a published command (simulators and replay tools read them back); raises
+        `msgspec.ValidationError` (a `ValueError`) when it breaks the contract."""
+        return _DECODER.decode(raw)
+
+
+_ENCODER: Final = msgspec.json.Encoder()
+_DECODER: Final = msgspec.json.Decoder(Command)
+
+
+def _type_problem(command: Command) -> str | None:
+    """What a Struct built in Python (not decoded) may get wrong: msgspec checks no types then."""
+    if command.command_id.__class__ is not str or not command.command_id:
+        return "command_id: expected a non-empty string"
+    if command.target not in SYSTEMS:
+        return f"target: expected one of {', '.join(SYSTEMS)}"
+    if command.table.__class__ is not str:
+        return "table: expected a string"
+    if command.operation not in COMMAND_OPERATIONS:
+        return "operation: expected insert or update"
+    if command.sys_id.__class__ is not str or command.correlation_id.__class__ is not str:
+        return "sys_id, correlation_id: expected strings"
+    if command.fields.__class__ is not dict:
+        return "fields: expected a dict"
+    if command.journal.__class__ is not tuple or any(
+            entry.__class__ is not CommandJournalEntry for entry in command.journal):
+        return "journal: expected a tuple of CommandJournalEntry"
+    if command.caused_by.__class__ is not CausedBy:
+        return "caused_by: expected a CausedBy"
+    return None
+
+
+def _contract_problem(command: Command) -> str | None:
+    spec = TABLES.get(command.table)
+    if spec is None or spec.system != command.target:
+        return f"table {command.table!r} is not a {command.target} table"
+    if command.operation == "insert":
+        if command.sys_id:
+            return "an insert has sys_id \"\" (the system assigns it)"
+        if not command.correlation_id:
+            return "an insert needs a correlation_id"
+    else:
+        if not is_sys_id(command.sys_id):
+            return "an update needs the target's sys_id (32 lowercase hex)"
+        if not command.fields and not command.journal:
+            return "an update must set a field or append a journal entry"
+    for name, value in command.fields.items():
+        if name not in spec.fields or name in SYS_FIELDS:
+            return f"field {name!r} is not a writable field of {command.table}"
+        if name in spec.journal:
+            return f"field {name!r} is a journal field: append it as journal"
+        if value.__class__ is not str:
+            return f"field {name!r}: command values are strings"
+        if value and name in spec.references and not is_sys_id(value):
+            return f"reference field {name!r} takes a bare sys_id or \"\""
+    for entry in command.journal:
+        if entry.element not in spec.journal:
+            return f"{command.table} has no journal field {entry.element!r}"
+        if entry.value.__class__ is not str:
+            return "journal value: expected a string"
+    return None
