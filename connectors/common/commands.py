@@ -9,11 +9,12 @@ whose fields are in the contract's order: `to_json()` is one call to a prebuilt 
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from typing import Annotated, Any, Final
 
 import msgspec
 
-from connectors.catalog import SYS_FIELDS, SYSTEMS, TABLES
+from connectors.catalog import SYS_FIELDS, SYSTEMS, TABLES, TableSpec
 from connectors.common.events import CausedBy
 from connectors.common.literals import (
     COMMAND_OPERATIONS,
@@ -41,17 +42,28 @@ def deterministic_command_id(*parts: str) -> str:
     return str(uuid.uuid5(COMMAND_ID_NAMESPACE, name))
 
 
-class CommandJournalEntry(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
-    """A journal entry a command appends (`work_notes` internal, `comments` customer-visible);
-    checked as part of its `Command` (which elements exist depends on the table)."""
+@cache
+def writable_fields(spec: TableSpec) -> frozenset[str]:
+    """The fields a command may set on a table: its contract fields but the system fields and
+    the journal fields (a journal entry is appended, never set)."""
+    return spec.fields - SYS_FIELDS - spec.journal
 
+
+class CommandJournalEntry(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
+    """A journal entry the command appends: `work_notes` (internal) or `comments`
+    (customer-visible), on a table that has that journal field."""
+
+    # Checked as part of its `Command`: which elements exist depends on the table.
     element: JournalElement
     value: str
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, forbid_unknown_fields=True):
-    """The contract's command envelope (bridge → system). `to_json()` is the exact message."""
+    """A command (bridge → system): insert a record, or update one (set fields and/or append
+    journal entries). In `fields`, a reference is written as the bare sys_id (`""` empties
+    it), every other value as a string."""
 
+    # Fields in the contract's order: `to_json()` writes them so, in one call to the encoder.
     command_id: Annotated[str, msgspec.Meta(
         min_length=1, description="idempotency key: the same id twice has the effect of once")]
     target: System
@@ -132,11 +144,12 @@ def _contract_problem(command: Command) -> str | None:
             return "an update needs the target's sys_id (32 lowercase hex)"
         if not command.fields and not command.journal:
             return "an update must set a field or append a journal entry"
+    writable = writable_fields(spec)
     for name, value in command.fields.items():
-        if name not in spec.fields or name in SYS_FIELDS:
+        if name not in writable:
+            if name in spec.journal:
+                return f"field {name!r} is a journal field: append it as journal"
             return f"field {name!r} is not a writable field of {command.table}"
-        if name in spec.journal:
-            return f"field {name!r} is a journal field: append it as journal"
         if value.__class__ is not str:
             return f"field {name!r}: command values are strings"
         if value and name in spec.references and not is_sys_id(value):

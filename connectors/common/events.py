@@ -46,7 +46,7 @@ class JournalEntry(msgspec.Struct, frozen=True, gc=False):
 
 
 class CausedBy(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
-    """The event a command answers (the command envelope's `caused_by`)."""
+    """The event the command answers."""
 
     event_id: Annotated[str, msgspec.Meta(min_length=1)]
     source: System

@@ -34,9 +34,9 @@ def record_structs(system: str, module: str) -> dict[str, type[msgspec.Struct]]:
     for name, spec in tables_of(system).items():
         fields = [(field, RefOrEmpty if field in spec.references else str, "")
                   for field in sorted(spec.fields)]
-        doc = (f"A `{name}` record ({system.upper()}): its full state after the change. Contract "
-               "fields are strings, references `\"\"` or `{value, display_value}`; other fields "
-               "may appear and are kept.")
+        doc = (f"A record of the {system.upper()} table `{name}`, its full state after the "
+               "change: contract fields are strings, references `\"\"` or `{value, "
+               "display_value}`; other fields may appear, and are kept.")
         structs[name] = msgspec.defstruct(name, fields, module=module, namespace={"__doc__": doc},
                                           frozen=True, gc=False)
     return structs

@@ -53,13 +53,11 @@ def is_timestamp(value: object) -> bool:
 
 
 class Reference(msgspec.Struct, frozen=True, gc=False):
-    """A reference field's value: the target's `sys_id` and its label at the time of the event.
+    """A reference field's value: the target's `sys_id` and its label at the time of the event
+    (an empty reference is `""` instead)."""
 
-    An empty reference is `""` on the wire. Like every msgspec Struct, constructing one checks
-    nothing; the decoder validates the references it reads, and a `Command` the sys_ids it
-    writes.
-    """
-
+    # Like every msgspec Struct, constructing one checks nothing: the decoder validates the
+    # references it reads, and a `Command` the sys_ids it writes.
     value: SysId
     display_value: str
 
