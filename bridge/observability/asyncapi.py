@@ -8,7 +8,8 @@ the connectors decode and encode with, `connectors.common.schemas`), its headers
 and a correlation id the bridge really carries.
 
 ``docs/asyncapi.yaml`` is this module's output for the default settings; a test regenerates it
-and fails when the committed file is stale (``python -m bridge.observability.asyncapi`` rewrites it).
+and fails when the committed file is stale (``python -m bridge.observability.asyncapi``
+rewrites it).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from connectors.catalog import TABLES
 from connectors.common.commands import Command, CommandJournalEntry
 from connectors.common.events import CausedBy
-from connectors.common.literals import JournalElement
+from connectors.common.literals import CommandOperation, JournalElement, System
 from connectors.common.values import Reference
 
 FieldValue = str | Reference | None
@@ -18,8 +18,8 @@ class CommandBuilder:
     """Builds commands for one system; raises `ValueError` (naming the field) on a table or
     field the catalog does not have for that system."""
 
-    def __init__(self, system: str) -> None:
-        self.system = system
+    def __init__(self, system: System) -> None:
+        self.system: System = system
 
     def insert(
         self,
@@ -66,7 +66,7 @@ class CommandBuilder:
     def _build(
         self,
         table: str,
-        operation: str,
+        operation: CommandOperation,
         sys_id: str,
         fields: Mapping[str, FieldValue],
         *,

@@ -34,8 +34,8 @@ from connectors.common.envelope import (
     reject_nul,
 )
 from connectors.common.errors import DecodeError
-from connectors.common.events import Event, JournalEntry
-from connectors.common.jsoncodec import fast_loads
+from connectors.common.events import Event
+from connectors.common.jsoncodec import REFUSED, fast_loads
 from connectors.common.records import record_problem
 from connectors.common.wire import ENVELOPE_DECODER
 
@@ -54,11 +54,14 @@ def decode_event(raw: bytes | None, *, topic_source: str | None = None) -> Event
     if topic_source is not None and topic_source not in SYSTEMS:
         raise ValueError(f"topic_source must be one of {', '.join(SYSTEMS)}")
     event = _decode_fast(raw, topic_source)
-    return event if event is not None else decode_checked(raw, topic_source=topic_source)
+    if isinstance(event, Event):
+        return event
+    return _check(raw, _parse(raw, not_json=event is REFUSED), topic_source)
 
 
-def _decode_fast(raw: bytes | None, topic_source: str | None) -> Event | None:
-    """The event, or None when the exact path must decide (it may still accept the message).
+def _decode_fast(raw: bytes | None, topic_source: str | None) -> Event | object | None:
+    """The event; or None when the exact path must decide (it may still accept the message),
+    `REFUSED` when msgspec refused the bytes as JSON (that path only has to say why).
 
     Once the bytes fit the wire Structs, `Event` raises the exact path's own `DecodeError`: its
     checks run in that path's order, and every check that path makes before them has passed.
@@ -68,25 +71,27 @@ def _decode_fast(raw: bytes | None, topic_source: str | None) -> Event | None:
         return None
     try:
         wire = ENVELOPE_DECODER.decode(raw)
-    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+    except msgspec.ValidationError:
         return None
+    except (msgspec.DecodeError, RecursionError):  # what msgspec's generic decoder refuses too
+        return REFUSED
     count = wire.sys_mod_count
     if (topic_source is not None and wire.source != topic_source) \
             or not (count.isdigit() and count.isascii()):
         return None
-    journal = tuple(JournalEntry(entry.element, entry.value, entry.sys_created_on,
-                                 entry.sys_created_by) for entry in wire.journal) \
-        if wire.journal else ()
     return Event(wire.event_id, wire.source, wire.table, wire.operation, wire.sys_id, int(count),
                  wire.record, wire.action or None, wire.action_args, wire.sys_updated_on,
                  wire.sys_updated_by, wire.caused_by_command or None, wire.changed_fields,
-                 journal)
+                 wire.journal)
 
 
 def decode_checked(raw: bytes | None, *, topic_source: str | None = None) -> Event:
     """The exact path: every check in its fixed order on the parsed document, each failure with
     its reason code; an event that passes them all is built with its unknown keys kept."""
-    data = _parse(raw)
+    return _check(raw, _parse(raw), topic_source)
+
+
+def _check(raw: bytes | None, data: dict[str, Any], topic_source: str | None) -> Event:
     source, spec, operation = check_identity(data, topic_source)
     values = check_scalars(data)
     values.update(check_action_fields(data, spec.name, operation))
@@ -103,10 +108,11 @@ def decode_checked(raw: bytes | None, *, topic_source: str | None = None) -> Eve
                  journal=journal, extra=extra, **values)
 
 
-def _parse(raw: bytes | None) -> dict[str, Any]:
+def _parse(raw: bytes | None, *, not_json: bool = False) -> dict[str, Any]:
+    """The document; `not_json` when msgspec already refused it (say why, no second try)."""
     if raw is None:
         fail("not_an_object", "message: expected a JSON object, got no value (tombstone)")
-    fast = fast_loads(raw)
+    fast = REFUSED if not_json else fast_loads(raw)
     if isinstance(fast, dict):
         return fast  # valid UTF-8, no NaN, no unpaired surrogate: msgspec refuses them all
     text: str | None = None

@@ -15,9 +15,9 @@ import msgspec
 from connectors.catalog import SYSTEMS, TABLES, TableSpec
 from connectors.common.actions import check_action
 from connectors.common.errors import DecodeError, ReasonCode
-from connectors.common.events import JournalEntry
+from connectors.common.events import JournalEntry, JournalEntryWithExtra
 from connectors.common.limits import MAX_EVENT_ID, MAX_MOD_COUNT, MAX_NUMBER
-from connectors.common.literals import JOURNAL_ELEMENTS, Operation, System
+from connectors.common.literals import JOURNAL_ELEMENTS, JournalElement, Operation, System
 from connectors.common.values import is_sys_id, is_timestamp
 from connectors.common.wire import EventEnvelope, EventJournalEntry
 
@@ -147,8 +147,10 @@ def _journal_entry(item: Any, path: str, spec: TableSpec) -> JournalEntry:
     created_on = item.get("sys_created_on", "")
     if created_on and not is_timestamp(created_on):
         fail("invalid_value", f"{path}.sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
-    return JournalEntry(element, item["value"], created_on, item.get("sys_created_by", ""),
-                        {key: v for key, v in item.items() if key not in _JOURNAL_KEYS})
+    entry = (cast(JournalElement, element), item["value"], created_on,
+             item.get("sys_created_by", ""))
+    extra = {key: v for key, v in item.items() if key not in _JOURNAL_KEYS}
+    return JournalEntryWithExtra(*entry, extra=extra) if extra else JournalEntry(*entry)
 
 
 def check_number(record: dict[str, Any]) -> None:

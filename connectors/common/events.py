@@ -18,31 +18,19 @@ from connectors.common.errors import DecodeError, ReasonCode
 from connectors.common.limits import MAX_EVENT_ID, MAX_MOD_COUNT, MAX_NUMBER
 from connectors.common.literals import JOURNAL_ELEMENTS, JournalElement, Operation, System
 from connectors.common.records import check_record
-from connectors.common.values import SysId, is_sys_id, is_timestamp
+from connectors.common.values import SysId, is_optional_timestamp, is_sys_id
+from connectors.common.wire import JournalEntry
 
 Problem = tuple[ReasonCode, str]
 
 
-class JournalEntry(msgspec.Struct, frozen=True, gc=False):
-    """A journal entry added by the change (`work_notes` internal, `comments` customer-visible).
+class JournalEntryWithExtra(JournalEntry, frozen=True, gc=False, kw_only=True):
+    """A journal entry that carried keys beyond the contract's: kept in `extra` for `to_wire`."""
 
-    `extra` holds the keys the entry carried beyond the contract's, kept for `to_wire`. An entry
-    is checked as part of its `Event` (which elements exist depends on the table).
-    """
-
-    element: JournalElement
-    value: str
-    sys_created_on: str = ""
-    sys_created_by: str = ""
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any]
 
     def to_wire(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {"element": self.element, "value": self.value,
-                                "sys_created_on": self.sys_created_on,
-                                "sys_created_by": self.sys_created_by}
-        if self.extra:
-            wire.update(self.extra)
-        return wire
+        return {**super().to_wire(), **self.extra}
 
 
 class CausedBy(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
@@ -54,11 +42,11 @@ class CausedBy(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True
     sys_id: SysId
 
     def __post_init__(self) -> None:
-        if not isinstance(self.event_id, str) or not self.event_id:
+        if self.event_id.__class__ is not str or not self.event_id:
             raise ValueError("caused_by.event_id: expected a non-empty string")
         if self.source not in SYSTEMS:
             raise ValueError(f"caused_by.source: expected one of {', '.join(SYSTEMS)}")
-        if not isinstance(self.table, str):
+        if self.table.__class__ is not str:
             raise ValueError("caused_by.table: expected a string")
         if not is_sys_id(self.sys_id):
             raise ValueError("caused_by.sys_id: expected 32 lowercase hex characters")
@@ -180,7 +168,7 @@ def _envelope_problem(event: Event) -> Problem | None:
             or event.extra.__class__ is not dict:
         return "wrong_type", "action_args, record, extra: expected dicts"
     return check_action(event.table, event.operation, action, event.action_args) \
-        or _journal_problem(event.journal, spec)
+        or _journal_problem(event.journal, spec, event.sys_updated_on)
 
 
 def _strings(values: Any) -> bool:
@@ -194,19 +182,21 @@ def _strings(values: Any) -> bool:
     return True
 
 
-def _journal_problem(journal: Any, spec: TableSpec) -> Problem | None:
+def _journal_problem(journal: Any, spec: TableSpec, checked_on: str) -> Problem | None:
+    """The first entry that breaks the contract; `checked_on` is a timestamp checked already
+    (the change's own, which the entries it added usually carry)."""
     if journal.__class__ is not tuple:
         return "wrong_type", "journal: expected a tuple of JournalEntry"
     for index, entry in enumerate(journal):
-        if entry.__class__ is not JournalEntry:
+        if not isinstance(entry, JournalEntry):
             return "wrong_type", f"journal[{index}]: expected a JournalEntry"
         if entry.element not in spec.journal:
             return "invalid_value", (f"journal[{index}].element: expected one of "
                                      f"{', '.join(sorted(spec.journal)) or 'none'} for {spec.name}")
-        if not (entry.value.__class__ is str and entry.sys_created_by.__class__ is str
-                and entry.extra.__class__ is dict):
+        if not (entry.value.__class__ is str and entry.sys_created_by.__class__ is str) or (
+                isinstance(entry, JournalEntryWithExtra) and entry.extra.__class__ is not dict):
             return "wrong_type", f"journal[{index}]: expected strings"
-        if not is_optional_timestamp(entry.sys_created_on):
+        if entry.sys_created_on != checked_on and not is_optional_timestamp(entry.sys_created_on):
             return "invalid_value", (f"journal[{index}].sys_created_on: expected "
                                      "'YYYY-MM-DD HH:MM:SS'")
     return None
@@ -218,10 +208,5 @@ def is_event_id(value: object) -> bool:
         and value.isprintable() and value.strip() == value  # type: ignore[attr-defined]
 
 
-def is_optional_timestamp(value: object) -> bool:
-    """`""` or the contract's timestamp."""
-    return value == "" or is_timestamp(value)
-
-
 __all__ = ["JOURNAL_ELEMENTS", "CausedBy", "Event", "JournalElement", "JournalEntry",
-           "Operation", "System"]
+           "JournalEntryWithExtra", "Operation", "System"]

@@ -19,7 +19,7 @@ import msgspec
 from connectors.catalog import TABLES, TableSpec, tables_of
 from connectors.common.errors import DecodeError, ReasonCode
 from connectors.common.registry import record_model
-from connectors.common.values import Reference, all_lowercase_hex, is_sys_id
+from connectors.common.values import Reference, are_sys_ids, is_sys_id
 
 #: A reference field: empty (`""`) or an object (extra keys inside it are kept as well).
 RefOrEmpty = Reference | Literal[""]
@@ -42,25 +42,29 @@ def record_structs(system: str, module: str) -> dict[str, type[msgspec.Struct]]:
     return structs
 
 
-@cache
-def _references_of(table: str) -> Callable[[Any], tuple[Any, ...]]:
-    names = sorted(TABLES[table].references)
+def attributes_reader(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """What reads the named attributes of an object as a tuple, in one call for two or more."""
     if len(names) > 1:
         return operator.attrgetter(*names)  # type: ignore[return-value]
-    return lambda record: tuple(getattr(record, name) for name in names)
+    return lambda struct: tuple(getattr(struct, name) for name in names)
+
+
+@cache
+def _checker(table: str) -> tuple[type[msgspec.Struct], Callable[[Any], tuple[Any, ...]]]:
+    """The table's Struct, and what reads the values of its reference fields from one."""
+    return record_model(table), attributes_reader(sorted(TABLES[table].references))
 
 
 def check_record(record: Any, table: str) -> None:
     """Raise `DecodeError` when `record` is not a valid record of `table` (a catalog table)."""
+    model, references = _checker(table)
     try:
-        checked = msgspec.convert(record, record_model(table))
+        checked = msgspec.convert(record, model)
     except msgspec.ValidationError:
         checked = None
-    if checked is not None:
-        # Lengths and shapes are msgspec's; the hex characters, one regex for all references.
-        values = [ref.value for ref in _references_of(table)(checked) if ref]
-        if all_lowercase_hex(values):
-            return
+    # Lengths and shapes are msgspec's; the hex digits are checked for all references at once.
+    if checked is not None and are_sys_ids([ref.value for ref in references(checked) if ref]):
+        return
     raise DecodeError(*(record_problem(record, TABLES[table]) or _UNEXPLAINED))
 
 

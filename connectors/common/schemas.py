@@ -1,11 +1,12 @@
 """JSON Schemas of the messages, generated from the Structs the bridge decodes and encodes with.
 
 msgspec writes the schemas of the event envelope (`EventEnvelope`, the decoder's first target),
-of every table's record Struct (what the decoder checks a record against) and of `Command`
-(what the bridge encodes). Per system, two schemas then tie them to the catalog, as `Event` and
-`Command` do when they check themselves: `<system>.event` is the envelope with, by `table`, that
-table's record and journal elements; `<system>.command` is the command with, by `table`, the
-fields a command may set there and its journal elements, and the insert/update rules.
+of every table's record Struct (what the decoder checks a record against), of `Command` (what
+the bridge encodes) and of every table's fields Struct (what `Command` checks its `fields`
+with). Per system, two schemas then tie them together by `table`, as `Event` and `Command` do
+when they check themselves: `<system>.event` is the envelope with that table's record and
+journal elements; `<system>.command` is the command with that table's fields and journal
+elements, and the insert/update rules.
 The schemas are JSON Schema draft 7, as AsyncAPI's own schema format is.
 """
 
@@ -15,16 +16,14 @@ from typing import Any, Final
 
 import msgspec
 
-from connectors.catalog import CASE_ACTIONS, SYSTEMS, TableSpec, is_case_table, tables_of
-from connectors.common.commands import Command, writable_fields
+from connectors.catalog import CASE_ACTIONS, SYSTEMS, TABLES, TableSpec, is_case_table, tables_of
+from connectors.common.commands import Command, fields_model
 from connectors.common.registry import record_models
 from connectors.common.values import SYS_ID_PATTERN
 from connectors.common.wire import EventEnvelope
 
 #: Where the schemas live in an AsyncAPI document.
 COMPONENTS: Final = "#/components/schemas/{name}"
-#: A reference field's value in a command's `fields`.
-REFERENCE_VALUE: Final = "ReferenceValue"
 
 
 def event_schema_name(system: str) -> str:
@@ -38,11 +37,8 @@ def command_schema_name(system: str) -> str:
 def wire_schemas(ref_template: str = COMPONENTS) -> dict[str, dict[str, Any]]:
     """Every schema by name: the Structs' (msgspec's) and each system's event and command."""
     _, schemas = msgspec.json.schema_components(
-        [EventEnvelope, Command, *record_models().values()], ref_template=ref_template)
-    schemas[REFERENCE_VALUE] = {
-        "title": REFERENCE_VALUE, "type": "string", "pattern": "^([0-9a-f]{32})?$",
-        "description": 'a reference in a command: the bare sys_id of the target, or "" to '
-                       "empty it"}
+        [EventEnvelope, Command, *record_models().values(), *map(fields_model, sorted(TABLES))],
+        ref_template=ref_template)
     for system in SYSTEMS:
         tables = [tables_of(system)[name] for name in sorted(tables_of(system))]
         schemas[event_schema_name(system)] = _event_schema(system, tables, ref_template)
@@ -92,11 +88,9 @@ def _command_schema(system: str, tables: list[TableSpec], template: str) -> dict
 
 
 def _command_table(spec: TableSpec, template: str) -> dict[str, Any]:
-    fields = {name: _ref(template, REFERENCE_VALUE) if name in spec.references
-              else {"type": "string"} for name in sorted(writable_fields(spec))}
     return {"title": spec.name, "properties": {
         "table": {"const": spec.name},
-        "fields": {"type": "object", "properties": fields, "additionalProperties": False},
+        "fields": _ref(template, fields_model(spec.name).__name__),
         "journal": _journal_items(spec),
     }}
 

@@ -22,7 +22,7 @@ TIMESTAMP_LENGTH: Final = 19
 # fullmatch, not the patterns above: in Python `$` also matches before a final newline.
 _SYS_ID = re.compile(r"[0-9a-f]{32}")
 _HEX_DIGITS = b"0123456789abcdef"
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_TIMESTAMP_MATCH = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}").fullmatch
 
 SysId = Annotated[str, msgspec.Meta(
     min_length=32, max_length=32, extra_json_schema={"pattern": SYS_ID_PATTERN},
@@ -39,17 +39,23 @@ def is_sys_id(value: object) -> bool:
     return isinstance(value, str) and _SYS_ID.fullmatch(value) is not None
 
 
-def all_lowercase_hex(values: list[str]) -> bool:
-    """True when every character of every value is a lowercase hex digit (all of a record's
-    references at once; msgspec has checked their lengths). Deleting the hex digits from the
-    bytes leaves nothing: a third of the time of one regex over the same text."""
+def are_sys_ids(values: list[str]) -> bool:
+    """True when every value is 32 lowercase hex digits, given that none is longer (msgspec has
+    checked the lengths): one pass over all of a record's or a command's references. Deleting
+    the hex digits from the bytes leaves nothing: a third of the time of one regex."""
     text = "".join(values)
-    return text.isascii() and not text.encode().translate(None, _HEX_DIGITS)
+    return len(text) == 32 * len(values) and text.isascii() \
+        and not text.encode().translate(None, _HEX_DIGITS)
 
 
 def is_timestamp(value: object) -> bool:
     """True for the contract's `YYYY-MM-DD HH:MM:SS` (UTC) form."""
-    return isinstance(value, str) and _TIMESTAMP.fullmatch(value) is not None
+    return isinstance(value, str) and _TIMESTAMP_MATCH(value) is not None
+
+
+def is_optional_timestamp(value: object) -> bool:
+    """`""`, or the contract's timestamp."""
+    return value == "" or (value.__class__ is str and _TIMESTAMP_MATCH(value) is not None)
 
 
 class Reference(msgspec.Struct, frozen=True, gc=False):

@@ -57,14 +57,20 @@ class EventEnvelope(msgspec.Struct, frozen=True, gc=False):
     journal: tuple[EventJournalEntry, ...] = ()
 
 
-class StrictJournalEntry(EventJournalEntry, forbid_unknown_fields=True):
-    """`EventJournalEntry`, refusing unknown keys (they take the decoder's exact path)."""
+class JournalEntry(EventJournalEntry, frozen=True, gc=False, forbid_unknown_fields=True):
+    """A journal entry of an `Event`, as the decoder reads it: an entry with an unknown key
+    takes the exact path, which keeps the key (`connectors.common.events.JournalEntryWithExtra`).
+    Checked as part of its `Event` (which elements exist depends on the table)."""
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"element": self.element, "value": self.value,
+                "sys_created_on": self.sys_created_on, "sys_created_by": self.sys_created_by}
 
 
-class StrictEnvelope(EventEnvelope, forbid_unknown_fields=True):
+class StrictEnvelope(EventEnvelope, frozen=True, gc=False, forbid_unknown_fields=True):
     """`EventEnvelope`, refusing unknown keys (they take the decoder's exact path)."""
 
-    journal: tuple[StrictJournalEntry, ...] = ()
+    journal: tuple[JournalEntry, ...] = ()
 
 
 #: The decoder of the fast path: bytes → `StrictEnvelope`, or `msgspec.DecodeError`.

@@ -1,7 +1,8 @@
 """Micro-benchmark: µs per `decode_event`, per malformed event, per command build + `to_json`.
 
 Run: `.venv/bin/python -m tests.connectors.bench_decode`. Not a test: timings are printed,
-never asserted. Each figure is the best of several runs in this one process; `timeit` turns the
+never asserted. Each figure is the best of many short runs (about a millisecond each) in this
+one process: on a shared machine some run then finds the CPU to itself. `timeit` turns the
 garbage collector off while it times, so the headline cases are timed with it on as well (the
 running bridge has it on, and it is part of what decoding costs there).
 """
@@ -18,14 +19,15 @@ from connectors.common import CausedBy, Command, DecodeError, decode_event
 from connectors.fsm import commands as fsm
 from tests.connectors.examples import EXAMPLES_DIR, event_examples
 
-ROUNDS = 7
+ROUNDS = 300
+NUMBER = 100  # calls per run
 CASE_ID = "c1659a27528573a105244296a480c759"
 
 
-def _best_us(func: Callable[[], object], number: int, *, with_gc: bool = False) -> float:
+def _best_us(func: Callable[[], object], *, with_gc: bool = False) -> float:
     setup = "import gc; gc.enable()" if with_gc else "pass"
-    best = min(timeit.repeat(func, setup=setup, number=number, repeat=ROUNDS))
-    return best / number * 1e6
+    best = min(timeit.repeat(func, setup=setup, number=NUMBER, repeat=ROUNDS))
+    return best / NUMBER * 1e6
 
 
 def _case_update_variants() -> dict[str, bytes]:
@@ -64,30 +66,29 @@ def _work_order_insert() -> Callable[[], bytes]:
     return run
 
 
-def _line(label: str, size: int | None, func: Callable[[], object], number: int) -> None:
-    quiet, with_gc = _best_us(func, number), _best_us(func, number, with_gc=True)
+def _line(label: str, size: int | None, func: Callable[[], object]) -> None:
+    quiet, with_gc = _best_us(func), _best_us(func, with_gc=True)
     size_text = f"{size:>5} B" if size is not None else " " * 7
     print(f"{label:<46} {size_text}  {quiet:6.2f} µs  ({with_gc:6.2f} µs with GC on)")
 
 
 def main() -> None:
     for name, raw in _case_update_variants().items():
-        _line(f"decode  {name}", len(raw), lambda raw=raw: decode_event(raw, topic_source="csm"),
-              20000)
+        _line(f"decode  {name}", len(raw), lambda raw=raw: decode_event(raw, topic_source="csm"))
     for name, raw in _malformed().items():
-        _line(f"decode  {name}", len(raw), _expect_error(raw), 20000)
-    _line("build + to_json  fsm wm_order insert", None, _work_order_insert(), 20000)
+        _line(f"decode  {name}", len(raw), _expect_error(raw))
+    _line("build + to_json  fsm wm_order insert", None, _work_order_insert())
     total = 0.0
     examples = event_examples()
     for name, raw in examples.items():
         source = name.split("-")[0]
-        us = _best_us(lambda raw=raw, source=source: decode_event(raw, topic_source=source), 5000)
+        us = _best_us(lambda raw=raw, source=source: decode_event(raw, topic_source=source))
         total += us
         print(f"decode  {name:<38} {len(raw):>5} B  {us:6.2f} µs")
     print(f"decode  mean over {len(examples)} examples: {total / len(examples):.2f} µs/event")
     for path in sorted(Path(EXAMPLES_DIR).glob("command-*.json")):
         command = Command.from_json(path.read_bytes())
-        print(f"to_json {path.name:<38}          {_best_us(command.to_json, 20000):6.2f} µs")
+        print(f"to_json {path.name:<38}          {_best_us(command.to_json):6.2f} µs")
     gc.collect()
 
 

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from connectors.common import CausedBy, Command, Reference, decode_event, deterministic_command_id
+from connectors.catalog import SYS_FIELDS, TABLES
+from connectors.common import (
+    CausedBy,
+    Command,
+    Reference,
+    decode_event,
+    deterministic_command_id,
+    is_sys_id,
+)
 from connectors.csm import commands as csm
 from connectors.fsm import commands as fsm
 from connectors.itsm import commands as itsm
@@ -163,3 +174,31 @@ def test_deterministic_ids_need_string_parts() -> None:
         deterministic_command_id()
     with pytest.raises(TypeError):
         deterministic_command_id("case", 1)  # type: ignore[arg-type]
+
+
+_NAMES = sorted({name for spec in TABLES.values() for name in spec.fields} | SYS_FIELDS
+                | {"u_custom"})
+_VALUES = st.sampled_from(["", "2", "b" * 32, "B" * 32, "b" * 31, "b" * 33, "b" * 31 + "\n",
+                           "Acme Corp", 1, None])
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(sorted(TABLES)), st.dictionaries(st.sampled_from(_NAMES), _VALUES,
+                                                        max_size=5))
+def test_fields_are_checked_exactly_by_the_catalogs_rules(table: str,
+                                                          fields: dict[str, object]) -> None:
+    """The fast check (one conversion to the table's fields Struct) agrees with the rules."""
+    spec = TABLES[table]
+    writable = spec.fields - SYS_FIELDS - spec.journal
+    follows = all(name in writable and isinstance(value, str)
+                  and (not value or name not in spec.references or is_sys_id(value))
+                  for name, value in fields.items())
+    values: dict[str, Any] = {"command_id": "c", "target": spec.system, "table": table,
+                              "operation": "update", "sys_id": WO_ID, "caused_by": CAUSE}
+    try:
+        Command(**values, fields=fields)
+    except ValueError as error:
+        assert not follows or not fields, str(error)
+        assert "not a contract command's" not in str(error)  # a rule named the field at fault
+    else:
+        assert follows and fields
