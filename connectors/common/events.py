@@ -190,7 +190,7 @@ def _journal_problem(journal: Any, spec: TableSpec, checked_on: str) -> Problem 
     for index, entry in enumerate(journal):
         if not isinstance(entry, JournalEntry):
             return "wrong_type", f"journal[{index}]: expected a JournalEntry"
-        if entry.element not in spec.journal:
+        if entry.element.__class__ is not str or entry.element not in spec.journal:
             return "invalid_value", (f"journal[{index}].element: expected one of "
                                      f"{', '.join(sorted(spec.journal)) or 'none'} for {spec.name}")
         if not (entry.value.__class__ is str and entry.sys_created_by.__class__ is str) or (
