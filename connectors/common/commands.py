@@ -126,8 +126,8 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, forbid_unknow
 
     @classmethod
     def from_json(cls, raw: bytes) -> Command:
-        """Parse a published command (simulators and replay tools read them back); raises
-        `msgspec.ValidationError` (a `ValueError`) when it breaks the contract."""
+        """Parse a published command (simulators and replay tools read them back); raises a
+        `ValueError` (msgspec's `DecodeError`/`ValidationError`) when it breaks the contract."""
         return _DECODER.decode(raw)
 
 
