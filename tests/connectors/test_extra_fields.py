@@ -42,9 +42,9 @@ def test_extra_envelope_keys_are_kept_on_the_event() -> None:
     event = decode_event(encode(document))
 
     assert event.extra == {"schema_version": "1.1",
-                                 "_fields_set": "collides with a pydantic keyword",
-                                 "record_dict": "collides with a method name",
-                                 "extra": "collides with the attribute that holds extra keys"}
+                           "_fields_set": "collides with a pydantic keyword",
+                           "record_dict": "collides with a method name",
+                           "extra": "collides with the attribute that holds extra keys"}
     assert event.to_wire() == document
     assert event.record_dict() == document["record"]
 
