@@ -1,8 +1,9 @@
 """The shared envelope of all three systems: events in, commands out.
 
-`decode_event` turns Kafka bytes into a typed `Event` (or raises `DecodeError` with a
-reason code); `Command` is what the bridge publishes. Per-table record models live in
-`connectors.<system>.records`, command builders in `connectors.<system>.commands`.
+`decode_event` turns Kafka bytes into an `Event` (or raises `DecodeError` with a reason
+code); `Command` is what the bridge publishes. Both are msgspec Structs. Per-table record
+Structs (generated from the catalog) live in `connectors.<system>.records`, command builders in
+`connectors.<system>.commands`.
 """
 
 from connectors.common.commands import (
@@ -21,7 +22,6 @@ from connectors.common.events import (
     Operation,
     System,
 )
-from connectors.common.records import Record, RefField
 from connectors.common.values import Reference, is_sys_id
 
 __all__ = [
@@ -36,8 +36,6 @@ __all__ = [
     "JournalEntry",
     "Operation",
     "ReasonCode",
-    "Record",
-    "RefField",
     "Reference",
     "System",
     "decode_event",

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 
 from connectors.catalog import TABLES
 from connectors.common.commands import Command, CommandJournalEntry
-from connectors.common.events import CausedBy, JournalElement
+from connectors.common.events import CausedBy
+from connectors.common.literals import CommandOperation, JournalElement, System
 from connectors.common.values import Reference
 
 FieldValue = str | Reference | None
@@ -17,8 +18,8 @@ class CommandBuilder:
     """Builds commands for one system; raises `ValueError` (naming the field) on a table or
     field the catalog does not have for that system."""
 
-    def __init__(self, system: str) -> None:
-        self.system = system
+    def __init__(self, system: System) -> None:
+        self.system: System = system
 
     def insert(
         self,
@@ -65,7 +66,7 @@ class CommandBuilder:
     def _build(
         self,
         table: str,
-        operation: str,
+        operation: CommandOperation,
         sys_id: str,
         fields: Mapping[str, FieldValue],
         *,
@@ -84,8 +85,10 @@ class CommandBuilder:
             operation=operation,
             sys_id=sys_id,
             correlation_id=correlation_id,
-            fields={name: _wire_value(name, value) for name, value in fields.items()},
-            journal=tuple(_journal_entry(item) for item in journal),
+            # Most values are already strings: only the others go through `_wire_value`.
+            fields={name: value if value.__class__ is str else _wire_value(name, value)
+                    for name, value in fields.items()},
+            journal=tuple(_journal_entry(item) for item in journal) if journal else (),
             caused_by=caused_by,
         )
 
@@ -104,4 +107,4 @@ def _journal_entry(item: JournalItem) -> CommandJournalEntry:
     if isinstance(item, CommandJournalEntry):
         return item
     element, value = item
-    return CommandJournalEntry(element=element, value=value)
+    return CommandJournalEntry(element, value)

@@ -1,9 +1,15 @@
-"""`decode_event`: Kafka bytes → a typed `Event`, or a `DecodeError` with a reason code.
+"""`decode_event`: Kafka bytes → an `Event`, or a `DecodeError` with a reason code.
 
-One JSON parse (msgspec; `json` only to say what is wrong with a document msgspec refuses), a
-fixed sequence of cheap envelope checks, then one pydantic validation of the record against its
-table's model, and last what the store must be able to hold (the `number`'s width, no NUL). Errors are raised outside `except` blocks so no exception carrying input (a JSON
-document, a pydantic error) is chained to them.
+Two paths, one answer. The fast path decodes the bytes straight into msgspec Structs with a
+prebuilt decoder (`connectors.common.wire`), then builds the `Event`, whose construction checks
+what the types cannot say (its record against the table's Struct among them). Whatever it does
+not accept (bad input, an unknown key to keep, a possible NUL character) goes to the exact path,
+`decode_checked`: one parse to a dict, the contract's checks in a fixed order, each with its
+reason code, and the `Event` built from that dict. So the reason a message is refused for never
+depends on which path saw it first; a test holds both paths to the same answers.
+
+Errors are raised outside `except` blocks, so no exception carrying input (a JSON document, a
+msgspec error) is chained to them.
 """
 
 from __future__ import annotations
@@ -14,37 +20,31 @@ import re
 from contextlib import suppress
 from typing import Any, Final
 
-from pydantic import ValidationError
+import msgspec
 
-from connectors.catalog import SYSTEMS, TableSpec
+from connectors.catalog import SYSTEMS
 from connectors.common.envelope import (
     KNOWN_KEYS,
-    MAX_NUMBER,
     check_action_fields,
     check_identity,
+    check_journal,
+    check_number,
     check_scalars,
     fail,
+    reject_nul,
 )
-from connectors.common.errors import DecodeError, ReasonCode
-from connectors.common.events import Event, JournalEntry
-from connectors.common.jsoncodec import fast_loads
-from connectors.common.records import WIRE_CONTEXT, Record
-from connectors.common.registry import record_model
-from connectors.common.values import is_timestamp
+from connectors.common.errors import DecodeError
+from connectors.common.events import Event
+from connectors.common.jsoncodec import REFUSED, fast_loads
+from connectors.common.records import record_problem
+from connectors.common.wire import ENVELOPE_DECODER
 
 # An escaped UTF-16 surrogate: json.loads turns an unpaired one into a str that is not UTF-8.
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89abcdefABCDEF]")
-_REFERENCE_SHAPE: Final = '{"value": <32 lowercase hex>, "display_value": <string>} or ""'
-_EXPECTED_BY_ERROR: Final = {
-    "string_type": "expected a string",
-    "model_type": "expected an object",
-    "model_attributes_type": "expected an object",
-    "dict_type": "expected an object",
-    "missing": "required field is missing",
-}
+_NUL_ESCAPE: Final = b"\\u0000"  # the only way a JSON document carries a NUL character
 
 
-def decode_event(raw: bytes, *, topic_source: str | None = None) -> Event:
+def decode_event(raw: bytes | None, *, topic_source: str | None = None) -> Event:
     """Decode one event message; raise `DecodeError` when it breaks the contract.
 
     `topic_source` is the system whose events topic the message came from; an event claiming
@@ -53,35 +53,66 @@ def decode_event(raw: bytes, *, topic_source: str | None = None) -> Event:
     """
     if topic_source is not None and topic_source not in SYSTEMS:
         raise ValueError(f"topic_source must be one of {', '.join(SYSTEMS)}")
-    data = _parse(raw)
+    event = _decode_fast(raw, topic_source)
+    if isinstance(event, Event):
+        return event
+    return _check(raw, _parse(raw, not_json=event is REFUSED), topic_source)
+
+
+def _decode_fast(raw: bytes | None, topic_source: str | None) -> Event | object | None:
+    """The event; or None when the exact path must decide (it may still accept the message),
+    `REFUSED` when msgspec refused the bytes as JSON (that path only has to say why).
+
+    Once the bytes fit the wire Structs, `Event` raises the exact path's own `DecodeError`: its
+    checks run in that path's order, and every check that path makes before them has passed.
+    """
+    # A backslash first: one byte is found far faster than six, and most events have none.
+    if raw is None or (b"\\" in raw and _NUL_ESCAPE in raw):
+        return None
+    try:
+        wire = ENVELOPE_DECODER.decode(raw)
+    except msgspec.ValidationError:
+        return None
+    except (msgspec.DecodeError, RecursionError):  # what msgspec's generic decoder refuses too
+        return REFUSED
+    count = wire.sys_mod_count
+    if (topic_source is not None and wire.source != topic_source) \
+            or not (count.isdigit() and count.isascii()):
+        return None
+    return Event(wire.event_id, wire.source, wire.table, wire.operation, wire.sys_id, int(count),
+                 wire.record, wire.action or None, wire.action_args, wire.sys_updated_on,
+                 wire.sys_updated_by, wire.caused_by_command or None, wire.changed_fields,
+                 wire.journal)
+
+
+def decode_checked(raw: bytes | None, *, topic_source: str | None = None) -> Event:
+    """The exact path: every check in its fixed order on the parsed document, each failure with
+    its reason code; an event that passes them all is built with its unknown keys kept."""
+    return _check(raw, _parse(raw), topic_source)
+
+
+def _check(raw: bytes | None, data: dict[str, Any], topic_source: str | None) -> Event:
     source, spec, operation = check_identity(data, topic_source)
     values = check_scalars(data)
     values.update(check_action_fields(data, spec.name, operation))
-    journal = _journal(data.get("journal", []), spec)
-    record = _record(data["record"], spec)
-    number = data["record"].get("number")
-    if isinstance(number, str) and len(number) > MAX_NUMBER:
-        fail("invalid_value", f"record.number: expected at most {MAX_NUMBER} characters")
-    if b"\\u0000" in raw:  # the only way a JSON document carries a NUL character
-        _reject_nul(data, spec)
-    event = Event.model_construct(
-        source=source, table=spec.name, operation=operation, record=record, journal=journal,
-        **values,
-    )
-    extras = {key: value for key, value in data.items() if key not in KNOWN_KEYS}
-    if extras:
-        # Set after construction: an extra key may not collide with model_construct's own.
-        event.__pydantic_extra__.update(extras)  # type: ignore[union-attr]
-    # The record validated, so the received object is already in the contract's shape: it is
-    # `record_dict()`, with no round trip through the model (a large share of decoding time).
-    event.__dict__["_wire_record"] = data["record"]
-    return event
+    journal = check_journal(data.get("journal", []), spec)
+    record = data["record"]
+    problem = record_problem(record, spec)
+    if problem is not None:
+        fail(*problem)
+    check_number(record)
+    if _NUL_ESCAPE in raw:  # type: ignore[operator]  # raw is bytes: _parse refused None
+        reject_nul(data, spec)
+    extra = {key: value for key, value in data.items() if key not in KNOWN_KEYS}
+    return Event(source=source, table=spec.name, operation=operation, record=record,
+                 journal=journal, extra=extra, **values)
 
 
-def _parse(raw: bytes | None) -> dict[str, Any]:
+def _parse(raw: bytes | None, *, not_json: bool = False) -> dict[str, Any]:
+    """The document; `not_json` when msgspec already refused it (say why, no second try)."""
     if raw is None:
         fail("not_an_object", "message: expected a JSON object, got no value (tombstone)")
-    fast = fast_loads(raw)
+    fast = REFUSED if not_json else fast_loads(raw)
     if isinstance(fast, dict):
         return fast  # valid UTF-8, no NaN, no unpaired surrogate: msgspec refuses them all
     text: str | None = None
@@ -123,84 +154,4 @@ def _encodes_as_utf8(data: dict[str, Any]) -> bool:
     return True
 
 
-def _record(value: Any, spec: TableSpec) -> Record:
-    if not isinstance(value, dict):
-        fail("wrong_type", "record: expected an object")
-    problem: tuple[ReasonCode, str] | None = None
-    try:
-        return record_model(spec.name).model_validate(value, context=WIRE_CONTEXT)
-    except ValidationError as error:
-        problem = _describe(error, "record", spec.references)
-    fail(*problem)
-
-
-def _reject_nul(data: dict[str, Any], spec: TableSpec) -> None:
-    """Fail on a NUL character in any string, key or value: PostgreSQL's text cannot hold one,
-    and no system of the contract writes one. The detail names a contract field, never a key
-    taken from the input."""
-    for key, value in data.items():
-        if not _has_nul(key) and not _has_nul(value):
-            continue
-        path = key if key in KNOWN_KEYS else "message"
-        if key == "record" and isinstance(value, dict):
-            fields = record_model(spec.name).model_fields
-            field = next(f for f, v in value.items() if _has_nul(f) or _has_nul(v))
-            path = f"record.{field}" if field in fields else "record"
-        elif key == "journal" and isinstance(value, list):
-            path = f"journal[{next(i for i, item in enumerate(value) if _has_nul(item))}]"
-        fail("invalid_value", f"{path}: the NUL character (\\u0000) is not accepted")
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
-def _journal(value: Any, spec: TableSpec) -> tuple[JournalEntry, ...]:
-    if not isinstance(value, list):
-        fail("wrong_type", "journal: expected a list")
-    entries: list[JournalEntry] = []
-    for index, item in enumerate(value):
-        path = f"journal[{index}]"
-        if not isinstance(item, dict):
-            fail("wrong_type", f"{path}: expected an object")
-        problem: tuple[ReasonCode, str] | None = None
-        try:
-            entries.append(JournalEntry.model_validate(item))
-        except ValidationError as error:
-            problem = _describe(error, path, frozenset())
-        if problem is not None:
-            fail(*problem)
-        entry = entries[-1]
-        if entry.element not in spec.journal:
-            fail("invalid_value", f"{path}.element: expected one of "
-                                  f"{', '.join(sorted(spec.journal)) or 'none'} for {spec.name}")
-        if entry.sys_created_on and not is_timestamp(entry.sys_created_on):
-            fail("invalid_value", f"{path}.sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
-    return tuple(entries)
-
-
-def _describe(
-    error: ValidationError, prefix: str, references: frozenset[str]
-) -> tuple[ReasonCode, str]:
-    """The first pydantic error as (reason code, detail), built from locations and types only."""
-    first = error.errors(include_url=False, include_context=False, include_input=False)[0]
-    loc = first["loc"]
-    field = str(loc[0]) if loc else ""
-    path = f"{prefix}.{field}" if field else prefix
-    if field in references:
-        return "invalid_reference", f"{path}: expected {_REFERENCE_SHAPE}"
-    kind = first["type"]
-    if kind == "missing":
-        return "missing_field", f"{path}: required field is missing"
-    if kind == "literal_error":
-        return "invalid_value", f"{path}: expected one of the contract's values"
-    return "wrong_type", f"{path}: {_EXPECTED_BY_ERROR.get(kind, 'unexpected type')}"
-
-
-__all__ = ["DecodeError", "decode_event"]
+__all__ = ["DecodeError", "decode_checked", "decode_event"]

@@ -1,30 +1,32 @@
-"""Checks of the event envelope's own fields, in a fixed order, each with its reason code.
+"""The decoder's exact path: checks of a parsed event, in a fixed order, each with its reason code.
 
-Every failure raises `DecodeError` whose detail names the field and the expectation only.
+`decode_event` comes here for any message its fast path does not accept (see
+`connectors.common.decoder`), so the first rule a message breaks is found in the same order,
+whatever else is wrong with it. Every failure raises `DecodeError` whose detail names the field
+and the expectation only.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final, NoReturn, cast
 
+import msgspec
+
 from connectors.catalog import SYSTEMS, TABLES, TableSpec
 from connectors.common.actions import check_action
 from connectors.common.errors import DecodeError, ReasonCode
-from connectors.common.events import Operation, System
+from connectors.common.events import JournalEntry, JournalEntryWithExtra
+from connectors.common.limits import MAX_EVENT_ID, MAX_MOD_COUNT, MAX_NUMBER
+from connectors.common.literals import JOURNAL_ELEMENTS, JournalElement, Operation, System
 from connectors.common.values import is_sys_id, is_timestamp
+from connectors.common.wire import EventEnvelope, EventJournalEntry
 
-REQUIRED: Final = ("event_id", "source", "table", "operation", "sys_id", "sys_mod_count", "record")
-KNOWN_KEYS: Final = frozenset(REQUIRED) | {
-    "action", "action_args", "sys_updated_on", "sys_updated_by", "caused_by_command",
-    "changed_fields", "journal",
-}
+# The keys are the wire Structs' fields: what the fast path refuses as unknown is exactly what
+# this path keeps as extra.
+REQUIRED: Final = tuple(f.name for f in msgspec.structs.fields(EventEnvelope) if f.required)
+KNOWN_KEYS: Final = frozenset(f.name for f in msgspec.structs.fields(EventEnvelope))
 _OPERATIONS: Final = frozenset({"insert", "update", "delete", "action"})
-#: The longest event id and record number accepted. Ids are UUIDs in the contract; ServiceNow's
-#: `number` fields hold at most 40 characters. The store's columns are sized from these.
-MAX_EVENT_ID: Final = 64
-MAX_NUMBER: Final = 40
-#: ServiceNow's sys_mod_count is a 32-bit integer, and so are the store's columns.
-MAX_MOD_COUNT: Final = 2**31 - 1
+_JOURNAL_KEYS: Final = tuple(f.name for f in msgspec.structs.fields(EventJournalEntry))
 
 
 def fail(reason: ReasonCode, detail: str) -> NoReturn:
@@ -116,3 +118,69 @@ def _changed_fields(value: Any) -> tuple[str, ...]:
         if not isinstance(name, str):
             fail("wrong_type", f"changed_fields[{index}]: expected a string")
     return tuple(value)
+
+
+def check_journal(value: Any, spec: TableSpec) -> tuple[JournalEntry, ...]:
+    """The journal entries, each checked key by key (element, value, sys_created_on/by)."""
+    if not isinstance(value, list):
+        fail("wrong_type", "journal: expected a list")
+    return tuple(_journal_entry(item, f"journal[{index}]", spec)
+                 for index, item in enumerate(value))
+
+
+def _journal_entry(item: Any, path: str, spec: TableSpec) -> JournalEntry:
+    if not isinstance(item, dict):
+        fail("wrong_type", f"{path}: expected an object")
+    if "element" not in item:
+        fail("missing_field", f"{path}.element: required field is missing")
+    element = item["element"]
+    if not isinstance(element, str) or element not in JOURNAL_ELEMENTS:
+        fail("invalid_value", f"{path}.element: expected one of the contract's values")
+    if "value" not in item:
+        fail("missing_field", f"{path}.value: required field is missing")
+    for key in _JOURNAL_KEYS[1:]:
+        if not isinstance(item.get(key, ""), str):
+            fail("wrong_type", f"{path}.{key}: expected a string")
+    if element not in spec.journal:
+        fail("invalid_value", f"{path}.element: expected one of "
+                              f"{', '.join(sorted(spec.journal)) or 'none'} for {spec.name}")
+    created_on = item.get("sys_created_on", "")
+    if created_on and not is_timestamp(created_on):
+        fail("invalid_value", f"{path}.sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
+    entry = (cast(JournalElement, element), item["value"], created_on,
+             item.get("sys_created_by", ""))
+    extra = {key: v for key, v in item.items() if key not in _JOURNAL_KEYS}
+    return JournalEntryWithExtra(*entry, extra=extra) if extra else JournalEntry(*entry)
+
+
+def check_number(record: dict[str, Any]) -> None:
+    """The record's `number` fits the store's column."""
+    number = record.get("number")
+    if isinstance(number, str) and len(number) > MAX_NUMBER:
+        fail("invalid_value", f"record.number: expected at most {MAX_NUMBER} characters")
+
+
+def reject_nul(data: dict[str, Any], spec: TableSpec) -> None:
+    """Fail on a NUL character in any string, key or value: PostgreSQL's text cannot hold one,
+    and no system of the contract writes one. The detail names a contract field, never a key
+    taken from the input."""
+    for key, value in data.items():
+        if not _has_nul(key) and not _has_nul(value):
+            continue
+        path = key if key in KNOWN_KEYS else "message"
+        if key == "record" and isinstance(value, dict):
+            field = next(f for f, v in value.items() if _has_nul(f) or _has_nul(v))
+            path = f"record.{field}" if field in spec.fields else "record"
+        elif key == "journal" and isinstance(value, list):
+            path = f"journal[{next(i for i, item in enumerate(value) if _has_nul(item))}]"
+        fail("invalid_value", f"{path}: the NUL character (\\u0000) is not accepted")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False

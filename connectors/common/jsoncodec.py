@@ -2,7 +2,8 @@
 
 msgspec reads integers of any size exactly, rejects NaN, Infinity, invalid UTF-8 and unpaired
 surrogates, and keeps the last of duplicate keys, as ``json`` does (with NaN refused). Where it
-refuses a document, ``fast_loads`` returns ``REFUSED`` so that a caller can say exactly what is
+refuses a document (nested too deep among them: msgspec raises ``RecursionError`` there, as
+``json`` does), ``fast_loads`` returns ``REFUSED`` so that a caller can say exactly what is
 wrong; ``loads`` and ``dumps`` fall back to ``json`` instead.
 """
 
@@ -23,7 +24,7 @@ def fast_loads(raw: bytes | str) -> Any:
     """The parsed document, or ``REFUSED`` when msgspec refuses it (invalid JSON among others)."""
     try:
         return _DECODER.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return REFUSED
 
 

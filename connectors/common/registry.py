@@ -1,15 +1,15 @@
-"""Which record model describes which table: each system package owns its tables' models."""
+"""Which record Struct describes which table: each system package owns its tables' Structs."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from connectors.common.records import Record
+import msgspec
 
 
 @cache
-def record_models() -> dict[str, type[Record]]:
-    """Table name → record model, for every table of every system."""
+def record_models() -> dict[str, type[msgspec.Struct]]:
+    """Table name → record Struct, for every table of every system."""
     # Imported here, not at module level: the system packages import connectors.common.
     from connectors.csm.records import RECORD_MODELS as CSM
     from connectors.fsm.records import RECORD_MODELS as FSM
@@ -18,6 +18,6 @@ def record_models() -> dict[str, type[Record]]:
     return {**CSM, **FSM, **ITSM}
 
 
-def record_model(table: str) -> type[Record]:
-    """The record model of a catalog table; `KeyError` for a table outside the contract."""
+def record_model(table: str) -> type[msgspec.Struct]:
+    """The record Struct of a catalog table; `KeyError` for a table outside the contract."""
     return record_models()[table]

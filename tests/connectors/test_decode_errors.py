@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from connectors.common import REASON_CODES, DecodeError, decode_event
+from connectors.common.decoder import decode_checked
 from tests.connectors.examples import encode, event_examples, example
 
 CANARY = "canary.pii@example.com"
@@ -53,6 +54,9 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     ("invalid_json", _set("record.priority", 12345).replace(b"12345", b"NaN"), "message", None),
     # Valid syntax, but beyond any float: no system meant infinity.
     ("invalid_json", _set("record.priority", 12345).replace(b"12345", b"1e400"), "message", None),
+    # Valid syntax, nested deeper than any parser here goes (msgspec and json both recurse).
+    ("invalid_json", _set("u_canary", CANARY).replace(
+        b'"' + CANARY.encode() + b'"', b"[" * 100_000 + b"]" * 100_000), "message", None),
     ("not_an_object", json.dumps([CANARY]).encode(), "message", None),
     ("not_an_object", b'"' + CANARY.encode() + b'"', "message", None),
     ("not_an_object", None, "message", None),  # a tombstone
@@ -143,6 +147,9 @@ def test_bad_payload_is_rejected_with_its_reason(
         assert CANARY not in text
         assert "canary" not in text
     assert error.__cause__ is None and error.__context__ is None
+    with pytest.raises(DecodeError) as exact:  # the decoder's exact path says the same
+        decode_checked(raw, topic_source=topic_source)
+    assert (exact.value.reason_code, exact.value.detail) == (error.reason_code, error.detail)
 
 
 def test_every_reason_code_is_covered() -> None:
@@ -172,7 +179,7 @@ def test_a_misconfigured_topic_source_is_a_programming_error() -> None:
 def test_escaped_backslash_before_u_is_not_mistaken_for_a_surrogate() -> None:
     raw = _set("record.description", "C:\\udc00\\path")
 
-    assert decode_event(raw).record.description == "C:\\udc00\\path"
+    assert decode_event(raw).record["description"] == "C:\\udc00\\path"
 
 
 def test_largest_accepted_event_id_number_and_count() -> None:
@@ -188,4 +195,4 @@ def test_an_escaped_backslash_before_u0000_is_text_not_a_nul() -> None:
     raw = _set("record.description", "C:\\u0000\\path")
 
     assert b"\\u0000" in raw
-    assert decode_event(raw).record.description == "C:\\u0000\\path"
+    assert decode_event(raw).record["description"] == "C:\\u0000\\path"

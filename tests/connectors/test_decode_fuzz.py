@@ -1,7 +1,9 @@
 """Fuzzing `decode_event`: whatever the bytes, it returns an `Event` or raises `DecodeError`.
 
-Anything else (a KeyError, a pydantic ValidationError, a RecursionError…) would escape the
-pipeline's dead-letter handling, so it is a bug. Accepted events must survive a round trip.
+Anything else (a KeyError, a msgspec ValidationError, a RecursionError…) would escape the
+pipeline's dead-letter handling, so it is a bug. Accepted events must survive a round trip, and
+the decoder's fast path must give exactly the answer of its exact path (`decode_checked`): the
+same event, or the same reason code and detail.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.common import REASON_CODES, DecodeError, Event, decode_event
+from connectors.common.decoder import decode_checked
 from tests.connectors.examples import event_examples
 
 NAMES = sorted(event_examples())
@@ -29,11 +32,18 @@ json_values = st.recursive(
 )
 
 
-def _check(raw: bytes | None, topic_source: str | None = None) -> Event | None:
+def _outcome(decode: Any, raw: bytes | None, topic_source: str | None) -> Event | tuple[str, str]:
     try:
-        event = decode_event(raw, topic_source=topic_source)  # type: ignore[arg-type]
+        return decode(raw, topic_source=topic_source)  # type: ignore[no-any-return]
     except DecodeError as error:
         assert error.reason_code in REASON_CODES
+        return error.reason_code, error.detail
+
+
+def _check(raw: bytes | None, topic_source: str | None = None) -> Event | None:
+    event = _outcome(decode_event, raw, topic_source)
+    assert event == _outcome(decode_checked, raw, topic_source)
+    if not isinstance(event, Event):
         return None
     assert isinstance(event, Event)
     again = decode_event(event.to_json(), topic_source=event.source)

@@ -50,7 +50,8 @@ def test_duplicate_keys_keep_the_last_like_json() -> None:
 
 
 def test_refused_documents_are_left_to_the_caller() -> None:
-    for raw in (b'{"a": NaN}', b'{"a": 1e400}', b'{"a": "\\ud800"}', b"\xff", b"{", b""):
+    too_deep = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for raw in (b'{"a": NaN}', b'{"a": 1e400}', b'{"a": "\\ud800"}', b"\xff", b"{", b"", too_deep):
         assert jsoncodec.fast_loads(raw) is jsoncodec.REFUSED
 
 
