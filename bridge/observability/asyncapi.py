@@ -1,7 +1,9 @@
 """The AsyncAPI document of the bridge: FastStream's, generated from the real application, with
 its messages described.
 
-FastStream writes the servers, channels and operations. It cannot know the messages: the bridge
+FastStream writes the servers, and the channels and operations of the topics it publishes to;
+the event topics, which the bridge's own consumer reads, are added here. FastStream cannot know
+the messages either: the bridge
 reads and publishes raw bytes (the connectors decode and encode them), and FastStream writes no
 headers. `describe_messages` gives each message its payload schema (generated from the Structs
 the connectors decode and encode with, `connectors.common.schemas`), its headers, its Kafka key
@@ -132,6 +134,30 @@ _DEAD_LETTER_MESSAGE: Final = {
 }
 
 
+def add_event_channels(document: dict[str, Any], topics: TopicNames) -> None:
+    """The event topics the bridge receives from (in place): its own consumer polls them
+    (``bridge.kafka.consumer``), not a FastStream subscriber, so FastStream does not list them."""
+    servers = [{"$ref": f"#/servers/{name}"} for name in document.get("servers", {})]
+    channels = document.setdefault("channels", {})
+    operations = document.setdefault("operations", {})
+    messages = document.setdefault("components", {}).setdefault("messages", {})
+    for system, topic in topics.events().items():
+        name = f"events:{topic}"
+        messages[f"{name}:Message"] = {"title": f"{name}:Message"}
+        channels[name] = {
+            "address": topic,
+            "description": f"{system.upper()}'s record events (the contract envelope), read in "
+                           "batches by the bridge's consumer group",
+            "servers": servers,
+            "messages": {"Message": {"$ref": f"#/components/messages/{name}:Message"}},
+            "bindings": {"kafka": {"topic": topic, "bindingVersion": _KAFKA_BINDING}},
+        }
+        operations[f"{name}:receive"] = {
+            "action": "receive", "channel": {"$ref": f"#/channels/{name}"},
+            "messages": [{"$ref": f"#/channels/{name}/messages/Message"}],
+        }
+
+
 def describe_messages(document: dict[str, Any], topics: TopicNames) -> None:
     """Give every message of a FastStream-generated document (in place) its payload schema,
     headers, key and correlation id, by the topic of its channel."""
@@ -146,7 +172,7 @@ def describe_messages(document: dict[str, Any], topics: TopicNames) -> None:
         for reference in channel["messages"].values():
             message = messages[_component(reference["$ref"])]
             # FastStream's own payload schema (`{}`, or an array of bytes for the batch) goes.
-            schemas.pop(_component(message["payload"].get("$ref", "")), None)
+            schemas.pop(_component(message.get("payload", {}).get("$ref", "")), None)
             message.update(by_topic[channel["address"]])
     schemas.update(wire_schemas(COMPONENTS))
 
@@ -168,6 +194,7 @@ def asyncapi_document(settings: Settings | None = None) -> dict[str, Any]:
 
     settings = settings or Settings.model_construct()
     document: dict[str, Any] = create_bridge(settings).app.schema.to_specification().to_jsonable()
+    add_event_channels(document, settings.topics)
     describe_messages(document, settings.topics)
     return document
 

@@ -228,7 +228,7 @@ async def test_what_a_real_flow_publishes_is_what_the_document_says(store_engine
             return None
         return acknowledged()
 
-    await OutboxRelay(store_engine, send).publish(result.outbox)
+    await OutboxRelay(harness.store, send).publish(result.outbox)
 
     assert {topic for topic, *_ in published} == {TOPICS.fsm_commands, TOPICS.dead_letters}
     for topic, key, value, headers in published:
