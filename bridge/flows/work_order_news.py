@@ -1,8 +1,12 @@
-"""Work-order news on the case: state changes, technician notes, task progress, closing.
+"""Work-order news on the case: state changes, technician notes, task notes and progress, closing.
 
-Notes use the mappings' templates (``work_order.*``); whether a note is a customer-visible
-comment is the template's choice. When the last open work order of a case closes, the case gets
-a summary note.
+A technician's work note or comment on a work order task becomes a case work note naming the task
+and its work order, like a work order's own notes. An echo's journal is the text of the bridge's
+own command (e.g. an order line's note on the work order): it is not passed back.
+
+Notes use the mappings' templates (``work_order.*``, ``work_order_task.*``); whether a note is a
+customer-visible comment is the template's choice. When the last open work order of a case
+closes, the case gets a summary note.
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ async def work_order_news(ctx: FlowContext) -> None:
     new_state = text(wo, "state")
     old_state = ctx.previous.text("state") if ctx.previous else ""
     state_changed = "state" in event.changed_fields and new_state != old_state
+    # An echo's journal is the text of our own command (a note the bridge wrote): not news.
+    journal = () if ctx.is_echo else event.journal
     for case in cases:
-        for i, entry in enumerate(event.journal):
+        for i, entry in enumerate(journal):
             if entry.element == "work_notes":
                 ctx.note(case.table, case.sys_id, "work_order.work_note",
                          {"wo_number": number, "author": entry.sys_created_by, "text": entry.value},
@@ -64,22 +70,44 @@ async def _summary_when_all_closed(ctx: FlowContext, case: StoredRecord) -> None
                   "summary": summary}, rule=RULE_NEWS, id_parts=("all_closed",))
 
 
+#: the case note each journal element of a task becomes (both are work notes on the case)
+TASK_JOURNAL_NOTES = {"work_notes": "work_order_task.work_note",
+                      "comments": "work_order_task.comment"}
+
+
 async def task_news(ctx: FlowContext) -> None:
-    """Tasks: link them to their work order; their state changes reach the case."""
+    """Tasks: link them to their work order; the technician's work notes and comments and the
+    task's state changes reach the work order's cases, naming the task and the work order."""
     event, task = ctx.event, ctx.event.record_dict()
     wo_id = ref(task, "parent")
+    old_wo = ctx.previous.ref("parent") if ctx.previous is not None else None
+    if old_wo and old_wo != wo_id:
+        ctx.state.remove_link(links.WORK_ORDER_TASK, old_wo, event.sys_id)
     if not wo_id:
         return
     ctx.state.add_link(links.WORK_ORDER_TASK, wo_id, event.sys_id)
-    new_state = text(task, "state")
-    if event.operation != "update" or "state" not in event.changed_fields:
+    # An echo's journal is the text of our own command: it is not news.
+    journal = [] if ctx.is_echo else [(i, entry) for i, entry in enumerate(event.journal)
+                                      if entry.element in TASK_JOURNAL_NOTES]
+    state_changed = event.operation == "update" and "state" in event.changed_fields
+    if not journal and not state_changed:
+        return
+    cases = await _cases_of(ctx, wo_id)
+    if not cases:
+        if journal:
+            ctx.filtered("unlinked", "the task's work order has no case the bridge knows")
         return
     wo = await ctx.state.record(wo_id)
-    for case in await _cases_of(ctx, wo_id):
-        ctx.note(case.table, case.sys_id, "work_order_task.state_changed",
-                 {"task_number": text(task, "number"),
-                  "wo_number": wo.text("number") if wo else "", "new_state": new_state},
-                 rule=RULE_NEWS)
+    names = {"task_number": text(task, "number"),
+             "wo_number": wo.text("number") if wo is not None else text(task, "parent")}
+    for case in cases:
+        for i, entry in journal:
+            ctx.note(case.table, case.sys_id, TASK_JOURNAL_NOTES[entry.element],
+                     {**names, "author": entry.sys_created_by, "text": entry.value},
+                     rule=RULE_NEWS, id_parts=("note", str(i)))
+        if state_changed:
+            ctx.note(case.table, case.sys_id, "work_order_task.state_changed",
+                     {**names, "new_state": text(task, "state")}, rule=RULE_NEWS)
 
 
 ROUTES = [

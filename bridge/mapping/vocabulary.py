@@ -20,6 +20,8 @@ NOTE_KEYS: dict[str, frozenset[str]] = {
         "work_order.closed": "wo_number state close_notes",
         "work_order.all_closed": "case_number count summary",
         "work_order_task.state_changed": "task_number wo_number new_state",
+        "work_order_task.work_note": "task_number wo_number author text",
+        "work_order_task.comment": "task_number wo_number author text",
         "case.action_refused": "action reason",
         "incident.state_changed": "number old_state new_state hold_reason",
         "incident.resolved": "number state close_code close_notes",

@@ -41,6 +41,7 @@ class WorkOrderTaskRecord(Record):
     expected_start: str = ""
     actual_end: str = ""
     work_notes: str = ""
+    comments: str = ""
 
 
 #: Table name → record model for every FSM table.
