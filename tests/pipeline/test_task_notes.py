@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
+from bridge.store.schema import links as links_table
 from tests.fixtures.events import make_event, new_sys_id
 from tests.pipeline.harness import Harness
 
@@ -79,10 +82,52 @@ async def test_the_text_of_the_bridges_own_command_is_not_passed_back(store_harn
         "Work order task WOT0010001 (WO0010001) is Canceled"]
 
 
-async def test_a_note_on_a_task_whose_work_order_has_no_known_case_is_said_unlinked(
+async def test_notes_made_before_the_work_order_arrives_wait_for_its_case(h: Harness) -> None:
+    """Records come in any order: the task's notes may arrive before the work order's insert
+    (which links it to the case). They wait, and reach the case once, in their order."""
+    await h.feed(make_event("csm-case-insert"))
+    assert await h.run(task(0, operation="insert")) == []
+    commands, result = await h.outcomes(task(1, notes=(("work_notes", "tess.tech", "First"),
+                                                       ("comments", "tess.tech", "Second"))))
+    assert commands == [] and result.outcomes == {"in": 1, "held": 1}
+    assert await h.run(task(2, changed=("state",), state="work_in_progress",
+                            notes=(("work_notes", "tess.tech", "Third"),))) == []
+    delivered = await h.run(WO)
+    assert [text for case_id, _, text in case_notes(delivered) if case_id == CASE_ID] == [
+        "Work order WO0010001 created for case CS0001001",
+        "Work order task WOT0010001 (WO0010001), note from tess.tech:\nFirst",
+        "Work order task WOT0010001 (WO0010001), comment from tess.tech:\nSecond",
+        "Work order task WOT0010001 (WO0010001), note from tess.tech:\nThird",
+        "Work order task WOT0010001 (WO0010001) is Work in Progress"]
+    # delivered once: later news go straight to the case
+    later = await h.run(task(3, notes=(("work_notes", "tess.tech", "Fourth"),)))
+    assert [text for _, _, text in case_notes(later)] == [
+        "Work order task WOT0010001 (WO0010001), note from tess.tech:\nFourth"]
+
+
+async def test_notes_wait_for_a_case_that_arrives_after_its_work_order(
         store_harness: Harness) -> None:
     h = store_harness
-    await h.feed(task(0, operation="insert"))  # the work order is not known yet
-    commands, result = await h.outcomes(task(1, notes=(("comments", "tess.tech", "Hello"),)))
-    assert commands == [] and result.outcomes == {"in": 1, "unlinked": 1}
+    await h.feed(WO)  # FSM's own work order, initiated from a case the bridge has not seen
+    await h.feed(task(0, operation="insert"))
+    assert await h.run(task(1, notes=(("work_notes", "tess.tech", "Waiting"),))) == []
+    arrived = case_notes(await h.run(make_event("csm-case-insert")))
+    assert arrived == [(CASE_ID, "work_notes",
+                        "Work order task WOT0010001 (WO0010001), note from tess.tech:\nWaiting")]
 
+
+async def test_notes_on_a_task_of_a_work_order_without_case_are_dropped(
+        store_harness: Harness) -> None:
+    h = store_harness
+    await h.feed(task(0, operation="insert"))
+    await h.feed(task(1, notes=(("work_notes", "tess.tech", "Held"),)))
+    lone = make_event("fsm-work-order-insert", caused_by_command=None,
+                      record={"initiated_from": ""})
+    _, result = await h.outcomes(lone)  # not from a case: the waiting notes go
+    assert result.outcomes == {"in": 1, "unlinked": 1}
+    commands, result = await h.outcomes(task(2, notes=(("comments", "tess.tech", "Hello"),)))
+    assert commands == [] and result.outcomes == {"in": 1, "unlinked": 1}
+    async with h.engine.connect() as conn:
+        held = (await conn.execute(select(func.count()).select_from(links_table).where(
+            links_table.c.kind == "held_task_note"))).scalar_one()
+    assert held == 0
