@@ -156,6 +156,12 @@ async def test_a_resolved_line_is_noted_on_the_work_order_and_its_task_stays(h: 
     assert entry["value"].startswith(f"Order line {accepted.number} of case ORDCS0001001 is "
                                      "Resolved – Accepted; task WOT00")
     assert entry["value"].endswith("stays open for the technician to close")
+    # FSM's echo of the note is not passed back to the case
+    echo = wo_insert_for(oc.wo_command, oc.wo_id)
+    echo.update(operation="update", sys_mod_count="1", caused_by_command=note["command_id"],
+                journal=[{**entry, "sys_created_on": "2026-11-23 10:00:00",
+                          "sys_created_by": "csm_fsm_bridge"}])
+    assert await h.run(echo) == []
     [note] = await h.run(denied.event("resolved_denied"))
     assert "is Resolved – Denied" in note["journal"][0]["value"]
 
