@@ -136,8 +136,7 @@ async def line_news(ctx: FlowContext) -> None:
     if line is None or line.deleted:
         return
     state = line.text("state")
-    old_state = ctx.previous.text("state") if ctx.previous is not None else None
-    entered = state != old_state and ctx.changed("state")
+    entered = ctx.previous is None or ctx.previous.text("state") != state
     if state not in CLOSED_LINE_STATES:
         await _give_task(ctx, line)
     elif state == CANCELLED and entered:
