@@ -227,6 +227,11 @@ async def link_line_task(ctx: FlowContext) -> None:
     line_id = _line_of_correlation(correlation_id, ref(task, "parent"))
     if pending is None or pending.rule != RULE_LINE_TASK or line_id is None:
         return
+    wo_id = ref(task, "parent")
+    if any(t.ref("parent") == wo_id and t.sys_id != ctx.event.sys_id
+           for t in await line_tasks(ctx, line_id)):
+        ctx.filtered("unlinked", "the line already has its task on this work order")
+        return  # the link already written is the one used
     ctx.state.add_link(links.LINE_TASK, line_id, ctx.event.sys_id)
     line = await ctx.state.record(line_id)
     if line is not None and not line.deleted and line.text("state") == CANCELLED \

@@ -224,3 +224,18 @@ async def test_a_line_on_a_case_without_a_work_order_or_closed_gets_no_task(
     await oc.start()
     await h.feed(order_case(oc.sys_id, 2, state="3"))  # closed
     assert await h.run(Line(oc.sys_id).event("new")) == []
+
+
+async def test_the_link_already_written_is_the_one_used(store_harness: Harness) -> None:
+    """A second task FSM reports for the same line and work order (the same correlation id) is
+    not linked: the line's task stays the first one, and a cancel goes to it alone."""
+    h = store_harness
+    oc = OrderCase(h)
+    line = Line(oc.sys_id)
+    [task] = await oc.start((line, "new"))
+    await oc.confirm(task, line)
+    first = oc.task_of[line.sys_id]
+    _, result = await h.outcomes(task_answer(task, "WOT0029999"))
+    assert result.outcomes == {"in": 1, "unlinked": 1}
+    [cancel] = await h.run(line.event("cancelled"))
+    assert cancel["sys_id"] == first
