@@ -106,18 +106,17 @@ async def task_news(ctx: FlowContext) -> None:
         notes.append(("work_order_task.state_changed", {**names, "new_state": text(task, "state")}))
     if not notes:
         return
+    # The event's outcome stays "applied" either way: an outcome that depended on which record
+    # arrived first would make a reordered delivery's store differ from the ordered one's.
     cases = await _cases_of(ctx, wo_id)
     if not cases and wo is not None and \
             not await ctx.state.linked_to(links.CASE_WORK_ORDER, wo_id):
-        ctx.filtered("unlinked", "the task's work order is not linked to a case")
-        return
+        return  # a work order not from a case: its tasks' news concern no case
     if not cases:
         for i, (key, values) in enumerate(notes):
             note_id = ctx.command_id(RULE_HELD, str(i)).replace("-", "")
             ctx.state.add_link(links.HELD_TASK_NOTE, note_id, wo_id, key=key, values=values,
                                order=[event.sys_mod_count, i], task=event.sys_id)
-        ctx.filtered("held", "the task's work order has no case the bridge knows yet: its notes "
-                             "wait for it")
         return
     for case in cases:
         for i, (key, values) in enumerate(notes):
