@@ -74,7 +74,7 @@ TABLES: dict[str, TableSpec] = {
             "work_notes"}, _WO_REFS, {"work_notes"}),
         _t("wm_task", "fsm",
            {"number", "state", "short_description", "expected_start", "actual_end",
-            "work_notes"}, {"parent", "assigned_to"}, {"work_notes"}),
+            "work_notes"}, {"parent", "assigned_to"}, {"work_notes", "comments"}),
         _t("incident", "itsm",
            {"number", "state", "hold_reason", "close_code", "close_notes", "priority", "impact",
             "urgency", "short_description", "description", "correlation_id", "comments",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.flows.related_kinds import (
-    ACCEPTED, CHILD_LOCKED, MAJOR_CHILD, RELATED_FIELDS, REQUEST, related_kind,
+    ACCEPTED, CANDIDATE_OF, MAJOR_CHILD, RELATED_FIELDS, REQUEST, related_kind,
 )
 from bridge.store.unit_of_work import BatchState, StoredRecord
 
@@ -43,9 +43,15 @@ async def related_of(state: BatchState, case_id: str) -> dict[str, list[str]]:
     return related
 
 
-async def locking_major(state: BatchState, case: StoredRecord) -> StoredRecord | None:
-    """The major case that made this accepted candidate's related records read-only."""
-    for major_id in await state.linked(CHILD_LOCKED, case.sys_id):
-        if case.ref("parent") == major_id:
-            return await state.record(major_id)
-    return None
+async def read_only_major(state: BatchState, case: StoredRecord) -> str | None:
+    """The major case (its number) under which this case's related records are read-only: the
+    one it joined as a candidate, while that is still its ``parent``. It holds from the event
+    that says the candidate joined, even before the major case's own events arrive (then it is
+    named by the ``parent`` reference's label)."""
+    parent = case.ref("parent")
+    if not parent or parent not in await state.linked(CANDIDATE_OF, case.sys_id):
+        return None
+    major = await state.record(parent)
+    if major is not None and major.text("number"):
+        return major.text("number")
+    return case.text("parent") or parent

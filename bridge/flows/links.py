@@ -3,7 +3,11 @@
 CASE_WORK_ORDER = "case_work_order"  # case → wm_order
 WORK_ORDER_TASK = "work_order_task"  # wm_order → wm_task
 ORDER_CASE_LINE = "order_case_line"  # sn_order_case → sn_order_case_line
-LINE_TASK = "order_line_task"  # sn_order_case_line → wm_task
+LINE_TASK = "order_line_task"  # sn_order_case_line → wm_task (written when FSM confirms it)
+LINE_TASK_REQUESTED = "order_line_task_requested"  # sn_order_case_line → wm_order asked for it
+LINE_WORK_ORDER = "order_case_line_work_order"  # sn_order_case → wm_order carrying its lines
+#: a task's note → its wm_order, waiting for the work order's case (``attrs``: the note)
+HELD_TASK_NOTE = "held_task_note"
 
 CLOSED_WORK_ORDER_STATES = frozenset({"closed_complete", "closed_incomplete", "canceled"})
 CASE_CLOSED_STATES = frozenset({"3", "7"})  # Closed, Canceled: nothing new starts from them

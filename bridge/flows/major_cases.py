@@ -3,15 +3,20 @@
 CSM creates major cases and sets children's ``parent``; the bridge learns the structure from the
 case events (``major_case_state`` = accepted, ``parent``) and does the cross-system part:
 
-* a candidate (``major_case_state`` = proposed) that joins an accepted major case has its
-  related-record fields copied to the major case — one CSM update, only the fields the major
-  case does not hold yet — and from then on its related records are read-only: ``create_*``
-  actions on it are refused (see ``related_records``);
+* a candidate (``major_case_state`` = proposed) that joins a major case has its related-record
+  fields copied to the major case once it is known as accepted — one CSM update, only the fields
+  the major case does not hold yet — and from the moment it joins, its related records are
+  read-only: ``create_*`` actions on it are refused (see ``related_records``);
+* an ordinary case added as a child (never a candidate) keeps its own records;
 * a child that joins later gets the major case's earlier notes only if the mappings say so
   (``late_children``).
 
-Events may come in any order: the copy happens when both "candidate joined" and "major accepted"
-are known, whichever arrives last, and once only.
+Acceptance is recognised whatever order its changes arrive in. The contract orders no two
+records, so the candidate's ``parent`` may name a major case the bridge has not seen yet; and CSM
+may clear ``major_case_state`` and set ``parent`` in separate updates, in either order. So a
+proposal is remembered (link ``major_candidate``) until the case joins a major case or stops
+being a candidate (rejected, canceled, accepted itself); the copy happens when both "candidate
+joined" and "major accepted" are known, whichever arrives last, and once only.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from bridge.flows import Route, late_children
 from bridge.flows.case_structure import children_of, is_major
 from bridge.flows.context import FlowContext
 from bridge.flows.related_kinds import (
-    CANDIDATE_OF, CHILD_LOCKED, MAJOR_CHILD, PROPOSED, RELATED_FIELDS, related_kind,
+    CANDIDATE, CANDIDATE_OF, CHILD_LOCKED, MAJOR_CHILD, NOT_A_CANDIDATE, PROPOSED, RELATED_FIELDS,
+    related_kind,
 )
 from bridge.store.unit_of_work import StoredRecord
 
@@ -37,13 +43,13 @@ async def track_structure(ctx: FlowContext) -> None:
         return
     previous = ctx.previous
     parent = case.ref("parent")
+    parent = parent if parent != case.sys_id else None
     old_parent = previous.ref("parent") if previous is not None else None
     if old_parent and old_parent != parent:
         ctx.state.remove_link(MAJOR_CHILD, old_parent, case.sys_id)
-    if parent and parent != case.sys_id:
-        was_candidate = PROPOSED in (case.text("major_case_state"),
-                                     previous.text("major_case_state") if previous else "")
-        if was_candidate:
+    candidate = await _candidacy(ctx, case, previous, joining=parent is not None)
+    if parent:
+        if candidate:
             ctx.state.add_link(CANDIDATE_OF, case.sys_id, parent)
         joined = ctx.state.add_link(MAJOR_CHILD, parent, case.sys_id)
         major = await ctx.state.record(parent)
@@ -56,17 +62,34 @@ async def track_structure(ctx: FlowContext) -> None:
             await accept_candidate(ctx, child, case)
 
 
+async def _candidacy(ctx: FlowContext, case: StoredRecord, previous: StoredRecord | None, *,
+                     joining: bool) -> bool:
+    """Whether the case is a candidate now: proposed, or proposed before and only cleared since
+    (CSM may clear ``major_case_state`` before it sets ``parent``). The proposal is remembered
+    until the case joins a major case or stops being a candidate."""
+    state = case.text("major_case_state")
+    remembered = bool(await ctx.state.linked(CANDIDATE, case.sys_id))
+    was_proposed = previous is not None and previous.text("major_case_state") == PROPOSED
+    candidate = state == PROPOSED or (
+        state not in NOT_A_CANDIDATE and (remembered or was_proposed))
+    if candidate and not joining:
+        ctx.state.add_link(CANDIDATE, case.sys_id, case.sys_id)
+    elif remembered:
+        ctx.state.remove_link(CANDIDATE, case.sys_id, case.sys_id)
+    return candidate
+
+
 async def _held(ctx: FlowContext, case: StoredRecord, relation: str) -> str:
     linked = await ctx.state.linked(related_kind(relation), case.sys_id)
     return case.ref(relation) or (linked[0] if linked else "")
 
 
 async def accept_candidate(ctx: FlowContext, child: StoredRecord, major: StoredRecord) -> None:
-    """Copy an accepted candidate's related fields to its major case and lock the child."""
+    """Copy an accepted candidate's related fields to its (accepted) major case, once."""
     if major.sys_id not in await ctx.state.linked(CANDIDATE_OF, child.sys_id):
         return  # an ordinary case added as a child keeps its own records to itself
     if not ctx.state.add_link(CHILD_LOCKED, child.sys_id, major.sys_id):
-        return  # done before
+        return  # copied before
     fields = {}
     for relation in RELATED_FIELDS:
         record_id = await _held(ctx, child, relation)

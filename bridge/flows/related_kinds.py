@@ -41,13 +41,21 @@ LABELS = {"incident": "incident", "problem": "problem", "change": "change reques
           "caused_by": "caused-by change", REQUEST: "request"}
 
 MAJOR_CHILD = "major_child"  # major case → child case (the child's ``parent``)
-CANDIDATE_OF = "candidate_child"  # candidate → the major case it joined while proposed
-CHILD_LOCKED = "child_locked"  # accepted candidate → its major: related records read-only
+#: candidate → itself: proposed and not joined a major case yet (kept while CSM clears
+#: ``major_case_state`` before it sets ``parent``; ends when it joins, or is rejected/canceled)
+CANDIDATE = "major_candidate"
+#: candidate → the major case it joined as a candidate: while that major case is its ``parent``,
+#: its related records are read-only
+CANDIDATE_OF = "candidate_child"
+CHILD_LOCKED = "child_locked"  # accepted candidate → its major: related fields copied (once)
 
 #: case states in which a child is skipped by major → child sync, and no solution is proposed
 CASE_DONE_STATES = frozenset({"6", "3", "7"})  # Resolved, Closed, Canceled
 ACCEPTED = "accepted"
 PROPOSED = "proposed"
+#: a candidate in these states is no longer one (``""`` is not among them: CSM may clear the
+#: state before it sets the new major case as ``parent``)
+NOT_A_CANDIDATE = frozenset({ACCEPTED, "rejected", "canceled"})
 
 
 def related_kind(relation: str) -> str:

@@ -18,7 +18,7 @@ from connectors.csm import commands as csm
 from connectors.itsm import commands as itsm
 
 from bridge.flows import Route, links
-from bridge.flows.case_structure import locking_major
+from bridge.flows.case_structure import read_only_major
 from bridge.flows.context import FlowContext, ref, text
 from bridge.flows.note_routing import holders
 from bridge.flows.related_kinds import (
@@ -37,10 +37,9 @@ async def _refusal(ctx: FlowContext, relation: str) -> str | None:
     if case.get("state") in links.CASE_CLOSED_STATES:
         return "the case is closed or canceled"
     stored = await ctx.state.record(event.sys_id)
-    major = await locking_major(ctx.state, stored) if stored is not None else None
+    major = await read_only_major(ctx.state, stored) if stored is not None else None
     if major is not None:
-        return (f"the case is a child of major case {major.text('number')}: "
-                "its related records are read-only")
+        return f"the case is a child of major case {major}: its related records are read-only"
     if relation == REQUEST:
         return None
     label = LABELS[relation]

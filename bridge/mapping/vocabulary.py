@@ -20,6 +20,10 @@ NOTE_KEYS: dict[str, frozenset[str]] = {
         "work_order.closed": "wo_number state close_notes",
         "work_order.all_closed": "case_number count summary",
         "work_order_task.state_changed": "task_number wo_number new_state",
+        "work_order_task.work_note": "task_number wo_number author text",
+        "work_order_task.comment": "task_number wo_number author text",
+        "order_line.resolved": "line_number case_number resolution task_number",
+        "order_line.task_canceled": "line_number case_number",
         "case.action_refused": "action reason",
         "incident.state_changed": "number old_state new_state hold_reason",
         "incident.resolved": "number state close_code close_notes",
@@ -47,6 +51,7 @@ NOTE_KEYS: dict[str, frozenset[str]] = {
 NOTE_FAMILY_TABLE: dict[str, str] = {
     "work_order": "wm_order",
     "work_order_task": "wm_task",
+    "order_line": "sn_order_case_line",
     "incident": "incident",
     "problem": "problem",
     "change": "change_request",
