@@ -16,6 +16,7 @@ from typing import Any
 from bench.config import BenchConfig
 from bench.kafka_io import read_all
 from bench.latency import latency_run
+from bench.low_rate import idle_run, low_rate_run
 from bench.paired import paired_rules_run
 from bench.rules import MAPPINGS
 from bench.stores import Stores
@@ -91,12 +92,22 @@ async def _measure(config: BenchConfig, stores: Stores, work_dir: Path, say: Say
             say(f"  latency {name:<14} at {rate:6.0f}/s: p50 {result.p50_ms:7.1f} ms  "
                 f"p99 {result.p99_ms:7.1f} ms  ({result.outputs_measured} outputs)")
             latency.append(result)
+    bridge_spec = specs["bridge_sqlite"]
+    say(f"a normal day: the bridge at {config.low_rate:.0f} events/s for "
+        f"{config.low_rate_seconds:.0f} s, then idle for {config.idle_seconds:.0f} s")
+    low = await low_rate_run(bridge_spec, bootstrap, stream, calibration.fanouts, config.low_rate,
+                             config.low_rate_seconds, stores, work_dir)
+    idle = await idle_run(bridge_spec, bootstrap, config.idle_seconds, stores, work_dir)
+    say(f"  {low.cpu_share:.1%} of a core at {config.low_rate:.0f}/s; {low.cpu_ms_per_batch:.2f} ms "
+        f"of CPU per batch of {low.events_per_batch:.1f} events; idle {idle['cpu_share']:.2%}")
     return {
         "meta": _meta(config, len(stream), calibration_run.to_dict(), calibration),
         "runs": [run.to_dict() for run in runs],
         "latency": [run.to_dict() for run in latency],
         "paired_rules": paired.to_dict() if paired else None,
         "half_max_rate": round(bridge_max / 2),
+        "low_rate": low.to_dict(),
+        "idle": idle,
     }
 
 

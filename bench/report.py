@@ -43,7 +43,7 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for target in summary["targets"]:
         value, unit = target["value"], target["unit"]
-        shown = f"{value:.1%}" if unit == "ratio" else f"{value:.1f} {unit}"
+        shown = f"{value:.1%}" if unit in ("ratio", "share") else f"{value:.1f} {unit}"
         lines.append(f"| {target['name']} | {shown} | {'yes' if target['met'] else '**no**'} |")
     lines += ["", "## Throughput (drain from earliest, fresh consumer group)", "",
               "| variant | events/s (median) | min–max | CPU-µs/event | steady RSS MiB | peak RSS MiB | outputs |",
@@ -75,6 +75,11 @@ def markdown(results: dict[str, Any]) -> str:
         for name, q in runs.items():
             lines.append(f"| {float(rate):.0f} | {name} | {q['p50_ms']:.1f} | {q['p90_ms']:.1f} | "
                          f"{q['p99_ms']:.1f} | {q['max_ms']:.1f} | {q['outputs_measured']} |")
+    added = latency.get("p99_added_ms_by_rate") or {}
+    if added:
+        lines += ["", "p99 added over B0 at the same rate: " + ", ".join(
+            f"{float(rate):.0f}/s: {ms:+.1f} ms" for rate, ms in added.items()) + "."]
+    lines += _low_rate_lines(results)
     lines += _phase_lines(summary.get("phases"))
     memory = summary["memory"]
     lines += ["", "## Memory", "",
@@ -87,6 +92,27 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 _STORE_PHASES = ("prefetch", "flush", "commit")
+
+
+def _low_rate_lines(results: dict[str, Any]) -> list[str]:
+    low, idle = results.get("low_rate"), results.get("idle")
+    if not low:
+        return []
+    lines = ["", f"## A normal day: {low['rate']:.0f} events/s, and idle (`bench/low_rate.py`)", "",
+             "| figure | value |", "|---|---|",
+             f"| bridge CPU at {low['rate']:.0f} events/s (process, every thread) | "
+             f"{low['cpu_share']:.1%} of a core |",
+             f"| batches handled / events per batch | {low['batches']} / "
+             f"{low['events_per_batch']:.2f} |",
+             f"| CPU per batch, whole process | {low['cpu_ms_per_batch']:.2f} ms |",
+             f"| CPU per batch, the handler's phases (decode, store, flows, publish) | "
+             f"{low['handler_cpu_ms_per_batch']:.2f} ms |",
+             f"| latency p50 / p99 | {low['p50_ms']:.1f} / {low['p99_ms']:.1f} ms |",
+             f"| steady RSS | {low['steady_rss_mib']:.0f} MiB |"]
+    if idle:
+        lines.append(f"| bridge CPU idle (consuming, no events, {idle['seconds']:.0f} s) | "
+                     f"{idle['cpu_share']:.2%} of a core |")
+    return lines
 
 
 def _phase_lines(phases: dict[str, Any] | None) -> list[str]:

@@ -18,7 +18,8 @@ the same index (the pipeline hands us only changes that are newer than what it s
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Table, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -43,11 +44,16 @@ def maintenance_plan(changes: Sequence[RecordChange]) -> Plan[None]:
     """Bring the index up to date with a batch's changes (run after the batch's records are
     written, in the same transaction). Changes to other tables are ignored."""
     latest: dict[tuple[str, str], RecordChange] = {}
+    first: dict[tuple[str, str], RecordChange] = {}
     for change in changes:
         if change.table in INDEX_TABLE_OF:
-            latest[(change.table, change.sys_id)] = change  # the last change of a record wins
+            key = (change.table, change.sys_id)
+            first.setdefault(key, change)
+            latest[key] = change  # the last change of a record wins
     by_table: ByTable = defaultdict(list)
-    for change in latest.values():
+    for key, change in latest.items():
+        if not _moves_the_index(first[key].before, change):
+            continue  # most updates change nothing the index keeps (a priority, a state…)
         by_table[change.table].append(change)
 
     if by_table.keys().isdisjoint(SCOPE_TABLES):
@@ -121,6 +127,17 @@ def _affected_by_new_state(by_table: ByTable) -> Plan[set[str]]:
 def _user_ids(query: Statement, ids: list[str]) -> Plan[set[str]]:
     rows = yield Fetch(query, {"ids": ids})
     return {user_id for (user_id,) in rows if user_id is not None}
+
+
+def _moves_the_index(before: Mapping[str, Any] | None, change: RecordChange) -> bool:
+    """Whether the index row of ``change``'s record after the batch differs from the one before
+    it (the index was kept up to date with the ``before`` state, so an equal row is there; a
+    change to ``index_row`` therefore comes with a migration that rewrites the rows, as 0006
+    does, or a ``bridge visibility rebuild``)."""
+    if before is None or change.after is None:
+        return True
+    return (index_row(change.table, change.sys_id, before)
+            != index_row(change.table, change.sys_id, change.after))
 
 
 def _ids(by_table: ByTable, table: str) -> list[str]:

@@ -61,11 +61,21 @@ def republished(message: SimMessage, n: int) -> SimMessage:
 
 def with_redeliveries(messages: Sequence[SimMessage], rng: random.Random, *, copies: int,
                       republishes: int, rewinds: int) -> list[SimMessage]:
-    """Copies and republished copies inserted later than their original; windows replayed."""
+    """Copies and republished copies inserted later than their original; windows replayed.
+    Only changes are republished: an action under a new event id is a new press (the contract),
+    a request of its own, not a copy."""
     stream = list(messages)
     for n in range(copies + republishes):
-        i = rng.randrange(len(stream))
-        copy = stream[i] if n < copies else republished(stream[i], n)
+        if n < copies:
+            i = rng.randrange(len(stream))
+            copy = stream[i]
+        else:
+            changes = [j for j, m in enumerate(stream)
+                       if m.event is not None and m.event.get("operation") != "action"]
+            if not changes:
+                continue
+            i = rng.choice(changes)
+            copy = republished(stream[i], n)
         stream.insert(rng.randrange(i + 1, len(stream) + 1), copy)
     for _ in range(rewinds):
         start = rng.randrange(len(stream))
