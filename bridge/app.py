@@ -26,7 +26,7 @@ from bridge.kafka.clients import faststream_security
 from bridge.kafka.consumer import EventConsumer
 from bridge.logs import faststream_logger
 from bridge.mapping import MappingReloader
-from bridge.observability import observability_lifespan, runtime_observers, transport_metrics
+from bridge.observability import observability_lifespan, runtime_observers
 from bridge.observability.asyncapi import specification
 from bridge.portal import create_portal_app
 from bridge.pipeline.factory import build_processor
@@ -76,7 +76,6 @@ def create_bridge(settings: Settings) -> Bridge:
         client_id=settings.kafka.client_id,
         enable_idempotence=True,  # implies acks=all
         graceful_timeout=30.0,
-        middlewares=[transport_metrics()],
         logger=faststream_logger(),
     )
     # Output channels, declared so that they appear in the AsyncAPI document.

@@ -4,38 +4,67 @@ jmespath's ``TreeInterpreter`` dispatches every node of every evaluation through
 lookup; a condition such as ``record.category == 'x'`` takes five visits, about 5 µs, and a map
 that never applies still costs that on every event its table pair sees. A closure per node
 does the same work without the dispatch. The node kinds that conditions and field expressions
-use are compiled here with jmespath's own helpers, so their results are the interpreter's
-(equality with its number and boolean rules, its idea of false). Any other kind of node is
-evaluated by the interpreter itself (``fallback``), with compiled nodes around it.
+use are compiled here with the JMESPath specification's rules, so their results are the
+interpreter's (``tests/mapping/test_closures.py`` compares them): equality of JSON values (so
+``true`` is not ``1``), and what is false (``""``, ``[]``, ``{}``, ``null``, ``false``; ``0``
+is not). Any other kind of node is evaluated by the interpreter itself (``fallback``), with
+compiled nodes around it. Only jmespath's public API is used: its parser's trees, the
+interpreter's ``visit``, and the ``Functions`` of the bridge's own options.
 """
 
 from __future__ import annotations
 
+from numbers import Number
 from typing import Any, Callable
 
-from jmespath.visitor import TreeInterpreter, _equals, _is_actual_number
+from jmespath.functions import Functions
+from jmespath.visitor import TreeInterpreter
 
 Evaluate = Callable[[Any], Any]
+Builder = Callable[[dict[str, Any], TreeInterpreter, Functions], Evaluate]
 
 
-def compile_node(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
-    """A function of the input value that returns what ``interpreter.visit(node, value)`` does."""
+def compile_node(node: dict[str, Any], interpreter: TreeInterpreter,
+                 functions: Functions) -> Evaluate:
+    """A function of the input value that returns what ``interpreter.visit(node, value)`` does
+    (``functions``: the interpreter's, for function calls)."""
     builder = _BUILDERS.get(node["type"])
     if builder is None:
-        return _fallback(node, interpreter)
-    return builder(node, interpreter)
+        return _fallback(node, interpreter, functions)
+    return builder(node, interpreter, functions)
 
 
-def _fallback(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
+def _is_actual_number(value: Any) -> bool:
+    """A JSON number (a bool is not one, whatever Python says)."""
+    return isinstance(value, Number) and not isinstance(value, bool)
+
+
+def _equals(left: Any, right: Any) -> bool:
+    """JSON equality: ``0``/``1`` never equal ``false``/``true`` (Python's ``==`` says they do)."""
+    if _is_actual_number(left) and left in (0, 1) and isinstance(right, bool):
+        return False
+    if _is_actual_number(right) and right in (0, 1) and isinstance(left, bool):
+        return False
+    return bool(left == right)
+
+
+def _is_false(value: Any) -> bool:
+    """JMESPath's false values; equality checks, as the specification's truth table is not
+    Python's (``0`` is true)."""
+    return value == "" or value == [] or value == {} or value is None or value is False
+
+
+def _fallback(node: dict[str, Any], interpreter: TreeInterpreter, _: Functions) -> Evaluate:
     visit = interpreter.visit
     return lambda value: visit(node, value)
 
 
-def _children(node: dict[str, Any], interpreter: TreeInterpreter) -> list[Evaluate]:
-    return [compile_node(child, interpreter) for child in node["children"]]
+def _children(node: dict[str, Any], interpreter: TreeInterpreter,
+              functions: Functions) -> list[Evaluate]:
+    return [compile_node(child, interpreter, functions) for child in node["children"]]
 
 
-def _field(node: dict[str, Any], _: TreeInterpreter) -> Evaluate:
+def _field(node: dict[str, Any], *_: Any) -> Evaluate:
     name = node["value"]
 
     def field(value: Any) -> Any:
@@ -46,10 +75,10 @@ def _field(node: dict[str, Any], _: TreeInterpreter) -> Evaluate:
     return field
 
 
-def _chain(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
+def _chain(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functions) -> Evaluate:
     if node["type"] == "subexpression" and all(c["type"] == "field" for c in node["children"]):
         return _path([c["value"] for c in node["children"]])
-    steps = _children(node, interpreter)
+    steps = _children(node, interpreter, functions)
     if len(steps) == 2:
         first, second = steps
         return lambda value: second(first(value))
@@ -74,17 +103,18 @@ def _path(names: list[str]) -> Evaluate:
     return path
 
 
-def _literal(node: dict[str, Any], _: TreeInterpreter) -> Evaluate:
+def _literal(node: dict[str, Any], *_: Any) -> Evaluate:
     constant = node["value"]
     return lambda value: constant
 
 
-def _current(node: dict[str, Any], _: TreeInterpreter) -> Evaluate:
+def _current(node: dict[str, Any], *_: Any) -> Evaluate:
     return lambda value: value
 
 
-def _comparator(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
-    left, right = _children(node, interpreter)
+def _comparator(node: dict[str, Any], interpreter: TreeInterpreter,
+                functions: Functions) -> Evaluate:
+    left, right = _children(node, interpreter, functions)
     op = node["value"]
     constants = [c["value"] for c in node["children"] if c["type"] == "literal"]
     if op in ("eq", "ne") and any(isinstance(c, str) for c in constants):
@@ -97,12 +127,12 @@ def _comparator(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
         return lambda value: _equals(left(value), right(value))
     if op == "ne":
         return lambda value: not _equals(left(value), right(value))
-    return _fallback(node, interpreter)  # ordering: the interpreter's number-only rules
+    return _fallback(node, interpreter, functions)  # ordering: the interpreter's number-only rules
 
 
-def _and(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
-    left, right = _children(node, interpreter)
-    is_false = interpreter._is_false
+def _and(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functions) -> Evaluate:
+    left, right = _children(node, interpreter, functions)
+    is_false = _is_false
 
     def both(value: Any) -> Any:
         matched = left(value)
@@ -110,9 +140,9 @@ def _and(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
     return both
 
 
-def _or(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
-    left, right = _children(node, interpreter)
-    is_false = interpreter._is_false
+def _or(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functions) -> Evaluate:
+    left, right = _children(node, interpreter, functions)
+    is_false = _is_false
 
     def either(value: Any) -> Any:
         matched = left(value)
@@ -120,8 +150,8 @@ def _or(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
     return either
 
 
-def _not(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
-    (inner,) = _children(node, interpreter)
+def _not(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functions) -> Evaluate:
+    (inner,) = _children(node, interpreter, functions)
 
     def negated(value: Any) -> Any:
         result = inner(value)
@@ -131,13 +161,14 @@ def _not(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
     return negated
 
 
-def _function(node: dict[str, Any], interpreter: TreeInterpreter) -> Evaluate:
-    arguments = _children(node, interpreter)
-    name, call = node["value"], interpreter._functions.call_function
+def _function(node: dict[str, Any], interpreter: TreeInterpreter,
+              functions: Functions) -> Evaluate:
+    arguments = _children(node, interpreter, functions)
+    name, call = node["value"], functions.call_function
     return lambda value: call(name, [argument(value) for argument in arguments])
 
 
-_BUILDERS: dict[str, Callable[[dict[str, Any], TreeInterpreter], Evaluate]] = {
+_BUILDERS: dict[str, Builder] = {
     "field": _field,
     "subexpression": _chain,
     "pipe": _chain,

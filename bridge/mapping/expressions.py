@@ -54,7 +54,8 @@ class _BridgeFunctions(functions.Functions):
         return "".join(as_text(v) for v in values)
 
 
-_OPTIONS = jmespath.Options(custom_functions=_BridgeFunctions())
+_FUNCTIONS = _BridgeFunctions()
+_OPTIONS = jmespath.Options(custom_functions=_FUNCTIONS)
 FUNCTIONS: dict[str, Any] = _BridgeFunctions.FUNCTION_TABLE  # type: ignore[attr-defined]
 # One interpreter for every search: it keeps no state between visits, and a new one per search
 # (what `ParsedResult.search` does) is a reference cycle left to the garbage collector.
@@ -92,7 +93,7 @@ def compile_expression(text: str) -> Compiled | ExpressionProblem:
         return ExpressionProblem("bad-expression", f"not a valid JMESPath expression: {_first_line(error)}")
     for problem in _check(parsed.parsed, root_scope=True):
         return problem
-    return Compiled(text, parsed, compile_node(parsed.parsed, _INTERPRETER))
+    return Compiled(text, parsed, compile_node(parsed.parsed, _INTERPRETER, _FUNCTIONS))
 
 
 def record_fields(compiled: Compiled) -> Iterator[str]:

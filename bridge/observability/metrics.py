@@ -2,8 +2,6 @@
 
 Counters and histograms are fed by the runtime (``BatchObserver``); the gauges for state that
 lives elsewhere (consumer lag, outbox backlog, mapping reloads) are set by the sampler.
-FastStream's transport metrics (``KafkaPrometheusMiddleware``) live on a registry of their own
-and are attached with :meth:`BridgeMetrics.include`, so that one scrape shows both.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ class BridgeMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self._included: list[Any] = []
         r = self.registry
         self.events = Counter("bridge_events", "Input events by source system, table and outcome",
                               ["source", "table", "outcome"], registry=r)
@@ -78,12 +75,6 @@ class BridgeMetrics:
                                         registry=r)
         self.mapping_info = Gauge("bridge_mapping_info", "The active mapping set (value 1)",
                                   ["version", "content_hash"], registry=r)
-
-    def include(self, other: CollectorRegistry) -> None:
-        """Serve another registry's metrics (FastStream's) on this one's scrape."""
-        if other is not self.registry and other not in self._included:
-            self.registry.register(other)  # a registry is a collector: collect() yields its metrics
-            self._included.append(other)
 
     # -- fed by the runtime ----------------------------------------------------------------
 

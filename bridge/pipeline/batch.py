@@ -16,12 +16,14 @@ from typing import Any, Callable, Iterable, Sequence
 
 import structlog
 
+from connectors.catalog import TABLES
 from connectors.common import DecodeError, Event, decode_event
 
 from bridge.failpoints import failpoint
 from bridge.flows import Router
 from bridge.flows.context import Decided, FlowContext, press_id
 from bridge.flows.errors import FlowDataError
+from bridge.flows.links import FOLLOWED_REFERENCES
 from bridge.mapping import MappingError, MappingSet
 from bridge.pipeline.deadletter import dead_letter_rows, replay_count_of
 from bridge.pipeline.errors import describe_failure, is_transient, raised_at
@@ -86,7 +88,7 @@ class BatchProcessor:
             state = BatchState(transaction, now, reprocess_salt=reprocess_salt)
             with phases.phase("prefetch"):
                 await state.prefetch(
-                    [e.sys_id for e in events], referenced=_referenced_ids(events),
+                    [e.sys_id for e in events], *_referenced_ids(events),
                     correlation_ids=[_correlation_id(e) for e in events],
                     versions=[_version(e) for e in events],
                 )
@@ -284,11 +286,19 @@ def _correlation_id(event: Event) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _referenced_ids(events: Iterable[Event]) -> set[str]:
-    """Every sys_id the batch's events' records reference."""
-    ids: set[str] = set()
+def _referenced_ids(events: Iterable[Event]) -> tuple[set[str], set[str]]:
+    """The sys_ids the batch's events' records reference: all of them (their records are read),
+    and those of the references the flows follow (their links are read too)."""
+    referenced: set[str] = set()
+    followed: set[str] = set()
     for event in events:
-        for value in event.record_dict().values():
-            if isinstance(value, dict) and isinstance(value.get("value"), str):
-                ids.add(value["value"])
-    return ids
+        record = event.record_dict()
+        for field in TABLES[event.table].references:
+            value = record.get(field)
+            if isinstance(value, dict):
+                target = value.get("value")
+                if isinstance(target, str) and target:
+                    referenced.add(target)
+                    if field in FOLLOWED_REFERENCES:
+                        followed.add(target)
+    return referenced, followed

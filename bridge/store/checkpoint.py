@@ -8,7 +8,7 @@ checkpoint instead; PASSIVE takes no lock a writer needs and never waits, so the
 only append to the log. It runs at most once per ``interval_s``, at the end of a batch (the
 runtime tells it, as one of its observers): the writer has just committed and its next commit
 is a batch away, so the checkpoint's sync of the database file rarely lands on a commit's sync
-of the log. An idle bridge is checkpointed after one more interval.
+of the log. An idle bridge is checkpointed after one more interval, once.
 
 The log starts over from the beginning only if it was fully copied back when a write
 transaction begins. Under steady load the next batch usually begins before the worker's
@@ -66,11 +66,13 @@ class WalCheckpointer:
         self._lock = threading.Lock()
         self.last: CheckpointResult | None = None
         self._batch_ended = asyncio.Event()
+        self._written = True  # a batch ended since the last checkpoint (or none ran yet)
 
     # -- told by the runtime (``bridge.runtime.BatchObserver``) ---------------------------
 
     def on_batch(self, result: Any, size: int, seconds: float) -> None:
         self._batch_ended.set()
+        self._written = True
 
     def on_transient_error(self, error: BaseException) -> None:
         pass
@@ -101,6 +103,9 @@ class WalCheckpointer:
                 await _wait(self._batch_ended, self._interval_s)
                 if stopping.is_set():
                     return
+                if not self._written:
+                    continue  # idle since the last checkpoint: the log holds nothing new
+                self._written = False
                 try:
                     self.last = await asyncio.to_thread(self.checkpoint)
                 except sqlite3.Error as error:

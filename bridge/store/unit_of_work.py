@@ -30,6 +30,8 @@ from connectors.common import jsoncodec
 #: a change has its version; an action (a request, not a change) adds its press, the event id.
 DedupeKey = tuple[str, int, str, str, str]
 Edge = tuple[str, str, str]
+#: lengths of the undo log, the outbox, processed rows, changes and counts at a savepoint
+Savepoint = tuple[int, int, int, int, int]
 
 #: A record with more links than this does not pull the records at their other ends into the
 #: prefetch (a major case with its children, say): a flow that needs them loads them.
@@ -128,7 +130,8 @@ class BatchWrites:
 class _Read:
     """What one read plan found."""
 
-    ids: set[str] = field(default_factory=set)
+    ids: set[str] = field(default_factory=set)  # records and links read
+    record_ids: set[str] = field(default_factory=set)  # records read (not their links)
     records: list[Row] = field(default_factory=list)
     edges: set[Edge] = field(default_factory=set)
     pending: list[Row] = field(default_factory=list)
@@ -151,41 +154,49 @@ class BatchState:
         self._seen_versions: set[DedupeKey] = set()
         #: reads a flow needed beyond the prefetch (each one a trip to the store)
         self.loads_on_demand = 0
+        self._counted: list[tuple[str, int]] = []  # every count, in order (savepoints)
         # (function, args), called as function(self, *args): no closure over ``self``, so a
         # finished batch's state is freed at once instead of waiting for the cycle collector.
         self._undo: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
 
     # -- per-event savepoints ----------------------------------------------------------------
 
-    def savepoint(self) -> tuple[int, int, int, int, Counter[str]]:
+    def savepoint(self) -> Savepoint:
         """Mark the state so that a failing event can be undone without touching the others."""
         w = self.writes
         return (len(self._undo), len(w.outbox), len(w.processed), len(w.changes),
-                Counter(w.counters))
+                len(self._counted))
 
-    def rollback(self, point: tuple[int, int, int, int, Counter[str]]) -> None:
-        undo_len, outbox_len, processed_len, changes_len, counters = point
+    def rollback(self, point: Savepoint) -> None:
+        undo_len, outbox_len, processed_len, changes_len, counted_len = point
         while len(self._undo) > undo_len:
             restore, args = self._undo.pop()
             restore(self, *args)
         w = self.writes
         del w.outbox[outbox_len:], w.processed[processed_len:], w.changes[changes_len:]
-        w.counters = counters
+        counters = w.counters
+        while len(self._counted) > counted_len:
+            name, n = self._counted.pop()
+            counters[name] -= n
+            if not counters[name]:
+                del counters[name]
 
     # -- loading ---------------------------------------------------------------------------
 
-    async def prefetch(self, sys_ids: Iterable[str], correlation_ids: Iterable[str] = (),
-                       versions: Iterable[DedupeKey] = (), *,
-                       referenced: Iterable[str] = ()) -> None:
-        """Read what the batch's events need, in one plan: the records ``sys_ids`` and
-        ``referenced`` and their links, the records (and links) at the other end of the links
-        of ``sys_ids``, the pending inserts of ``correlation_ids`` and which ``versions`` were
+    async def prefetch(self, sys_ids: Iterable[str], referenced: Iterable[str] = (),
+                       followed: Iterable[str] = (), *, correlation_ids: Iterable[str] = (),
+                       versions: Iterable[DedupeKey] = ()) -> None:
+        """Read what the batch's events need, in one plan: the records ``sys_ids`` and their
+        links; the records they reference (``referenced``), with the links of those whose links
+        the flows follow (``followed``); the records and links at the other end of the links of
+        ``sys_ids``; the pending inserts of ``correlation_ids``; which ``versions`` were
         processed."""
         own = {s for s in sys_ids if s}
-        ids = (own | {s for s in referenced if s}) - self._edges_loaded
+        linked = (own | {s for s in followed if s}) - self._edges_loaded
+        records_only = {s for s in referenced if s} - linked - self._records.keys()
         correlations = sorted({c for c in correlation_ids if c and c not in self._pending})
         self._take(await self.transaction.run(
-            _prefetch_plan(ids, own, correlations, set(versions))))
+            _prefetch_plan(linked, records_only, own, correlations, set(versions))))
         for correlation_id in correlations:
             self._pending.setdefault(correlation_id, None)
 
@@ -198,7 +209,7 @@ class BatchState:
 
     def _take(self, read: _Read) -> None:
         found = {row[0]: row for row in read.records}
-        for sys_id in read.ids:
+        for sys_id in read.ids | read.record_ids:
             row = found.get(sys_id)
             self._records.setdefault(sys_id, _stored(row) if row is not None else None)
         for edge in read.edges:
@@ -323,6 +334,7 @@ class BatchState:
 
     def count(self, name: str, n: int = 1) -> None:
         self.writes.counters[name] += n
+        self._counted.append((name, n))  # undone by ``rollback``
 
 
 class _EdgeIndex:
@@ -379,10 +391,17 @@ def _records_and_edges_plan(ids: set[str]) -> Plan[_Read]:
     return read
 
 
-def _prefetch_plan(ids: set[str], own: set[str], correlations: list[str],
-                   versions: set[DedupeKey]) -> Plan[_Read]:
+def _prefetch_plan(linked: set[str], records_only: set[str], own: set[str],
+                   correlations: list[str], versions: set[DedupeKey]) -> Plan[_Read]:
     read = _Read()
-    yield from _records_and_edges(ids, read)
+    wanted = linked | records_only
+    if wanted:  # one statement for every record, one for the links of those that need them
+        read.records += yield Fetch(RECORDS, {"ids": sorted(wanted)})
+        read.record_ids |= records_only
+    if linked:
+        read.edges.update((kind, f, t) for kind, f, t in
+                          (yield Fetch(EDGES, {"ids": sorted(linked)})))
+        read.ids |= linked
     # The other ends of the events' own links: a work order's case, a case's work orders, an
     # ITSM record's cases… unless a record has many (see FANOUT_CAP).
     ends: dict[str, set[str]] = defaultdict(set)

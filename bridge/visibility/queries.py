@@ -153,7 +153,7 @@ async def work_order_detail(conn: AsyncConnection, user_id: str, wo_sys_id: str)
         .where(tasks.c.parent == wo_sys_id)
         .order_by(tasks.c.number, tasks.c.sys_id)
     )
-    return {**summary(row), "tasks": [dict(task._mapping) for task in task_rows]}
+    return {**summary(row), "tasks": [dict(task) for task in task_rows.mappings()]}
 
 
 #: An ITSM record is one of the case's related records: named by the case's field for its

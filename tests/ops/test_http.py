@@ -67,7 +67,6 @@ async def test_metrics_status_page_and_status_command_follow_the_events(
                        operation="insert") == 5
         assert _metric(after, "bridge_dead_letters_total", reason="invalid_utf8") == 1
         assert _metric(after, "bridge_batch_size_count") >= 1
-        assert _metric(after, "faststream_published_messages_total") >= 1  # FastStream's own
         for phase in ("decode", "prefetch", "flows", "flush", "commit", "publish", "settle"):
             wall = _metric(after, "bridge_batch_phase_seconds_total", phase=phase)
             cpu = _metric(after, "bridge_batch_phase_cpu_seconds_total", phase=phase)
