@@ -19,6 +19,8 @@ class BenchConfig:
     links: tuple[int, int] = (10_000, 1_000_000)  # store sizes compared
     extra_rules: int = 1_000  # irrelevant table maps added for the rules variant
     latency_seconds: float = 20.0
+    latency_min_outputs: int = 1000  # a latency run lasts until it measured about this many…
+    latency_max_seconds: float = 90.0  # … or this long
     latency_fixed_rates: tuple[float, ...] = (100.0, 1000.0)  # besides half the bridge's max rate
     low_rate: float = 50.0  # a normal day: the bridge's CPU, and per batch (of about one event)
     low_rate_seconds: float = 30.0
@@ -53,4 +55,5 @@ class BenchConfig:
 
 FULL = BenchConfig()
 QUICK = replace(FULL, events=3_000, size="tiny", links=(1_000, 20_000), latency_seconds=6.0,
-                latency_fixed_rates=(), low_rate_seconds=8.0, idle_seconds=5.0)
+                latency_fixed_rates=(), latency_min_outputs=0, low_rate_seconds=8.0,
+                idle_seconds=5.0)

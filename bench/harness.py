@@ -85,10 +85,15 @@ async def _measure(config: BenchConfig, stores: Stores, work_dir: Path, say: Say
         say(f"  {paired.base_cpu_us_per_event:.0f} vs {paired.variant_cpu_us_per_event:.0f} "
             f"CPU-µs/ev over {paired.batches} batch pairs: ratio {paired.ratio:.3f}")
     latency = []
+    outputs_per_input = calibration.outputs / max(1, len(stream))
     for rate in (*config.latency_fixed_rates, round(bridge_max / 2)):
+        # Long enough for a p99 of many outputs: at 100 events/s and ~0.2 outputs per input,
+        # 20 s measure ~150 outputs, whose p99 is their second worst, whatever disturbed it.
+        seconds = min(config.latency_max_seconds, max(
+            config.latency_seconds, config.latency_min_outputs / (rate * outputs_per_input)))
         for name in ("b0", "bridge_sqlite"):
             result = await latency_run(specs[name], bootstrap, stream, calibration.fanouts,
-                                       float(rate), config.latency_seconds, stores, work_dir)
+                                       float(rate), seconds, stores, work_dir)
             say(f"  latency {name:<14} at {rate:6.0f}/s: p50 {result.p50_ms:7.1f} ms  "
                 f"p99 {result.p99_ms:7.1f} ms  ({result.outputs_measured} outputs)")
             latency.append(result)
