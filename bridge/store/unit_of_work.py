@@ -192,11 +192,15 @@ class BatchState:
         ``sys_ids``; the pending inserts of ``correlation_ids``; which ``versions`` were
         processed."""
         own = {s for s in sys_ids if s}
+        versions = set(versions)
         linked = (own | {s for s in followed if s}) - self._edges_loaded
-        records_only = {s for s in referenced if s} - linked - self._records.keys()
+        # the records of the versions asked about too: whether a version is new is read off them
+        records_only = ({s for s in referenced if s} | {v[0] for v in versions}) \
+            - linked - self._records.keys()
         correlations = sorted({c for c in correlation_ids if c and c not in self._pending})
         self._take(await self.transaction.run(
-            _prefetch_plan(linked, records_only, own, correlations, set(versions))))
+            _prefetch_plan(linked, records_only, own, correlations, versions,
+                           dict(self._records))))
         for correlation_id in correlations:
             self._pending.setdefault(correlation_id, None)
 
@@ -392,7 +396,8 @@ def _records_and_edges_plan(ids: set[str]) -> Plan[_Read]:
 
 
 def _prefetch_plan(linked: set[str], records_only: set[str], own: set[str],
-                   correlations: list[str], versions: set[DedupeKey]) -> Plan[_Read]:
+                   correlations: list[str], versions: set[DedupeKey],
+                   known: Mapping[str, StoredRecord | None]) -> Plan[_Read]:
     read = _Read()
     wanted = linked | records_only
     if wanted:  # one statement for every record, one for the links of those that need them
@@ -414,10 +419,17 @@ def _prefetch_plan(linked: set[str], records_only: set[str], own: set[str],
     yield from _records_and_edges(others - read.ids, read)
     if correlations:
         read.pending = (yield Fetch(PENDING, {"ids": correlations}))
-    if versions:
-        rows = yield Fetch(SEEN, {"ids": sorted({v[0] for v in versions}),
-                                  "counts": sorted({v[1] for v in versions})})
-        read.seen = [tuple(row) for row in rows if tuple(row) in versions]
+    # Which versions were processed. Processing a version stores the record at that version or
+    # a newer one, so a version newer than the stored record (or of a record never stored) is
+    # new: most updates need no lookup at all.
+    stored = {row[0]: row[3] for row in read.records}
+    stored.update((sys_id, record.sys_mod_count) for sys_id, record in known.items()
+                  if record is not None and sys_id not in stored)
+    maybe_seen = {v for v in versions if v[0] in stored and v[1] <= stored[v[0]]}
+    if maybe_seen:
+        rows = yield Fetch(SEEN, {"ids": sorted({v[0] for v in maybe_seen}),
+                                  "counts": sorted({v[1] for v in maybe_seen})})
+        read.seen = [tuple(row) for row in rows if tuple(row) in maybe_seen]
     return read
 
 
