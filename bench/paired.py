@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from bench.store_seed import SqliteTemplates
 from bridge.gc_tuning import tune_for_batches
 from bridge.mapping import load_mapping_set
 from bridge.pipeline.factory import build_processor
@@ -29,8 +30,6 @@ from bridge.pipeline.records import RawRecord
 from bridge.settings import Settings, StoreSettings
 from bridge.simulate import SimMessage
 from bridge.store.batch_store import open_batch_store
-
-from bench.store_seed import SqliteTemplates
 
 WARMUP_BATCHES = 2  # first use of each statement and code path: not timed
 MIN_BATCHES = 8

@@ -20,10 +20,10 @@ from pathlib import Path
 from bench.config import RESULTS
 from bench.store_seed import SqliteTemplates
 from bench.workload import build_stream
-from bridge.pipeline.factory import change_hooks
 from bridge.flows import default_router
 from bridge.mapping import load_mapping_set
 from bridge.pipeline.batch import BatchProcessor
+from bridge.pipeline.factory import change_hooks
 from bridge.pipeline.records import RawRecord
 from bridge.settings import StoreSettings, TopicNames
 from bridge.store.batch_store import open_batch_store

@@ -28,16 +28,16 @@ from bridge.logs import faststream_logger
 from bridge.mapping import MappingReloader
 from bridge.observability import observability_lifespan, runtime_observers
 from bridge.observability.asyncapi import specification
-from bridge.portal import create_portal_app
 from bridge.pipeline.factory import build_processor
 from bridge.pipeline.outbox import OutboxRelay
+from bridge.portal import create_portal_app
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
 from bridge.store.batch_store import BatchStore, open_batch_store
 from bridge.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
 from bridge.store.engine import is_sqlite, store_engine
-from bridge.visibility import install_rls
 from bridge.store.migrate import upgrade
+from bridge.visibility import install_rls
 
 log = structlog.get_logger("bridge.app")
 

@@ -26,7 +26,11 @@ from bridge.store.plan import Execute, ExecuteMany, Fetch, Plan, run_sqlalchemy
 from bridge.store.schema import counters, outbox, records
 from bridge.store.sql import Statement
 from bridge.store.statements import (
-    COUNTERS_UPSERT, OUTBOX_INSERT, RECORDS, RECORDS_UPSERT, SEEN,
+    COUNTERS_UPSERT,
+    OUTBOX_INSERT,
+    RECORDS,
+    RECORDS_UPSERT,
+    SEEN,
 )
 from tests.fixtures.store import batch_store_of
 

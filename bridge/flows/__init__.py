@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
 from connectors.catalog import TABLES, lineage
 
 if TYPE_CHECKING:
-    from connectors.common import Event
-
     from bridge.flows.context import FlowContext
+    from connectors.common import Event
 
 Handler = Callable[["FlowContext"], Awaitable[None]]
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from bridge.flows.related_kinds import (
-    ACCEPTED, CANDIDATE_OF, MAJOR_CHILD, RELATED_FIELDS, REQUEST, related_kind,
+    ACCEPTED,
+    CANDIDATE_OF,
+    MAJOR_CHILD,
+    RELATED_FIELDS,
+    REQUEST,
+    related_kind,
 )
 from bridge.store.unit_of_work import BatchState, StoredRecord
 

@@ -12,12 +12,11 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from connectors.common import CausedBy, Command, Event, deterministic_command_id
-from connectors.csm import commands as csm_commands
-
 from bridge.flows.errors import FlowDataError
 from bridge.mapping import MappingSet
 from bridge.store.unit_of_work import BatchState, StoredRecord
+from connectors.common import CausedBy, Command, Event, deterministic_command_id
+from connectors.csm import commands as csm_commands
 
 
 @dataclass(frozen=True, slots=True)

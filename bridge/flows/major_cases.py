@@ -21,17 +21,22 @@ joined" and "major accepted" are known, whichever arrives last, and once only.
 
 from __future__ import annotations
 
-from connectors.catalog import CASE_TABLE
-from connectors.csm import commands as csm
-
 from bridge.flows import Route, late_children
 from bridge.flows.case_structure import children_of, is_major
 from bridge.flows.context import FlowContext
 from bridge.flows.related_kinds import (
-    CANDIDATE, CANDIDATE_OF, CHILD_LOCKED, MAJOR_CHILD, NOT_A_CANDIDATE, PROPOSED, RELATED_FIELDS,
+    CANDIDATE,
+    CANDIDATE_OF,
+    CHILD_LOCKED,
+    MAJOR_CHILD,
+    NOT_A_CANDIDATE,
+    PROPOSED,
+    RELATED_FIELDS,
     related_kind,
 )
 from bridge.store.unit_of_work import StoredRecord
+from connectors.catalog import CASE_TABLE
+from connectors.csm import commands as csm
 
 RULE_COPY = "major_case_copy"
 

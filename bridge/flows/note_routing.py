@@ -17,7 +17,10 @@ from typing import Any
 
 from bridge.flows.case_structure import accepted_major, children_of, is_major
 from bridge.flows.related_kinds import (
-    CASE_DONE_STATES, RELATIONS_OF_TABLE, REQUEST, related_kind,
+    CASE_DONE_STATES,
+    RELATIONS_OF_TABLE,
+    REQUEST,
+    related_kind,
 )
 from bridge.flows.routing_log import Decision
 from bridge.store.unit_of_work import BatchState, StoredRecord

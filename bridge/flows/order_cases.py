@@ -14,12 +14,11 @@ line, and the tasks follow their lines.
 
 from __future__ import annotations
 
-from connectors.catalog import ORDER_CASE_TABLE, TABLES, lineage
-from connectors.fsm import commands as fsm
-
 from bridge.flows import Route, links
 from bridge.flows.context import FlowContext, ref, text
 from bridge.store.unit_of_work import PendingInsert, StoredRecord
+from connectors.catalog import ORDER_CASE_TABLE, TABLES, lineage
+from connectors.fsm import commands as fsm
 
 RULE_LINE_TASK = "order_line_task"
 RULE_LINE_CANCEL = "order_line_task_canceled"

@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable
 
-from connectors.common import Event
-
 from bridge.flows import Route
 from bridge.flows.context import FlowContext, text
 from bridge.flows.note_routing import route_update
@@ -22,6 +20,7 @@ from bridge.flows.related_kinds import ITSM_TABLES
 from bridge.flows.resolution import apply_resolution, resolution_for
 from bridge.flows.routing_log import record_decision, update_facts
 from bridge.store.unit_of_work import StoredRecord
+from connectors.common import Event
 
 RULE_NOTE = "related_record_note"
 Note = tuple[str, dict[str, str]]

@@ -13,19 +13,24 @@ links between cases and their related records (rule R5's "which cases hold this 
 
 from __future__ import annotations
 
-from connectors.catalog import CASE_TABLE
-from connectors.csm import commands as csm
-from connectors.itsm import commands as itsm
-
 from bridge.flows import Route, links
 from bridge.flows.case_structure import read_only_major
 from bridge.flows.context import FlowContext, ref, text
 from bridge.flows.note_routing import holders
 from bridge.flows.related_kinds import (
-    CREATE_ACTIONS, LABELS, RELATED_FIELDS, REQUEST, REQUEST_TABLE, related_kind, requested_kind,
+    CREATE_ACTIONS,
+    LABELS,
+    RELATED_FIELDS,
+    REQUEST,
+    REQUEST_TABLE,
+    related_kind,
+    requested_kind,
 )
 from bridge.flows.work_orders import related_records as mapping_context
 from bridge.store.unit_of_work import PendingInsert
+from connectors.catalog import CASE_TABLE
+from connectors.csm import commands as csm
+from connectors.itsm import commands as itsm
 
 RULE_LINKED = "related_record_linked"
 RULE_REFUSED = "related_record_refused"

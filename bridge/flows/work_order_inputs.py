@@ -36,15 +36,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from connectors.catalog import CASE_TABLE
-from connectors.fsm import commands as fsm
-
 from bridge.flows import Route, links
 from bridge.flows.context import FlowContext, ref
 from bridge.flows.work_orders import ROLE_FIELDS, related_records
 from bridge.mapping import MappingSet
 from bridge.mapping.vocabulary import RELATED_ROLES
 from bridge.store.unit_of_work import StoredRecord
+from connectors.catalog import CASE_TABLE
+from connectors.fsm import commands as fsm
 
 WORK_ORDER = "wm_order"
 RULE_REDERIVE = "work_order_rederived"

@@ -11,12 +11,11 @@
 
 from __future__ import annotations
 
-from connectors.catalog import CASE_TABLE
-from connectors.fsm import commands as fsm
-
 from bridge.flows import Route, links, work_order_inputs
 from bridge.flows.context import FlowContext, ref
 from bridge.flows.work_order_inputs import field_values
+from connectors.catalog import CASE_TABLE
+from connectors.fsm import commands as fsm
 
 RULE_DERIVE = "work_order_derivation"
 RULE_SYNC = "case_to_work_order_sync"

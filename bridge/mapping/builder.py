@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from connectors.catalog import TABLES
 from bridge.mapping.compiled import DerivedRule, NoteRule, Row, SyncTable, TableMapRule, ValueTable
 from bridge.mapping.engine import MappingSet, RoutingPolicy
 from bridge.mapping.expressions import Compiled, compile_expression
 from bridge.mapping.safe_yaml import YamlDocument
 from bridge.mapping.spec import FieldRow, MappingFile, Routing, SyncRule, TableMap
 from bridge.mapping.templates import Part, parse_template
+from connectors.catalog import TABLES
 
 
 def compile_set(specs: list[MappingFile], docs: list[YamlDocument], lookups: dict[str, dict[str, str]],

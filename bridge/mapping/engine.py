@@ -7,12 +7,19 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from connectors.catalog import is_case_table, lineage
 from bridge.mapping.compiled import (
-    DerivedRule, NoteRule, Row, SyncTable, TableMapRule, expression_value, reference_value, truthy,
+    DerivedRule,
+    NoteRule,
+    Row,
+    SyncTable,
+    TableMapRule,
+    expression_value,
+    reference_value,
+    truthy,
 )
 from bridge.mapping.diagnostics import MappingError
 from bridge.mapping.templates import render
+from connectors.catalog import is_case_table, lineage
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connectors.catalog import lineage
 from bridge.mapping.compiled import TableMapRule, truthy
 from bridge.mapping.diagnostics import MappingError
+from connectors.catalog import lineage
 
 if TYPE_CHECKING:
     from bridge.mapping.engine import MapCandidate, MappingSet

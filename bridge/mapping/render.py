@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.catalog import TABLES, lineage
 from bridge.mapping import vocabulary
 from bridge.mapping.diagnostics import MappingError
 from bridge.mapping.engine import MappingSet
+from connectors.catalog import TABLES, lineage
 
 
 def render_event(mapping_set: MappingSet, event: Mapping[str, Any],

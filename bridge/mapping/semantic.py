@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from connectors.catalog import CASE_TABLE, TABLES, TableSpec
 from bridge.mapping import vocabulary
 from bridge.mapping.diagnostics import Diagnostic, did_you_mean
 from bridge.mapping.expressions import ExpressionProblem, compile_expression, record_fields
 from bridge.mapping.safe_yaml import YamlDocument
 from bridge.mapping.spec import MappingFile, SyncRule, TableMap
 from bridge.mapping.templates import TemplateProblem, parse_template, placeholders
+from connectors.catalog import CASE_TABLE, TABLES, TableSpec
 
 P = tuple[str | int, ...]
 

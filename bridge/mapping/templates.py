@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
 from bridge.mapping.text import as_text
 
 Part = str | tuple[str]  # literal text, or (placeholder name,)

@@ -6,6 +6,7 @@ A partition the group never committed counts from its beginning offset (everythi
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 

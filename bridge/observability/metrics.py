@@ -7,7 +7,7 @@ lives elsewhere (consumer lag, outbox backlog, mapping reloads) are set by the s
 from __future__ import annotations
 
 from collections import Counter as Tally
-from typing import Any, Mapping
+from typing import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 

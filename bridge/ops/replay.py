@@ -22,10 +22,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from bridge.kafka.clients import aiokafka_client_kwargs
 from bridge.mapping import load_mapping_set
 from bridge.observability.lag import topic_partitions
-from bridge.pipeline.factory import build_processor
 from bridge.ops.timespec import as_ms
 from bridge.pipeline.batch import BatchProcessor, BatchResult
 from bridge.pipeline.errors import is_transient
+from bridge.pipeline.factory import build_processor
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.records import RawRecord
 from bridge.settings import Settings

@@ -16,9 +16,6 @@ from typing import Any, Callable, Iterable, Sequence
 
 import structlog
 
-from connectors.catalog import TABLES
-from connectors.common import DecodeError, Event, decode_event
-
 from bridge.failpoints import failpoint
 from bridge.flows import Router
 from bridge.flows.context import Decided, FlowContext, press_id
@@ -30,10 +27,12 @@ from bridge.pipeline.errors import describe_failure, is_transient, raised_at
 from bridge.pipeline.outbox import HEADER_PREFIX, command_row
 from bridge.pipeline.phases import PhaseTimes
 from bridge.pipeline.records import RawRecord
+from bridge.settings import TopicNames
 from bridge.store.batch_store import BatchStore
 from bridge.store.flush import ChangeHook, flush_plan
 from bridge.store.unit_of_work import BatchState, DedupeKey, StoredRecord
-from bridge.settings import TopicNames
+from connectors.catalog import TABLES
+from connectors.common import DecodeError, Event, decode_event
 
 log = structlog.get_logger("bridge.pipeline")
 

@@ -10,10 +10,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from connectors.catalog import TABLES
-
 from bridge.simulate.ids import IdFactory, SimClock
 from bridge.simulate.store import RecordStore
+from connectors.catalog import TABLES
 
 #: A journal entry to add: (element, text), element being ``work_notes`` or ``comments``.
 JournalNote = tuple[str, str]

@@ -11,11 +11,10 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from connectors.catalog import TABLES
-
 from bridge.simulate import vocab
 from bridge.simulate.events import JournalNote
 from bridge.simulate.world import SimWorld
+from connectors.catalog import TABLES
 
 PREFIX = {
     "sn_customerservice_case": "CS", "sn_order_case": "ORDCS", "customer_account": "ACC",

@@ -15,8 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.simulate import vocab
-from bridge.simulate.population_accounts import (configuration_items, consumers, customers, orders,
-                                                partners, relationships)
+from bridge.simulate.population_accounts import (
+    configuration_items,
+    consumers,
+    customers,
+    orders,
+    partners,
+    relationships,
+)
 from bridge.simulate.population_cases import build_cases, build_standalone_records
 from bridge.simulate.world import SimWorld
 

@@ -10,11 +10,10 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from connectors.catalog import CASE_TABLE, ORDER_CASE_TABLE
-
 from bridge.simulate import vocab
 from bridge.simulate.lifecycles import create_record
 from bridge.simulate.world import SimWorld
+from connectors.catalog import CASE_TABLE, ORDER_CASE_TABLE
 
 OPEN_CASE_STATES = frozenset({"1", "10", "18"})
 _CASE_STATES = ("1", "10", "18", "6", "3", "7")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from types import TracebackType
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 

@@ -15,8 +15,15 @@ from typing import Any
 from bridge.simulate.malformed import corrupt
 from bridge.simulate.messages import SimMessage, message_of
 from bridge.simulate.population import PopulationSize, populate
-from bridge.simulate.workload_csm import (account_change, case_action, case_update, ci_change,
-                                          contact_change, new_case, relationship_change)
+from bridge.simulate.workload_csm import (
+    account_change,
+    case_action,
+    case_update,
+    ci_change,
+    contact_change,
+    new_case,
+    relationship_change,
+)
 from bridge.simulate.workload_ops import itsm_lifecycle, work_order_progress
 from bridge.simulate.world import SimWorld
 

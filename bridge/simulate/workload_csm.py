@@ -9,8 +9,7 @@ import random
 from typing import Any
 
 from bridge.simulate import vocab
-from bridge.simulate.population_accounts import (ci_site, configuration_item, contact_relationship,
-                                                relationship)
+from bridge.simulate.population_accounts import ci_site, configuration_item, contact_relationship, relationship
 from bridge.simulate.population_cases import OPEN_CASE_STATES, case_values, insert_case
 from bridge.simulate.world import SimWorld
 

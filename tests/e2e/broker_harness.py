@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
 import pytest
-
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 

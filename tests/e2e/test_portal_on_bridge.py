@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 

@@ -7,7 +7,6 @@ import copy
 import pytest
 
 from bridge.mapping import MappingError
-
 from tests.mapping.helpers import ACCOUNT, CASE_ID, CONTACT, build, case_record
 
 

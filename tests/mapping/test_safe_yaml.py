@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bridge.mapping.diagnostics import Diagnostic
 from bridge.mapping.safe_yaml import MAX_FILE_BYTES, read_yaml
-
 from tests.mapping.helpers import diagnostics
 
 ALIAS_BOMB = b"""\

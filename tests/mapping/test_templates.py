@@ -8,7 +8,6 @@ import pytest
 
 from bridge.mapping import load_mapping_set
 from bridge.mapping.templates import ZERO_WIDTH_SPACE
-
 from tests.mapping.helpers import build
 
 SHIPPED = load_mapping_set(Path(__file__).parents[2] / "mappings")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cli import app as bridge_app
 from bridge.commands import dlq, replay, status
+from cli import app as bridge_app
 
 _registered = {group.name for group in bridge_app.registered_groups}
 if "replay" not in _registered:

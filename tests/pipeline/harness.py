@@ -16,9 +16,8 @@ from bridge.pipeline.factory import build_processor
 from bridge.pipeline.records import RawRecord
 from bridge.settings import Settings, TopicNames
 from bridge.store.schema import dead_letters
-from tests.fixtures.store import batch_store_of
-
 from tests.fixtures.events import encode
+from tests.fixtures.store import batch_store_of
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.store.batch_store import BatchStore
 

@@ -20,8 +20,8 @@ from bridge.pipeline.batch import BatchProcessor
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
 from bridge.store.changes import RecordChange
-from bridge.store.schema import outbox, processed_events
 from bridge.store.plan import Plan
+from bridge.store.schema import outbox, processed_events
 from bridge.visibility import maintenance_plan
 from tests.fixtures.events import make_event, new_sys_id
 from tests.pipeline.deliveries import ISOLATE_AFTER_TWO, redeliver

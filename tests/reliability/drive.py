@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from bridge.settings import Settings
 from bridge.store.engine import create_engine
 from bridge.store.schema import outbox
-
 from tests.reliability.fleet import Fleet, Life
 from tests.reliability.kafka_tools import partitions_of
 

@@ -10,6 +10,7 @@ from typing import Any, Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
 from bridge.settings import Settings
 from bridge.simulate import SimMessage
 

@@ -31,9 +31,8 @@ from bridge.settings import StoreSettings, TopicNames
 from bridge.simulate import SimMessage
 from bridge.store.batch_store import open_batch_store
 from bridge.store.engine import create_engine, is_sqlite
-from bridge.store.schema import processed_events
 from bridge.store.migrate import upgrade
-
+from bridge.store.schema import processed_events
 from tests.reliability.snapshot import StoreSnapshot, take_snapshot
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"

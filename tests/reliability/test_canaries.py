@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from bridge.settings import Settings
-
+from bridge.simulate import SimMessage
 from tests.fixtures.events import make_event, new_sys_id, ref
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published
-from bridge.simulate import SimMessage
 
 pytestmark = pytest.mark.kafka
 

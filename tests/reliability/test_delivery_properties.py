@@ -14,14 +14,13 @@ import random
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bridge.settings import TopicNames
 from bridge.store.engine import create_engine
 from bridge.visibility import check
-
-from tests.reliability.deliveries import (batches, causal_shuffle, swap_versions,
-                                          with_redeliveries)
+from tests.reliability.deliveries import batches, causal_shuffle, swap_versions, with_redeliveries
 from tests.reliability.oracle import RunResult, ordered_run, process_batches
 from tests.reliability.workloads import realistic_input
 

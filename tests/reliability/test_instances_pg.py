@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from bridge.settings import Settings
-
 from tests.fixtures.postgres import fresh_database
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from bridge.settings import Settings
-
 from tests.reliability.drive import CrashPlan, Progress, run_with_crashes
 from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published

@@ -4,15 +4,12 @@ and on PostgreSQL."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from bridge.settings import Settings
 from bridge.store.engine import create_engine
 from bridge.store.schema import dead_letters, processed_events
-
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bridge.settings import Settings
-
 from tests.fixtures.postgres import fresh_database
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet

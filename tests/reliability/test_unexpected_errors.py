@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from bridge.settings import Settings
-
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published

@@ -15,7 +15,6 @@ from bridge.portal import PortalServer, create_portal_app
 from bridge.visibility import as_portal_user, case_related_records, check, rebuild, visible_work_orders
 from tests.visibility.harness import Event, Store, new_id
 from tests.visibility.test_portal_http import AUTH, TOKEN, populate
-from tests.visibility.test_related_records import scene
 from tests.visibility.test_property import (
     USERS,
     assert_matches_oracle_and_rebuild,
@@ -24,6 +23,7 @@ from tests.visibility.test_property import (
     related_oracle,
     value,
 )
+from tests.visibility.test_related_records import scene
 from tests.visibility.test_rules import numbers_seen
 
 
