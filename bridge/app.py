@@ -18,7 +18,8 @@ from typing import Any, Coroutine, Mapping
 
 import structlog
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker, KafkaPublisher
+from faststream.kafka import KafkaBroker
+from faststream.kafka.publisher import DefaultPublisher
 
 from bridge.http import asgi_routes
 from bridge.http.dispatch import with_portal
@@ -52,7 +53,7 @@ class Bridge:
     runtime: DeliveryRuntime
     relay: OutboxRelay
     store: BatchStore
-    publishers: dict[str, KafkaPublisher]
+    publishers: dict[str, DefaultPublisher]  # what broker.publisher() returns, by topic
     consumer: EventConsumer
     asgi: Any = None  # what the HTTP server runs: the portal beside FastStream's app
     reloader: MappingReloader | None = None

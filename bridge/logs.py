@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
 
 import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # A phone number: an international "+digits" form, or digit groups joined by spaces, dashes or
@@ -40,7 +40,7 @@ def _mask(text: str) -> str:
     return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
 
 
-def redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def redact(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     """Mask secrets by field name and e-mails/phones in free text."""
     for key, value in list(event.items()):
         if key in ID_FIELDS:
@@ -54,7 +54,7 @@ def redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def summarize_exception(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def summarize_exception(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     """Replace ``exc_info`` by the error's class and the place it was raised (no message)."""
     exc_info = event.pop("exc_info", None)
     if exc_info is True:
@@ -73,7 +73,7 @@ def summarize_exception(_logger: Any, _method: str, event: dict[str, Any]) -> di
     return event
 
 
-def _renderer(fmt: str) -> Any:
+def _renderer(fmt: str) -> Processor:
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     return structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
 
@@ -81,7 +81,7 @@ def _renderer(fmt: str) -> Any:
 def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
     """Configure structlog and the stdlib root logger (FastStream, aiokafka, uvicorn) alike."""
     numeric_level = logging.getLevelName(level.upper())
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         summarize_exception,

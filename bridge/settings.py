@@ -17,12 +17,12 @@ class _Section(BaseModel):
 class KafkaSettings(_Section):
     """How to reach the Kafka cluster."""
 
-    bootstrap_servers: str = Field("127.0.0.1:9092", description="host:port[,host:port…]")
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="host:port[,host:port…]")
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL", "SASL_PLAINTEXT"] = "PLAINTEXT"
     sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
-    ssl_cafile: Path | None = Field(None, description="CA bundle that signs the brokers' certificates")
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle that signs the brokers' certificates")
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     client_id: str = "csm-fsm-bridge"
@@ -58,17 +58,17 @@ class TopicNames(_Section):
 
 class ConsumerSettings(_Section):
     group_id: str = "csm-fsm-bridge"
-    max_records: int = Field(500, ge=1, le=10_000, description="events per batch at most")
+    max_records: int = Field(default=500, ge=1, le=10_000, description="events per batch at most")
     poll_timeout_ms: int = Field(
-        1000, ge=1, le=60_000,
+        default=1000, ge=1, le=60_000,
         description="how long a poll waits when no event is there (it returns as soon as one "
                     "arrives): an idle bridge wakes up this often")
     commit_interval_ms: int = Field(
-        200, ge=0, le=60_000,
+        default=200, ge=0, le=60_000,
         description="offsets of settled batches are committed at most this often (0: every "
                     "batch), and at once when partitions are revoked or the bridge stops")
     fetch_max_bytes: int = Field(
-        16 * 1024 * 1024, ge=1024,
+        default=16 * 1024 * 1024, ge=1024,
         description="the most a fetch may bring back, all partitions together (bounds memory)")
     max_poll_interval_ms: int = 300_000
     session_timeout_ms: int = 10_000
@@ -76,27 +76,27 @@ class ConsumerSettings(_Section):
 
 class StoreSettings(_Section):
     url: str = Field(
-        "sqlite+aiosqlite:///bridge.db",
+        default="sqlite+aiosqlite:///bridge.db",
         description="SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://…",
     )
     busy_timeout_ms: int = 10_000
     wal_checkpoint_interval_ms: int = Field(
-        500, ge=0,
+        default=500, ge=0,
         description="SQLite only: a worker thread checkpoints the write-ahead log at the end "
                     "of a batch, at most this often; 0 leaves checkpoints to SQLite, inside "
                     "the bridge's commits",
     )
     portal_role: str = Field(
-        "bridge_portal",
+        default="bridge_portal",
         description="PostgreSQL only: the role the portal's queries run as (row-level security)",
     )
 
 
 class HttpSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
+    port: int = Field(default=8080, ge=0, le=65535)
     portal_token: SecretStr = Field(
-        SecretStr(""), description="bearer token the portal must send; empty disables the portal API"
+        default=SecretStr(""), description="bearer token the portal must send; empty disables the portal API"
     )
 
 
@@ -106,9 +106,9 @@ class RetrySettings(_Section):
 
     initial_delay_s: float = 0.2
     max_delay_s: float = 10.0
-    budget_s: float = Field(60.0, description="retry inside one poll for at most this long")
+    budget_s: float = Field(default=60.0, description="retry inside one poll for at most this long")
     isolate_after: int = Field(
-        3, ge=1, description="after this many unexpected (non-transient) failures of a batch in "
+        default=3, ge=1, description="after this many unexpected (non-transient) failures of a batch in "
                              "a row, its events are retried one at a time and any that still "
                              "fails is dead-lettered")
 
@@ -130,10 +130,10 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     http: HttpSettings = HttpSettings()
     retry: RetrySettings = RetrySettings()
-    mappings_dir: Path = Field(Path("mappings"), description="folder of the mapping YAML")
+    mappings_dir: Path = Field(default=Path("mappings"), description="folder of the mapping YAML")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
-    instance_id: str = Field("", description="name of this instance in logs and metrics")
+    instance_id: str = Field(default="", description="name of this instance in logs and metrics")
 
 
 @lru_cache(maxsize=1)

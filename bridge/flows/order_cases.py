@@ -18,6 +18,7 @@ from bridge.flows import Route, links
 from bridge.flows.context import FlowContext, ref, text
 from bridge.store.unit_of_work import PendingInsert, StoredRecord
 from connectors.catalog import ORDER_CASE_TABLE, TABLES, lineage
+from connectors.common import JournalElement
 from connectors.fsm import commands as fsm
 
 RULE_LINE_TASK = "order_line_task"
@@ -167,7 +168,7 @@ async def _cancel_task(ctx: FlowContext, line: StoredRecord, task: StoredRecord)
     """Cancel the line's task unless it is closed already; the task's note says why."""
     if task.text("state") in links.CLOSED_WORK_ORDER_STATES:
         return
-    journal = []
+    journal: list[tuple[JournalElement, str]] = []
     rendered = ctx.mappings.render_note("order_line.task_canceled",
                                         await _line_names(ctx, line))
     if rendered is not None:
@@ -197,7 +198,7 @@ async def _note_resolved(ctx: FlowContext, line: StoredRecord) -> None:
                           caused_by=ctx.caused_by), rule=RULE_LINE_RESOLVED)
 
 
-def _element(element: str, table: str) -> str:
+def _element(element: JournalElement, table: str) -> JournalElement:
     """The template's journal element if the table has it, else its work notes."""
     return element if element in TABLES[table].journal else "work_notes"
 

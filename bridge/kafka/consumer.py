@@ -46,7 +46,7 @@ class Batch:
         self.consumer = consumer
 
 
-class _SettleOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+class _SettleOnRevoke(ConsumerRebalanceListener):
     def __init__(self, runtime: DeliveryRuntime) -> None:
         self._runtime = runtime
 

@@ -56,7 +56,7 @@ class _BridgeFunctions(functions.Functions):
 
 _FUNCTIONS = _BridgeFunctions()
 _OPTIONS = jmespath.Options(custom_functions=_FUNCTIONS)
-FUNCTIONS: dict[str, Any] = _BridgeFunctions.FUNCTION_TABLE  # type: ignore[attr-defined]
+FUNCTIONS: dict[str, Any] = _BridgeFunctions.FUNCTION_TABLE
 # One interpreter for every search: it keeps no state between visits, and a new one per search
 # (what `ParsedResult.search` does) is a reference cycle left to the garbage collector.
 _INTERPRETER = TreeInterpreter(_OPTIONS)

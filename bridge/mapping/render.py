@@ -15,7 +15,8 @@ def render_event(mapping_set: MappingSet, event: Mapping[str, Any],
                  related: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """What the mappings would do with `event`, as data (the CLI prints it)."""
     table = str(event.get("table", ""))
-    record = event.get("record") if isinstance(event.get("record"), dict) else {}
+    raw_record = event.get("record")
+    record: Mapping[str, Any] = raw_record if isinstance(raw_record, dict) else {}
     report: dict[str, Any] = {
         "event": {k: event.get(k) for k in ("source", "table", "operation", "action", "sys_id")},
         "mappings": {"version": mapping_set.version, "content_hash": mapping_set.content_hash},
@@ -24,8 +25,9 @@ def render_event(mapping_set: MappingSet, event: Mapping[str, Any],
     target = vocabulary.ACTION_TARGETS.get(str(event.get("action") or ""))
     if event.get("operation") == "action" and target:
         report["target_table"] = target
-        args = event.get("action_args") if isinstance(event.get("action_args"), dict) else {}
-        sys_id = event.get("sys_id") if isinstance(event.get("sys_id"), str) else None
+        raw_args, raw_sys_id = event.get("action_args"), event.get("sys_id")
+        args: Mapping[str, Any] = raw_args if isinstance(raw_args, dict) else {}
+        sys_id = raw_sys_id if isinstance(raw_sys_id, str) else None
         candidates = mapping_set.explain_map_choice(table, target, record, related or {}, action_args=args, sys_id=sys_id)
         report["candidates"] = [
             {"name": c.name, "where": c.where, "order": c.order, "chosen": c.chosen, "reason": c.reason} for c in candidates

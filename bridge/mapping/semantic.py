@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from bridge.mapping import vocabulary
 from bridge.mapping.diagnostics import Diagnostic, did_you_mean
 from bridge.mapping.expressions import ExpressionProblem, compile_expression, record_fields
 from bridge.mapping.safe_yaml import YamlDocument
-from bridge.mapping.spec import MappingFile, SyncRule, TableMap
+from bridge.mapping.spec import DerivedField, MappingFile, NoteTemplate, SyncRule, TableMap
 from bridge.mapping.templates import TemplateProblem, parse_template, placeholders
 from connectors.catalog import CASE_TABLE, TABLES, TableSpec
 
@@ -76,7 +76,8 @@ def _check_singletons(files: list[Parsed]) -> Iterator[Diagnostic]:
                          "the mapping set has no 'version' (declare it in exactly one file)", "", files[0].doc.line(1))
 
 
-def _check_unique(files: list[Parsed], section: str, names, what: str) -> Iterator[Diagnostic]:  # type: ignore[no-untyped-def]
+def _check_unique(files: list[Parsed], section: str, names: Callable[[MappingFile], Iterable[tuple[str, P]]],
+                  what: str) -> Iterator[Diagnostic]:
     seen: dict[str, str] = {}
     for parsed in files:
         for name, path in names(parsed.spec):
@@ -141,7 +142,7 @@ def _check_table_map(doc: YamlDocument, at: P, table_map: TableMap, value_maps: 
     return out
 
 
-def _check_derived(doc: YamlDocument, table_name: str, rules: Iterable) -> list[Diagnostic]:  # type: ignore[type-arg]
+def _check_derived(doc: YamlDocument, table_name: str, rules: Iterable[DerivedField]) -> list[Diagnostic]:
     table, out = _table(doc, ("derived", table_name), table_name)
     if not out:
         out = []
@@ -192,7 +193,7 @@ def _state(doc: YamlDocument, path: P, table: str, state: str, known: frozenset[
     return [doc.diagnostic(path, "unknown-state", f"'{state}' is not a state of '{table}'", did_you_mean(state, known))]
 
 
-def _check_note(doc: YamlDocument, key: str, note, value_maps: set[str]) -> list[Diagnostic]:  # type: ignore[no-untyped-def]
+def _check_note(doc: YamlDocument, key: str, note: NoteTemplate, value_maps: set[str]) -> list[Diagnostic]:
     if key not in vocabulary.NOTE_KEYS:
         return [doc.diagnostic(("notes", key), "unknown-note-key", f"no flow writes a note '{key}'",
                                did_you_mean(key, vocabulary.NOTE_KEYS), key=True)]

@@ -63,8 +63,9 @@ async def explain_case(conn: AsyncConnection, ident: str) -> dict[str, Any]:
     parent = case["data"].get("parent")
     parent_id = parent.get("value", "") if isinstance(parent, dict) else ""
     decisions = await load_decisions(conn, case_id)
-    known = await _records(conn, sorted({*children, parent_id, *(d.get("via") for d in decisions),
-                                         *(i for ids in related.values() for i in ids)} - {"", None}))
+    named = (*children, parent_id, *(d.get("via") for d in decisions),
+             *(i for ids in related.values() for i in ids))
+    known = await _records(conn, sorted({i for i in named if i}))  # no empty ids (nor None)
     return {
         "case": _summary(case),
         "parent": known.get(parent_id) if parent_id else None,

@@ -122,8 +122,8 @@ class BatchProcessor:
         (rolled back when ``dry_run``). A record already processed is left alone: its effects
         stand, a failure after its commit is the outbox relay's to retry, and the result is
         empty."""
-        event = self._decode(raw)
-        event = event if isinstance(event, Event) else None
+        decoded = self._decode(raw)
+        event = decoded if isinstance(decoded, Event) else None
         mappings = self._mappings()
         transaction = await self._store.begin()
         try:

@@ -9,12 +9,22 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Column, String
+
 from bridge.pipeline.outbox import HEADER_PREFIX
 from bridge.pipeline.records import RawRecord
 from bridge.store.schema import dead_letters, outbox
 
-_MAX_KEY = outbox.c.msg_key.type.length
-_MAX_ERROR_CLASS = dead_letters.c.error_class.type.length
+
+def _max_length(column: Column[Any]) -> int:
+    """The declared length of a ``String(n)`` column."""
+    if not isinstance(column.type, String) or column.type.length is None:
+        raise TypeError(f"{column} is not a String column with a length")
+    return column.type.length
+
+
+_MAX_KEY = _max_length(outbox.c.msg_key)
+_MAX_ERROR_CLASS = _max_length(dead_letters.c.error_class)
 
 
 def dead_letter_id(raw: RawRecord) -> str:

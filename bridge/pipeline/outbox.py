@@ -146,7 +146,7 @@ class OutboxRelay:
         total = 0
         while True:
             cutoff = datetime.now(timezone.utc) - older_than
-            rows = await self._store.run(_unsent_plan(cutoff, limit))
+            rows: Sequence[Mapping[str, Any]] = await self._store.run(_unsent_plan(cutoff, limit))
             rows = [r for r in rows if r["message_id"] not in self._unmarked
                     and r["message_id"] not in self._in_flight
                     and r["message_id"] not in self.refused

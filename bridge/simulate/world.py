@@ -95,7 +95,7 @@ class SimWorld:
         #: Open cases (not resolved, closed or canceled): what agents act on.
         self.open_cases = IndexedSet()
 
-    def reference_id(self, kind: str, n: int, label: str) -> str:
+    def reference_id(self, kind: str, n: int | str, label: str) -> str:
         """A sys_id for something only ever referenced (asset, location, group…), with its label."""
         sys_id = self.ids.sys_id(kind, n)
         self.store.set_label(sys_id, label)

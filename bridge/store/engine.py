@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from bridge.settings import StoreSettings
 from connectors.common import jsoncodec
@@ -44,7 +46,7 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _configure(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # BEGIN is ours to emit (below)
         cursor = dbapi_connection.cursor()
         for pragma in pragmas:
@@ -52,7 +54,7 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _begin(conn: Connection) -> None:
         conn.exec_driver_sql(begin)
 
     return engine

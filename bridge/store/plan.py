@@ -76,7 +76,7 @@ def run_sqlite(conn: sqlite3.Connection, plan: Plan[T]) -> T:
                 rows = []
             operation = plan.send(rows)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
     finally:
         plan.close()
 
@@ -99,7 +99,7 @@ async def run_asyncpg(conn: Any, plan: Plan[T]) -> T:
                 rows = []
             operation = plan.send(rows)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
     finally:
         plan.close()
 
@@ -122,6 +122,6 @@ async def run_sqlalchemy(conn: Any, plan: Plan[T]) -> T:
                 rows = list(result.all()) if isinstance(operation, Fetch) else []
             operation = plan.send(rows)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
     finally:
         plan.close()

@@ -25,12 +25,26 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import JSON, DateTime, String, Table, Text, bindparam, func, select
+from sqlalchemy import (
+    JSON,
+    CompoundSelect,
+    DateTime,
+    Delete,
+    Insert,
+    String,
+    Table,
+    Text,
+    TextClause,
+    Update,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql import Select
 
 from connectors.common import jsoncodec
 
@@ -180,7 +194,12 @@ class Sql:
         return bound
 
 
-def compile_sql(statement: Executable, dialect_name: str, *,
+#: What the batch path's statements are: Core statements that compile to one DQL/DML string
+#: (executable, and compilable for a dialect; DDL and ORM statements are not among them).
+CoreStatement = Select | CompoundSelect | Insert | Update | Delete | TextClause
+
+
+def compile_sql(statement: CoreStatement, dialect_name: str, *,
                 lists: frozenset[str] = frozenset()) -> Sql:
     """``statement`` compiled for ``dialect_name``; ``lists`` names its id-list parameters."""
     compiled = statement.compile(dialect=_DIALECTS[dialect_name])
@@ -213,7 +232,7 @@ class Statement:
 
     __slots__ = ("name", "_build", "_lists", "_compiled")
 
-    def __init__(self, name: str, build: Callable[[str], Executable], *lists: str) -> None:
+    def __init__(self, name: str, build: Callable[[str], CoreStatement], *lists: str) -> None:
         self.name = name
         self._build = build
         self._lists = frozenset(lists)
@@ -226,7 +245,7 @@ class Statement:
                 self._build(dialect_name), dialect_name, lists=self._lists)
         return compiled
 
-    def statement(self, dialect_name: str) -> Executable:
+    def statement(self, dialect_name: str) -> CoreStatement:
         """The Core statement (for runs through SQLAlchemy: the operators' tools)."""
         return self._build(dialect_name)
 

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, select, union
+from sqlalchemy import Select, Table, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.changes import RecordChange
@@ -70,7 +70,7 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[RecordChange]) 
     await run_sqlalchemy(conn, maintenance_plan(changes))
 
 
-def _ids_of(dialect_name: str):  # type: ignore[no-untyped-def]
+def _ids_of(dialect_name: str) -> Select[Any]:
     return id_list("ids", dialect_name)
 
 

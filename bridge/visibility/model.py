@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import RowMapping, Table
 
 from bridge.visibility import rules
 from bridge.visibility.records import INDEX_TABLE_OF, index_row
@@ -19,7 +19,8 @@ from bridge.visibility.schema import INDEX_TABLES, vis_user_scope
 Row = tuple[Any, ...]
 
 
-def row_tuple(table: Table, row: Mapping[str, Any]) -> Row:
+def row_tuple(table: Table, row: Mapping[str, Any] | RowMapping) -> Row:
+    """``row`` (a computed row, or one read from ``table``) as a tuple in ``table``'s column order."""
     return tuple(row[column.name] for column in table.columns)
 
 

@@ -118,7 +118,7 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, forbid_unknow
 
     def to_wire(self) -> dict[str, Any]:
         """The envelope as a dict with exactly the contract's keys, in the contract's order."""
-        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+        return msgspec.to_builtins(self)
 
     def to_json(self) -> bytes:
         """Compact UTF-8 JSON, keys in the contract's order."""

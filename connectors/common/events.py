@@ -205,7 +205,7 @@ def _journal_problem(journal: Any, spec: TableSpec, checked_on: str) -> Problem 
 def is_event_id(value: object) -> bool:
     """1 to `MAX_EVENT_ID` printable characters, no space at either end."""
     return value.__class__ is str and 0 < len(value) <= MAX_EVENT_ID \
-        and value.isprintable() and value.strip() == value  # type: ignore[attr-defined]
+        and value.isprintable() and value.strip() == value
 
 
 __all__ = ["JOURNAL_ELEMENTS", "CausedBy", "Event", "JournalElement", "JournalEntry",

@@ -45,7 +45,7 @@ def record_structs(system: str, module: str) -> dict[str, type[msgspec.Struct]]:
 def attributes_reader(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     """What reads the named attributes of an object as a tuple, in one call for two or more."""
     if len(names) > 1:
-        return operator.attrgetter(*names)  # type: ignore[return-value]
+        return operator.attrgetter(*names)
     return lambda struct: tuple(getattr(struct, name) for name in names)
 
 
