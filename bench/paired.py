@@ -5,9 +5,10 @@ machine: drains of the same code, one after the other, differ by 10% and more. S
 configurations run here, in one process, each on its own copy of the same seeded store, and
 they are fed the same batches of the workload. For each batch they take turns (shipped mappings
 first, then extra rules first for the next batch, and so on), and the CPU time of each
-``BatchProcessor.process`` call is added up (the process's, so the store's thread counts). Anything that slows the machine during one batch
-slows both turns of that batch. The processor is built the same way the bridge builds it
-(``build_processor``). What it leaves out (Kafka, the outbox relay) does not depend on the rules.
+``BatchProcessor.process`` call is added up (the process's, so the store's thread counts).
+Anything that slows the machine during one batch slows both turns of that batch. The processor
+is built the same way the bridge builds it (``build_processor``). What it leaves out (Kafka, the
+outbox relay) does not depend on the rules.
 
 The extra maps never apply, so both processors must publish the same outbox rows, batch by
 batch. If they do not, the comparison raises instead of reporting a cost.
@@ -102,7 +103,7 @@ async def paired_rules_run(stream: Sequence[SimMessage], templates: SqliteTempla
     timed_events = sum(len(b) for b in batches[warmup:])
     if not timed_events:
         raise ValueError("an empty workload")
-    per_batch = sorted(b / v for b, v in zip(*cpu) if v > 0)
+    per_batch = sorted(b / v for b, v in zip(*cpu, strict=True) if v > 0)
     quartiles = statistics.quantiles(per_batch, n=4) if len(per_batch) > 1 else per_batch * 3
     return PairedRun(
         label=label, batches=len(cpu[0]), events=timed_events,

@@ -68,12 +68,15 @@ class Landscape:
     def changes(self):
         rng = self.rng
         yield from (RecordChange("csm", "customer_account", a, "insert", None,
-                                 {"name": f"Account {i}", "parent": ref(self.parent[a])}) for i, a in enumerate(self.accounts))
+                                 {"name": f"Account {i}", "parent": ref(self.parent[a])})
+                    for i, a in enumerate(self.accounts))
         for _ in range(RELATIONSHIPS):
             yield RecordChange("csm", "account_relationship", ident(rng), "insert", None,
-                               {"from_company": ref(rng.choice(self.partners)), "to_company": ref(rng.choice(self.accounts))})
+                               {"from_company": ref(rng.choice(self.partners)),
+                                "to_company": ref(rng.choice(self.accounts))})
         for sys_id, account, role in self.contacts:
-            yield RecordChange("csm", "customer_contact", sys_id, "insert", None, {"account": ref(account), "roles": role})
+            yield RecordChange("csm", "customer_contact", sys_id, "insert", None,
+                               {"account": ref(account), "roles": role})
         yield from (RecordChange("csm", "csm_consumer", c, "insert", None, {"name": "c"}) for c in self.consumers)
         for _ in range(CONTACT_LINKS):
             contact = rng.choice(self.contacts)[0]
@@ -92,7 +95,8 @@ class Landscape:
             yield RecordChange("csm", "sn_customerservice_case", case, "insert", None, {"number": f"CS{n:07d}"})
             if n % 2 == 0:
                 yield RecordChange("fsm", "wm_task", ident(rng), "insert", None,
-                                   {"number": f"WOT{n:07d}", "parent": ref(wo), "state": "assigned", "short_description": "t"})
+                                   {"number": f"WOT{n:07d}", "parent": ref(wo), "state": "assigned",
+                                    "short_description": "t"})
 
 
 async def populate(engine, landscape: Landscape) -> dict[str, float]:
@@ -116,11 +120,13 @@ async def incremental_costs(engine, landscape: Landscape) -> dict[str, float]:
     root = next(a for a in landscape.accounts if landscape.parent[a] is None)
     kinds = {
         "contact moves account": RecordChange("csm", "customer_contact", admin, "update", None,
-                                              {"account": ref(rng.choice(landscape.accounts)), "roles": "partner_admin"}),
+                                              {"account": ref(rng.choice(landscape.accounts)),
+                                               "roles": "partner_admin"}),
         "new account relationship": RecordChange("csm", "account_relationship", ident(rng), "insert", None,
-                                                 {"from_company": ref(root), "to_company": ref(rng.choice(landscape.accounts))}),
-        "account re-parented": RecordChange("csm", "customer_account", rng.choice(landscape.accounts[2001:]), "update", None,
-                                            {"name": "moved", "parent": ref(root)}),
+                                                 {"from_company": ref(root),
+                                                  "to_company": ref(rng.choice(landscape.accounts))}),
+        "account re-parented": RecordChange("csm", "customer_account", rng.choice(landscape.accounts[2001:]),
+                                            "update", None, {"name": "moved", "parent": ref(root)}),
         "work order account changes": RecordChange("fsm", "wm_order", ident(rng), "insert", None,
                                                    {"number": "WO9999999", "account": ref(root)}),
     }
@@ -163,7 +169,8 @@ async def measure(engine, reader, users: dict[str, list[str]], repeats: int) -> 
                 if page.rows:
                     for _ in range(repeats):
                         started = time.perf_counter()
-                        response = await client.get(f"/portal/v1/work-orders/{page.rows[0]['sys_id']}", params={"user": user})
+                        response = await client.get(f"/portal/v1/work-orders/{page.rows[0]['sys_id']}",
+                                                    params={"user": user})
                         details.append((time.perf_counter() - started) * 1000)
                         assert response.status_code == 200
             rows.append({"role": role, "users": len(sample), "avg rows (page ≤100)": statistics.mean(sizes),

@@ -61,8 +61,8 @@ def markdown(results: dict[str, Any]) -> str:
                   f"The shipped mappings and the same plus {meta['extra_rules']} irrelevant table maps, each on "
                   "its own copy of the small store, took turns on the same batches (`bench/paired.py`); "
                   "both emitted the same rows in every batch.", "",
-                  "| batch pairs | events | CPU-µs/event shipped | CPU-µs/event +rules | ratio (shipped CPU / +rules CPU) "
-                  "| per-batch ratio p25 / p50 / p75 |", "|---|---|---|---|---|---|",
+                  "| batch pairs | events | CPU-µs/event shipped | CPU-µs/event +rules "
+                  "| ratio (shipped CPU / +rules CPU) | per-batch ratio p25 / p50 / p75 |", "|---|---|---|---|---|---|",
                   f"| {paired['batches']} | {paired['events']} | {paired['base_cpu_us_per_event']:.0f} "
                   f"| {paired['variant_cpu_us_per_event']:.0f} | {paired['ratio']:.3f} "
                   f"| {paired['batch_ratio_p25']:.2f} / {paired['batch_ratio_p50']:.2f} / "
@@ -85,7 +85,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines += ["", "## Memory", "",
               f"Bridge steady RSS {memory['bridge_steady_rss_mib']} MiB ({memory['steady_measured']}); "
               f"peak {memory['bridge_peak_rss_mib']} MiB over all bridge runs; B0 steady "
-              f"{memory['b0_steady_rss_mib']} MiB. The 30-minute soak is a separate run: [soak.md](soak.md) (`python -m bench.soak`).",
+              f"{memory['b0_steady_rss_mib']} MiB. The 30-minute soak is a separate run: [soak.md](soak.md) "
+              "(`python -m bench.soak`).",
               "", f"![throughput]({CHART})", "",
               "How each figure is measured: `bench/README.md`.", ""]
     return "\n".join(lines)
@@ -171,11 +172,11 @@ def chart(results: dict[str, Any], path: Path) -> None:
     names = list(variants)
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]})
     rates = [variants[n]["events_per_s"] for n in names]
-    errors = [[r - variants[n]["events_per_s_min"] for n, r in zip(names, rates)],
-              [variants[n]["events_per_s_max"] - r for n, r in zip(names, rates)]]
+    errors = [[r - variants[n]["events_per_s_min"] for n, r in zip(names, rates, strict=True)],
+              [variants[n]["events_per_s_max"] - r for n, r in zip(names, rates, strict=True)]]
     colors = ["#888888" if n in ("b0", "b1") else "#2a7ab9" for n in names]
     bars = left.bar(range(len(names)), rates, yerr=errors, color=colors, capsize=4)
-    for bar, n in zip(bars, names):
+    for bar, n in zip(bars, names, strict=True):
         left.annotate(f"{variants[n]['cpu_us_per_event']:.0f} µs/ev", (bar.get_x() + bar.get_width() / 2,
                       bar.get_height()), ha="center", va="bottom", fontsize=8, xytext=(0, 3),
                       textcoords="offset points")

@@ -72,8 +72,10 @@ class SoakResult:
         warm_mib = statistics.median(warm) if warm else 0.0
         end_mib = statistics.median(end) if end else 0.0
         lag = [p.sent - p.committed for p in self.points]
-        cpu = (self.points[-1].cpu_s - self.points[0].cpu_s) / max(1.0, self.points[-1].seconds - self.points[0].seconds) \
-            if len(self.points) >= 2 else 0.0
+        cpu = 0.0  # the bridge's CPU share over the run
+        if len(self.points) >= 2:
+            first, last = self.points[0], self.points[-1]
+            cpu = (last.cpu_s - first.cpu_s) / max(1.0, last.seconds - first.seconds)
         return {
             "after_warmup_rss_mib": round(warm_mib, 1), "end_rss_mib": round(end_mib, 1),
             "peak_rss_mib": round(max((p.rss_mib for p in self.points), default=0.0), 1),

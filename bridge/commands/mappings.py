@@ -18,7 +18,8 @@ from bridge.settings import get_settings
 app = typer.Typer(no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-PathArgument = Annotated[Path | None, typer.Argument(help="mapping folder or file (default: the configured mappings_dir)")]
+PathArgument = Annotated[
+    Path | None, typer.Argument(help="mapping folder or file (default: the configured mappings_dir)")]
 
 
 def _folder(path: Path | None) -> Path:
@@ -27,7 +28,8 @@ def _folder(path: Path | None) -> Path:
 
 def _fail_validation(error: MappingValidationError, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps({"valid": False, "diagnostics": [d.to_dict() for d in error.diagnostics]}, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps({"valid": False, "diagnostics": [d.to_dict() for d in error.diagnostics]},
+                              indent=2, ensure_ascii=False))
     else:
         typer.echo(error.format(), err=True)
         typer.echo(f"{len(error.diagnostics)} error(s)", err=True)
@@ -53,7 +55,8 @@ def validate(path: PathArgument = None, as_json: JsonOption = False) -> None:
 def render(
     event: Annotated[Path, typer.Option("--event", help="a contract event (JSON file)", exists=True, dir_okay=False)],
     mappings: Annotated[Path | None, typer.Option("--mappings", help="mapping folder (default: mappings_dir)")] = None,
-    related: Annotated[Path | None, typer.Option("--related", help="JSON object: role → related record", exists=True)] = None,
+    related: Annotated[
+        Path | None, typer.Option("--related", help="JSON object: role → related record", exists=True)] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Dry run of one event: the map chosen (and why not the others) and the command emitted."""
@@ -90,13 +93,15 @@ def _print_report(report: dict[str, Any]) -> None:
         console.print(f" {mark} {candidate['name']} ({candidate['where']}): {candidate['reason']}", markup=True)
     if report["command"]:
         command = report["command"]
-        console.print(f"\n[bold]insert {command['target']}.{command['table']}[/bold] via {command['map']}:", markup=True)
+        console.print(f"\n[bold]insert {command['target']}.{command['table']}[/bold] via {command['map']}:",
+                      markup=True)
         for name, value in command["fields"].items():
             console.print(f"   {name} = {value!r}", markup=False)
     for rule in report["rules"]:
         console.print(f" • {rule}", markup=False)
     if report["error"]:
-        console.print(f"[red]mapping error[/red]: {report['error']} (the event would go to the dead-letter topic)", markup=True)
+        console.print(f"[red]mapping error[/red]: {report['error']} (the event would go to the dead-letter topic)",
+                      markup=True)
 
 
 @app.command("test")
@@ -112,17 +117,21 @@ def test(path: PathArgument = None, as_json: JsonOption = False) -> None:
     outcomes = [run_case(mapping_set, case) for case in cases]
     failed = [o for o in outcomes if not o.passed]
     if as_json:
-        typer.echo(json.dumps([{"test": o.case.id, "passed": o.passed, "message": o.message} for o in outcomes], indent=2))
+        typer.echo(json.dumps([{"test": o.case.id, "passed": o.passed, "message": o.message} for o in outcomes],
+                              indent=2))
     else:
         for outcome in outcomes:
-            typer.echo(f"{'PASS' if outcome.passed else 'FAIL'} {outcome.case.id}" + ("" if outcome.passed else f": {outcome.message}"))
+            verdict = "PASS" if outcome.passed else "FAIL"
+            typer.echo(f"{verdict} {outcome.case.id}" + ("" if outcome.passed else f": {outcome.message}"))
         typer.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     if failed or not outcomes:
         raise typer.Exit(1)
 
 
 @app.command("schema")
-def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None) -> None:
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+) -> None:
     """Print (or write) the JSON Schema of mapping files (draft-07, for editors)."""
     text = schema_text()
     if output is None:

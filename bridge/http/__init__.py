@@ -1,7 +1,7 @@
 """The bridge's HTTP surface, served by the same process (FastStream's ASGI app).
 
-``/health`` alive (503 once the event consumer stopped for good) · ``/ready`` broker, store and mappings · ``/metrics`` Prometheus ·
-``/`` status page · ``/status.json`` its data.
+``/health`` alive (503 once the event consumer stopped for good) · ``/ready`` broker, store and
+mappings · ``/metrics`` Prometheus · ``/`` status page · ``/status.json`` its data.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ def compile_set(specs: list[MappingFile], docs: list[YamlDocument], lookups: dic
     version = next(s.version for s in specs if s.version is not None)
     routing = next((s.routing for s in specs if s.routing is not None), Routing())
     tables = {
-        name: ValueTable(name, MappingProxyType(dict(vm.entries if vm.entries is not None else lookups[vm.file or ""])), vm.default)
+        name: ValueTable(name, MappingProxyType(dict(vm.entries if vm.entries is not None else lookups[vm.file or ""])),
+                         vm.default)
         for spec in specs for name, vm in spec.value_maps.items()
     }
     maps: list[TableMapRule] = []

@@ -113,7 +113,8 @@ class MappingSet:
 
     def explain_map_choice(self, source_table: str, target_table: str, record: Mapping[str, Any],
                            related: Mapping[str, Mapping[str, Any]] = _EMPTY, *,
-                           action_args: Mapping[str, Any] = _EMPTY, sys_id: str | None = None) -> tuple[MapCandidate, ...]:
+                           action_args: Mapping[str, Any] = _EMPTY,
+                           sys_id: str | None = None) -> tuple[MapCandidate, ...]:
         """Every map that writes `target_table`, with the reason it was or was not chosen."""
         from bridge.mapping.explain import explain
 
@@ -271,7 +272,8 @@ def _derived_value(rule: DerivedRule, fields: Mapping[str, Any], related: Mappin
     return "" if present else None
 
 
-def _index_maps(maps: tuple[TableMapRule, ...], tables: tuple[str, ...]) -> dict[tuple[str, str], tuple[TableMapRule, ...]]:
+def _index_maps(maps: tuple[TableMapRule, ...],
+                tables: tuple[str, ...]) -> dict[tuple[str, str], tuple[TableMapRule, ...]]:
     index: dict[tuple[str, str], list[TableMapRule]] = {}
     for table in tables:
         ancestors = set(lineage(table)) or {table}

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from bridge.mapping.engine import MapCandidate, MappingSet
 
 
-def explain(mapping_set: MappingSet, source_table: str, target_table: str, data: dict[str, Any]) -> tuple[MapCandidate, ...]:
+def explain(mapping_set: MappingSet, source_table: str, target_table: str,
+            data: dict[str, Any]) -> tuple[MapCandidate, ...]:
     from bridge.mapping.engine import MapCandidate
 
     ancestors = lineage(source_table) or (source_table,)

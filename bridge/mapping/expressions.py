@@ -115,7 +115,8 @@ def _record_fields(node: dict[str, Any]) -> Iterator[str]:
 def _check(node: dict[str, Any], *, root_scope: bool) -> Iterator[ExpressionProblem]:
     kind, children = node["type"], node.get("children", [])
     if kind == "field" and root_scope and node["value"] not in ROOTS:
-        yield ExpressionProblem("bad-expression", f"'{node['value']}' is not an input; start with record., related. or action_args.",
+        yield ExpressionProblem("bad-expression",
+                                f"'{node['value']}' is not an input; start with record., related. or action_args.",
                                 f"did you mean 'record.{node['value']}'?")
     if kind == "function_expression":
         name = node["value"]

@@ -59,7 +59,8 @@ def load_mapping_set(path: Path) -> MappingSet:
 def build_mapping_set(sources: MappingSources) -> MappingSet:
     """Validate and compile a set from bytes (pure)."""
     if not sources.files:
-        raise MappingValidationError([Diagnostic(sources.lookup_prefix or ".", 0, 0, "no-mappings", "", "no *.yaml mapping files")])
+        raise MappingValidationError([Diagnostic(sources.lookup_prefix or ".", 0, 0, "no-mappings", "",
+                                                 "no *.yaml mapping files")])
     diagnostics: list[Diagnostic] = []
     parsed: list[Parsed] = []
     for name in sorted(sources.files):
@@ -82,7 +83,8 @@ def build_mapping_set(sources: MappingSources) -> MappingSet:
     return compile_set([p.spec for p in parsed], [p.doc for p in parsed], lookups, _content_hash(parsed, lookups))
 
 
-def _resolve_lookups(parsed: list[Parsed], sources: MappingSources) -> tuple[dict[str, dict[str, str]], list[Diagnostic]]:
+def _resolve_lookups(parsed: list[Parsed],
+                     sources: MappingSources) -> tuple[dict[str, dict[str, str]], list[Diagnostic]]:
     entries: dict[str, dict[str, str]] = {}
     problems: list[Diagnostic] = []
     for p in parsed:
@@ -94,7 +96,8 @@ def _resolve_lookups(parsed: list[Parsed], sources: MappingSources) -> tuple[dic
                 problems.append(p.doc.diagnostic(("value_maps", name, "file"), "lookup-file",
                                                  f"lookup files live under '{LOOKUP_DIR}/' in the mappings folder"))
             elif value_map.file not in sources.lookups:
-                problems.append(p.doc.diagnostic(("value_maps", name, "file"), "lookup-file", f"no lookup file '{value_map.file}'"))
+                problems.append(p.doc.diagnostic(("value_maps", name, "file"), "lookup-file",
+                                                 f"no lookup file '{value_map.file}'"))
             else:
                 loaded = _read_lookup(sources.lookup_prefix + value_map.file, sources.lookups[value_map.file])
                 if isinstance(loaded, list):

@@ -15,7 +15,8 @@ _TYPE_ERRORS = {"string_type", "int_type", "bool_type", "dict_type", "list_type"
                 "model_attributes_type", "int_from_float", "int_parsing", "bool_parsing"}
 
 
-def diagnostics_from(error: ValidationError, doc: YamlDocument, root: type[BaseModel] | None = None) -> list[Diagnostic]:
+def diagnostics_from(error: ValidationError, doc: YamlDocument,
+                     root: type[BaseModel] | None = None) -> list[Diagnostic]:
     """One diagnostic per pydantic error, positioned on the offending key or value."""
     out = []
     for item in error.errors(include_url=False):
@@ -35,7 +36,8 @@ def diagnostics_from(error: ValidationError, doc: YamlDocument, root: type[BaseM
             hint = did_you_mean(given, choices) if isinstance(given, str) else ""
             out.append(doc.diagnostic(path, "invalid-value", f"expected {expected}", hint))
         elif kind == "string_pattern_mismatch":
-            out.append(doc.diagnostic(path, "invalid-name", "names use letters, digits, '_', '.', '-' and start with a letter or '_'"))
+            out.append(doc.diagnostic(path, "invalid-name",
+                                      "names use letters, digits, '_', '.', '-' and start with a letter or '_'"))
         else:
             message = item["msg"].removeprefix("Value error, ")
             out.append(doc.diagnostic(path, "invalid-value", message[0].lower() + message[1:] if message else kind))

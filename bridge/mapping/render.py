@@ -28,9 +28,11 @@ def render_event(mapping_set: MappingSet, event: Mapping[str, Any],
         raw_args, raw_sys_id = event.get("action_args"), event.get("sys_id")
         args: Mapping[str, Any] = raw_args if isinstance(raw_args, dict) else {}
         sys_id = raw_sys_id if isinstance(raw_sys_id, str) else None
-        candidates = mapping_set.explain_map_choice(table, target, record, related or {}, action_args=args, sys_id=sys_id)
+        candidates = mapping_set.explain_map_choice(table, target, record, related or {},
+                                                    action_args=args, sys_id=sys_id)
         report["candidates"] = [
-            {"name": c.name, "where": c.where, "order": c.order, "chosen": c.chosen, "reason": c.reason} for c in candidates
+            {"name": c.name, "where": c.where, "order": c.order, "chosen": c.chosen, "reason": c.reason}
+            for c in candidates
         ]
         try:
             result = mapping_set.map_record(table, target, record, related or {}, action_args=args, sys_id=sys_id)

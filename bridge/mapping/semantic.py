@@ -25,7 +25,8 @@ class Parsed:
 def check_set(files: list[Parsed], value_map_names: set[str]) -> list[Diagnostic]:
     """Every cross-file and semantic problem of a parsed set (`value_map_names`: all declared)."""
     out = list(_check_singletons(files))
-    out += _check_unique(files, "table_maps", lambda f: [(m.name, ("table_maps", i, "name")) for i, m in enumerate(f.table_maps)], "map")
+    out += _check_unique(files, "table_maps", lambda f: [(m.name, ("table_maps", i, "name"))
+                                                        for i, m in enumerate(f.table_maps)], "map")
     out += _check_unique(files, "value_maps", lambda f: [(n, ("value_maps", n)) for n in f.value_maps], "value map")
     out += _check_unique(files, "notes", lambda f: [(k, ("notes", k)) for k in f.notes], "note template")
     out += _check_unique(files, "derived", lambda f: [(f"{t}.{r.field}", ("derived", t, i, "field"))
@@ -83,7 +84,8 @@ def _check_unique(files: list[Parsed], section: str, names: Callable[[MappingFil
         for name, path in names(parsed.spec):
             line, _ = parsed.doc.positions.of(path)
             if name in seen:
-                yield parsed.doc.diagnostic(path, "duplicate-name", f"{what} '{name}' is already declared at {seen[name]}",
+                yield parsed.doc.diagnostic(path, "duplicate-name",
+                                            f"{what} '{name}' is already declared at {seen[name]}",
                                             key=section in ("value_maps", "notes"))
             else:
                 seen[name] = f"{parsed.doc.file}:{line}"
@@ -121,7 +123,8 @@ def _check_table_map(doc: YamlDocument, at: P, table_map: TableMap, value_maps: 
     out += problems
     if target is not None and target.system != table_map.target.system:
         out.append(doc.diagnostic((*at, "target", "system"), "table-system-mismatch",
-                                  f"table '{target.name}' belongs to '{target.system}', not '{table_map.target.system}'"))
+                                  f"table '{target.name}' belongs to '{target.system}', "
+                                  f"not '{table_map.target.system}'"))
     if table_map.condition is not None:
         out += _expression(doc, (*at, "condition"), table_map.condition, source)
     kinds: dict[str, set[str]] = {}
@@ -154,7 +157,8 @@ def _check_derived(doc: YamlDocument, table_name: str, rules: Iterable[DerivedFi
             if source.related is None:
                 out += _field(doc, (*src_at, "field"), table, source.field)
             elif source.related not in vocabulary.RELATED_ROLES:
-                out.append(doc.diagnostic((*src_at, "related"), "unknown-role", f"unknown related role '{source.related}'",
+                out.append(doc.diagnostic((*src_at, "related"), "unknown-role",
+                                          f"unknown related role '{source.related}'",
                                           did_you_mean(source.related, vocabulary.RELATED_ROLES)))
             else:
                 role_table = vocabulary.RELATED_ROLES[source.related]
@@ -171,7 +175,8 @@ def _check_sync(doc: YamlDocument, at: P, rule: SyncRule) -> list[Diagnostic]:
         out += _state(doc, (*at, "unless_target_state", i), rule.target_table, state, known_states)
     for name, to in rule.rename.items():
         if name not in rule.fields:
-            out.append(doc.diagnostic((*at, "rename", name), "unknown-field", f"'{name}' is renamed but has no sync policy", key=True))
+            out.append(doc.diagnostic((*at, "rename", name), "unknown-field",
+                                      f"'{name}' is renamed but has no sync policy", key=True))
         out += _field(doc, (*at, "rename", name), target, to)
     for name, policy in rule.fields.items():
         out += _field(doc, (*at, "fields", name), source, name, key=True)
@@ -183,7 +188,8 @@ def _check_sync(doc: YamlDocument, at: P, rule: SyncRule) -> list[Diagnostic]:
                                       "or write {unless_target_state: [states]} here"))
         if not isinstance(policy, str):
             for i, state in enumerate(policy.unless_target_state):
-                out += _state(doc, (*at, "fields", name, "unless_target_state", i), rule.target_table, state, known_states)
+                out += _state(doc, (*at, "fields", name, "unless_target_state", i), rule.target_table, state,
+                              known_states)
     return out
 
 

@@ -51,7 +51,8 @@ def parse_template(text: str) -> tuple[Part, ...] | TemplateProblem:
             literal = ""
             parts.append((match.group(1),))
         else:
-            return TemplateProblem(match.start(), f"stray '{token}': placeholders are {{name}}; write {token * 2} for a literal brace")
+            return TemplateProblem(match.start(), f"stray '{token}': placeholders are {{name}}; "
+                                                  f"write {token * 2} for a literal brace")
         position = match.end()
     literal += text[position:]
     if literal:

@@ -177,7 +177,8 @@ def _check_error(case: YamlCase) -> str:
 
 def _diff(expected: dict[str, str], actual: dict[str, str]) -> str:
     keys = sorted(set(expected) | set(actual))
-    return ", ".join(f"{k}: expected {expected.get(k)!r}, got {actual.get(k)!r}" for k in keys if expected.get(k) != actual.get(k))
+    return ", ".join(f"{k}: expected {expected.get(k)!r}, got {actual.get(k)!r}"
+                     for k in keys if expected.get(k) != actual.get(k))
 
 
 def _outcome(collected: CollectedCase, problem: str) -> CaseOutcome:

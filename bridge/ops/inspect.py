@@ -34,8 +34,10 @@ async def find_record(conn: AsyncConnection, ident: str, tables: tuple[str, ...]
 
 def _summary(row: Any) -> dict[str, Any]:
     data = row["data"]
-    value = (lambda f: data.get(f, {}).get("display_value") if isinstance(data.get(f), dict)
-             else data.get(f, ""))
+
+    def value(f: str) -> Any:
+        return data.get(f, {}).get("display_value") if isinstance(data.get(f), dict) else data.get(f, "")
+
     return {"sys_id": row["sys_id"], "table": row["table_name"], "number": row["number"],
             "state": value("state"), "sys_mod_count": row["sys_mod_count"],
             "deleted": row["deleted"]}

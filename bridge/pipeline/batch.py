@@ -292,12 +292,12 @@ def _referenced_ids(events: Iterable[Event]) -> tuple[set[str], set[str]]:
     followed: set[str] = set()
     for event in events:
         record = event.record_dict()
-        for field in TABLES[event.table].references:
-            value = record.get(field)
+        for name in TABLES[event.table].references:
+            value = record.get(name)
             if isinstance(value, dict):
                 target = value.get("value")
                 if isinstance(target, str) and target:
                     referenced.add(target)
-                    if field in FOLLOWED_REFERENCES:
+                    if name in FOLLOWED_REFERENCES:
                         followed.add(target)
     return referenced, followed

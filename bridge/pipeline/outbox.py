@@ -51,7 +51,7 @@ def mark_sent_plan(message_ids: Sequence[str], now: datetime) -> Plan[None]:
 
 def _unsent_plan(cutoff: datetime, limit: int) -> Plan[list[dict[str, Any]]]:
     rows = yield Fetch(UNSENT, {"cutoff": cutoff, "limit": limit})
-    found = [dict(zip(_OUTBOX_COLUMNS, row)) for row in rows]
+    found = [dict(zip(_OUTBOX_COLUMNS, row, strict=True)) for row in rows]
     for row in found:
         row["headers"] = read_json(row["headers"]) or {}
         row["payload"] = bytes(row["payload"])

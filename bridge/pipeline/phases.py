@@ -4,10 +4,11 @@ The phases, in order: ``decode`` (bytes → events), ``prefetch`` (the batch's r
 ``flows`` (dedupe, stale guard, record state and the flows, event by event), ``flush`` (the
 batch's writes), ``commit`` (the store transaction's commit), ``publish`` (the outbox rows
 handed to the producer) and ``settle`` (waiting for the batch before to be settled: its outputs
-acknowledged by the broker and its offsets committed, which ran while this batch was processed). CPU time is the event loop thread's
-own (``time.thread_time``), plus the CPU the store spent meanwhile in a thread of its own
-(SQLite's connection thread), so the gap between a phase's wall and CPU seconds is waiting: for
-the disk, the broker, or a core the machine gave to another process.
+acknowledged by the broker and its offsets committed, which ran while this batch was processed).
+CPU time is the event loop thread's own (``time.thread_time``), plus the CPU the store spent
+meanwhile in a thread of its own (SQLite's connection thread), so the gap between a phase's wall
+and CPU seconds is waiting: for the disk, the broker, or a core the machine gave to another
+process.
 """
 
 from __future__ import annotations

@@ -9,10 +9,11 @@ requests by number; records the bridge has not seen yet are not listed)
 Status codes: 401 without the deployment's bearer token (constant-time comparison); 503 when
 the deployment has no token (the portal API is disabled); 400 for a malformed ``user``,
 ``limit`` or ``cursor``; 404, byte for byte the same, for a work order or case that does not
-exist, that the user may not see, or whose sys_id is malformed (never sent to the store). Lists are ordered by (number, sys_id); when more rows follow,
-the response carries ``X-Next-Cursor`` and a ``Link: <…>; rel="next"`` header, so the body
-keeps the contract's shape. Reads run in one transaction, under the PostgreSQL portal role
-with row-level security when the store is PostgreSQL. Pass a reader engine (no write lock).
+exist, that the user may not see, or whose sys_id is malformed (never sent to the store). Lists
+are ordered by (number, sys_id); when more rows follow, the response carries ``X-Next-Cursor``
+and a ``Link: <…>; rel="next"`` header, so the body keeps the contract's shape. Reads run in one
+transaction, under the PostgreSQL portal role with row-level security when the store is
+PostgreSQL. Pass a reader engine (no write lock).
 """
 
 from __future__ import annotations

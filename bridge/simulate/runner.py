@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -186,7 +187,7 @@ async def _paced(simulator: Simulator, messages: Iterator[SimMessage], rate: flo
             due = _BATCH
         else:  # everything scheduled up to now (at least one), at most one batch
             due = max(1, min(_BATCH, int((time.monotonic() - start) * rate) + 1 - sent))
-        batch = [message for _, message in zip(range(due), messages)]
+        batch = list(itertools.islice(messages, due))
         if not batch:
             return
         sent += await simulator.publish(batch)

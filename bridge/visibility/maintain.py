@@ -99,7 +99,8 @@ def _affected_by_old_state(by_table: ByTable) -> Plan[set[str]]:
         affected |= yield from _user_ids(_PARTNER_ADMINS_OF_OLD_ENDS, batch)
     # A relationship's new ends: partner admins' admin accounts do not change with it.
     new_ends = {
-        end for change in _live(by_table, "account_relationship") for end in _values(change, "from_company", "to_company")
+        end for change in _live(by_table, "account_relationship")
+        for end in _values(change, "from_company", "to_company")
     }
     for batch in chunks(sorted(new_ends)):
         affected |= yield from _user_ids(_PARTNER_ADMINS_OF_ACCOUNTS, batch)
@@ -118,7 +119,8 @@ def _replace_rows(groups: Iterable[tuple[str, list[RecordChange]]]) -> Plan[None
 
 def _affected_by_new_state(by_table: ByTable) -> Plan[set[str]]:
     affected = {sys_id for table in USER_TABLES for sys_id in _ids(by_table, table)}
-    affected |= {c for change in _live(by_table, "sn_customerservice_contact_relationship") for c in _values(change, "contact")}
+    affected |= {c for change in _live(by_table, "sn_customerservice_contact_relationship")
+                 for c in _values(change, "contact")}
     for batch in chunks(_ids(by_table, "customer_account")):
         affected |= yield from _user_ids(_ADMINS_ABOVE, batch)
     return affected

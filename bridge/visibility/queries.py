@@ -144,7 +144,8 @@ def _granted(user_id: Any, table: Table = wo):
 
 async def work_order_detail(conn: AsyncConnection, user_id: str, wo_sys_id: str) -> dict[str, Any] | None:
     """The work order with its tasks, or None when it does not exist or the user may not see it."""
-    query = _with_labels(select(*_summary_columns()).select_from(wo)).where(wo.c.sys_id == wo_sys_id, _granted(user_id, wo))
+    query = _with_labels(select(*_summary_columns()).select_from(wo)).where(
+        wo.c.sys_id == wo_sys_id, _granted(user_id, wo))
     row = (await conn.execute(query)).first()
     if row is None:
         return None

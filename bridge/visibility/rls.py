@@ -44,7 +44,8 @@ def _granted(row: str) -> str:
 
 def _related_to(case: str, record: str) -> str:
     """The ITSM record ``record`` is one of the case ``case``'s related records."""
-    named = [f"({case}.{field} = {record}.sys_id AND {record}.table_name = '{table}')" for field, table in CASE_RECORD_FIELDS]
+    named = [f"({case}.{field} = {record}.sys_id AND {record}.table_name = '{table}')"
+             for field, table in CASE_RECORD_FIELDS]
     request = f"({case}.sys_id = {record}.parent_case AND {record}.table_name = '{REQUEST_TABLE}')"
     return " OR ".join([*named, request])
 

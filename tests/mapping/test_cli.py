@@ -40,7 +40,8 @@ def test_render_a_create_action_shows_the_choice_and_the_insert() -> None:
     report = json.loads(result.stdout)
     assert report["command"]["map"] == "case_to_change" and report["command"]["fields"]["type"] == "normal"
     assert report["command"]["mapping_version"] == report["mappings"]["version"]
-    assert {c["name"]: c["chosen"] for c in report["candidates"]} == {"case_to_standard_change": False, "case_to_change": True}
+    assert ({c["name"]: c["chosen"] for c in report["candidates"]}
+            == {"case_to_standard_change": False, "case_to_change": True})
     human = runner.invoke(app, ["mappings", "render", "--event", str(EVENTS / "csm-case-action-create-change.json"),
                                 "--mappings", str(MAPPINGS)])
     assert "condition is false" in human.stdout and "insert itsm.change_request" in human.stdout

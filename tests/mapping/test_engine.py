@@ -49,7 +49,8 @@ def test_a_false_condition_skips_the_map() -> None:
 def test_a_map_for_the_base_table_applies_to_an_extending_table_but_not_the_reverse() -> None:
     assert _chosen(_map("case_map"), table="sn_order_case") == "case_map"
     assert _chosen(_map("order_map", source="sn_order_case")) is None
-    assert _chosen(_map("case_map"), _map("order_map", source="sn_order_case", order=200), table="sn_order_case") == "order_map"
+    maps = (_map("case_map"), _map("order_map", source="sn_order_case", order=200))
+    assert _chosen(*maps, table="sn_order_case") == "order_map"
 
 
 def test_no_matching_map_gives_none() -> None:
@@ -57,9 +58,11 @@ def test_no_matching_map_gives_none() -> None:
 
 
 def test_explain_says_why_each_map_was_or_was_not_chosen() -> None:
-    mapping_set = build("table_maps:\n" + _map("off", active=False) + _map("cond", order=300, condition="record.priority == '1'")
+    mapping_set = build("table_maps:\n" + _map("off", active=False)
+                        + _map("cond", order=300, condition="record.priority == '1'")
                         + _map("order_only", source="sn_order_case") + _map("winner") + _map("later"))
-    reasons = {c.name: (c.chosen, c.reason) for c in mapping_set.explain_map_choice("sn_customerservice_case", "wm_order", case_record())}
+    candidates = mapping_set.explain_map_choice("sn_customerservice_case", "wm_order", case_record())
+    reasons = {c.name: (c.chosen, c.reason) for c in candidates}
     assert reasons["winner"][0] and "chosen" in reasons["winner"][1]
     assert reasons["off"] == (False, "inactive")
     assert reasons["cond"] == (False, "condition is false: record.priority == '1'")
@@ -96,13 +99,15 @@ value_maps:
     ("{field: priority, copy: priority, value_map: from_file}", "1", "critical"),
 ])
 def test_value_maps_and_defaults(row: str, priority: str, expected: str) -> None:
-    mapping_set = build(VALUE_MAPS + "table_maps:\n" + _map("m", rows=f"[{row}]"), lookups={"lookups/prio.yaml": '"1": critical\n'})
+    mapping_set = build(VALUE_MAPS + "table_maps:\n" + _map("m", rows=f"[{row}]"),
+                        lookups={"lookups/prio.yaml": '"1": critical\n'})
     result = mapping_set.map_record("sn_customerservice_case", "wm_order", case_record(priority=priority))
     assert result.fields["priority"] == expected
 
 
 def test_a_value_without_entry_or_default_is_a_mapping_error() -> None:
-    mapping_set = build(VALUE_MAPS + "table_maps:\n" + _map("m", rows="[{field: priority, copy: priority, value_map: strict}]"),
+    mapping_set = build(VALUE_MAPS + "table_maps:\n"
+                        + _map("m", rows="[{field: priority, copy: priority, value_map: strict}]"),
                         lookups={"lookups/prio.yaml": '"1": critical\n'})
     with pytest.raises(MappingError) as caught:
         mapping_set.map_record("sn_customerservice_case", "wm_order", case_record(priority="7"))
@@ -120,8 +125,9 @@ derived:
 
 
 def test_derived_fields_follow_their_sources_and_override_mapped_values() -> None:
-    mapping_set = build(DERIVED + "table_maps:\n" + _map("m", rows="[{field: account, copy: account}, {field: company, set: other},"
-                                                                   " {field: contact, copy: contact}, {field: location, copy: location}]"))
+    rows = ("[{field: account, copy: account}, {field: company, set: other},"
+            " {field: contact, copy: contact}, {field: location, copy: location}]")
+    mapping_set = build(DERIVED + "table_maps:\n" + _map("m", rows=rows))
     record = case_record(location={"value": "c" * 32, "display_value": "Case place"})
     fields = mapping_set.map_record("sn_customerservice_case", "wm_order", record).fields
     assert (fields["company"], fields["caller"], fields["location"]) == (ACCOUNT["value"], CONTACT["value"], "c" * 32)
@@ -144,7 +150,10 @@ derived:
   wm_order:
     - {field: company, first_of: [{field: account}]}
     - field: location
-      first_of: [{related: cmdb_ci, field: location}, {related: caller, field: location}, {related: case, field: location}]
+      first_of:
+        - {related: cmdb_ci, field: location}
+        - {related: caller, field: location}
+        - {related: case, field: location}
 """
 
 
@@ -218,7 +227,8 @@ def test_sync_includes_derivations_of_synced_fields() -> None:
 
 
 def test_the_engine_never_mutates_its_inputs() -> None:
-    mapping_set = build(DERIVED + "table_maps:\n" + _map("m", rows="[{field: account, copy: account}, {field: initiated_from, copy: sys_id}]"))
+    rows = "[{field: account, copy: account}, {field: initiated_from, copy: sys_id}]"
+    mapping_set = build(DERIVED + "table_maps:\n" + _map("m", rows=rows))
     record, related, args = case_record(), {"caller": {"location": ""}}, {"type": "normal"}
     before = copy.deepcopy((record, related, args))
     mapping_set.map_record("sn_customerservice_case", "wm_order", record, related, action_args=args, sys_id=CASE_ID)
@@ -243,5 +253,6 @@ def test_the_set_carries_version_and_a_content_hash_that_ignores_comments() -> N
 def test_routing_defaults_follow_servicenow() -> None:
     routing = build('version: "1"\n').routing
     assert routing.parent_child_case_sync is False and routing.resolution_mode == "suggest"
-    assert routing.case_fields_to_sync == ("priority", "state", "comments", "work_notes", "assigned_to", "close_notes", "resolution_code")
+    assert routing.case_fields_to_sync == ("priority", "state", "comments", "work_notes", "assigned_to", "close_notes",
+                                           "resolution_code")
     assert routing.late_children_get_earlier_notes is False

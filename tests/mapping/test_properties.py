@@ -29,7 +29,8 @@ records = st.dictionaries(
     target=st.sampled_from(sorted(set(ACTION_TARGETS.values()))),
     record=records,
     related=st.dictionaries(st.sampled_from(["cmdb_ci", "caller", "contact", "x"]), records, max_size=3),
-    action_args=st.dictionaries(st.sampled_from(["type", "template", "cat_item", "x"]), st.one_of(texts, odd_values), max_size=3),
+    action_args=st.dictionaries(st.sampled_from(["type", "template", "cat_item", "x"]), st.one_of(texts, odd_values),
+                                max_size=3),
 )
 def test_map_record_maps_or_raises_a_mapping_error(table, target, record, related, action_args) -> None:  # type: ignore[no-untyped-def]
     try:
@@ -42,7 +43,8 @@ def test_map_record_maps_or_raises_a_mapping_error(table, target, record, relate
 
 
 @settings(max_examples=200, deadline=None)
-@given(key=st.sampled_from(sorted(NOTE_KEYS)), values=st.dictionaries(texts, st.one_of(contract_values, odd_values), max_size=6))
+@given(key=st.sampled_from(sorted(NOTE_KEYS)),
+       values=st.dictionaries(texts, st.one_of(contract_values, odd_values), max_size=6))
 def test_render_note_always_gives_text(key, values) -> None:  # type: ignore[no-untyped-def]
     note = SHIPPED.render_note(key, values)
     assert note is not None and isinstance(note.text, str)
@@ -50,8 +52,9 @@ def test_render_note_always_gives_text(key, values) -> None:  # type: ignore[no-
 
 
 YAML_PIECES = st.sampled_from([
-    "version: ", '"1"', "\n", "  ", "- ", "table_maps:", "name: m", "{", "}", "[", "]", ": ", "&a ", "*a", "!!python/name:os.system",
-    "!t ", "source_table: sn_customerservice_case", "fields:", "copy: x", "'", '"', "#", "notes:", "on", "1.10", "\t", ",", "?", "|",
+    "version: ", '"1"', "\n", "  ", "- ", "table_maps:", "name: m", "{", "}", "[", "]", ": ", "&a ", "*a",
+    "!!python/name:os.system", "!t ", "source_table: sn_customerservice_case", "fields:", "copy: x", "'", '"', "#",
+    "notes:", "on", "1.10", "\t", ",", "?", "|",
 ])
 
 

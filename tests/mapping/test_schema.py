@@ -17,7 +17,8 @@ SCHEMA = json.loads(SCHEMA_FILE.read_text())
 
 
 def test_the_committed_schema_is_current() -> None:
-    assert SCHEMA_FILE.read_text() == schema_text(), "run: bridge mappings schema -o mappings/schema/mapping.schema.json"
+    fix = "run: bridge mappings schema -o mappings/schema/mapping.schema.json"
+    assert SCHEMA_FILE.read_text() == schema_text(), fix
 
 
 def test_the_schema_is_valid_draft_07_without_2020_12_keywords() -> None:

@@ -9,6 +9,7 @@ delivered again). ``swap_versions`` lets later versions of a record overtake ear
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from collections import defaultdict
@@ -91,7 +92,7 @@ def swap_versions(messages: Sequence[SimMessage], rng: random.Random, swaps: int
     for i, message in enumerate(stream):
         if message.event and message.event["operation"] in ("insert", "update"):
             by_record[message.event["sys_id"]].append(i)
-    pairs = [(a, b) for positions in by_record.values() for a, b in zip(positions, positions[1:])]
+    pairs = [(a, b) for positions in by_record.values() for a, b in itertools.pairwise(positions)]
     for a, b in rng.sample(pairs, min(swaps, len(pairs))):
         stream[a], stream[b] = stream[b], stream[a]
     return stream

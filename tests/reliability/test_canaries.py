@@ -58,7 +58,7 @@ def canary_events() -> list[SimMessage]:
             contact["sys_id"], contact["sys_id"], contact["sys_id"]]
     events = (contact, case, action, missing, wrong_type, bad_reference, unknown_table,
               bad_sys_id, truncated)
-    return [_message(event, key) for event, key in zip(events, keys)]
+    return [_message(event, key) for event, key in zip(events, keys, strict=True)]
 
 
 def _assert_clean(text: str, where: str) -> None:

@@ -44,7 +44,7 @@ async def test_each_poison_is_dead_lettered_once_and_the_stream_goes_on(
     poisons = poisons_from(valid, seed=23)
     stream = interleave(valid, poisons, seed=23)
     written = await produce_messages(bridge_settings, stream)
-    position = {id(m): (meta.topic, meta.partition, meta.offset) for m, meta in zip(stream, written)}
+    position = {id(m): (meta.topic, meta.partition, meta.offset) for m, meta in zip(stream, written, strict=True)}
     expected = {position[id(p.message)]: p for p in poisons}
 
     life = fleet.start()

@@ -57,7 +57,8 @@ async def pg(postgres_url: str) -> AsyncIterator[Postgres]:
             db = make_url(url)
             await admin.execute(f'ALTER DATABASE "{db.database}" OWNER TO {owner_role}')
             # PostgreSQL 15+: the database owner owns schema public (pg_database_owner).
-            owner = create_engine(db.set(username=owner_role, password="owner-pw").render_as_string(hide_password=False))
+            owner_url = db.set(username=owner_role, password="owner-pw").render_as_string(hide_password=False)
+            owner = create_engine(owner_url)
             async with owner.begin() as conn:
                 await conn.run_sync(metadata.create_all)
                 await install_rls(conn)

@@ -17,8 +17,10 @@ from bridge.store.schema import records
 from bridge.visibility import apply_changes
 from bridge.visibility.schema import INDEX_TABLES
 
-SOURCE = {"wm_order": "fsm", "wm_task": "fsm", **dict.fromkeys(("incident", "problem", "change_request", "sc_request"), "itsm")}
-CASE_REFS = ("account", "partner", "contact", "consumer", "partner_contact", "incident", "problem", "change", "caused_by")
+SOURCE = {"wm_order": "fsm", "wm_task": "fsm",
+          **dict.fromkeys(("incident", "problem", "change_request", "sc_request"), "itsm")}
+CASE_REFS = ("account", "partner", "contact", "consumer", "partner_contact", "incident", "problem", "change",
+             "caused_by")
 
 
 def new_id() -> str:
@@ -58,7 +60,8 @@ class Events:
         return self.put("customer_account", sys_id, number="ACC", name=name, parent=ref(parent))
 
     def relationship(self, sys_id: str, a: str | None, b: str | None) -> Event:
-        return self.put("account_relationship", sys_id, from_company=ref(a), to_company=ref(b), relationship_type="related")
+        return self.put("account_relationship", sys_id, from_company=ref(a), to_company=ref(b),
+                        relationship_type="related")
 
     def contact(self, sys_id: str, account: str | None, roles: str = "customer") -> Event:
         return self.put("customer_contact", sys_id, name="N", email="e", account=ref(account), roles=roles)
@@ -97,7 +100,8 @@ class Events:
         )
 
     def task(self, sys_id: str, parent: str, number: str) -> Event:
-        return self.put("wm_task", sys_id, number=number, parent=ref(parent), state="assigned", short_description="Task")
+        return self.put("wm_task", sys_id, number=number, parent=ref(parent), state="assigned",
+                        short_description="Task")
 
 
 class Store:

@@ -89,7 +89,8 @@ async def test_list_has_exactly_the_contracts_shape(store: Store, client: httpx.
 
 async def test_detail_has_the_tasks(store: Store, client: httpx.AsyncClient) -> None:
     land = await populate(store)
-    response = await client.get(f"/portal/v1/work-orders/{land.work_orders[0]}", params={"user": land.admin}, headers=AUTH)
+    response = await client.get(f"/portal/v1/work-orders/{land.work_orders[0]}", params={"user": land.admin},
+                                headers=AUTH)
     assert response.status_code == 200
     result = response.json()["result"]
     assert set(result) == {"sys_id", "number", "priority", "state", "short_description", "case", "account", "tasks"}

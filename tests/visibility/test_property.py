@@ -87,7 +87,7 @@ def landscapes(draw, dense: bool = False) -> list[Event]:
             consumer=st.none() | st.sampled_from(CONSUMERS), partner_contact=contact, initiated_from=maybe(CASES))
     for case in ids(CASES):
         table = "sn_order_case" if case == CASES[-1] else "sn_customerservice_case"
-        add(case, lambda sys_id, **refs: ev.case(sys_id, f"CS{sys_id[-3:]}", table, **refs), table,
+        add(case, lambda sys_id, table=table, **refs: ev.case(sys_id, f"CS{sys_id[-3:]}", table, **refs), table,
             account=account, partner=account, contact=contact,
             consumer=maybe(CONSUMERS), partner_contact=contact, incident=maybe(INCIDENTS),
             problem=maybe(PROBLEMS), change=maybe(CHANGES), caused_by=maybe(CHANGES))
@@ -128,7 +128,7 @@ def related_oracle(live: Live) -> dict[str, dict[str, list[str]]]:
             if table not in ("sn_customerservice_case", "sn_order_case") or not sees(user, r):
                 continue
             named = [value(r, field) for field, _ in RELATED_FIELDS]
-            known = [sys_id for sys_id, (_, target) in zip(named, RELATED_FIELDS)
+            known = [sys_id for sys_id, (_, target) in zip(named, RELATED_FIELDS, strict=True)
                      if sys_id in live and live[sys_id][0] == target]
             requests = sorted((record["number"], sys_id) for sys_id, (kind, record) in live.items()
                               if kind == "sc_request" and value(record, "parent") == case)
@@ -213,7 +213,8 @@ async def assert_matches_oracle_and_rebuild(store: Store) -> dict[str, set[str]]
             assert {row["sys_id"] for row in page.rows} == expected[user], user
             for case in CASES:
                 rows = await case_related_records(conn, user, case)
-                assert (None if rows is None else [row["sys_id"] for row in rows]) == listed[user].get(case), (user, case)
+                related = None if rows is None else [row["sys_id"] for row in rows]
+                assert related == listed[user].get(case), (user, case)
         assert await check(conn) == []
         incremental = await snapshot(conn)
         await rebuild(conn)
@@ -221,16 +222,19 @@ async def assert_matches_oracle_and_rebuild(store: Store) -> dict[str, set[str]]
     return expected
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(events=landscapes(), data=st.data())
 async def test_any_order_any_duplicates_same_index_and_no_leaks(store: Store, events: list[Event], data) -> None:
     await deliver_in_random_order(store, events, data)
     await assert_matches_oracle_and_rebuild(store)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(events=landscapes(dense=True), data=st.data())
-async def test_related_records_in_any_order_with_any_duplicates_and_no_leaks(store: Store, events: list[Event], data) -> None:
+async def test_related_records_in_any_order_with_any_duplicates_and_no_leaks(store: Store, events: list[Event],
+                                                                             data) -> None:
     """Dense landscapes: most cases are visible to someone and have several related records."""
     await deliver_in_random_order(store, events, data)
     await assert_matches_oracle_and_rebuild(store)

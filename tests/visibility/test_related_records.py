@@ -231,7 +231,8 @@ class Rule:
 RULES = {
     "contact is the user": Rule("contact", "customer", lambda n: {"contact": n["user"]}, True),
     "consumer is the user": Rule("consumer", "", lambda n: {"consumer": n["user"]}, True),
-    "partner contact, with the partner role": Rule("contact", "partner", lambda n: {"partner_contact": n["user"]}, True),
+    "partner contact, with the partner role": Rule("contact", "partner", lambda n: {"partner_contact": n["user"]},
+                                                   True),
     "partner contact, without the role": Rule("contact", "customer", lambda n: {"partner_contact": n["user"]}, False),
     "customer admin: the account": Rule("contact", "customer_admin", lambda n: {"account": n["own"]}, True),
     "customer admin: a descendant": Rule(

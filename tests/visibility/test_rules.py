@@ -59,7 +59,8 @@ async def test_any_contact_or_consumer_sees_work_orders_naming_them(store: Store
     assert await numbers_seen(store.engine, stranger) == set()  # not a known contact or consumer
 
 
-async def test_customer_admin_sees_own_account_descendants_and_contact_relationships(store: Store, world: World) -> None:
+async def test_customer_admin_sees_own_account_descendants_and_contact_relationships(store: Store,
+                                                                                    world: World) -> None:
     ev = world.ev
     admin = new_id()
     await store.deliver(
