@@ -1,12 +1,13 @@
 # Two entry points for a fresh machine (see README "Quickstart"):
 #   make demo   set up, start a local Kafka + the bridge + simulated CSM/FSM/ITSM, tell the story
-#   make test   set up (Python packages, Kafka jars, PostgreSQL server) and run the whole suite
+#   make test   set up (Python packages, Kafka jars, PostgreSQL server), lint and type check
+#               (ruff, mypy), and run the whole suite
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: setup kafka-jars system-packages demo test clean
+.PHONY: setup kafka-jars system-packages demo lint test clean
 
 setup: $(VENV)/.installed
 
@@ -35,8 +36,13 @@ system-packages:
 demo: setup kafka-jars
 	$(BIN)/bridge demo
 
-test: setup kafka-jars system-packages
+# Lint and type check (configured in pyproject.toml): a few seconds, before anything slow.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: setup lint kafka-jars system-packages
 	$(BIN)/pytest -q -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
