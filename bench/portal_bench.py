@@ -27,7 +27,7 @@ from pydantic import SecretStr
 from bridge.portal import PortalServer, create_portal_app
 from bridge.store.changes import RecordChange
 from bridge.store.engine import create_engine
-from bridge.store.schema import metadata
+from bridge.tables import metadata
 from bridge.visibility import apply_changes, install_rls, visible_work_orders
 
 ACCOUNTS, WORK_ORDERS, CONTACTS, CONSUMERS = 10_000, 100_000, 20_000, 2_000

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.store.engine import create_engine
 from bridge.store.migrate import alembic_config, upgrade
-from bridge.store.schema import metadata, processed_events, records
+from bridge.store.schema import processed_events, records
+from bridge.tables import metadata
 
 
 async def _drift(engine: AsyncEngine) -> list[object]:

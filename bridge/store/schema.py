@@ -1,7 +1,7 @@
-"""The store's tables (SQLAlchemy Core). One ``metadata``; Alembic migrations are built from it.
+"""The store's core tables (SQLAlchemy Core), on the one ``metadata`` (``bridge.store.metadata``).
 
-Modules with tables of their own (the visibility index) declare them on this ``metadata`` in
-their own ``schema`` module, imported at the bottom so that every table is registered.
+Modules with tables of their own (the visibility index) declare them on that ``metadata`` in
+their own ``schema`` module; ``bridge.tables`` imports them all (the migrations, for instance).
 """
 
 from __future__ import annotations
@@ -15,27 +15,14 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
     Text,
 )
 
-from connectors.common.envelope import MAX_EVENT_ID, MAX_NUMBER
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-metadata = MetaData(naming_convention=NAMING)
-
-SYS_ID = String(32)
-#: Sized from what the decoder accepts: a value that passed it always fits.
-EVENT_ID = String(MAX_EVENT_ID)
+from bridge.store.metadata import EVENT_ID, SYS_ID, metadata
+from connectors.common.envelope import MAX_NUMBER
 
 #: The latest known state of every record the bridge has seen, in the contract's shape.
 records = Table(
@@ -149,6 +136,3 @@ counters = Table(
     Column("name", String(96), primary_key=True),
     Column("value", BigInteger, nullable=False, default=0),
 )
-
-# Tables declared by other modules on this metadata (imported for their side effect).
-from bridge.visibility import schema as _visibility_schema  # noqa: E402,F401

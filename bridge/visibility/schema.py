@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Index, String, Table, Text
 
-from bridge.store.schema import SYS_ID, metadata
+from bridge.store.metadata import SYS_ID, metadata
 
 vis_accounts = Table(
     "vis_accounts",

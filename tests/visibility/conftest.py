@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bridge.visibility.schema  # noqa: F401 - registers the index tables on ``metadata``
 from bridge.store.engine import create_engine
-from bridge.store.schema import metadata
+from bridge.tables import metadata
 from bridge.visibility import install_rls
 from tests.fixtures.postgres import fresh_database
 from tests.visibility.harness import Store

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bridge.store.schema import metadata
+from bridge.tables import metadata
 
 config = context.config
 SCHEMA_LOCK_ID = 0x6272696467650001  # "bridge" + 1: the store's schema changes
