@@ -59,16 +59,9 @@ class LatencyRun:
 
 async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage], fanouts: list[int],
                       rate: float, seconds: float, stores: Stores, log_dir: Path) -> LatencyRun:
-    prefix = unique(f"lat-{spec.name}")
-    topics = RunTopics({s: f"{prefix}.{s}.events" for s in SOURCES}, output_topics(spec, prefix))
-    await create_topics(bootstrap, [*topics.inputs.values(), *topics.outputs.values()])
-    run_name = prefix.replace(".", "-")
-    store_url = await stores.store_for(spec, run_name) if spec.is_bridge else ""
-    group = f"{prefix}.group"
-    port = free_port() if spec.is_bridge else None
-    process = start(spec, bootstrap, group, topics, log_dir / f"{run_name}.log", store_url=store_url,
-                    mappings_dir=stores.mappings_for(spec), http_port=port)
-    probe = ProcessProbe(process.pid)
+    variant = await launch(spec, "lat", bootstrap, stores, log_dir)
+    process, probe, topics, group, port = (variant.process, variant.probe, variant.topics,
+                                           variant.group, variant.port)
     count = min(len(stream), int(rate * seconds))
     received: list[tuple[int, Any]] = []
     phases = None
@@ -96,14 +89,45 @@ async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage
             if port is not None:
                 phases = per_event(before, await scrape(port))
         finally:
-            stop(process)
-            if spec.is_bridge and spec.backend == "sqlite":
-                stores.discard(run_name)
+            variant.stop(stores)
     latencies = _latencies(received, scheduled, positions, stream[:count], warmup=int(count * WARMUP_SHARE))
     q = _quantiles(latencies)
     return LatencyRun(spec.name, rate, ended - began, count, len(latencies), q[50], q[90], q[99],
                       max(latencies, default=0.0), probe.steady_rss_mib(began, ended), probe.peak_rss_mib,
                       phases, cores)
+
+
+@dataclass
+class Launched:
+    """A variant started on topics of its own, consuming with a group of its own."""
+
+    spec: VariantSpec
+    process: Any
+    probe: ProcessProbe
+    topics: RunTopics
+    group: str
+    run_name: str
+    port: int | None  # the bridge's HTTP port (its metrics)
+
+    def stop(self, stores: Stores) -> None:
+        stop(self.process)
+        if self.spec.is_bridge and self.spec.backend == "sqlite":
+            stores.discard(self.run_name)
+
+
+async def launch(spec: VariantSpec, kind: str, bootstrap: str, stores: Stores,
+                 log_dir: Path) -> Launched:
+    """Start ``spec`` on fresh topics (and a fresh store copy), named ``<kind>-<variant>-…``."""
+    prefix = unique(f"{kind}-{spec.name}")
+    topics = RunTopics({s: f"{prefix}.{s}.events" for s in SOURCES}, output_topics(spec, prefix))
+    await create_topics(bootstrap, [*topics.inputs.values(), *topics.outputs.values()])
+    run_name = prefix.replace(".", "-")
+    store_url = await stores.store_for(spec, run_name) if spec.is_bridge else ""
+    group = f"{prefix}.group"
+    port = free_port() if spec.is_bridge else None
+    process = start(spec, bootstrap, group, topics, log_dir / f"{run_name}.log",
+                    store_url=store_url, mappings_dir=stores.mappings_for(spec), http_port=port)
+    return Launched(spec, process, ProcessProbe(process.pid), topics, group, run_name, port)
 
 
 @contextlib.contextmanager

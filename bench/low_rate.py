@@ -22,12 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.kafka_io import create_topics, unique
-from bench.latency import LatencyRun, latency_run, until_consuming
-from bench.probe import ProcessProbe
+from bench.latency import LatencyRun, latency_run, launch, until_consuming
 from bench.stores import Stores
-from bench.variants.launch import RunTopics, VariantSpec, free_port, output_topics, start, stop
-from bench.workload import SOURCES
+from bench.variants.launch import VariantSpec
 from bridge.simulate import SimMessage
 
 
@@ -69,28 +66,17 @@ async def low_rate_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessag
 async def idle_run(spec: VariantSpec, bootstrap: str, seconds: float, stores: Stores,
                    log_dir: Path) -> dict[str, float]:
     """The share of a core the variant uses with nothing to consume, once it consumes."""
-    prefix = unique(f"idle-{spec.name}")
-    topics = RunTopics({s: f"{prefix}.{s}.events" for s in SOURCES}, output_topics(spec, prefix))
-    await create_topics(bootstrap, [*topics.inputs.values(), *topics.outputs.values()])
-    run_name = prefix.replace(".", "-")
-    store_url = await stores.store_for(spec, run_name) if spec.is_bridge else ""
-    group = f"{prefix}.group"
-    process = start(spec, bootstrap, group, topics, log_dir / f"{run_name}.log",
-                    store_url=store_url, mappings_dir=stores.mappings_for(spec),
-                    http_port=free_port() if spec.is_bridge else None)
-    probe = ProcessProbe(process.pid)
+    variant = await launch(spec, "idle", bootstrap, stores, log_dir)
     try:
-        await until_consuming(process, probe, bootstrap, group)
+        await until_consuming(variant.process, variant.probe, bootstrap, variant.group)
         await asyncio.sleep(2.0)  # start-up work (the relay's first drain, the first samples)
-        first = probe.sample()
+        first = variant.probe.sample()
         began = time.monotonic()
         await asyncio.sleep(seconds)
-        last = probe.sample()
+        last = variant.probe.sample()
         elapsed = time.monotonic() - began
     finally:
-        stop(process)
-        if spec.is_bridge and spec.backend == "sqlite":
-            stores.discard(run_name)
+        variant.stop(stores)
     if first is None or last is None:
         return {"seconds": 0.0, "cpu_share": 0.0}
     return {"seconds": round(elapsed, 1),

@@ -41,12 +41,8 @@ async def track_line(ctx: FlowContext) -> None:
 
 
 async def open_lines(ctx: FlowContext, case_id: str) -> list[StoredRecord]:
-    lines = []
-    for line_id in await ctx.state.linked(links.ORDER_CASE_LINE, case_id):
-        line = await ctx.state.record(line_id)
-        if line is not None and not line.deleted and line.text("state") not in CLOSED_LINE_STATES:
-            lines.append(line)
-    return lines
+    return [line for line in await ctx.state.linked_records(links.ORDER_CASE_LINE, case_id)
+            if line.text("state") not in CLOSED_LINE_STATES]
 
 
 def _is_open(wo: StoredRecord | None) -> bool:
@@ -56,12 +52,7 @@ def _is_open(wo: StoredRecord | None) -> bool:
 
 async def line_tasks(ctx: FlowContext, line_id: str) -> list[StoredRecord]:
     """The tasks FSM confirmed for this line (the links written then), by sys_id."""
-    tasks = []
-    for task_id in await ctx.state.linked(links.LINE_TASK, line_id):
-        task = await ctx.state.record(task_id)
-        if task is not None and not task.deleted:
-            tasks.append(task)
-    return tasks
+    return await ctx.state.linked_records(links.LINE_TASK, line_id)
 
 
 async def _work_orders_of_line(ctx: FlowContext, line_id: str) -> list[str]:

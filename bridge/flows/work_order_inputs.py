@@ -98,11 +98,8 @@ def is_open(wo: StoredRecord | None) -> bool:
 
 async def case_of(ctx: FlowContext, wo_id: str) -> StoredRecord | None:
     """The case the work order is linked to, if the bridge knows it."""
-    for case_id in await ctx.state.linked_to(links.CASE_WORK_ORDER, wo_id):
-        case = await ctx.state.record(case_id)
-        if case is not None and not case.deleted:
-            return case
-    return None
+    cases = await ctx.state.linked_to_records(links.CASE_WORK_ORDER, wo_id)
+    return cases[0] if cases else None
 
 
 async def relink(ctx: FlowContext, wo_id: str, case: Mapping[str, Any]) -> None:

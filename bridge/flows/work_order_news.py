@@ -24,12 +24,7 @@ RULE_HELD = "task_note_held"
 
 
 async def _cases_of(ctx: FlowContext, wo_id: str) -> list[StoredRecord]:
-    cases = []
-    for case_id in await ctx.state.linked_to(links.CASE_WORK_ORDER, wo_id):
-        case = await ctx.state.record(case_id)
-        if case is not None and not case.deleted:
-            cases.append(case)
-    return cases
+    return await ctx.state.linked_to_records(links.CASE_WORK_ORDER, wo_id)
 
 
 async def work_order_news(ctx: FlowContext) -> None:

@@ -61,6 +61,24 @@ class BatchStore(Protocol):
         ...
 
 
+class PlanRunner:
+    """``run`` for a store whose ``begin`` gives a :class:`StoreTransaction`."""
+
+    async def begin(self) -> StoreTransaction:
+        raise NotImplementedError  # the store's own
+
+    async def run(self, plan: Plan[T]) -> T:
+        """Run a plan in a transaction of its own: committed, or rolled back if it fails."""
+        transaction = await self.begin()
+        try:
+            result = await transaction.run(plan)
+        except BaseException:
+            await transaction.rollback()
+            raise
+        await transaction.commit()
+        return result
+
+
 def open_batch_store(store: StoreSettings, *, wal_autocheckpoint: int | None = None) -> BatchStore:
     """The batch store for ``store.url`` (not opened yet: call ``open``)."""
     url = make_url(store.url)

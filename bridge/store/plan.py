@@ -18,7 +18,7 @@ Rows come back as the driver returns them (tuples; JSON columns as text).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, Union
 
@@ -81,33 +81,15 @@ def run_sqlite(conn: sqlite3.Connection, plan: Plan[T]) -> T:
         plan.close()
 
 
-async def run_asyncpg(conn: Any, plan: Plan[T]) -> T:
-    """Run a plan on an ``asyncpg`` connection: one await per operation."""
-    rows: Rows = []
-    try:
-        operation = next(plan)
-        while True:
-            sql = operation.statement.sql(POSTGRESQL)
-            if isinstance(operation, ExecuteMany):
-                if operation.rows:
-                    await conn.executemany(sql.text, sql.bind_rows(operation.rows))
-                rows = []
-            elif isinstance(operation, Fetch):
-                rows = list(await conn.fetch(sql.text, *sql.bind(operation.params)))
-            else:
-                await conn.execute(sql.text, *sql.bind(operation.params))
-                rows = []
-            operation = plan.send(rows)
-    except StopIteration as done:
-        return done.value
-    finally:
-        plan.close()
+#: an async driver's three calls: (sql, rows) executemany, (sql, params) fetch, (sql, params) execute
+ManyCall = Callable[[str, list[tuple[Any, ...]]], Awaitable[Any]]
+FetchCall = Callable[[str, tuple[Any, ...]], Awaitable[Sequence[Row]]]
+ExecuteCall = Callable[[str, tuple[Any, ...]], Awaitable[Any]]
 
 
-async def run_sqlalchemy(conn: Any, plan: Plan[T]) -> T:
-    """Run a plan through a SQLAlchemy ``AsyncConnection`` (its driver's SQL, as compiled
-    for the batch path, with the same values), inside the caller's transaction."""
-    dialect = POSTGRESQL if conn.dialect.name == POSTGRESQL else SQLITE
+async def _run_async(plan: Plan[T], dialect: str, many: ManyCall, fetch: FetchCall,
+                     execute: ExecuteCall) -> T:
+    """Drive a plan with an async driver's calls: one await per operation."""
     rows: Rows = []
     try:
         operation = next(plan)
@@ -115,13 +97,33 @@ async def run_sqlalchemy(conn: Any, plan: Plan[T]) -> T:
             sql = operation.statement.sql(dialect)
             if isinstance(operation, ExecuteMany):
                 if operation.rows:
-                    await conn.exec_driver_sql(sql.text, sql.bind_rows(operation.rows))
+                    await many(sql.text, sql.bind_rows(operation.rows))
                 rows = []
+            elif isinstance(operation, Fetch):
+                rows = list(await fetch(sql.text, sql.bind(operation.params)))
             else:
-                result = await conn.exec_driver_sql(sql.text, sql.bind(operation.params))
-                rows = list(result.all()) if isinstance(operation, Fetch) else []
+                await execute(sql.text, sql.bind(operation.params))
+                rows = []
             operation = plan.send(rows)
     except StopIteration as done:
         return done.value
     finally:
         plan.close()
+
+
+async def run_asyncpg(conn: Any, plan: Plan[T]) -> T:
+    """Run a plan on an ``asyncpg`` connection: one await per operation."""
+    return await _run_async(plan, POSTGRESQL, conn.executemany,
+                            lambda sql, params: conn.fetch(sql, *params),
+                            lambda sql, params: conn.execute(sql, *params))
+
+
+async def run_sqlalchemy(conn: Any, plan: Plan[T]) -> T:
+    """Run a plan through a SQLAlchemy ``AsyncConnection`` (its driver's SQL, as compiled
+    for the batch path, with the same values), inside the caller's transaction."""
+
+    async def fetch(sql: str, params: tuple[Any, ...]) -> Sequence[Row]:
+        return (await conn.exec_driver_sql(sql, params)).all()
+
+    return await _run_async(plan, POSTGRESQL if conn.dialect.name == POSTGRESQL else SQLITE,
+                            conn.exec_driver_sql, fetch, conn.exec_driver_sql)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from bridge.store.batch_store import PlanRunner
 from bridge.store.plan import Plan, run_asyncpg
 from bridge.store.sql import POSTGRESQL
 
@@ -24,7 +25,7 @@ T = TypeVar("T")
 STATEMENT_CACHE = 256
 
 
-class PostgresStore:
+class PostgresStore(PlanRunner):
     dialect = POSTGRESQL
 
     def __init__(self, dsn: str, *, max_connections: int = 4,
@@ -59,16 +60,6 @@ class PostgresStore:
             await self._release(conn)
             raise
         return PostgresTransaction(self, conn, transaction)
-
-    async def run(self, plan: Plan[T]) -> T:
-        transaction = await self.begin()
-        try:
-            result = await transaction.run(plan)
-        except BaseException:
-            await transaction.rollback()
-            raise
-        await transaction.commit()
-        return result
 
     async def _release(self, conn: Any) -> None:
         if self._pool is not None:

@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Any, Callable, TypeVar
 
+from bridge.store.batch_store import PlanRunner
 from bridge.store.plan import Plan, run_sqlite
 from bridge.store.sql import SQLITE
 
@@ -34,7 +35,7 @@ T = TypeVar("T")
 CACHED_STATEMENTS = 256
 
 
-class SqliteStore:
+class SqliteStore(PlanRunner):
     dialect = SQLITE
 
     def __init__(self, path: str, *, busy_timeout_ms: int = 10_000,
@@ -66,16 +67,6 @@ class SqliteStore:
             await self.open()
         await self._lock.acquire()
         return SqliteTransaction(self)
-
-    async def run(self, plan: Plan[T]) -> T:
-        transaction = await self.begin()
-        try:
-            result = await transaction.run(plan)
-        except BaseException:
-            await transaction.rollback()
-            raise
-        await transaction.commit()
-        return result
 
     # -- in the connection thread ----------------------------------------------------------
 

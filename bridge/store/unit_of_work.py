@@ -235,6 +235,25 @@ class BatchState:
             await self.load([sys_id])
         return self._records.get(sys_id)
 
+    async def records(self, sys_ids: Iterable[str]) -> list[StoredRecord]:
+        """The live (known, not deleted) records of ``sys_ids``, in that order; the ones not
+        read yet are read together, in one statement."""
+        ids = list(sys_ids)
+        missing = {s for s in ids if s and s not in self._records}
+        if missing:
+            self.loads_on_demand += 1
+            self._take(await self.transaction.run(_records_plan(missing)))
+        found = (self._records.get(s) for s in ids if s)
+        return [record for record in found if record is not None and not record.deleted]
+
+    async def linked_records(self, kind: str, from_id: str) -> list[StoredRecord]:
+        """The live records at the end of ``kind`` links from ``from_id``, by sys_id."""
+        return await self.records(await self.linked(kind, from_id))
+
+    async def linked_to_records(self, kind: str, to_id: str) -> list[StoredRecord]:
+        """The live records at the start of ``kind`` links into ``to_id``, by sys_id."""
+        return await self.records(await self.linked_to(kind, to_id))
+
     async def linked(self, kind: str, from_id: str) -> list[str]:
         """Targets of ``kind`` edges from ``from_id`` (sorted, for deterministic output)."""
         await self.load([from_id])
@@ -387,6 +406,12 @@ def _records_and_edges(ids: set[str], read: _Read) -> Plan[None]:
     read.records += yield Fetch(RECORDS, wanted)
     read.edges.update((kind, f, t) for kind, f, t in (yield Fetch(EDGES, wanted)))
     read.ids |= ids
+
+
+def _records_plan(ids: set[str]) -> Plan[_Read]:
+    read = _Read(record_ids=set(ids))
+    read.records += yield Fetch(RECORDS, {"ids": sorted(ids)})
+    return read
 
 
 def _records_and_edges_plan(ids: set[str]) -> Plan[_Read]:
