@@ -30,7 +30,7 @@ from bridge.mapping import MappingReloader
 from bridge.observability import observability_lifespan, runtime_observers
 from bridge.observability.asyncapi import specification
 from bridge.pipeline.factory import build_processor
-from bridge.pipeline.outbox import OutboxRelay
+from bridge.pipeline.outbox import HEADER_PREFIX, OutboxRelay
 from bridge.portal import create_portal_app
 from bridge.runtime import DeliveryRuntime
 from bridge.settings import Settings
@@ -85,8 +85,11 @@ def create_bridge(settings: Settings) -> Bridge:
     publishers = {topic: broker.publisher(topic, title=title) for title, topic in outputs.items()}
 
     async def send(topic: str, key: bytes, value: bytes, headers: Mapping[str, str]) -> Any:
-        return await publishers[topic].publish(value, key=key, headers=dict(headers),
-                                               no_confirm=True)
+        # FastStream writes a `correlation_id` header on every message (a random one unless
+        # given): it is the message's own id, so a re-published message carries the same.
+        return await publishers[topic].publish(
+            value, key=key, headers=dict(headers), no_confirm=True,
+            correlation_id=headers.get(HEADER_PREFIX + "message-id"))
 
     relay = OutboxRelay(store, send)
     holder: dict[str, Bridge] = {}

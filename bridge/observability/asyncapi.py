@@ -52,13 +52,15 @@ def _text(description: str) -> dict[str, str]:
     return {"type": "string", "description": description}
 
 
-def _headers(described: dict[str, str | dict[str, Any]], *, required: bool) -> dict[str, Any]:
+def _headers(described: dict[str, str | dict[str, Any]], *, required: bool,
+             optional: tuple[str, ...] = ()) -> dict[str, Any]:
     """A Kafka headers schema: every header is text (a description, or a schema); `required`
-    closes the set (the bridge's own messages carry exactly these)."""
+    closes the set (the bridge's own messages carry exactly these), `optional` ones apart."""
     schema: dict[str, Any] = {"type": "object", "properties": {
         name: _text(text) if isinstance(text, str) else text for name, text in described.items()}}
     if required:
-        schema.update(required=list(described), additionalProperties=False)
+        schema.update(required=[name for name in described if name not in optional],
+                      additionalProperties=False)
     return schema
 
 
@@ -68,15 +70,22 @@ EVENT_HEADERS: Final = _headers({
                                     "a loop)",
     HEADER_PREFIX + "dead-letter-id": "the dead letter a re-injected event comes from",
 }, required=False)
+#: FastStream writes it on every message it publishes (the bridge gives it the message's id);
+#: not required: the outbox does not write it itself
+CORRELATION: Final = "correlation_id"
+CORRELATION_HEADER: Final = {CORRELATION: "the message's id again (`x-bridge-message-id`)"}
 COMMAND_HEADERS: Final = _headers({
+    **CORRELATION_HEADER,
     HEADER_PREFIX + "message-id": "the `command_id`: a re-published command carries the same",
     HEADER_PREFIX + "mapping-version": "version of the mapping set that decided the command",
     HEADER_PREFIX + "mapping-hash": "content hash of that mapping set",
     HEADER_PREFIX + "cause-event": "`event_id` of the event that caused the command",
     HEADER_PREFIX + "rule": "the flow rule that decided the command",
     "content-type": {"type": "string", "const": "application/json"},
-}, required=True)
+}, required=True, optional=(CORRELATION,))
 DEAD_LETTER_HEADERS: Final = _headers({
+    **CORRELATION_HEADER,
+    "content-type": {"type": "string", "const": "application/octet-stream"},
     HEADER_PREFIX + "message-id": "`dlq-` and the dead letter's id",
     HEADER_PREFIX + "dead-letter-id": "the dead letter's id in the store (`bridge dlq show`)",
     HEADER_PREFIX + "original-topic": "where the message was read",
@@ -87,7 +96,7 @@ DEAD_LETTER_HEADERS: Final = _headers({
     HEADER_PREFIX + "reason": "the reason code (`invalid_json`, `source_mismatch`, …)",
     HEADER_PREFIX + "mapping-version": "the active mapping version (empty before any applied)",
     HEADER_PREFIX + "replay-count": "how many times `bridge dlq retry` re-injected it",
-}, required=True)
+}, required=True, optional=(CORRELATION,))
 
 
 def _key(description: str) -> dict[str, Any]:

@@ -73,6 +73,7 @@ def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: Bas
         HEADER_PREFIX + "reason": reason_code,
         HEADER_PREFIX + "mapping-version": mapping_version or "",
         HEADER_PREFIX + "replay-count": str(replay_count),
+        "content-type": "application/octet-stream",  # the input's bytes, whatever they are
     }
     outbox_row = {
         "message_id": "dlq-" + dl_id, "kind": "dead_letter", "topic": dlq_topic,

@@ -113,7 +113,8 @@ class BrokerHarness:
                         kind = "dead_letter" if record.topic == self.settings.topics.dead_letters \
                             else "command"
                         found[message_id] = {"kind": kind, "payload": record.value,
-                                             "headers": headers, "topic": record.topic}
+                                             "headers": headers, "topic": record.topic,
+                                             "key": record.key}
         return [found[m] for m in message_ids]
 
 
