@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bridge.kafka.admin import TopicAdminError, TopicCreateResult, TopicInfo, create_topics, describe_topics
+from bridge.kafka.diagnose import KafkaUnavailable
 from bridge.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -81,5 +82,8 @@ def _topic_json(topic: TopicInfo) -> dict[str, object]:
 
 
 def _kafka_failure(error: KafkaError) -> typer.Exit:
-    typer.echo(f"Kafka is unreachable or refused the request: {type(error).__name__}", err=True)
+    if isinstance(error, KafkaUnavailable):
+        typer.echo(str(error), err=True)
+    else:
+        typer.echo(f"Kafka is unreachable or refused the request: {type(error).__name__}", err=True)
     return typer.Exit(1)

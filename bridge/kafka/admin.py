@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from bridge.kafka.clients import aiokafka_client_kwargs
+from bridge.kafka.diagnose import start_client
 from bridge.settings import Settings
 from topics import TopicSpec, load_topic_specs
 
@@ -134,7 +135,7 @@ async def _end_offsets(settings: Settings, partitions: dict[str, list[int]]) -> 
     if not wanted:
         return {}
     consumer = AIOKafkaConsumer(**aiokafka_client_kwargs(settings.kafka), enable_auto_commit=False)
-    await consumer.start()
+    await start_client(consumer, settings.kafka)
     try:
         return dict(await consumer.end_offsets(wanted))
     finally:
@@ -144,7 +145,7 @@ async def _end_offsets(settings: Settings, partitions: dict[str, list[int]]) -> 
 @asynccontextmanager
 async def _admin(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
     admin = AIOKafkaAdminClient(**aiokafka_client_kwargs(settings.kafka))
-    await admin.start()
+    await start_client(admin, settings.kafka)
     try:
         yield admin
     finally:
