@@ -38,7 +38,8 @@ class CommandError(Exception):
 
 
 class BridgeGroup(TyperGroup):
-    """The root command group: one line per failure instead of a traceback (unless --debug)."""
+    """The root command group (and a sub-app run on its own): one line per failure instead of
+    a traceback (unless --debug)."""
 
     # ``ctx`` is the click Context that Typer vendors (in a private module): no public name
     # to give its type.
@@ -46,7 +47,7 @@ class BridgeGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as error:
-            if _ends_on_purpose(error) or ctx.params.get("debug"):
+            if _ends_on_purpose(error) or ctx.find_root().params.get("debug"):
                 raise
             lines, code = describe(error)
             for line in lines:
@@ -136,8 +137,9 @@ def _store(error: Exception) -> tuple[list[str], int]:
 
 
 def _kafka(error: Exception) -> tuple[list[str], int]:
-    return [f"Kafka at {_kafka_servers()} (BRIDGE_KAFKA__BOOTSTRAP_SERVERS) is unreachable or "
-            f"refused the request: {type(error).__name__}: {_first_line(error)}"], EXIT_FAILED
+    message = _first_line(error).removeprefix(f"{type(error).__name__}: ")
+    return [f"Kafka is unreachable or refused the request (BRIDGE_KAFKA__BOOTSTRAP_SERVERS="
+            f"{_kafka_servers()}): {type(error).__name__}: {message}"], EXIT_FAILED
 
 
 def _tls(error: ssl.SSLError) -> tuple[list[str], int]:

@@ -11,10 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bridge.commands._errors import BridgeGroup
 from bridge.kafka.admin import TopicAdminError, TopicCreateResult, TopicInfo, create_topics, describe_topics
 from bridge.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, cls=BridgeGroup)  # one-line failures on its own too
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
