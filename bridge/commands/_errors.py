@@ -77,7 +77,7 @@ def describe(error: BaseException) -> tuple[list[str], int]:
             found = explain(error)
             if found is not None:
                 return found
-    return [f"unexpected {type(error).__name__}: {_first_line(error)} {DEBUG_HINT}"], EXIT_FAILED
+    return [f"unexpected {type(error).__name__}: {first_line(error)} {DEBUG_HINT}"], EXIT_FAILED
 
 
 def _innermost(error: BaseException) -> BaseException:
@@ -87,7 +87,8 @@ def _innermost(error: BaseException) -> BaseException:
     return error
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """An error's message, first line only (a driver's message may go on with SQL and data)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else "(no message)"
 
@@ -128,7 +129,7 @@ def _store(error: Exception) -> tuple[list[str], int]:
     from sqlalchemy.exc import DBAPIError
 
     cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    message = _first_line(cause)
+    message = first_line(cause)
     if "no such table" in message or ("relation" in message and "does not exist" in message):
         return [f"the store at {_store_url()} (BRIDGE_STORE__URL) has no schema or an old one: "
                 "run `bridge db upgrade`"], EXIT_FAILED
@@ -137,14 +138,14 @@ def _store(error: Exception) -> tuple[list[str], int]:
 
 
 def _kafka(error: Exception) -> tuple[list[str], int]:
-    message = _first_line(error).removeprefix(f"{type(error).__name__}: ")
+    message = first_line(error).removeprefix(f"{type(error).__name__}: ")
     return [f"Kafka is unreachable or refused the request (BRIDGE_KAFKA__BOOTSTRAP_SERVERS="
             f"{_kafka_servers()}): {type(error).__name__}: {message}"], EXIT_FAILED
 
 
 def _tls(error: ssl.SSLError) -> tuple[list[str], int]:
     return [f"TLS with Kafka at {_kafka_servers()} failed (BRIDGE_KAFKA__SSL_CAFILE, "
-            f"BRIDGE_KAFKA__SSL_CERTFILE, BRIDGE_KAFKA__SSL_KEYFILE): {_first_line(error)}"], EXIT_FAILED
+            f"BRIDGE_KAFKA__SSL_CERTFILE, BRIDGE_KAFKA__SSL_KEYFILE): {first_line(error)}"], EXIT_FAILED
 
 
 def _mappings(error: Exception) -> tuple[list[str], int]:
@@ -161,7 +162,7 @@ def _os(error: OSError) -> tuple[list[str], int] | None:
     if error.filename is None:
         return None
     target = f"{error.filename} → {error.filename2}" if error.filename2 else str(error.filename)
-    return [f"{target}: {error.strerror or _first_line(error)}"], EXIT_FAILED
+    return [f"{target}: {error.strerror or first_line(error)}"], EXIT_FAILED
 
 
 def _explainers() -> Iterator[tuple[type[BaseException], Callable[..., tuple[list[str], int] | None]]]:

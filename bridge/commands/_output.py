@@ -12,7 +12,7 @@ from urllib.parse import quote
 import typer
 from rich.console import Console
 
-from bridge.commands._errors import CommandError
+from bridge.commands._errors import CommandError, first_line
 from bridge.settings import Settings, StoreSettings, get_settings
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ async def reader(settings: Settings | None = None) -> AsyncIterator[Any]:
             conn = await engine.connect()
         except Exception as error:  # noqa: BLE001 - any failure to connect: the store's line
             raise CommandError(f"cannot open the store at {settings.store.url} (BRIDGE_STORE__URL): "
-                               f"{type(error).__name__}: {_first_line(error)}") from error
+                               f"{type(error).__name__}: {first_line(error)}") from error
         try:
             if not await conn.run_sync(lambda sync: sync.dialect.has_table(sync, SCHEMA_MARKER)):
                 raise CommandError(f"the store at {settings.store.url} (BRIDGE_STORE__URL) was never "
@@ -115,11 +115,6 @@ def read_only_engine(store: StoreSettings) -> "AsyncEngine":
         conn.exec_driver_sql("BEGIN")
 
     return engine
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -218,3 +218,28 @@ def test_logs_mask_passwords_inside_urls_and_dsns(capfd: pytest.CaptureFixture[s
     assert lines[0]["url"] == "postgresql+asyncpg://bridge:***@127.0.0.1:1/bridge"
     assert lines[0]["dsn"] == "host=db user=bridge password=***"
     assert lines[1]["event"] == "cannot connect to postgresql+asyncpg://bridge:***@127.0.0.1:1/bridge"
+
+
+def test_bridge_run_logs_a_variable_that_resembles_no_setting(tmp_path: Path) -> None:
+    """`bridge run` starts all the same (a shared environment may hold it); its first log line
+    names it. The broker is unreachable here: only the start matters."""
+    import signal
+
+    base = {k: v for k, v in os.environ.items() if not k.upper().startswith("BRIDGE_")}
+    env = {**base, "BRIDGE_DEPLOYED_BY": "ci", "BRIDGE_HTTP__PORT": "0", "BRIDGE_LOG_FORMAT": "json",
+           "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",
+           "BRIDGE_MAPPINGS_DIR": str(CLI.parent / "mappings")}
+    process = subprocess.Popen([sys.executable, str(CLI), "run"], cwd=tmp_path, env=env,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        first = json.loads(process.stderr.readline())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert first["event"] == "config.unknown_variable" and first["level"] == "warning"
+    assert (first["variable"], first["did_you_mean"]) == ("BRIDGE_DEPLOYED_BY", None)
