@@ -61,7 +61,7 @@ def main(
 
 app.command("run")(run.run_command)
 app.command("demo")(demo.demo_command)
-app.add_typer(run.config_app, name="config", help="Show the effective configuration.")
+app.add_typer(run.config_app, name="config", help="Show and check the effective configuration.")
 app.add_typer(kafka.app, name="kafka", help="Run a local Apache Kafka broker (KRaft) from Maven Central jars.")
 app.add_typer(topics.app, name="topics", help="Create and list the bridge's topics.")
 app.add_typer(db.app, name="db", help="Manage the store's schema.")

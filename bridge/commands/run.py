@@ -106,13 +106,21 @@ def config_show(as_json: bool = JSON_OPTION) -> None:
 
 @config_app.command("check")
 def config_check(as_json: bool = JSON_OPTION) -> None:
-    """Validate the configuration without running anything: every invalid value and unknown
-    BRIDGE_* variable, one line each; exit 0 when valid, 2 otherwise."""
+    """Validate the configuration without running anything: every invalid value, unknown
+    BRIDGE_* variable and the mappings folder, one line each; exit 0 when valid, 2 otherwise."""
+    from bridge.mapping import MappingValidationError, load_mapping_set
+
+    problems: list[str] = []
     try:
-        get_settings()
-        problems = []
+        settings = get_settings()
     except ValidationError as error:
-        problems = settings_problems(error)
+        problems += settings_problems(error)
+    else:
+        try:
+            load_mapping_set(settings.mappings_dir)
+        except MappingValidationError as error:
+            problems.append(f"BRIDGE_MAPPINGS_DIR: the mappings in {settings.mappings_dir} are invalid: "
+                            f"{error} (`bridge mappings validate` lists every problem)")
     problems += [u.describe() for u in unknown_variables()]
     if as_json:
         print_json({"valid": not problems, "problems": problems})

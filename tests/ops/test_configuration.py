@@ -18,6 +18,7 @@ import pytest
 from tests.fixtures.postgres import fresh_database
 
 CLI = Path(__file__).resolve().parents[2] / "cli.py"
+MAPPINGS = CLI.parent / "mappings"
 SECRET = "SuperSecret-7d1f"
 PG_WITH_PASSWORD = f"postgresql+asyncpg://bridge:{SECRET}@127.0.0.1:1/bridge"
 
@@ -50,7 +51,13 @@ def test_an_invalid_value_is_refused_with_its_variable_and_what_is_allowed(tmp_p
         "BRIDGE_KAFKA__SECURITY_PROTOCOL", "BRIDGE_HTTP__PORT", "BRIDGE_LOG_LEVEL"]
     assert "'PLAINTEXT', 'SSL', 'SASL_SSL' or 'SASL_PLAINTEXT'" in lines[0]
     assert "DEBUG, INFO, WARNING, ERROR, CRITICAL" in lines[2]
-    assert bridge(tmp_path, "config", "check").returncode == 0
+    # The mappings folder is part of the configuration too.
+    missing = bridge(tmp_path, "config", "check", BRIDGE_MAPPINGS_DIR=str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    assert one_line(missing).startswith(f"error: BRIDGE_MAPPINGS_DIR: the mappings in {tmp_path / 'nowhere'} "
+                                        "are invalid: 1 mapping error(s)")
+    valid = bridge(tmp_path, "config", "check", "--json", BRIDGE_MAPPINGS_DIR=str(MAPPINGS))
+    assert valid.returncode == 0 and json.loads(valid.stdout) == {"valid": True, "problems": []}
 
 
 def test_config_show_masks_every_secret_passwords_in_urls_too(tmp_path: Path) -> None:
@@ -176,17 +183,15 @@ def test_mistyped_variables_are_named_with_the_setting_they_meant(tmp_path: Path
     assert other.stderr == "warning: BRIDGE_DEPLOYED_BY (from environment) is not a setting and is ignored\n"
     # ...but `config check`, the gate before a deploy, fails on it, and so on one in .env.
     (tmp_path / ".env").write_text("BRIDGE_LOG_LEVL=DEBUG\n")
-    check = bridge(tmp_path, "config", "check", BRIDGE_DEPLOYED_BY="ci")
+    check = bridge(tmp_path, "config", "check", BRIDGE_DEPLOYED_BY="ci", BRIDGE_MAPPINGS_DIR=str(MAPPINGS))
     assert check.returncode == 2
     assert check.stderr.splitlines() == [
         "error: BRIDGE_DEPLOYED_BY (from environment) is not a setting and is ignored",
         "error: BRIDGE_LOG_LEVL (from .env) is not a setting and is ignored; did you mean BRIDGE_LOG_LEVEL?"]
     # The variables the bridge and its tests read outside the settings are not reported.
-    assert bridge(tmp_path, "config", "check", BRIDGE_KAFKA_CACHE="/tmp/k",
-                  BRIDGE_TEST_POSTGRES_URL="x").returncode == 2  # .env still has the typo
     (tmp_path / ".env").unlink()
-    assert bridge(tmp_path, "config", "check", BRIDGE_KAFKA_CACHE="/tmp/k",
-                  BRIDGE_TEST_POSTGRES_URL="x").returncode == 0
+    assert bridge(tmp_path, "config", "check", BRIDGE_KAFKA_CACHE="/tmp/k", BRIDGE_TEST_POSTGRES_URL="x",
+                  BRIDGE_MAPPINGS_DIR=str(MAPPINGS)).returncode == 0
 
 
 def test_option_values_are_validated_and_the_version_is_shown(tmp_path: Path) -> None:
@@ -228,7 +233,7 @@ def test_bridge_run_logs_a_variable_that_resembles_no_setting(tmp_path: Path) ->
     base = {k: v for k, v in os.environ.items() if not k.upper().startswith("BRIDGE_")}
     env = {**base, "BRIDGE_DEPLOYED_BY": "ci", "BRIDGE_HTTP__PORT": "0", "BRIDGE_LOG_FORMAT": "json",
            "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",
-           "BRIDGE_MAPPINGS_DIR": str(CLI.parent / "mappings")}
+           "BRIDGE_MAPPINGS_DIR": str(MAPPINGS)}
     process = subprocess.Popen([sys.executable, str(CLI), "run"], cwd=tmp_path, env=env,
                                stderr=subprocess.PIPE, text=True)
     try:
