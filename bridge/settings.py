@@ -247,9 +247,10 @@ def settings_problems(error: ValidationError) -> list[str]:
 # --- Unknown variables ------------------------------------------------------------------------
 
 #: Variables with the prefix that the bridge reads outside the settings.
-OTHER_VARIABLES = frozenset({"BRIDGE_FAILPOINTS", "BRIDGE_KAFKA_CACHE"})
-#: Prefixes of variables that configure the test suite and tools, not the bridge.
-OTHER_PREFIXES = ("BRIDGE_TEST_", "BRIDGE_FAULT_")
+OTHER_VARIABLES = frozenset({"BRIDGE_KAFKA_CACHE"})
+#: Prefixes of variables that configure the crash tests' failpoints, the test suite and tools,
+#: not the bridge.
+OTHER_PREFIXES = ("BRIDGE_FAILPOINT", "BRIDGE_TEST_", "BRIDGE_FAULT_")
 
 
 @dataclass(frozen=True, slots=True)
