@@ -158,8 +158,30 @@ def _mappings(error: Exception) -> tuple[list[str], int]:
             "(`bridge mappings validate` lists every problem)"], EXIT_FAILED
 
 
+#: Where a failure without a name of its own (a refused connection, a timeout) came from:
+#: the library whose code raised it, by module prefix.
+_ORIGINS = (("asyncpg", "store"), ("aiosqlite", "store"), ("sqlalchemy", "store"), ("alembic", "store"),
+            ("aiokafka", "kafka"), ("faststream", "kafka"))
+
+
+def origin(error: BaseException) -> str | None:
+    """"store" or "kafka" when the innermost library frame of the traceback is one of theirs."""
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        found = next((where for prefix, where in _ORIGINS if module.startswith(prefix)), found)
+        tb = tb.tb_next
+    return found
+
+
 def _os(error: OSError) -> tuple[list[str], int] | None:
     if error.filename is None:
+        where = origin(error)
+        if where == "store":
+            return _store(error)
+        if where == "kafka":
+            return _kafka(error)
         return None
     target = f"{error.filename} → {error.filename2}" if error.filename2 else str(error.filename)
     return [f"{target}: {error.strerror or first_line(error)}"], EXIT_FAILED

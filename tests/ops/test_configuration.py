@@ -79,10 +79,12 @@ def test_config_show_masks_every_secret_passwords_in_urls_too(tmp_path: Path) ->
 
 
 def test_a_store_that_cannot_be_reached_is_one_line_without_its_password(tmp_path: Path) -> None:
-    done = bridge(tmp_path, "dlq", "list", BRIDGE_STORE__URL=PG_WITH_PASSWORD)
-    assert done.returncode == 1
-    line = one_line(done)
-    assert "BRIDGE_STORE__URL" in line and "bridge:***@127.0.0.1:1" in line and SECRET not in line
+    for args in (("dlq", "list"), ("db", "upgrade")):
+        done = bridge(tmp_path, *args, BRIDGE_STORE__URL=PG_WITH_PASSWORD)
+        assert done.returncode == 1
+        line = one_line(done)
+        assert "BRIDGE_STORE__URL" in line and "bridge:***@127.0.0.1:1" in line and SECRET not in line
+        assert "ConnectionRefusedError" in line
 
 
 def test_the_issues_tracebacks_are_one_line_each_and_debug_shows_the_traceback(tmp_path: Path) -> None:
