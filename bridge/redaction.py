@@ -20,9 +20,10 @@ SECRET_NAME = re.compile(r"pass|secret|token|key|credential|authorization", re.I
 #: …unless the value only says where the secret lives (``ssl_keyfile``: a path to show).
 _LOCATION_NAME = re.compile(r"(file|_path|_dir)$", re.I)
 
-# ``[scheme://]user:password@host``: the password is whatever stands between the first ':'
-# after the user and the '@' (no '/', space or ',' in between: a list of servers stays a list).
-_USERINFO = re.compile(r"(?P<user>(?:\b[A-Za-z][\w+.-]*://)?[^\s:/@,;'\"]+):(?P<password>[^\s/,;'\"]+)@")
+# ``[scheme://]user:password@host``: the password is whatever stands between the ':' after the
+# user and the last '@' before a space or a ',' (a list of servers stays a list). A password may
+# hold '/' or an unencoded '@': when in doubt, more is masked, never less.
+_USERINFO = re.compile(r"(?P<user>(?:\b[A-Za-z][\w+.-]*://)?[^\s:/@,;'\"]+):(?P<password>[^\s,;'\"]+)@")
 # ``password=…`` in a DSN (``host=db password=x``) or a query string (``?password=x&…``).
 _PAIR = re.compile(r"(?P<name>\b(?:password|passwd|pwd|sslpassword|secret|token|api[_-]?key))"
                    r"(?P<sep>\s*=\s*)(?P<value>[^\s&;,'\"]+)", re.I)

@@ -250,3 +250,28 @@ def test_bridge_run_logs_a_variable_that_resembles_no_setting(tmp_path: Path) ->
             process.wait()
     assert first["event"] == "config.unknown_variable" and first["level"] == "warning"
     assert (first["variable"], first["did_you_mean"]) == ("BRIDGE_DEPLOYED_BY", None)
+
+
+def test_bridge_run_refuses_an_invalid_value_before_starting_anything(tmp_path: Path) -> None:
+    done = bridge(tmp_path, "run", BRIDGE_HTTP__PORT="99999", BRIDGE_CONSUMER__MAX_RECORDS="0")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "error: BRIDGE_CONSUMER__MAX_RECORDS: Input should be greater than or equal to 1",
+        "error: BRIDGE_HTTP__PORT: Input should be less than or equal to 65535"]
+    assert list(tmp_path.iterdir()) == []  # no store created
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("postgresql+asyncpg://bridge:p@ss/word@db:5432/x", "postgresql+asyncpg://bridge:***@db:5432/x"),
+    ("postgresql+asyncpg://bridge:pa/ss@db/x", "postgresql+asyncpg://bridge:***@db/x"),
+    ("postgresql+asyncpg://db/x?user=a&password=s3&ssl=require",
+     "postgresql+asyncpg://db/x?user=a&password=***&ssl=require"),
+    ("host=db user=a password=s3 dbname=x", "host=db user=a password=*** dbname=x"),
+    ("SASL_SSL://u:s3@b1:9093,u:s3@b2:9093", "SASL_SSL://u:***@b1:9093,u:***@b2:9093"),
+    ("sqlite+aiosqlite:///data/bridge.db", "sqlite+aiosqlite:///data/bridge.db"),
+    ("b1:9092,b2:9092", "b1:9092,b2:9092"),
+])
+def test_the_masking_rule(text: str, shown: str) -> None:
+    from bridge.redaction import mask_secrets
+
+    assert mask_secrets(text) == shown
