@@ -68,6 +68,13 @@ class TopicNames(_Section):
     itsm_commands: str = "itsm.commands"
     dead_letters: str = "bridge.dlq"
 
+    @field_validator("*")
+    @classmethod
+    def _topic_name(cls, value: str) -> str:
+        if not _TOPIC.fullmatch(value):
+            raise ValueError("a Kafka topic name: 1-249 of letters, digits, '.', '_', '-'")
+        return value
+
     def events(self) -> dict[str, str]:
         """Source system → event topic."""
         return {"csm": self.csm_events, "fsm": self.fsm_events, "itsm": self.itsm_events}
@@ -91,8 +98,8 @@ class ConsumerSettings(_Section):
     fetch_max_bytes: int = Field(
         default=16 * 1024 * 1024, ge=1024,
         description="the most a fetch may bring back, all partitions together (bounds memory)")
-    max_poll_interval_ms: int = 300_000
-    session_timeout_ms: int = 10_000
+    max_poll_interval_ms: int = Field(default=300_000, ge=1)
+    session_timeout_ms: int = Field(default=10_000, ge=1)
 
 
 class StoreSettings(_Section):
@@ -105,7 +112,7 @@ class StoreSettings(_Section):
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_store_url(value)
-    busy_timeout_ms: int = 10_000
+    busy_timeout_ms: int = Field(default=10_000, ge=0)
     wal_checkpoint_interval_ms: int = Field(
         default=500, ge=0,
         description="SQLite only: a worker thread checkpoints the write-ahead log at the end "
@@ -113,7 +120,7 @@ class StoreSettings(_Section):
                     "the bridge's commits",
     )
     portal_role: str = Field(
-        default="bridge_portal",
+        default="bridge_portal", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
         description="PostgreSQL only: the role the portal's queries run as (row-level security)",
     )
 
@@ -130,9 +137,9 @@ class RetrySettings(_Section):
     """Backoff for transient errors (store locked or down, broker unavailable), and when a batch
     that keeps failing is taken apart."""
 
-    initial_delay_s: float = 0.2
-    max_delay_s: float = 10.0
-    budget_s: float = Field(default=60.0, description="retry inside one poll for at most this long")
+    initial_delay_s: float = Field(default=0.2, gt=0)
+    max_delay_s: float = Field(default=10.0, gt=0)
+    budget_s: float = Field(default=60.0, ge=0, description="retry inside one poll for at most this long")
     isolate_after: int = Field(
         default=3, ge=1, description="after this many unexpected (non-transient) failures of a batch in "
                              "a row, its events are retried one at a time and any that still "
@@ -183,6 +190,7 @@ def get_settings() -> Settings:
 
 STORE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
 _SERVER = re.compile(r"^(?:[A-Za-z][\w+.-]*://)?(?:[^\s@/]+@)?(?:\[[0-9A-Fa-f:.]+\]|[\w.-]+)(?::\d{1,5})?$")
 
 
