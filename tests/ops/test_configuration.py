@@ -51,6 +51,11 @@ def test_an_invalid_value_is_refused_with_its_variable_and_what_is_allowed(tmp_p
         "BRIDGE_KAFKA__SECURITY_PROTOCOL", "BRIDGE_HTTP__PORT", "BRIDGE_LOG_LEVEL"]
     assert "'PLAINTEXT', 'SSL', 'SASL_SSL' or 'SASL_PLAINTEXT'" in lines[0]
     assert "DEBUG, INFO, WARNING, ERROR, CRITICAL" in lines[2]
+    # What would only fail later, deep in a start-up, is refused at once too.
+    later = bridge(tmp_path, "config", "check", BRIDGE_STORE__PORTAL_ROLE="portal; DROP TABLE x",
+                   BRIDGE_TOPICS__CSM_EVENTS="csm events")
+    assert [line.split(":")[1].strip() for line in later.stderr.splitlines()] == [
+        "BRIDGE_TOPICS__CSM_EVENTS", "BRIDGE_STORE__PORTAL_ROLE"]
     # The mappings folder is part of the configuration too.
     missing = bridge(tmp_path, "config", "check", BRIDGE_MAPPINGS_DIR=str(tmp_path / "nowhere"))
     assert missing.returncode == 2
