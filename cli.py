@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 import typer
 
 from bridge.commands import (
@@ -19,6 +21,8 @@ from bridge.commands import (
     topics,
     visibility,
 )
+from bridge.commands._errors import BridgeGroup, quiet_client_libraries
+from bridge.commands.run import warn_or_refuse_unknown_variables
 
 app = typer.Typer(
     name="bridge",
@@ -26,10 +30,38 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
+    cls=BridgeGroup,
+    epilog="Exit codes: 0 done, 1 failed (store, broker, files, data), 2 wrong usage or "
+           "configuration. `bridge status` has its own: see its help.",
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        try:
+            typer.echo(f"bridge {version('csm-fsm-bridge')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            typer.echo("bridge (not installed: version unknown)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", help="Show a failure's traceback instead of one line."),
+    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="Print the version and exit."),
+) -> None:
+    """CSM ↔ FSM ↔ ITSM bridge over Kafka."""
+    # `config` reports unknown variables as errors itself; `run` logs them once logging is set.
+    if ctx.invoked_subcommand not in ("config", "run"):
+        warn_or_refuse_unknown_variables()
+    if not debug and ctx.invoked_subcommand not in ("run", "demo"):
+        quiet_client_libraries()
+
 app.command("run")(run.run_command)
 app.command("demo")(demo.demo_command)
-app.add_typer(run.config_app, name="config", help="Show the effective configuration.")
+app.add_typer(run.config_app, name="config", help="Show and check the effective configuration.")
 app.add_typer(kafka.app, name="kafka", help="Run a local Apache Kafka broker (KRaft) from Maven Central jars.")
 app.add_typer(topics.app, name="topics", help="Create and list the bridge's topics.")
 app.add_typer(db.app, name="db", help="Manage the store's schema.")

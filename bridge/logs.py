@@ -5,8 +5,10 @@ version). Everything that logs — our structlog loggers, FastStream, aiokafka, 
 stdlib ``logging`` — goes through the same processors, so one redaction rule covers all:
 
 * a field whose name says secret (password, token, key…) is masked;
-* strings in any other field (and the message itself) have e-mail addresses and phone
-  numbers masked — except id-like fields that our code fills and that never hold input text;
+* strings in any other field (and the message itself) have passwords inside URLs and DSNs
+  masked (``bridge.redaction``, the rule ``config show`` and the CLI's errors use too), and
+  e-mail addresses and phone numbers — except id-like fields that our code fills and that
+  never hold input text;
 * an exception is logged as its class and where it was raised, never its message or a
   traceback with locals: messages of validation errors can quote the input.
 """
@@ -20,11 +22,12 @@ import sys
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from bridge.redaction import is_secret_name, mask_secrets
+
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # A phone number: an international "+digits" form, or digit groups joined by spaces, dashes or
 # parentheses (7+ digits). Dotted numbers (versions, IPs, topic suffixes) and bare ids are not.
 _PHONE = re.compile(r"\+\d[\d ()-]{6,}\d|\(?\b\d{2,5}\)?(?:[ -]\(?\d{2,5}\)?){2,}\b")
-_SECRET_KEYS = re.compile(r"pass|secret|token|key|credential|authorization", re.I)
 #: Fields our code fills with identifiers, positions and versions (never free text).
 ID_FIELDS = frozenset({
     "level", "logger", "timestamp", "event_id", "sys_id", "message_id",
@@ -37,7 +40,8 @@ NOISY_OR_DATA_LOGGERS = ("aiokafka", "aiosqlite", "sqlalchemy", "asyncpg", "uvic
 
 
 def _mask(text: str) -> str:
-    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
+    # Credentials first: ``user:password@host`` would otherwise read as an e-mail address.
+    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", mask_secrets(text)))
 
 
 def redact(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
@@ -45,7 +49,7 @@ def redact(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     for key, value in list(event.items()):
         if key in ID_FIELDS:
             continue
-        if key != "event" and _SECRET_KEYS.search(key):
+        if key != "event" and is_secret_name(key):
             event[key] = "***"
         elif isinstance(value, str):
             event[key] = _mask(value)

@@ -156,7 +156,7 @@ def test_unreachable_kafka_fails_with_a_message_not_a_traceback(tmp_path: Path) 
     get_settings.cache_clear()
 
     assert result.exit_code == 1
-    assert result.stderr.strip() == ("nothing accepts connections at 127.0.0.1:1: check "
+    assert result.stderr.strip() == ("error: nothing accepts connections at 127.0.0.1:1: check "
                                      "BRIDGE_KAFKA__BOOTSTRAP_SERVERS and that the broker is running")
 
 

@@ -7,13 +7,16 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bridge.commands._output import JSON_OPTION, console, fail, output, print_json, reader, run
+from bridge.commands._output import JSON_OPTION, console, fail, output, print_json, reader, require_store, run
 from bridge.ops import dlq as ops
 from bridge.ops.timespec import parse_time
 from bridge.settings import get_settings
 from bridge.store.engine import store_engine
 
 app = typer.Typer(no_args_is_help=True)
+
+#: A dead letter's life: new → retried (re-injected) or quarantined (replayed too often).
+STATUSES = ("new", "retried", "quarantined")
 
 
 def _time(value: str, option: str) -> Any:
@@ -39,6 +42,9 @@ def dlq_list(reason: str | None = typer.Option(None, "--reason", help="Only this
              status: str | None = typer.Option(None, "--status", help="new | retried | quarantined"),
              as_json: bool = JSON_OPTION) -> None:
     """Dead letters, newest first (payloads only with `dlq show`)."""
+    if status is not None and status not in STATUSES:
+        fail(f"--status: '{status}' is not a status; expected one of {', '.join(STATUSES)}", code=2)
+
     async def go() -> list[dict[str, Any]]:
         async with reader() as conn:
             return await ops.list_dead_letters(conn, reason=reason, status=status,
@@ -115,14 +121,18 @@ def dlq_retry(ids: list[str] = typer.Argument(None, help="dead-letter ids"),
 def dlq_purge(before: str = typer.Option(..., "--before", help="Created before (ISO 8601 or 30d)."),
               execute: bool = typer.Option(False, "--execute", help="Delete (default: count only)."),
               as_json: bool = JSON_OPTION) -> None:
-    """Delete dead letters (and their payloads) created before a time."""
+    """Delete dead letters (and their payloads) created before a time; preview unless --execute."""
     moment = _time(before, "--before")
 
     async def go() -> int:
+        if not execute:  # the preview only reads (and creates no store)
+            async with reader() as conn:
+                return await ops.count_before(conn, moment)
         settings = get_settings()
+        await require_store(settings)
         engine = store_engine(settings.store)
         try:
-            return await ops.purge(engine, moment, execute=execute)
+            return await ops.purge(engine, moment, execute=True)
         finally:
             await engine.dispose()
     count = run(go())

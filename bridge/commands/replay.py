@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bridge.commands._output import JSON_OPTION, console, err_console, fail, output, run
+from bridge.commands._output import JSON_OPTION, console, err_console, fail, output, require_store, run
 from bridge.ops import replay as ops
 from bridge.ops.timespec import parse_time
 from bridge.settings import get_settings
@@ -80,8 +80,10 @@ def replay_command(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+        settings = get_settings()
+        run(require_store(settings))  # a replay, even a dry run, never creates a store
         try:
-            summary = run(ops.replay(get_settings(), request, progress))
+            summary = run(ops.replay(settings, request, progress))
         except ops.ReplayError as error:
             fail(str(error))
             raise

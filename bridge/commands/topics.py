@@ -8,15 +8,14 @@ import json
 from typing import Annotated
 
 import typer
-from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
+from bridge.commands._errors import BridgeGroup
 from bridge.kafka.admin import TopicAdminError, TopicCreateResult, TopicInfo, create_topics, describe_topics
-from bridge.kafka.diagnose import KafkaUnavailable
 from bridge.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, cls=BridgeGroup)  # one-line failures on its own too
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
@@ -30,18 +29,13 @@ def create(as_json: JsonOption = False) -> None:
         _show_created(error.results, as_json)
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
-    except KafkaError as error:
-        raise _kafka_failure(error) from None
     _show_created(results, as_json)
 
 
 @app.command("list")
 def list_topics(as_json: JsonOption = False) -> None:
     """Show each topic under its deployed name: partitions and end offsets."""
-    try:
-        topics = asyncio.run(describe_topics(get_settings()))
-    except KafkaError as error:
-        raise _kafka_failure(error) from None
+    topics = asyncio.run(describe_topics(get_settings()))  # a broker's failure: the root's one line
     if as_json:
         typer.echo(json.dumps([_topic_json(topic) for topic in topics], indent=2))
         return
@@ -80,10 +74,3 @@ def _topic_json(topic: TopicInfo) -> dict[str, object]:
         "end_offset_total": topic.end_offset_total,
     }
 
-
-def _kafka_failure(error: KafkaError) -> typer.Exit:
-    if isinstance(error, KafkaUnavailable):
-        typer.echo(str(error), err=True)
-    else:
-        typer.echo(f"Kafka is unreachable or refused the request: {type(error).__name__}", err=True)
-    return typer.Exit(1)

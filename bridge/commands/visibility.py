@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from bridge.commands._output import JSON_OPTION, console, fail, output, reader, run
+from bridge.commands._output import JSON_OPTION, console, fail, output, print_json, reader, run
 from bridge.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -100,39 +100,78 @@ def who(
     output(grants, as_json, render)
 
 
+def _difference(difference: Any) -> dict[str, Any]:
+    return {"table": difference.table, "key": list(difference.key),
+            "expected": None if difference.expected is None else list(difference.expected),
+            "found": None if difference.actual is None else list(difference.actual)}
+
+
+def _show_differences(differences: list[Any]) -> None:
+    for difference in differences[:MAX_SHOWN_DIFFERENCES]:
+        console.print(str(difference), markup=False, highlight=False)
+    if len(differences) > MAX_SHOWN_DIFFERENCES:
+        console.print(f"… and {len(differences) - MAX_SHOWN_DIFFERENCES} more (--json lists all)")
+
+
 @app.command()
-def rebuild() -> None:
-    """Recompute the whole index from the stored records (one transaction)."""
+def rebuild(
+    execute: bool = typer.Option(False, "--execute", help="Rebuild (default: preview what would change)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Recompute the whole index from the stored records (one transaction); preview unless
+    --execute. Exit 1 when the rebuilt index still differs from the records."""
     from bridge.store.engine import store_engine
-    from bridge.visibility import check
+    from bridge.visibility import check as check_index
     from bridge.visibility import rebuild as rebuild_index
 
-    async def go() -> int:
+    async def preview() -> list[Any]:
+        async with reader() as conn:
+            return await check_index(conn)
+
+    async def go() -> tuple[list[Any], list[Any]]:
+        before = await preview()  # also: the store exists and is migrated, or one line
         engine = store_engine(get_settings().store)
         try:
             async with engine.begin() as conn:
                 await rebuild_index(conn)
-                return len(await check(conn))
+                return before, await check_index(conn)
         finally:
             await engine.dispose()
 
-    if run(go()):
-        fail("the rebuilt index does not match the records")
-    console.print("visibility index rebuilt")
+    before, after = run(go()) if execute else (run(preview()), [])
+    data = {"executed": execute, "changes": len(before), "differences": [_difference(d) for d in before],
+            "remaining": len(after)}
+    if as_json:
+        print_json(data)
+    else:
+        _show_differences(before)
+        if not execute:
+            console.print(f"{len(before)} row(s) of the index would change; preview only: run again "
+                          "with --execute")
+        elif not after:
+            console.print(f"visibility index rebuilt ({len(before)} row(s) changed)")
+    if after:
+        fail(f"the rebuilt index still differs from the records in {len(after)} row(s)")
 
 
 @app.command()
-def check() -> None:
+def check(as_json: bool = JSON_OPTION) -> None:
     """Compare the index with one computed from the stored records; exit 1 on any difference."""
     from bridge.visibility import check as check_index
 
-    async def go():
+    async def go() -> list[Any]:
         async with reader() as conn:
             return await check_index(conn)
 
     differences = run(go())
-    for difference in differences[:MAX_SHOWN_DIFFERENCES]:
-        console.print(str(difference), markup=False, highlight=False)
+    if as_json:
+        print_json({"consistent": not differences, "count": len(differences),
+                    "differences": [_difference(d) for d in differences]})
+    else:
+        _show_differences(differences)
     if differences:
+        if as_json:
+            raise typer.Exit(1)
         fail(f"{len(differences)} difference(s) between the index and the records")
-    console.print("visibility index consistent with the records")
+    if not as_json:
+        console.print("visibility index consistent with the records")

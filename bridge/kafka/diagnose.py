@@ -53,15 +53,18 @@ def connection_failures(*, quiet: bool = True) -> Iterator[list[ConnectionFailur
     """
     logger = logging.getLogger(_AIOKAFKA_LOGGER)
     collector = _Collector()
-    was_propagating = logger.propagate
+    was_propagating, was_level = logger.propagate, logger.level
     logger.addHandler(collector)
     if quiet:
         logger.propagate = False
+    if logger.getEffectiveLevel() > logging.ERROR:  # a command may have silenced the client
+        logger.setLevel(logging.ERROR)
     try:
         yield collector.failures
     finally:
         logger.removeHandler(collector)
         logger.propagate = was_propagating
+        logger.setLevel(was_level)
 
 
 def explain(kafka: KafkaSettings, error: BaseException, failures: list[ConnectionFailure]) -> str:

@@ -20,7 +20,8 @@ from bridge.mapping.diagnostics import Diagnostic, MappingValidationError
 from bridge.mapping.engine import MappingSet
 from bridge.mapping.model_errors import diagnostics_from
 from bridge.mapping.safe_yaml import read_yaml
-from bridge.mapping.semantic import Parsed, check_set
+from bridge.mapping.salvage import salvage
+from bridge.mapping.semantic import Parsed, check_set, declared_names
 from bridge.mapping.spec import MappingFile, Text
 
 LOOKUP_DIR = "lookups"
@@ -72,11 +73,17 @@ def build_mapping_set(sources: MappingSources) -> MappingSet:
             spec = MappingFile.model_validate({} if doc.data is None else doc.data)
         except ValidationError as error:
             diagnostics += diagnostics_from(error, doc, MappingFile)
+            # The valid rest of the file is still checked, so that one run reports every
+            # problem (not those of the checks below only once these are fixed).
+            parsed += filter(None, [salvage(doc)])
             continue
         parsed.append(Parsed(doc, spec))
     lookups, problems = _resolve_lookups(parsed, sources)
     diagnostics += problems
-    names = {name for p in parsed for name in p.spec.value_maps}
+    # Names declared by a value map that failed validation count as declared: a reference to
+    # it is not a second problem.
+    names = {name for p in parsed for name in p.spec.value_maps} | {
+        name for p in parsed for name in declared_names(p.doc, "value_maps")}
     diagnostics += check_set(parsed, names)
     if diagnostics:
         raise MappingValidationError(diagnostics)

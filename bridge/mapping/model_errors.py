@@ -21,7 +21,7 @@ def diagnostics_from(error: ValidationError, doc: YamlDocument,
     out = []
     for item in error.errors(include_url=False):
         kind, loc, given = item["type"], tuple(item["loc"]), item.get("input")
-        path = _data_path(loc, doc.data, keep_last=kind in ("extra_forbidden", "missing"))
+        path = data_path(loc, doc.data, keep_last=kind in ("extra_forbidden", "missing"))
         if kind == "extra_forbidden":
             allowed = _keys_at(root, loc[:-1]) if root is not None else []
             out.append(doc.diagnostic(path, "unknown-key", f"unknown key '{loc[-1]}'",
@@ -52,7 +52,7 @@ def _type_hint(kind: str, given: Any) -> str:
     return ""
 
 
-def _data_path(loc: tuple[Any, ...], data: Any, *, keep_last: bool) -> tuple[str | int, ...]:
+def data_path(loc: tuple[Any, ...], data: Any, *, keep_last: bool) -> tuple[str | int, ...]:
     """`loc` without pydantic's union tags: only the parts that exist in the data."""
     out: list[str | int] = []
     current = data

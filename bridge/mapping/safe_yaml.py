@@ -54,11 +54,28 @@ class YamlDocument:
     text: str
     data: Any
     positions: Positions
+    #: When checks run on part of the data (the parts of a file that failed validation left
+    #: out): list path → the original index of each item kept. Diagnostics point at the file.
+    kept: dict[KeyPath, tuple[int, ...]] = field(default_factory=dict)
 
     def line(self, number: int) -> str:
         return source_line(self.text, number)
 
+    def original(self, path: KeyPath) -> KeyPath:
+        """``path`` in the file's own terms (list indexes as the file has them)."""
+        if not self.kept:
+            return path
+        out: list[str | int] = []
+        for part in path:
+            indexes = self.kept.get(tuple(out))
+            out.append(indexes[part] if isinstance(part, int) and indexes and part < len(indexes) else part)
+        return tuple(out)
+
+    def position(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
+        return self.positions.of(self.original(path), key=key)
+
     def diagnostic(self, path: KeyPath, code: str, message: str, hint: str = "", *, key: bool = False) -> Diagnostic:
+        path = self.original(path)
         line, col = self.positions.of(path, key=key)
         return Diagnostic(self.file, line, col, code, dotted(path), message, hint, self.line(line))
 

@@ -68,13 +68,25 @@ def _check_synced_derived(files: list[Parsed]) -> Iterator[Diagnostic]:
 
 def _check_singletons(files: list[Parsed]) -> Iterator[Diagnostic]:
     for section in ("version", "routing"):
-        declared = [p for p in files if getattr(p.spec, section) is not None]
+        # A section that failed validation is declared all the same (no "missing" on top of it).
+        declared = [p for p in files if getattr(p.spec, section) is not None or declares(p.doc, section)]
         for extra in declared[1:]:
             yield extra.doc.diagnostic((section,), "duplicate-section",
                                        f"'{section}' is already declared in {declared[0].doc.file}", key=True)
-    if files and not any(p.spec.version is not None for p in files):
+    if files and not any(p.spec.version is not None or declares(p.doc, "version") for p in files):
         yield Diagnostic(files[0].doc.file, 1, 1, "missing-version", "version",
                          "the mapping set has no 'version' (declare it in exactly one file)", "", files[0].doc.line(1))
+
+
+def declares(doc: YamlDocument, section: str) -> bool:
+    """Whether the file has ``section`` (valid or not)."""
+    return isinstance(doc.data, dict) and doc.data.get(section) is not None
+
+
+def declared_names(doc: YamlDocument, section: str) -> set[str]:
+    """The names a file declares in a mapping section (valid or not)."""
+    names = doc.data.get(section) if isinstance(doc.data, dict) else None
+    return {str(name) for name in names} if isinstance(names, dict) else set()
 
 
 def _check_unique(files: list[Parsed], section: str, names: Callable[[MappingFile], Iterable[tuple[str, P]]],
@@ -82,7 +94,7 @@ def _check_unique(files: list[Parsed], section: str, names: Callable[[MappingFil
     seen: dict[str, str] = {}
     for parsed in files:
         for name, path in names(parsed.spec):
-            line, _ = parsed.doc.positions.of(path)
+            line, _ = parsed.doc.position(path)
             if name in seen:
                 yield parsed.doc.diagnostic(path, "duplicate-name",
                                             f"{what} '{name}' is already declared at {seen[name]}",

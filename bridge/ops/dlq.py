@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.kafka.clients import aiokafka_client_kwargs
@@ -159,3 +159,9 @@ async def purge(engine: AsyncEngine, before: datetime, *, execute: bool) -> int:
                     outbox.c.sent_at.is_not(None)))
                 await conn.execute(delete(dead_letters).where(dead_letters.c.id.in_(chunk)))
     return len(ids)
+
+
+async def count_before(conn: AsyncConnection, before: datetime) -> int:
+    """How many entries ``purge`` would delete (a read: the preview)."""
+    return int((await conn.execute(select(func.count()).select_from(dead_letters)
+                                   .where(dead_letters.c.created_at < before))).scalar_one())

@@ -117,3 +117,55 @@ def test_a_bad_lookup_file_is_reported_in_that_file() -> None:
     found = diagnostics('version: "1"\nvalue_maps:\n  p: {file: lookups/p.yaml}\n',
                         lookups={"lookups/p.yaml": '"1": [a]\n'})
     assert [(d.file, d.line, d.code) for d in found] == [("lookups/p.yaml", 1, "wrong-type")]
+
+
+def test_schema_and_semantic_problems_of_one_file_come_in_one_pass() -> None:
+    """A file with schema errors is still checked for the rest: the unknown table of a map with
+    a misspelt key, the unknown field of a map whose `order` is wrong, the row after a broken
+    row, a map after a broken one — each reported with the file's own line and index."""
+    found = diagnostics(
+        'version: "1"\n'
+        "table_maps:\n"
+        "  - name: a\n"
+        "    source_table: sn_customerservice_cse\n"   # 4: unknown table
+        "    target: {system: fsm, table: wm_order}\n"
+        "    conditon: x\n"                            # 6: unknown key
+        "    fields:\n"
+        "      - {field: state, set: draft, copy: state}\n"  # 8: two sources
+        "      - {field: priorty, copy: priority}\n"   # 9: unknown target field
+        "  - name: b\n"
+        "    source_table: sn_customerservice_case\n"
+        "    target: {system: fsm, table: wm_order}\n"
+        "    order: high\n"                            # 13: wrong type
+        "    fields: [{field: short_descripton, copy: short_description}]\n"  # 14: unknown field
+        "  - name: c\n"
+        "    source_table: sn_customerservice_case\n"
+        "    target: {system: xsm, table: wm_order}\n"  # 17: bad literal: map left out
+        "    fields: [{field: nope, copy: nope}]\n"
+        "  - name: d\n"
+        "    source_table: sn_customerservice_case\n"
+        "    target: {system: fsm, table: wm_order}\n"
+        "    fields: [{field: short_description, copy: short_descripton}]\n",  # 22
+    )
+    assert [(d.line, d.code, d.path) for d in found] == [
+        (4, "unknown-table", "table_maps[0].source_table"),
+        (6, "unknown-key", "table_maps[0].conditon"),
+        (8, "invalid-value", "table_maps[0].fields[0]"),
+        (9, "unknown-field", "table_maps[0].fields[1].field"),
+        (13, "wrong-type", "table_maps[1].order"),
+        (14, "unknown-field", "table_maps[1].fields[0].field"),
+        (17, "invalid-value", "table_maps[2].target.system"),
+        (22, "unknown-field", "table_maps[3].fields[0].copy"),
+    ]
+
+
+def test_a_part_left_out_causes_no_problem_of_its_own() -> None:
+    """An invalid value map is still declared (its users get no "no value map named"), an
+    invalid `version` still counts (no "missing version")."""
+    found = diagnostics(
+        "version: true\nvalue_maps:\n  prio: {entries: {'1': '1'}, fle: x}\n",
+        MAP_HEAD.replace('version: "1"\n', "")
+        + "    fields:\n      - {field: priority, copy: priority, value_map: prio}\n",
+    )
+    assert [(d.file, d.line, d.code) for d in found] == [("m0.yaml", 1, "wrong-type"),
+                                                         ("m0.yaml", 3, "unknown-key")]

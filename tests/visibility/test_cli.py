@@ -45,8 +45,27 @@ async def test_list_who_check_and_rebuild(store: Store, monkeypatch) -> None:
         await conn.execute(delete(vis_user_scope))
     damaged = await invoke(monkeypatch, store, "check")
     assert damaged.exit_code == 1 and "vis_user_scope" in damaged.output
-    assert (await invoke(monkeypatch, store, "rebuild")).exit_code == 0
+    checked = await invoke(monkeypatch, store, "check", "--json")
+    assert checked.exit_code == 1
+    report = json.loads(checked.stdout)
+    assert report["consistent"] is False and report["count"] == len(report["differences"]) >= 1
+    assert {d["table"] for d in report["differences"]} == {"vis_user_scope"}
+    assert all(d["found"] is None and d["expected"] for d in report["differences"])
+
+    # A rebuild previews what it would change, and changes nothing until --execute.
+    preview = await invoke(monkeypatch, store, "rebuild", "--json")
+    assert preview.exit_code == 0, preview.output
+    planned = json.loads(preview.stdout)
+    assert planned["executed"] is False and planned["differences"] == report["differences"]
+    assert "preview only" in (await invoke(monkeypatch, store, "rebuild")).stdout
+    assert (await invoke(monkeypatch, store, "check")).exit_code == 1
+    executed = await invoke(monkeypatch, store, "rebuild", "--execute", "--json")
+    assert executed.exit_code == 0, executed.output
+    assert json.loads(executed.stdout) | {"differences": []} == {
+        "executed": True, "changes": report["count"], "differences": [], "remaining": 0}
     assert (await invoke(monkeypatch, store, "check")).exit_code == 0
+    assert json.loads((await invoke(monkeypatch, store, "check", "--json")).stdout) == {
+        "consistent": True, "count": 0, "differences": []}
 
 
 async def test_related_records_of_a_case(store: Store, monkeypatch) -> None:
