@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bridge.shipped import default_mappings_dir
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
@@ -130,7 +132,9 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     http: HttpSettings = HttpSettings()
     retry: RetrySettings = RetrySettings()
-    mappings_dir: Path = Field(default=Path("mappings"), description="folder of the mapping YAML")
+    mappings_dir: Path = Field(
+        default_factory=default_mappings_dir,
+        description="folder of the mapping YAML (default: ./mappings if present, else the shipped set)")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     instance_id: str = Field(default="", description="name of this instance in logs and metrics")
