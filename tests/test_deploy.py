@@ -133,3 +133,11 @@ def test_the_mappings_configmap_is_the_repositorys_set_and_loads_where_it_is_mou
     settings = yaml.safe_load((KUBE / "settings.yaml").read_text())["data"]
     assert settings["BRIDGE_MAPPINGS_DIR"] == mount["mountPath"]
     assert load_mapping_set(tmp_path).content_hash == load_mapping_set(ROOT / "mappings").content_hash
+
+
+def healthcheck_command() -> list[str]:
+    """The image's HEALTHCHECK command (exec form)."""
+    import json
+
+    final = dict(_final_stage())
+    return json.loads(final["HEALTHCHECK"].split(" CMD ", 1)[1])
