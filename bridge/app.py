@@ -30,7 +30,7 @@ from bridge.logs import faststream_logger
 from bridge.mapping import MappingReloader
 from bridge.observability import observability_lifespan, runtime_observers
 from bridge.observability.asyncapi import specification
-from bridge.observability.tracing import install_tracing
+from bridge.observability.tracing import install_tracing, publish_tracing, publishing_in_trace_of
 from bridge.pipeline.factory import build_processor
 from bridge.pipeline.outbox import HEADER_PREFIX, OutboxRelay
 from bridge.portal import create_portal_app
@@ -80,6 +80,7 @@ def create_bridge(settings: Settings) -> Bridge:
         enable_idempotence=True,  # implies acks=all
         graceful_timeout=30.0,
         logger=faststream_logger(),
+        middlewares=publish_tracing(settings),
     )
     # Output channels, declared so that they appear in the AsyncAPI document.
     outputs = {**{f"{target}.commands": topic for target, topic in settings.topics.commands().items()},
@@ -89,9 +90,10 @@ def create_bridge(settings: Settings) -> Bridge:
     async def send(topic: str, key: bytes, value: bytes, headers: Mapping[str, str]) -> Any:
         # FastStream writes a `correlation_id` header on every message (a random one unless
         # given): it is the message's own id, so a re-published message carries the same.
-        return await publishers[topic].publish(
-            value, key=key, headers=dict(headers), no_confirm=True,
-            correlation_id=headers.get(HEADER_PREFIX + "message-id"))
+        with publishing_in_trace_of(headers, settings):
+            return await publishers[topic].publish(
+                value, key=key, headers=dict(headers), no_confirm=True,
+                correlation_id=headers.get(HEADER_PREFIX + "message-id"))
 
     relay = OutboxRelay(store, send)
     holder: dict[str, Bridge] = {}

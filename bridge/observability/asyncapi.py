@@ -78,7 +78,8 @@ CORRELATION_HEADER: Final = {CORRELATION: "the message's id again (`x-bridge-mes
 #: W3C trace context: with tracing on, the span of the event that caused the message
 #: (`BRIDGE_TRACING__ENABLED`); an event's own is followed when it has one
 TRACE_HEADERS: Final = {
-    "traceparent": "W3C trace context: the bridge's span of the causing event (tracing on)",
+    "traceparent": "W3C trace context (tracing on): the message's producer span, a child of "
+                   "the bridge's span of the causing event",
     "tracestate": "W3C vendor trace state, when the causing event's trace has one",
 }
 TRACE_OPTIONAL: Final = (CORRELATION, *TRACE_HEADERS)

@@ -1,5 +1,6 @@
-"""End to end on a real broker: an upstream system's trace goes through the bridge and on to the
-consumer of every command and dead letter it causes, in the messages' own headers."""
+"""End to end on a real broker: an upstream system's trace goes through the bridge (its span of
+the event, then FastStream's producer span of each publish) and on to the consumer of every
+command and dead letter it causes, in the messages' own headers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from bridge.settings import Settings, TracingSettings
 from tests.e2e.broker_harness import BrokerHarness
@@ -56,8 +58,12 @@ async def test_commands_and_dead_letters_on_the_topics_continue_the_upstream_tra
         [event_span] = [s for s in finished if s.name == f"process {topics.csm_events}"
                         and hex_ids(s)[0] == upstream.trace_id]
         assert event_span.parent is not None and f"{event_span.parent.span_id:016x}" == upstream.span_id
-        # the consumer of the message becomes a child of the bridge's span of the event
-        assert parent_ids(headers["traceparent"]) == hex_ids(event_span)
+        # the message's context is FastStream's producer span, a child of the bridge's span of
+        # the event: the consumer of the message continues the same trace
+        trace_id, producer_id = parent_ids(headers["traceparent"])
+        [producer] = [s for s in finished if hex_ids(s) == (trace_id, producer_id)]
+        assert producer.name == f"{topic} create" and producer.kind == SpanKind.PRODUCER
+        assert producer.parent is not None and producer.parent.span_id == event_span.context.span_id
         assert headers["tracestate"] == "vendor=upstream"
         # and the AsyncAPI document allows the headers
         default_topic = {topics.fsm_commands: "fsm.commands", topics.dead_letters: "bridge.dlq"}[topic]
