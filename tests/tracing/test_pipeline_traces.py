@@ -109,3 +109,18 @@ async def test_with_tracing_off_no_span_is_made_and_no_header_written(
         _with_headers(h.raw(make_event("csm-case-action-create-work-order")), upstream)])
     assert result.outbox and all("traceparent" not in row["headers"] for row in result.outbox)
     assert spans.get_finished_spans() == ()
+
+
+async def test_a_record_dead_lettered_on_its_own_carries_its_trace(
+        store_engine: Any, spans: InMemorySpanExporter) -> None:
+    """A record that failed every batch it was in is dead-lettered alone (runtime isolation)."""
+    h = _traced_harness(store_engine)
+    upstream = Upstream.new()
+    await h.store.open()
+    raw = _with_headers(h.raw(make_event("csm-case-insert")), upstream)
+    result = await h.processor.dead_letter_alone(raw, RuntimeError("failed every batch"))
+    [dead_letter] = result.outbox
+    [event_span] = [s for s in spans.get_finished_spans()
+                    if hex_ids(s)[0] == upstream.trace_id and s.name.startswith("process ")]
+    assert parent_ids(dead_letter["headers"]["traceparent"]) == hex_ids(event_span)
+    assert event_span.status.status_code == StatusCode.ERROR
