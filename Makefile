@@ -7,15 +7,29 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: setup kafka-jars system-packages demo lint test clean
+.PHONY: setup lock kafka-jars system-packages demo lint test clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the versions of requirements-test.lock (hashes checked), then the project itself with
+# no dependency resolution: the same set on every machine and in CI.
+$(VENV)/.installed: pyproject.toml requirements-test.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Regenerate the lockfiles after a change to the dependencies in pyproject.toml (uv resolves
+# for every platform, Python 3.11): requirements.lock is the image's, requirements-test.lock
+# the developers' and CI's, requirements-build.lock the wheel's build backend (the image's).
+LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+       --custom-compile-command "make lock"
+lock: setup
+	$(LOCK) pyproject.toml -o requirements.lock
+	$(LOCK) pyproject.toml --extra test --extra bench -o requirements-test.lock
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	  | $(LOCK) - -o requirements-build.lock
 
 kafka-jars: setup
 	$(BIN)/bridge kafka fetch

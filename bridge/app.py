@@ -20,6 +20,7 @@ import structlog
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
+from opentelemetry.sdk.trace import TracerProvider
 
 from bridge.http import asgi_routes
 from bridge.http.dispatch import with_portal
@@ -29,6 +30,7 @@ from bridge.logs import faststream_logger
 from bridge.mapping import MappingReloader
 from bridge.observability import observability_lifespan, runtime_observers
 from bridge.observability.asyncapi import specification
+from bridge.observability.tracing import install_tracing, publish_tracing, publishing_in_trace_of
 from bridge.pipeline.factory import build_processor
 from bridge.pipeline.outbox import HEADER_PREFIX, OutboxRelay
 from bridge.portal import create_portal_app
@@ -78,6 +80,7 @@ def create_bridge(settings: Settings) -> Bridge:
         enable_idempotence=True,  # implies acks=all
         graceful_timeout=30.0,
         logger=faststream_logger(),
+        middlewares=publish_tracing(settings),
     )
     # Output channels, declared so that they appear in the AsyncAPI document.
     outputs = {**{f"{target}.commands": topic for target, topic in settings.topics.commands().items()},
@@ -87,9 +90,10 @@ def create_bridge(settings: Settings) -> Bridge:
     async def send(topic: str, key: bytes, value: bytes, headers: Mapping[str, str]) -> Any:
         # FastStream writes a `correlation_id` header on every message (a random one unless
         # given): it is the message's own id, so a re-published message carries the same.
-        return await publishers[topic].publish(
-            value, key=key, headers=dict(headers), no_confirm=True,
-            correlation_id=headers.get(HEADER_PREFIX + "message-id"))
+        with publishing_in_trace_of(headers, settings):
+            return await publishers[topic].publish(
+                value, key=key, headers=dict(headers), no_confirm=True,
+                correlation_id=headers.get(HEADER_PREFIX + "message-id"))
 
     relay = OutboxRelay(store, send)
     holder: dict[str, Bridge] = {}
@@ -98,8 +102,10 @@ def create_bridge(settings: Settings) -> Bridge:
                               [*runtime_observers(settings), *filter(None, [checkpointer])],
                               commit_interval_s=settings.consumer.commit_interval_ms / 1000)
     consumer = EventConsumer(settings, runtime)
+    tracing: dict[str, TracerProvider | None] = {"provider": None}
 
     async def on_startup() -> None:
+        tracing["provider"] = install_tracing(settings)
         await upgrade(settings.store.url)
         if not is_sqlite(settings.store.url):
             owner = store_engine(settings.store)
@@ -135,6 +141,8 @@ def create_bridge(settings: Settings) -> Bridge:
             await relay.drain()
         await store.close()
         await reader.dispose()
+        if tracing["provider"] is not None:
+            tracing["provider"].shutdown()  # exports the spans still buffered
 
     app = AsgiFastStream(broker, asgi_routes=asgi_routes(lambda: holder["bridge"]),
                          on_startup=[on_startup], after_startup=[after_startup],

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.redaction import mask_value
+from bridge.shipped import default_mappings_dir
 
 ENV_PREFIX = "BRIDGE_"
 NESTED = "__"
@@ -146,6 +147,21 @@ class RetrySettings(_Section):
                              "fails is dead-lettered")
 
 
+class TracingSettings(_Section):
+    """OpenTelemetry traces: a span per batch and per event, continued by the commands and dead
+    letters an event causes (W3C ``traceparent`` in their headers)."""
+
+    enabled: bool = Field(default=False, description="make spans and export them")
+    exporter: Literal["otlp", "console"] = Field(
+        default="otlp", description="otlp: OTLP over HTTP; console: spans as JSON on stdout")
+    otlp_endpoint: str = Field(
+        default="", description="OTLP/HTTP traces URL (http://collector:4318/v1/traces); empty: "
+                                "the exporter's own default or OTEL_EXPORTER_OTLP_*_ENDPOINT")
+    sample_ratio: float = Field(
+        default=1.0, ge=0.0, le=1.0,
+        description="share of new traces recorded; an event's sampled parent is always followed")
+
+
 class Settings(BaseSettings):
     """The bridge's effective configuration."""
 
@@ -163,7 +179,10 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     http: HttpSettings = HttpSettings()
     retry: RetrySettings = RetrySettings()
-    mappings_dir: Path = Field(default=Path("mappings"), description="folder of the mapping YAML")
+    tracing: TracingSettings = TracingSettings()
+    mappings_dir: Path = Field(
+        default_factory=default_mappings_dir,
+        description="folder of the mapping YAML (default: ./mappings if present, else the shipped set)")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
     instance_id: str = Field(default="", description="name of this instance in logs and metrics")

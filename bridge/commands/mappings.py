@@ -1,8 +1,9 @@
-"""`bridge mappings` commands: validate, render (dry run), test and schema."""
+"""`bridge mappings` commands: validate, render (dry run), test, schema and init."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from bridge.mapping.render import render_event
 from bridge.mapping.schema import schema_text
 from bridge.mapping.testing import collect, run_case
 from bridge.settings import get_settings
+from bridge.shipped import shipped_mappings_dir
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -139,3 +141,26 @@ def schema(
     else:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}", err=True)
+
+
+@app.command("init")
+def init(
+    folder: Annotated[Path, typer.Argument(help="where to write the shipped mapping set")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite files of the same name")] = False,
+) -> None:
+    """Write the shipped mapping set (YAML, its tests, the JSON Schema) into FOLDER for editing."""
+    source = shipped_mappings_dir()
+    files = sorted(p.relative_to(source) for p in source.rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts)
+    if folder.exists() and not folder.is_dir():
+        typer.echo(f"{folder} exists and is not a folder", err=True)
+        raise typer.Exit(1)
+    clashes = [name for name in files if (folder / name).exists()]
+    if clashes and not force:
+        typer.echo(f"{folder / clashes[0]} exists ({len(clashes)} of the {len(files)} files would be "
+                   "overwritten); pass --force to overwrite them", err=True)
+        raise typer.Exit(1)
+    for name in files:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name, folder / name)
+    typer.echo(f"wrote {len(files)} files to {folder}; use it with BRIDGE_MAPPINGS_DIR={folder}", err=True)

@@ -12,7 +12,6 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,9 +19,8 @@ import uvicorn
 from pydantic import SecretStr
 
 from bridge.settings import Settings
+from bridge.shipped import shipped_mappings_dir
 
-#: The shipped mappings, when the working directory has none (the demo runs from anywhere).
-SHIPPED_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 SETTLE_TIMEOUT_S = 60.0
 
 
@@ -74,7 +72,7 @@ def _dead_letters(stats: Any) -> int:
 
 def demo_settings(base: Settings, bootstrap: str, store_url: str, port: int) -> tuple[Settings, str]:
     token = base.http.portal_token.get_secret_value() or secrets.token_urlsafe(24)
-    mappings = base.mappings_dir if base.mappings_dir.is_dir() else SHIPPED_MAPPINGS
+    mappings = base.mappings_dir if base.mappings_dir.is_dir() else shipped_mappings_dir()
     settings = base.model_copy(update={
         "kafka": base.kafka.model_copy(update={"bootstrap_servers": bootstrap}),
         "store": base.store.model_copy(update={"url": store_url}),

@@ -69,11 +69,20 @@ EVENT_HEADERS: Final = _headers({
     HEADER_PREFIX + "replay-count": "re-injections by `bridge dlq retry` (a count quarantines "
                                     "a loop)",
     HEADER_PREFIX + "dead-letter-id": "the dead letter a re-injected event comes from",
+    "traceparent": "W3C trace context of the producer: the bridge's spans continue its trace",
 }, required=False)
 #: FastStream writes it on every message it publishes (the bridge gives it the message's id);
 #: not required: the outbox does not write it itself
 CORRELATION: Final = "correlation_id"
 CORRELATION_HEADER: Final = {CORRELATION: "the message's id again (`x-bridge-message-id`)"}
+#: W3C trace context: with tracing on, the span of the event that caused the message
+#: (`BRIDGE_TRACING__ENABLED`); an event's own is followed when it has one
+TRACE_HEADERS: Final = {
+    "traceparent": "W3C trace context (tracing on): the message's producer span, a child of "
+                   "the bridge's span of the causing event",
+    "tracestate": "W3C vendor trace state, when the causing event's trace has one",
+}
+TRACE_OPTIONAL: Final = (CORRELATION, *TRACE_HEADERS)
 COMMAND_HEADERS: Final = _headers({
     **CORRELATION_HEADER,
     HEADER_PREFIX + "message-id": "the `command_id`: a re-published command carries the same",
@@ -82,7 +91,8 @@ COMMAND_HEADERS: Final = _headers({
     HEADER_PREFIX + "cause-event": "`event_id` of the event that caused the command",
     HEADER_PREFIX + "rule": "the flow rule that decided the command",
     "content-type": {"type": "string", "const": "application/json"},
-}, required=True, optional=(CORRELATION,))
+    **TRACE_HEADERS,
+}, required=True, optional=TRACE_OPTIONAL)
 DEAD_LETTER_HEADERS: Final = _headers({
     **CORRELATION_HEADER,
     "content-type": {"type": "string", "const": "application/octet-stream"},
@@ -96,7 +106,8 @@ DEAD_LETTER_HEADERS: Final = _headers({
     HEADER_PREFIX + "reason": "the reason code (`invalid_json`, `source_mismatch`, …)",
     HEADER_PREFIX + "mapping-version": "the active mapping version (empty before any applied)",
     HEADER_PREFIX + "replay-count": "how many times `bridge dlq retry` re-injected it",
-}, required=True, optional=(CORRELATION,))
+    **TRACE_HEADERS,
+}, required=True, optional=TRACE_OPTIONAL)
 
 
 def _key(description: str) -> dict[str, Any]:

@@ -75,6 +75,9 @@ class BridgeMetrics:
                                         registry=r)
         self.mapping_info = Gauge("bridge_mapping_info", "The active mapping set (value 1)",
                                   ["version", "content_hash"], registry=r)
+        self.ready = Gauge("bridge_ready",
+                           "1 when the last sample found what /ready checks: the broker and the "
+                           "store answering, mappings loaded; else 0 (for alerts)", registry=r)
 
     # -- fed by the runtime ----------------------------------------------------------------
 

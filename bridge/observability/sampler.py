@@ -57,6 +57,10 @@ class Sampler:
             self._telemetry.metrics.set_mappings(reloader.active.version,
                                                  reloader.active.content_hash,
                                                  reloader.reload_count, reloader.rejected_count)
+        # /ready's checks, as this sample saw them: the lag probe reached the broker, the
+        # backlog query the store
+        ready = lag is not None and backlog is not None and reloader is not None
+        self._telemetry.metrics.ready.set(1 if ready else 0)
 
     async def _lag(self) -> list[PartitionLag] | None:
         try:

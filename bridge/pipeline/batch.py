@@ -27,6 +27,7 @@ from bridge.pipeline.errors import describe_failure, is_transient, raised_at
 from bridge.pipeline.outbox import HEADER_PREFIX, command_row
 from bridge.pipeline.phases import PhaseTimes
 from bridge.pipeline.records import RawRecord
+from bridge.pipeline.tracing import EventTracing
 from bridge.settings import TopicNames
 from bridge.store.batch_store import BatchStore
 from bridge.store.flush import ChangeHook, flush_plan
@@ -54,8 +55,10 @@ class BatchProcessor:
     """Turns raw records into store changes and outbox rows, in one transaction per batch."""
 
     def __init__(self, store: BatchStore, topics: TopicNames, router: Router,
-                 mappings: Callable[[], MappingSet], hooks: Sequence[ChangeHook] = ()) -> None:
+                 mappings: Callable[[], MappingSet], hooks: Sequence[ChangeHook] = (),
+                 tracing: EventTracing | None = None) -> None:
         self._store = store
+        self._tracing = tracing
         self._topics = topics
         self._router = router
         self._mappings = mappings
@@ -81,8 +84,14 @@ class BatchProcessor:
             decoded = [(raw, self._decode(raw)) for raw in raws]
         events_seen: list[tuple[Event | None, str]] = []
         events = [e for _, e in decoded if isinstance(e, Event)]
-        with phases.phase("prefetch"):
-            transaction = await self._store.begin()
+        traced = self._tracing.batch(raws) if self._tracing is not None else None
+        try:
+            with phases.phase("prefetch"):
+                transaction = await self._store.begin()
+        except BaseException as error:
+            if traced is not None:
+                traced.fail(error)
+            raise
         try:
             state = BatchState(transaction, now, reprocess_salt=reprocess_salt)
             with phases.phase("prefetch"):
@@ -92,7 +101,9 @@ class BatchProcessor:
                     versions=[_version(e) for e in events],
                 )
             with phases.phase("flows"):
-                for raw, item in decoded:
+                for index, (raw, item) in enumerate(decoded):
+                    span = traced.start_record(index) if traced is not None else None
+                    written = len(state.writes.outbox)
                     if isinstance(item, DecodeError):
                         self._dead_letter(state, raw, "decode", item.reason_code, item,
                                           item.detail, mappings.version)
@@ -102,6 +113,8 @@ class BatchProcessor:
                     state.count("events.in")
                     state.count(f"events.{outcome}")
                     events_seen.append((item if isinstance(item, Event) else None, outcome))
+                    if span is not None and traced is not None:
+                        traced.end_record(span, outcome, state.writes.outbox[written:])
             failpoint("inside_batch")
             state.writes.published.extend(published)
             with phases.phase("flush"):  # the writes and the commit: one hand-off on SQLite
@@ -111,10 +124,15 @@ class BatchProcessor:
                 else:
                     await transaction.commit(flush_plan(state, self._hooks))
             phases.split("commit", "flush", *transaction.commit_seconds)
-        except BaseException:
+        except BaseException as error:
+            if traced is not None:
+                traced.fail(error)
             await transaction.rollback()
             raise
-        return _result(state, events_seen, phases)
+        result = _result(state, events_seen, phases)
+        if traced is not None:
+            traced.end(result.outcomes)
+        return result
 
     async def dead_letter_alone(self, raw: RawRecord, error: BaseException, *,
                                 dry_run: bool = False) -> BatchResult:
@@ -125,6 +143,7 @@ class BatchProcessor:
         decoded = self._decode(raw)
         event = decoded if isinstance(decoded, Event) else None
         mappings = self._mappings()
+        traced = self._tracing.batch([raw]) if self._tracing is not None else None
         transaction = await self._store.begin()
         try:
             state = BatchState(transaction, datetime.now(timezone.utc))
@@ -132,8 +151,13 @@ class BatchProcessor:
                 await state.prefetch((), versions=[_version(event)])
                 if state.already_processed(_version(event)):
                     await transaction.rollback()
+                    if traced is not None:
+                        traced.end({"already_processed": 1})
                     return BatchResult()
+            span = traced.start_record(0) if traced is not None else None
             self._dead_letter_internal(state, raw, "batch", error, mappings.version, event)
+            if span is not None and traced is not None:
+                traced.end_record(span, "dead_lettered", state.writes.outbox)
             state.count("events.in")
             state.count("events.dead_lettered")
             if dry_run:
@@ -141,9 +165,13 @@ class BatchProcessor:
                 await transaction.rollback()
             else:
                 await transaction.commit(flush_plan(state))
-        except BaseException:
+        except BaseException as failure:
+            if traced is not None:
+                traced.fail(failure)
             await transaction.rollback()
             raise
+        if traced is not None:
+            traced.end({"dead_lettered": 1})
         return _result(state, [(event, "dead_lettered")])
 
     def _store_cpu(self) -> float:
