@@ -226,11 +226,14 @@ class SystemsVerdict:
                                    f"e.g. {self.problems[:8]}")
 
 
-def answer(world: SimWorld, commands: Iterable[tuple[str, bytes]]) -> tuple[Responders, dict[str, list[tuple[str, str]]]]:
+Journals = dict[str, list[tuple[str, str]]]
+
+
+def answer(world: SimWorld, commands: Iterable[tuple[str, bytes]]) -> tuple[Responders, Journals]:
     """Let the systems answer ``(system, payload)`` commands in order; returns the responders
     and the journal entries each record got (journals are not kept in the record itself)."""
     responders = Responders(world)
-    journals: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    journals: Journals = defaultdict(list)
     for system, payload in commands:
         for message in responders.handle(system, payload):
             assert message.event is not None
