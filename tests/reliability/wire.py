@@ -127,16 +127,18 @@ def wire_problems(wire: Sequence[WireCommand], messages: Sequence[SimMessage],
 
 def _order_problems(wire: Sequence[WireCommand], events: Mapping[str, tuple[int, Any]],
                     decided: Mapping[str, int] | None) -> list[str]:
-    """Per target record (topic, key): first copies in decided order, and causes in order."""
-    first: dict[tuple[str, bytes | None], list[WireCommand]] = defaultdict(list)
+    """Per target record (topic, the payload's sys_id or correlation_id, whatever the key):
+    one partition, first copies in decided order, and causes in order."""
+    first: dict[tuple[str, str], list[WireCommand]] = defaultdict(list)
     seen: set[str] = set()
-    partitions: dict[tuple[str, bytes | None], set[int]] = defaultdict(set)
+    partitions: dict[tuple[str, str], set[int]] = defaultdict(set)
     for w in wire:  # sorted by (topic, partition, offset)
-        partitions[(w.topic, w.key)].add(w.partition)
-        command_id = str(w.command["command_id"])
-        if command_id not in seen:
-            seen.add(command_id)
-            first[(w.topic, w.key)].append(w)
+        command = w.command
+        target = (w.topic, str(command["sys_id"] or command["correlation_id"]))
+        partitions[target].add(w.partition)
+        if command["command_id"] not in seen:
+            seen.add(str(command["command_id"]))
+            first[target].append(w)
     problems = [f"{key}: commands of one record on partitions {sorted(p)}"
                 for key, p in partitions.items() if len(p) > 1]
     for (topic, key), commands in first.items():
@@ -144,7 +146,7 @@ def _order_problems(wire: Sequence[WireCommand], events: Mapping[str, tuple[int,
         if decided is not None:
             seqs = [decided.get(i, -1) for i in ids]
             if seqs != sorted(seqs):
-                problems.append(f"{topic} {key!r}: published in the order {ids}, decided {seqs}")
+                problems.append(f"{topic} {key}: published in the order {ids}, decided {seqs}")
         last_cause: dict[str, int] = {}
         for w in commands:
             cause = events.get(w.headers.get("x-bridge-cause-event", ""))
@@ -153,7 +155,7 @@ def _order_problems(wire: Sequence[WireCommand], events: Mapping[str, tuple[int,
             position, event = cause
             source = str(event["sys_id"])
             if position < last_cause.get(source, -1):
-                problems.append(f"{topic} {key!r}: {w.command['command_id']} (caused by an earlier "
+                problems.append(f"{topic} {key}: {w.command['command_id']} (caused by an earlier "
                                 f"event of {source}) published after a later one's command")
             last_cause[source] = max(position, last_cause.get(source, -1))
     return problems
