@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from bridge.simulate import Responders, SimMessage, SimWorld
+from bridge.simulate import ReceivedCommand, Responders, SimMessage, SimWorld
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 CLOSED_CASE_STATES = {"3", "7"}  # Closed, Canceled: nothing new starts from them (README)
@@ -209,13 +209,143 @@ def _own_order_kept(events: Sequence[Mapping[str, Any]],
     return problems
 
 
+# --- work-order news on cases (notes.yaml's work_order.* and work_order_task.*) -------------
+
+CLOSED_WORK_ORDER = {"closed_complete", "closed_incomplete", "canceled"}
+_WO_LABELS = yaml.safe_load((MAPPINGS / "value_maps.yaml").read_text())[
+    "value_maps"]["work_order_state_labels"]["entries"]
+
+
+def _label(state: str) -> str:
+    return str(_WO_LABELS.get(state, state))
+
+
+@dataclass
+class News:
+    """What linked work orders cause: notes by case, location updates by work order (in order)."""
+
+    notes: dict[str, Counter[str]]
+    locations: dict[str, list[str]]
+
+
+def work_order_news(events: Sequence[Mapping[str, Any]]) -> News:
+    """The work notes each case must get from its work orders and their tasks, walking the
+    events (FSM's answers included) in the order the bridge applied them (README: work-order
+    news — state, closing, the technicians' work notes on the work order, their work notes and
+    comments on its tasks naming the task and the work order — comes back as case work notes;
+    a task's notes that come before its work order is linked wait for it; an echo's journal is
+    the bridge's own text and is not passed back; the last work order of a case to close gives a
+    summary).
+
+    And the location rule after creation (README, mappings/README.md): once the bridge knows a
+    work order of a case, its location is derived again whenever what it reads changes (the
+    case, its CI, its contact, or one of them appearing), on open work orders only; a value that
+    differs from the work order's gives one update."""
+    notes: dict[str, Counter[str]] = defaultdict(Counter)
+    locations: dict[str, list[str]] = defaultdict(list)
+    location: dict[str, str] = {}  # linked work order → its location as the bridge knows it
+    known: dict[str, Mapping[str, Any]] = {}
+    versions: dict[str, int] = {}
+    case_of: dict[str, str] = {}  # work order → its case
+    work_orders: dict[str, list[str]] = defaultdict(list)  # case → its work orders
+    held: dict[str, list[str]] = defaultdict(list)  # work order not known yet → task notes
+    for event in events:
+        sys_id, count = str(event["sys_id"]), int(event["sys_mod_count"])
+        if event["operation"] == "action" or count <= versions.get(sys_id, -1):
+            continue
+        versions[sys_id] = count
+        previous, record = known.get(sys_id), event["record"]
+        known[sys_id] = record
+        echo = event.get("caused_by_command") is not None
+        journal = [] if echo else [(j["element"], j["value"], j["sys_created_by"])
+                                   for j in event.get("journal") or []]
+        state_changed = (event["operation"] == "update" and "state" in event["changed_fields"]
+                         and ref(record, "state") != (ref(previous, "state") if previous else ""))
+        if event["operation"] == "delete":
+            known.pop(sys_id, None)
+        if event["table"] in ("sn_customerservice_case", "sn_order_case", "cmdb_ci",
+                              "customer_contact"):
+            _derive_locations(known, case_of, location, locations)
+        if event["table"] == "wm_order":
+            number = ref(record, "number")
+            if event["operation"] == "insert" and ref(record, "initiated_from"):
+                case = case_of[sys_id] = ref(record, "initiated_from")
+                work_orders[case].append(sys_id)
+                location[sys_id] = ref(record, "location")
+                _derive_locations(known, case_of, location, locations)
+                notes[case][f"Work order {number} created for case "
+                            f"{ref(known.get(case, {}), 'number')}"] += 1
+            waiting = held.pop(sys_id, [])
+            case = case_of.get(sys_id)
+            if case is None:
+                continue
+            notes[case].update(waiting)
+            for element, text, author in journal:
+                if element == "work_notes":
+                    notes[case][f"Work order {number}, note from {author}:\n{text}"] += 1
+            if not state_changed:
+                continue
+            state = ref(record, "state")
+            if state not in CLOSED_WORK_ORDER:
+                notes[case][f"Work order {number}: {_label(ref(previous or {}, 'state'))} → "
+                            f"{_label(state)}"] += 1
+                continue
+            notes[case][f"Work order {number} is {_label(state)}"] += 1
+            states = sorted((ref(known[w], "number"), ref(known[w], "state"))
+                            for w in work_orders[case] if w in known)
+            if all(s in CLOSED_WORK_ORDER for _, s in states):
+                summary = ", ".join(f"{n}: {s}" for n, s in states)
+                notes[case][f"All {len(states)} work orders of case "
+                            f"{ref(known[case], 'number')} are closed:\n{summary}"] += 1
+        elif event["table"] == "wm_task":
+            parent = ref(record, "parent")
+            wo = known.get(parent)
+            names = f"{ref(record, 'number')} ({ref(wo, 'number') if wo else parent})"
+            texts = [f"Work order task {names}, "
+                     f"{'note' if element == 'work_notes' else 'comment'} from {author}:\n{text}"
+                     for element, text, author in journal]
+            if state_changed:
+                texts.append(f"Work order task {names} is {_label(ref(record, 'state'))}")
+            if parent in case_of:
+                notes[case_of[parent]].update(texts)
+            elif wo is None:
+                held[parent].extend(texts)  # a work order not from a case drops them
+    return News(notes, locations)
+
+
+def _derive_locations(known: Mapping[str, Mapping[str, Any]], case_of: Mapping[str, str],
+                      location: dict[str, str], locations: dict[str, list[str]]) -> None:
+    for wo, case in case_of.items():
+        if case not in known or ref(known.get(wo, {}), "state") in CLOSED_WORK_ORDER:
+            continue
+        derived = work_order_fields(known[case], case, known)["location"]
+        if derived != location.get(wo):
+            location[wo] = derived
+            locations[wo].append(derived)
+
+
 # --- the systems answer, then the comparison -------------------------------------------------
+
+Journals = dict[str, list[tuple[str, str]]]
+
+
+@dataclass
+class SystemsState:
+    """What the systems hold: their records, every command they received (with what they did),
+    and the journal entries each record got (journals are not kept in the record itself)."""
+
+    world: SimWorld
+    received: list[ReceivedCommand]
+    journals: Journals
+    created: dict[str, Mapping[str, Any]]  # sys_id → the record as the system created it
+
 
 @dataclass
 class SystemsVerdict:
     """Differences between what the systems hold and what the model says; empty when right."""
 
     presses: int = 0
+    notes: int = 0
     problems: list[str] = field(default_factory=list)
 
     def add(self, problem: str) -> None:
@@ -226,47 +356,68 @@ class SystemsVerdict:
                                    f"e.g. {self.problems[:8]}")
 
 
-Journals = dict[str, list[tuple[str, str]]]
-
-
-def answer(world: SimWorld, commands: Iterable[tuple[str, bytes]]) -> tuple[Responders, Journals]:
-    """Let the systems answer ``(system, payload)`` commands in order; returns the responders
-    and the journal entries each record got (journals are not kept in the record itself)."""
+def answer(world: SimWorld, commands: Iterable[tuple[str, bytes]]) -> SystemsState:
+    """Let the systems answer ``(system, payload)`` commands in order (after the run)."""
     responders = Responders(world)
-    journals: Journals = defaultdict(list)
+    answers = []
     for system, payload in commands:
-        for message in responders.handle(system, payload):
-            assert message.event is not None
-            journals[message.event["sys_id"]].extend(
-                (entry["element"], entry["value"]) for entry in message.event["journal"])
-    return responders, journals
+        answers.extend(m.event for m in responders.handle(system, payload) if m.event is not None)
+    return answered_live(world, responders.recorder.received, answers)
+
+
+def answered_live(world: SimWorld, received: list[ReceivedCommand],
+                  events: Iterable[Mapping[str, Any]]) -> SystemsState:
+    """The state of systems that answered during the run: their answers are among ``events``."""
+    journals: Journals = defaultdict(list)
+    created: dict[str, Mapping[str, Any]] = {}
+    for event in events:
+        if event.get("caused_by_command") is not None:
+            journals[str(event["sys_id"])].extend(
+                (entry["element"], entry["value"]) for entry in event.get("journal") or [])
+            if event["operation"] == "insert":
+                created[str(event["sys_id"])] = event["record"]
+    return SystemsState(world, received, journals, created)
 
 
 def judge_systems(world: SimWorld, messages: Sequence[SimMessage],
                   commands: Iterable[tuple[str, bytes]],
                   applied_order: Sequence[str] | None = None) -> SystemsVerdict:
     """Answer the commands on ``world`` (the systems' state after the input), then compare."""
+    return judge_state(answer(world, commands), messages, applied_order)
+
+
+def judge_state(state: SystemsState, messages: Sequence[SimMessage],
+                applied_order: Sequence[str] | None = None) -> SystemsVerdict:
     expected = expectations(messages, applied_order)
-    responders, journals = answer(world, commands)
     verdict = SystemsVerdict(presses=len(expected.presses))
     verdict.problems.extend(expected.order_problems)
+    store = state.world.store
     created: dict[str, list[str]] = defaultdict(list)  # correlation id → records created
-    for entry in responders.recorder.received:
+    for entry in state.received:
         if entry.outcome in ("invalid", "unknown_record"):
             verdict.add(f"{entry.system} did not accept a command ({entry.outcome} "
                         f"{entry.reason}): {json.dumps(entry.command)[:300]}")
         elif entry.outcome == "created":
             assert entry.command is not None
             created[str(entry.command["correlation_id"])].append(entry.sys_id)
-    store = world.store
+    news = work_order_news(_ordered_events(messages, applied_order))
+    moves = news.locations
     refused_notes: dict[str, list[str]] = defaultdict(list)
-    for sys_id, entries in journals.items():
+    for sys_id, entries in state.journals.items():
         for element, text in entries:
             action = next((a for a in CREATIONS if text.startswith(REFUSAL_PREFIX.format(action=a))), None)
             if action is not None and element == "work_notes":
                 refused_notes[sys_id].append(action)
+            elif element == "work_notes" and news.notes.get(sys_id, Counter())[text] > 0:
+                news.notes[sys_id][text] -= 1
+                verdict.notes += 1
             else:
-                verdict.add(f"a note the model does not explain on {sys_id}: {element} {text[:120]!r}")
+                verdict.add(f"a note the model does not explain on {sys_id}: {element} {text[:160]!r}")
+    for case_id, missing in news.notes.items():
+        for text, n in missing.items():
+            if n > 0:
+                verdict.add(f"{n} note(s) missing on case {case_id}: {text[:160]!r}")
+    tasks = _line_tasks(state, created, verdict)
     for press in expected.presses:
         records = created.pop(press.correlation_id, [])
         _, system, table = CREATIONS[press.action]
@@ -283,21 +434,64 @@ def judge_systems(world: SimWorld, messages: Sequence[SimMessage],
         if store.table(sys_id) != table:
             verdict.add(f"{press.action} {press.event_id}: a {store.table(sys_id)}, not a {table}")
             continue
-        wrong = {name: (store.get(sys_id, name), value) for name, value in press.fields.items()
-                 if store.get(sys_id, name) != value}
+        record = state.created[sys_id]
+        wrong = {name: (ref(record, name), value) for name, value in press.fields.items()
+                 if ref(record, name) != value}
         if wrong:
             verdict.add(f"{table} {sys_id} for {press.action} on case {press.case_id}: "
                         f"(held, expected) {wrong}")
     for correlation_id, records in created.items():
-        verdict.add(f"records created for no press: {correlation_id} → {records}")
+        if correlation_id not in tasks:
+            verdict.add(f"records created for no press: {correlation_id} → {records}")
     expected_refusals = expected.refusals
     for case_id in expected_refusals.keys() | refused_notes.keys():
         if sorted(expected_refusals.get(case_id, [])) != sorted(refused_notes.get(case_id, [])):
             verdict.add(f"refusal notes on {case_id}: {refused_notes.get(case_id, [])}, expected "
                         f"{expected_refusals.get(case_id, [])}")
-    for entry in responders.recorder.received:
+    for entry in state.received:
         command = entry.command or {}
-        if entry.outcome in ("updated", "unchanged") and command.get("fields"):
+        fields, target = command.get("fields"), str(command.get("sys_id"))
+        if entry.outcome not in ("updated", "unchanged") or not fields:
+            continue
+        if command.get("table") == "wm_order" and set(fields) == {"location"} and \
+                moves.get(target) and moves[target][0] == fields["location"]:
+            moves[target].pop(0)
+        else:
             verdict.add(f"a change the model does not explain: {command.get('table')} "
-                        f"{command.get('sys_id')} {command.get('fields')}")
+                        f"{target} {fields}")
+    for wo, missing in moves.items():
+        if missing:
+            verdict.add(f"work order {wo}: location updates {missing} missing")
     return verdict
+
+
+def _ordered_events(messages: Sequence[SimMessage],
+                    applied_order: Sequence[str] | None) -> list[Mapping[str, Any]]:
+    events = {str(m.event["event_id"]): m.event for m in messages if m.event is not None}
+    if applied_order is None:
+        return list(events.values())
+    return [events[i] for i in applied_order if i in events]
+
+
+def _line_tasks(state: SystemsState, created: Mapping[str, list[str]],
+                verdict: SystemsVerdict) -> set[str]:
+    """The README's order cases: the work order created from an order case gets a ``wm_task``
+    per open order line, one per line. Returns the correlation ids of those task inserts; every
+    one must be under a work order of an order case, for a line of that case, once per line."""
+    store = state.world.store
+    found, lines_seen = set(), set()
+    for correlation_id, records in created.items():
+        for sys_id in records:
+            if store.table(sys_id) != "wm_task":
+                continue
+            found.add(correlation_id)
+            parent = store.get(sys_id, "parent")
+            case = store.get(parent, "initiated_from") if parent in store else ""
+            line = store.get(sys_id, "short_description").removeprefix("Order line ").split(":")[0]
+            if not case or store.table(case) != "sn_order_case" or line not in store \
+                    or store.get(line, "parent") != case:
+                verdict.add(f"task {sys_id} is for no line of its work order's order case")
+            elif (line, parent) in lines_seen:
+                verdict.add(f"a second task for order line {line} on {parent}")
+            lines_seen.add((line, parent))
+    return found
