@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
+
+import pytest
 
 from bridge.settings import TopicNames
 from bridge.simulate import SimWorld
@@ -19,9 +20,18 @@ from tests.reliability.workloads import realistic_world
 SEED, CHANGES = 31, 2_500
 
 
-def _run(tmp_path: Path) -> tuple[SimWorld, list, RunResult]:
-    world, messages = realistic_world(SEED, CHANGES)
-    return world, messages, asyncio.run(ordered_run(messages, TopicNames(), tmp_path))
+@pytest.fixture(scope="module")
+def bridge_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, RunResult]:
+    """The input and what the bridge decided for it (once for the module: ~2 s)."""
+    _, messages = realistic_world(SEED, CHANGES)
+    result = asyncio.run(ordered_run(messages, TopicNames(), tmp_path_factory.mktemp("model")))
+    return messages, result
+
+
+def _world() -> SimWorld:
+    """The systems as the input left them (the same seed gives the same world), fresh per test:
+    answering commands changes it."""
+    return realistic_world(SEED, CHANGES)[0]
 
 
 def _commands(result: RunResult) -> list[tuple[str, bytes]]:
@@ -29,9 +39,10 @@ def _commands(result: RunResult) -> list[tuple[str, bytes]]:
     return [(json.loads(payload)["target"], payload) for payload in result.commands.values()]
 
 
-def test_every_press_gives_exactly_the_record_the_mappings_define(tmp_path: Path) -> None:
-    world, messages, result = _run(tmp_path)
-    verdict = judge_systems(world, messages, _commands(result))
+def test_every_press_gives_exactly_the_record_the_mappings_define(
+        bridge_run: tuple[list, RunResult]) -> None:
+    messages, result = bridge_run
+    verdict = judge_systems(_world(), messages, _commands(result))
     verdict.assert_right()
     presses = expectations(messages).presses
     work_orders = [p for p in presses if p.action == "create_work_order" and p.fields]
@@ -44,8 +55,9 @@ def test_every_press_gives_exactly_the_record_the_mappings_define(tmp_path: Path
     assert sum(1 for p in work_orders if p.fields and p.fields["location"]) > 100
 
 
-def test_the_model_notices_a_lost_a_doubled_and_a_misplaced_work_order(tmp_path: Path) -> None:
-    world, messages, result = _run(tmp_path)
+def test_the_model_notices_a_lost_a_doubled_and_a_misplaced_work_order(
+        bridge_run: tuple[list, RunResult]) -> None:
+    messages, result = bridge_run
     commands = _commands(result)
     inserts = [i for i, (_, p) in enumerate(commands)
                if json.loads(p)["table"] == "wm_order" and json.loads(p)["operation"] == "insert"]
@@ -56,7 +68,7 @@ def test_the_model_notices_a_lost_a_doubled_and_a_misplaced_work_order(tmp_path:
     tampered = [c for i, c in enumerate(commands) if i not in (lost, moved)]
     tampered += [("fsm", json.dumps(copy).encode()), ("fsm", json.dumps(wrong).encode())]
 
-    problems = judge_systems(world, messages, tampered).problems
+    problems = judge_systems(_world(), messages, tampered).problems
 
     assert len(problems) == 3, problems
     assert "0 wm_order records in fsm, expected exactly 1" in problems[0] + problems[1] + problems[2]
