@@ -26,10 +26,12 @@ from tests.reliability.wire import WireCommand, decided_order, wire_commands, wi
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 
-#: presses and the technicians' work, nothing that changes a case's context meanwhile
-PRESS_AND_WORK = Mix({"create_work_order": 1, "work_order_progress": 3}, duplicate_share=0.0,
-                     malformed_share=0.0)
-CHANGES, CHUNK = 600, 50
+#: First presses, then (once FSM has the work orders) the technicians' work with a few more
+#: presses: nothing that changes a case's context meanwhile.
+PRESSES = Mix({"create_work_order": 1}, duplicate_share=0.0, malformed_share=0.0)
+WORK = Mix({"create_work_order": 1, "work_order_progress": 6}, duplicate_share=0.0,
+           malformed_share=0.0)
+PHASES, CHUNK = ((PRESSES, 150), (WORK, 500)), 50
 
 
 async def test_work_orders_and_their_news_match_the_model_with_the_systems_answering(
@@ -43,11 +45,12 @@ async def test_work_orders_and_their_news_match_the_model_with_the_systems_answe
     try:
         async with simulator:
             await simulator.publish(list(population_messages(simulator.world, "small")))
-            workload = Workload(simulator.world, PRESS_AND_WORK)
-            for _ in range(CHANGES // CHUNK):  # while FSM answers the bridge's earlier commands
-                await simulator.publish([workload.next_message() for _ in range(CHUNK)])
-                await asyncio.sleep(0.3)
-            await _quiet(settings, simulator_group, bridge, tmp_path)
+            for mix, count in PHASES:
+                workload = Workload(simulator.world, mix)
+                for _ in range(count // CHUNK):  # while FSM answers the earlier commands
+                    await simulator.publish([workload.next_message() for _ in range(CHUNK)])
+                    await asyncio.sleep(0.2)
+                await _quiet(settings, simulator_group, bridge, tmp_path)
     finally:
         bridge.send_signal(signal.SIGTERM)
         bridge.wait(timeout=30)
@@ -61,9 +64,10 @@ async def test_work_orders_and_their_news_match_the_model_with_the_systems_answe
     verdict = judge_state(state, messages, applied)
     wire = await wire_commands(settings)
     verdict.problems[:0] = wire_problems(wire, messages, await decided_order(settings.store.url))
+    print(f"\n[closed loop] presses={verdict.presses} notes={verdict.notes} commands={len(wire)}")
     verdict.assert_right()
     # news beyond the "created" note of each work order: state changes, notes, task news
-    assert verdict.presses > 60 and verdict.notes > verdict.presses + 20, verdict
+    assert verdict.presses > 150 and verdict.notes > verdict.presses + 150, verdict
     several = sum(1 for n in _commands_per_record(wire).values() if n > 1)
     assert several > 30, "records with several commands, whose order the wire check saw"
 
