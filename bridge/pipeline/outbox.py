@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 import structlog
 from aiokafka.errors import KafkaError
 
-from bridge.failpoints import failpoint
+from bridge.failpoints import failpoint, failpoint_async
 from bridge.store.batch_store import BatchStore
 from bridge.store.plan import Execute, Fetch, Plan
 from bridge.store.schema import outbox
@@ -119,6 +119,7 @@ class OutboxRelay:
     async def _acknowledged(self, rows: Sequence[Mapping[str, Any]],
                             acks: Sequence[Awaitable[Any]]) -> None:
         await asyncio.gather(*acks)
+        await failpoint_async("publish_acknowledged")
         failpoint("after_publish")
         published_at = time.monotonic()
         self._unmarked.update((r["message_id"], published_at) for r in rows)

@@ -1,16 +1,23 @@
 """A batch's offsets are committed only once the broker has acknowledged all its outputs, and
 that wait runs while the next batch is processed.
 
-The broker's acknowledgements are futures the test resolves, so that each ordering is forced,
-not hoped for; the processor and its SQLite store are real. Crashes at every step against the
-real broker are the reliability suite's (``tests/reliability``).
+In the first tests the broker's acknowledgements are futures the test resolves, so that each
+ordering is forced, not hoped for; the processor and its SQLite store are real. The last runs
+the bridge process on the real broker, its acknowledgements held by a failpoint, and reads the
+group's committed offsets through the admin API. Crashes at every step against the real broker
+are the reliability suite's (``tests/reliability``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.structs import TopicPartition
 from sqlalchemy import select
@@ -18,11 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.runtime import DeliveryRuntime
-from bridge.settings import RetrySettings
+from bridge.settings import RetrySettings, Settings
 from bridge.store.schema import outbox, processed_events
+from tests.e2e.kafka_io import collect, produce, start_bridge
 from tests.fixtures.events import make_event, new_sys_id
 from tests.pipeline.deliveries import Delivery, delivery_of
 from tests.pipeline.harness import Harness
+from tests.reliability.kafka_tools import committed_offsets, end_offsets, partitions_of
 
 
 class Broker:
@@ -150,3 +159,66 @@ async def test_once_stopping_each_batch_is_settled_before_its_handler_returns(
     broker.acknowledge()
     await handling
     assert second.outcome == "ack"
+
+
+@pytest.mark.kafka
+async def test_on_a_real_broker_offsets_stay_put_while_the_acknowledgements_are_held(
+        bridge_settings: Settings, bridge_env: dict[str, str], tmp_path: Path) -> None:
+    """The real bridge process, broker and store: the failpoint ``publish_acknowledged`` holds
+    each batch where the broker's acknowledgement of its outputs arrives; the group's committed
+    offsets, read through the admin API, do not move until it is let through."""
+    presses = [make_event("csm-case-action-create-work-order", sys_id=new_sys_id())
+               for _ in range(EVENTS)]
+    await produce(bridge_settings, presses)
+    partitions = await partitions_of(bridge_settings, [bridge_settings.topics.csm_events])
+    hold, reached = tmp_path / "publish_acknowledged.hold", tmp_path / "publish_acknowledged.reached"
+    hold.touch()
+    process = start_bridge({**bridge_env, "BRIDGE_FAILPOINTS": "publish_acknowledged=1:hold",
+                            "BRIDGE_FAILPOINT_DIR": str(tmp_path),
+                            "BRIDGE_CONSUMER__MAX_RECORDS": "10",
+                            "BRIDGE_CONSUMER__COMMIT_INTERVAL_MS": "0"},
+                           log_path=str(tmp_path / "bridge.log"))
+    try:
+        # Two batches held: the bridge went on to the next batch after the first one's outputs
+        # were acknowledged, which is when a commit that did not wait would have been made.
+        await _until(lambda: reached.exists() and len(reached.read_text().split()) >= 2,
+                     process, tmp_path)
+        on_topic = await collect(bridge_settings, bridge_settings.topics.fsm_commands,
+                                 lambda m: len(m) >= 20)
+        assert len(on_topic) >= 20, "the broker has the held batches' commands"
+        for _ in range(10):  # and for a while after (ten commit intervals of the default)
+            committed = await committed_offsets(bridge_settings, partitions)
+            assert all(offset <= 0 for offset in committed.values()), committed
+            await asyncio.sleep(0.2)
+
+        hold.unlink()
+        ends = await end_offsets(bridge_settings, partitions)
+        await _until_async(lambda: _all_committed(bridge_settings, partitions, ends), process,
+                           tmp_path)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+EVENTS = 30
+
+
+async def _all_committed(settings: Settings, partitions: list[TopicPartition],
+                         ends: dict[TopicPartition, int]) -> bool:
+    return await committed_offsets(settings, partitions) == ends
+
+
+async def _until(condition: Callable[[], bool], process: subprocess.Popen[bytes],
+                 logs: Path, timeout_s: float = 90) -> None:
+    async def check() -> bool:
+        return condition()
+    await _until_async(check, process, logs, timeout_s)
+
+
+async def _until_async(condition: Callable[[], Awaitable[bool]], process: subprocess.Popen[bytes],
+                       logs: Path, timeout_s: float = 90) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await condition():
+        assert process.poll() is None, (logs / "bridge.log").read_text()[-3000:]
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.1)

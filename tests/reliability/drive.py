@@ -110,12 +110,14 @@ async def run_with_crashes(fleet: Fleet, progress: Progress, plan: CrashPlan,
         while time.monotonic() < deadline:
             if fleet.observe(life):
                 assert life.end == "failpoint", f"bridge exited: {life.log.read_text()[-3000:]}"
+                life.lag_at_death = await progress.lag()
                 kills += 1
                 break
             if crashing and kill_at is None and life.batch_times():
                 kill_at = time.monotonic() + rng.uniform(*plan.kill_within_s)
             if kill_at is not None and time.monotonic() >= kill_at:
                 fleet.kill(life)
+                life.lag_at_death = await progress.lag()
                 kills += 1
                 break
             if await progress.drained():

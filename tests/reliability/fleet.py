@@ -29,6 +29,8 @@ class Life:
     started: float = field(default_factory=time.time)
     ended: float | None = None
     end: str = "running"  # running | failpoint | sigkill | sigterm | exited
+    #: events not committed when it died by SIGKILL (read after the death, when no one commits)
+    lag_at_death: int | None = None
 
     def lines(self) -> list[dict[str, Any]]:
         """The JSON log lines so far (other lines, e.g. from libraries, are skipped)."""

@@ -10,6 +10,7 @@ from typing import Any, Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from bridge.settings import Settings
 from bridge.simulate import SimMessage
@@ -93,3 +94,35 @@ async def published(settings: Settings) -> Published:
     found.dead_letters = await read_to_end(settings, [settings.topics.dead_letters])
     return found
 
+
+
+async def committed_offsets(settings: Settings, partitions: Sequence[TopicPartition]
+                            ) -> dict[TopicPartition, int]:
+    """The consumer group's committed offsets, read through the admin API (-1: none yet).
+    Retries while the group's coordinator is not there yet (a group that just started)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    await admin.start()
+    try:
+        for attempt in range(50):
+            try:
+                found = await admin.list_consumer_group_offsets(settings.consumer.group_id,
+                                                                partitions=list(partitions))
+                break
+            except KafkaError as error:
+                if not error.retriable or attempt == 49:
+                    raise
+                await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+    return {tp: (found[tp].offset if tp in found else -1) for tp in partitions}
+
+
+async def end_offsets(settings: Settings, partitions: Sequence[TopicPartition]
+                      ) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers,
+                                group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(list(partitions)))
+    finally:
+        await consumer.stop()

@@ -1,4 +1,9 @@
-"""The oracle: the same input, delivered once, in order, through the real batch processor.
+"""The self-comparison: the same input, delivered once, in order, through the real batch processor.
+
+This is the second check of every scenario. It shows that faults do not change the result, not
+that the result is right: a bug in a flow is copied into it. What the result must be is judged
+independently by ``systems_model`` (the simulated systems answer the commands and are compared
+with a hand-written model of the contract and the mappings; ``systems_check``).
 
 It runs in-process on a fresh SQLite store (no broker, no crash, no redelivery) with the
 shipped mappings and the same change hooks as the bridge. Command ids are deterministic, so a

@@ -17,8 +17,9 @@ from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published
 from tests.reliability.oracle import application_order, ordered_run
 from tests.reliability.snapshot import take_snapshot
+from tests.reliability.systems_check import check_systems
 from tests.reliability.verdict import judge
-from tests.reliability.workloads import realistic_input
+from tests.reliability.workloads import realistic_world
 
 pytestmark = pytest.mark.kafka
 
@@ -29,7 +30,7 @@ async def test_broker_outage_mid_stream_recovers_without_a_restart(
         own_kafka: LocalKafka, tmp_path: Path) -> None:
     settings = unique_test_settings(own_kafka.bootstrap_servers, tmp_path)
     await create_topics(settings)
-    messages = realistic_input(seed=13, changes=4_000)
+    world, messages = realistic_world(seed=13, changes=4_000)
     await produce_messages(settings, messages)
     fleet = Fleet({**settings_as_env(settings), **FAST_GROUP,
                    "BRIDGE_CONSUMER__MAX_RECORDS": "20"}, tmp_path)
@@ -60,3 +61,4 @@ async def test_broker_outage_mid_stream_recovers_without_a_restart(
                          resumed_after_broker_back_s=round(resumed - back, 2))
     verdict.record()
     verdict.assert_nothing_lost_nothing_doubled()
+    (await check_systems(settings, world, messages)).assert_right()

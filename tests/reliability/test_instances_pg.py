@@ -16,8 +16,9 @@ from tests.reliability.kafka_tools import produce_messages, published
 from tests.reliability.oracle import application_order, ordered_run
 from tests.reliability.postgres_server import StoppablePostgres
 from tests.reliability.snapshot import take_snapshot
+from tests.reliability.systems_check import check_systems
 from tests.reliability.verdict import judge
-from tests.reliability.workloads import in_phases
+from tests.reliability.workloads import in_phases_world
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 async def test_one_to_three_to_one_instances_lose_and_double_nothing(
         bridge_settings: Settings, fleet: Fleet, stoppable_postgres: StoppablePostgres,
         tmp_path: Path) -> None:
-    *population, changes = in_phases(seed=29, changes=5_000)
+    world, (*population, changes) = in_phases_world(seed=29, changes=5_000)
     messages = [m for phase in (*population, changes) for m in phase]
     async with fresh_database(stoppable_postgres.url) as url:
         settings = bridge_settings.model_copy(update={"store": bridge_settings.store.model_copy(
@@ -54,9 +55,11 @@ async def test_one_to_three_to_one_instances_lose_and_double_nothing(
         oracle = await ordered_run(order, settings.topics, tmp_path)
         verdict = judge("postgres_1_3_1", oracle, await published(settings),
                         await take_snapshot(url), events=len(messages), fleet=fleet)
+        systems = await check_systems(settings, world, messages, store_url=url)
     verdict.extra["batches_per_instance"] = [len(life.batch_times()) for life in fleet.lives]
     verdict.extra["offset_commit_failures_logged"] = sum(
         1 for life in fleet.lives for line in life.lines()
         if line.get("event") == "offsets.commit_failed")
     verdict.record()
     verdict.assert_nothing_lost_nothing_doubled()
+    systems.assert_right()

@@ -18,8 +18,9 @@ from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published
 from tests.reliability.oracle import application_order, ordered_run
 from tests.reliability.snapshot import take_snapshot
+from tests.reliability.systems_check import check_systems
 from tests.reliability.verdict import judge
-from tests.reliability.workloads import realistic_input
+from tests.reliability.workloads import realistic_world
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(420)]
 
@@ -29,7 +30,7 @@ KILLS_WANTED = 10
 
 async def test_sigkill_ten_times_during_20000_events_loses_and_doubles_nothing(
         bridge_settings: Settings, fleet: Fleet, tmp_path: Path) -> None:
-    messages = realistic_input(seed=7, changes=EVENTS_WANTED - 1_181)
+    world, messages = realistic_world(seed=7, changes=EVENTS_WANTED - 1_181)
     assert len(messages) >= EVENTS_WANTED
     await produce_messages(bridge_settings, messages)
     # Small batches and early kills: a life must not get through the whole input (the bridge
@@ -48,6 +49,15 @@ async def test_sigkill_ten_times_during_20000_events_loses_and_doubles_nothing(
                     await take_snapshot(bridge_settings.store.url), events=len(messages),
                     fleet=fleet)
     verdict.extra["crash_points"] = [life.end for life in fleet.lives]
+    # read after each death (no one commits then): events not yet committed when it died
+    verdict.extra["lag_at_death"] = [life.lag_at_death for life in fleet.lives
+                                     if life.lag_at_death is not None]
     verdict.record()
     assert verdict.kills >= KILLS_WANTED
+    mid_stream = [lag for lag in verdict.extra["lag_at_death"] if lag > 0]
+    assert len(mid_stream) >= KILLS_WANTED, \
+        f"kills that landed before the last commit: {verdict.extra['lag_at_death']}"
     verdict.assert_nothing_lost_nothing_doubled()
+    systems = await check_systems(bridge_settings, world, messages)
+    systems.assert_right()
+    assert systems.presses > 2_000

@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 
 from bridge.settings import Settings
+from bridge.simulate import SimMessage
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published
 from tests.reliability.oracle import application_order, ordered_run
 from tests.reliability.snapshot import take_snapshot
+from tests.reliability.systems_check import check_systems
 from tests.reliability.verdict import judge
-from tests.reliability.workloads import realistic_input
+from tests.reliability.workloads import realistic_world
 
 pytestmark = pytest.mark.kafka
 
@@ -26,10 +28,11 @@ EXIT_WITHIN_S = 20.0
 
 async def test_sigterm_mid_stream_exits_promptly_and_processes_nothing_twice(
         bridge_settings: Settings, fleet: Fleet, tmp_path: Path) -> None:
-    messages = realistic_input(seed=11, changes=5_000)
-    # the systems keep publishing while the bridge is stopped and started
-    producing = asyncio.create_task(produce_messages(bridge_settings, messages, chunk=100,
-                                                     pause_s=0.3))
+    world, messages = realistic_world(seed=11, changes=5_000)
+    # The systems keep publishing while the bridge is stopped and started; the last part of
+    # the stream waits for the stops, so that they land mid-stream however slow the machine.
+    stopped = asyncio.Event()
+    producing = asyncio.create_task(_publish_around(bridge_settings, messages, stopped))
     rng = random.Random(11)
     exits = []
     async with Progress(bridge_settings) as progress:
@@ -37,8 +40,8 @@ async def test_sigterm_mid_stream_exits_promptly_and_processes_nothing_twice(
             life = fleet.start()
             assert await fleet.wait_for_batch(life), life.log.read_text()[-3000:]
             await asyncio.sleep(rng.uniform(0.2, 1.5))
-            assert not producing.done(), "the stop must land mid-stream"
             exits.append(await fleet.terminate(life, timeout_s=EXIT_WITHIN_S))
+        stopped.set()
         last = fleet.start()
         await producing
         await progress.wait_drained(120, alive=last)
@@ -52,7 +55,16 @@ async def test_sigterm_mid_stream_exits_promptly_and_processes_nothing_twice(
     verdict.extra.update(stops=STOPS, exit_s_max=round(max(exits), 2))
     verdict.record()
     verdict.assert_nothing_lost_nothing_doubled()
+    (await check_systems(bridge_settings, world, messages)).assert_right()
     assert all(life.end == "sigterm" for life in fleet.lives)
     assert store.counters["events.in"] == len(messages), "an event was processed twice"
     assert store.counters.get("events.duplicate", 0) == 0
     assert verdict.duplicate_deliveries == 0, "a graceful stop marks what it published as sent"
+
+
+async def _publish_around(settings: Settings, messages: list[SimMessage], stopped: asyncio.Event) -> None:
+    """Three quarters of the stream paced like live systems, the rest once the stops are done."""
+    split = len(messages) * 3 // 4
+    await produce_messages(settings, messages[:split], chunk=100, pause_s=0.3)
+    await stopped.wait()
+    await produce_messages(settings, messages[split:], chunk=100, pause_s=0.1)

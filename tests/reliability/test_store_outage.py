@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bridge.settings import Settings
+from bridge.simulate import SimWorld
 from tests.fixtures.postgres import fresh_database
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet
@@ -18,8 +19,9 @@ from tests.reliability.kafka_tools import produce_messages, published
 from tests.reliability.oracle import application_order, ordered_run
 from tests.reliability.postgres_server import StoppablePostgres
 from tests.reliability.snapshot import take_snapshot
+from tests.reliability.systems_check import check_systems
 from tests.reliability.verdict import judge
-from tests.reliability.workloads import in_phases, realistic_input
+from tests.reliability.workloads import in_phases_world, realistic_world
 
 pytestmark = pytest.mark.kafka
 
@@ -31,7 +33,8 @@ def _transient_errors(fleet: Fleet) -> int:
                if line.get("event") == "batch.transient_error")
 
 
-async def _finish_and_judge(scenario: str, settings: Settings, fleet: Fleet, messages: list,
+async def _finish_and_judge(scenario: str, settings: Settings, fleet: Fleet, world: SimWorld,
+                            messages: list,
                             tmp_path: Path) -> None:
     async with Progress(settings) as progress:
         await progress.wait_drained(120, alive=fleet.lives[-1])
@@ -47,11 +50,12 @@ async def _finish_and_judge(scenario: str, settings: Settings, fleet: Fleet, mes
     assert found.dead_letters == [] and store.counters.get("events.dead_lettered", 0) == 0
     assert _transient_errors(fleet) > 0, "the outage was noticed and retried"
     verdict.assert_nothing_lost_nothing_doubled()
+    (await check_systems(settings, world, messages)).assert_right()
 
 
 async def test_sqlite_locked_by_another_writer_pauses_and_resumes(
         bridge_settings: Settings, fleet: Fleet, tmp_path: Path) -> None:
-    messages = realistic_input(seed=17, changes=5_000)
+    world, messages = realistic_world(seed=17, changes=5_000)
     await produce_messages(bridge_settings, messages)
     fleet.env.update(BRIDGE_CONSUMER__MAX_RECORDS="100", BRIDGE_STORE__BUSY_TIMEOUT_MS="500")
     life = fleet.start()
@@ -69,7 +73,7 @@ async def test_sqlite_locked_by_another_writer_pauses_and_resumes(
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
-    await _finish_and_judge("sqlite_locked", bridge_settings, fleet, messages, tmp_path)
+    await _finish_and_judge("sqlite_locked", bridge_settings, fleet, world, messages, tmp_path)
 
 
 @pytest.mark.postgres
@@ -79,7 +83,7 @@ async def test_postgres_stopped_and_started_pauses_and_resumes(
         settings = bridge_settings.model_copy(update={"store": bridge_settings.store.model_copy(
             update={"url": url})})
         fleet.env.update(BRIDGE_STORE__URL=url, BRIDGE_CONSUMER__MAX_RECORDS="100")
-        *population, changes = in_phases(seed=19, changes=4_000)
+        world, (*population, changes) = in_phases_world(seed=19, changes=4_000)
         life = fleet.start()
         async with Progress(settings) as progress:
             for phase in population:
@@ -93,4 +97,4 @@ async def test_postgres_stopped_and_started_pauses_and_resumes(
         assert life.alive, "the bridge must ride out a store outage"
         stoppable_postgres.start()
         messages = [m for phase in (*population, changes) for m in phase]
-        await _finish_and_judge("postgres_restart", settings, fleet, messages, tmp_path)
+        await _finish_and_judge("postgres_restart", settings, fleet, world, messages, tmp_path)

@@ -19,8 +19,9 @@ from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published
 from tests.reliability.oracle import application_order, ordered_run
 from tests.reliability.snapshot import take_snapshot
+from tests.reliability.systems_check import check_systems
 from tests.reliability.verdict import judge
-from tests.reliability.workloads import realistic_input
+from tests.reliability.workloads import realistic_world
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 
@@ -29,7 +30,7 @@ RAISING = "inside_batch=0.2:raise,after_store_commit=0.2:raise,after_publish=0.2
 
 async def test_batches_failed_by_a_bug_are_rewound_and_nothing_is_lost_or_doubled(
         bridge_settings: Settings, fleet: Fleet, tmp_path: Path) -> None:
-    messages = realistic_input(seed=23, changes=3_000)
+    world, messages = realistic_world(seed=23, changes=3_000)
     await produce_messages(bridge_settings, messages)
     # Random faults fail a batch at random, not because of one record: taking batches apart
     # (tests/pipeline/test_poison_batches.py) would dead-letter innocent records here.
@@ -51,6 +52,7 @@ async def test_batches_failed_by_a_bug_are_rewound_and_nothing_is_lost_or_double
     verdict.record()
     assert found.dead_letters == [], "a failed batch is not the events' fault"
     verdict.assert_nothing_lost_nothing_doubled()
+    (await check_systems(bridge_settings, world, messages)).assert_right()
     assert len(failures) >= 5, "the failpoints fired often enough to mean something"
     assert {line["error_class"] for line in failures} == {"FailpointError"}
     assert all("failpoints.py" in line["raised_at"] for line in failures)

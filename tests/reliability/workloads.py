@@ -24,9 +24,16 @@ def realistic_input(seed: int, changes: int, *, size: str = "small",
                     mix: Mix = CLEAN) -> list[SimMessage]:
     """A populated world's inserts, then ``changes`` workload messages (cases, actions,
     work-order progress, ITSM lifecycles, account and contact changes)."""
+    return realistic_world(seed, changes, size=size, mix=mix)[1]
+
+
+def realistic_world(seed: int, changes: int, *, size: str = "small",
+                    mix: Mix = CLEAN) -> tuple[SimWorld, list[SimMessage]]:
+    """``realistic_input`` with the world it leaves: the systems' records after their own
+    changes, which then answer the bridge's commands (``systems_model``)."""
     world = SimWorld(seed)
     population = list(population_messages(world, size))
-    return population + list(Workload(world, mix).messages(changes))
+    return world, population + list(Workload(world, mix).messages(changes))
 
 
 def in_phases(seed: int, changes: int, *, size: str = "small",
@@ -37,8 +44,14 @@ def in_phases(seed: int, changes: int, *, size: str = "small",
     Used with PostgreSQL, whose store cannot tell the order in which one batch applied events
     of different partitions; in phases, no event depends on another partition's timing.
     """
+    return in_phases_world(seed, changes, size=size, mix=mix)[1]
+
+
+def in_phases_world(seed: int, changes: int, *, size: str = "small",
+                    mix: Mix = CLEAN_NO_CONTACT_CHANGES) -> tuple[SimWorld, list[list[SimMessage]]]:
+    """``in_phases`` with the world it leaves (see ``realistic_world``)."""
     world = SimWorld(seed)
     population = list(population_messages(world, size))
-    return [[m for m in population if m.source == "csm"],
-            [m for m in population if m.source != "csm"],
-            list(Workload(world, mix).messages(changes))]
+    return world, [[m for m in population if m.source == "csm"],
+                   [m for m in population if m.source != "csm"],
+                   list(Workload(world, mix).messages(changes))]
