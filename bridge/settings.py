@@ -113,6 +113,23 @@ class RetrySettings(_Section):
                              "fails is dead-lettered")
 
 
+class ProbeSettings(_Section):
+    """When the bridge says it cannot make progress (``/health``, ``/ready``, ``bridge status``),
+    and how long ``bridge run`` waits for the broker and the store before it gives up."""
+
+    startup_deadline_s: float = Field(
+        default=60.0, gt=0, description="`bridge run` retries the broker and the store this "
+                                        "long, then exits non-zero")
+    loop_blocked_s: float = Field(
+        default=10.0, gt=0, description="/health fails when the event loop is blocked longer")
+    stall_after_s: float = Field(
+        default=120.0, gt=0, description="/ready fails when a partition with lag has not moved "
+                                         "this long")
+    store_failing_s: float = Field(
+        default=30.0, gt=0, description="/ready fails when no store write succeeded this long "
+                                        "since one failed")
+
+
 class Settings(BaseSettings):
     """The bridge's effective configuration."""
 
@@ -130,6 +147,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     http: HttpSettings = HttpSettings()
     retry: RetrySettings = RetrySettings()
+    probes: ProbeSettings = ProbeSettings()
     mappings_dir: Path = Field(default=Path("mappings"), description="folder of the mapping YAML")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"

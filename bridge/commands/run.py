@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import typer
 import uvicorn
@@ -32,18 +32,50 @@ async def _local_kafka_if(wanted: bool, settings: Settings) -> AsyncIterator[Set
 
 
 async def serve(settings: Settings, local_kafka: bool = False) -> None:
+    """Wait for the broker and the store, then run the bridge and its HTTP server until a
+    signal; :class:`StartupFailed` when it cannot start within the start-up deadline."""
     from bridge.app import create_bridge
     from bridge.gc_tuning import tune_for_batches
     from bridge.logs import configure_logging
+    from bridge.startup import wait_for_dependencies
 
     configure_logging(settings.log_format, settings.log_level)
     async with _local_kafka_if(local_kafka, settings) as effective:
+        deadline = asyncio.get_running_loop().time() + effective.probes.startup_deadline_s
+        await wait_for_dependencies(effective, deadline)
         bridge = create_bridge(effective)
         tune_for_batches()  # a process of its own: what exists now lives as long as it does
         server = uvicorn.Server(uvicorn.Config(
             bridge.asgi, host=effective.http.host, port=effective.http.port, lifespan="on",
-            log_level="warning", access_log=False))  # URLs carry portal user ids
-        await server.serve()
+            log_level="warning", access_log=False,  # URLs carry portal user ids
+            log_config=None))  # uvicorn logs through ours: one JSON line, no traceback
+        await _serve(server, lambda: bridge.consumer.running, deadline,
+                     effective.probes.startup_deadline_s)
+
+
+async def _serve(server: uvicorn.Server, consuming: Callable[[], bool], deadline: float,
+                 budget_s: float) -> None:
+    """Serve until the server stops; StartupFailed unless the bridge consumes by ``deadline``
+    (FastStream completes the ASGI start-up first and starts the broker and the consumer
+    after, in the background: a failure there would leave a server up that consumes nothing)."""
+    from bridge.startup import DEADLINE_SETTING, StartupFailed
+
+    loop = asyncio.get_running_loop()
+    serving = loop.create_task(server.serve())
+    while not consuming():
+        if serving.done():
+            await serving
+            if server.started:
+                return  # stopped (a signal) before it consumed
+            raise StartupFailed("the bridge failed to start: see the error logged before")
+        if loop.time() > deadline:
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+            raise StartupFailed(f"the bridge did not start consuming within {budget_s:g} s "
+                                f"({DEADLINE_SETTING})")
+        await asyncio.sleep(0.1)
+    await serving
 
 
 def run_command(
@@ -51,7 +83,13 @@ def run_command(
                                      help="Start a local Kafka broker (Maven jars) first."),
 ) -> None:
     """Run the bridge: consume the event topics, publish commands, serve HTTP."""
-    asyncio.run(serve(get_settings(), local_kafka))
+    from bridge.startup import EXIT_STARTUP_FAILED, StartupFailed
+
+    try:
+        asyncio.run(serve(get_settings(), local_kafka))
+    except StartupFailed as failure:
+        typer.echo(f"error: {failure}", err=True)  # one line, never wrapped
+        raise typer.Exit(EXIT_STARTUP_FAILED) from None
 
 
 @config_app.command("show")

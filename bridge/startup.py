@@ -1,0 +1,106 @@
+"""Before the bridge starts: wait for the broker and the store, with backoff, up to a deadline.
+
+A bridge started before its broker or database (a Compose stack, a node reboot) waits for them
+and logs each attempt (``startup.waiting``: what, the setting that names it, the attempt, the
+error's class; never a URL, which may hold a password). When ``BRIDGE_PROBES__STARTUP_DEADLINE_S``
+passes first, :class:`StartupFailed` carries the one line ``bridge run`` exits with; a
+supervisor restarts the process or reports it, instead of a process that waits for ever.
+What cannot get better by waiting (a malformed URL, a missing TLS file) fails at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from typing import Awaitable, Callable
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bridge.kafka.clients import aiokafka_client_kwargs
+from bridge.settings import Settings
+from bridge.store.engine import store_engine
+
+log = structlog.get_logger("bridge.startup")
+
+DEADLINE_SETTING = "BRIDGE_PROBES__STARTUP_DEADLINE_S"
+#: The exit status of a bridge that could not start: uvicorn's for a failed start-up, too.
+EXIT_STARTUP_FAILED = 3
+
+
+class StartupFailed(Exception):
+    """Why the bridge could not start, as one line that names the setting."""
+
+
+async def wait_for_dependencies(settings: Settings, deadline: float) -> None:
+    """Return once the broker and the store answer; ``deadline`` is on the loop's clock."""
+    kafka = f"the Kafka broker at {settings.kafka.bootstrap_servers}"
+    await _wait_for(kafka, "BRIDGE_KAFKA__BOOTSTRAP_SERVERS", _broker_check(settings), deadline,
+                    settings.probes.startup_deadline_s)
+    await _wait_for("the store", "BRIDGE_STORE__URL", _store_check(settings), deadline,
+                    settings.probes.startup_deadline_s)
+
+
+Check = Callable[[], Awaitable[None]]
+
+
+async def _wait_for(what: str, setting: str, check: Check | Exception, deadline: float,
+                    budget_s: float) -> None:
+    """Try ``check`` until it passes, waiting 0.5, 1, 2… (at most 5) seconds, jittered, between
+    attempts; not stamina here: its scheduled wait may run past the deadline, and its log line
+    carries the error's message (free text)."""
+    if isinstance(check, Exception):  # could not even be built: waiting will not help
+        raise StartupFailed(f"cannot use {what} ({setting}): {type(check).__name__}")
+    loop = asyncio.get_running_loop()
+    last: BaseException | None = None
+    for attempt in itertools.count(1):
+        try:
+            async with asyncio.timeout_at(deadline):
+                await check()
+            break
+        except Exception as error:  # noqa: BLE001 - any failure: not reachable (yet)
+            if not isinstance(error, TimeoutError) or last is None:
+                last = error  # the deadline cutting an attempt short says less than its cause
+        wait = min(0.5 * 2 ** (attempt - 1), 5.0) * random.uniform(0.8, 1.2)
+        left = deadline - loop.time()
+        log.warning("startup.waiting", dependency=what, setting=setting, attempt=attempt,
+                    error_class=type(last).__name__, gives_up_in_s=round(max(left, 0), 1))
+        if left <= 0:
+            raise StartupFailed(f"cannot reach {what} ({setting}) within {budget_s:g} s "
+                                f"({DEADLINE_SETTING}): {type(last).__name__}")
+        await asyncio.sleep(min(wait, left))
+    log.info("startup.reached", dependency=what)
+
+
+def _broker_check(settings: Settings) -> Check | Exception:
+    try:
+        kwargs = aiokafka_client_kwargs(settings.kafka)
+    except Exception as error:  # noqa: BLE001 - a TLS file missing, say
+        return error
+
+    async def check() -> None:
+        admin = AIOKafkaAdminClient(**kwargs, request_timeout_ms=5000)
+        try:
+            await admin.start()  # bootstraps: fails unless a broker answers
+        finally:
+            await admin.close()
+
+    return check
+
+
+def _store_check(settings: Settings) -> Check | Exception:
+    try:
+        engine: AsyncEngine = store_engine(settings.store)
+    except Exception as error:  # noqa: BLE001 - a malformed URL, an unknown driver
+        return error
+
+    async def check() -> None:
+        try:
+            async with engine.connect():  # connected (SQLite: opened, created if new): no
+                pass  # transaction, so no SQLite write lock is taken
+        finally:
+            await engine.dispose()
+
+    return check
