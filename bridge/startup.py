@@ -5,7 +5,6 @@ and logs each attempt (``startup.waiting``: what, the setting that names it, the
 error's class; never a URL, which may hold a password). When ``BRIDGE_PROBES__STARTUP_DEADLINE_S``
 passes first, :class:`StartupFailed` carries the one line ``bridge run`` exits with; a
 supervisor restarts the process or reports it, instead of a process that waits for ever.
-What cannot get better by waiting (a malformed URL, a missing TLS file) fails at once.
 """
 
 from __future__ import annotations
@@ -36,23 +35,22 @@ class StartupFailed(Exception):
 
 async def wait_for_dependencies(settings: Settings, deadline: float) -> None:
     """Return once the broker and the store answer; ``deadline`` is on the loop's clock."""
-    kafka = f"the Kafka broker at {settings.kafka.bootstrap_servers}"
-    await _wait_for(kafka, "BRIDGE_KAFKA__BOOTSTRAP_SERVERS", _broker_check(settings), deadline,
-                    settings.probes.startup_deadline_s)
-    await _wait_for("the store", "BRIDGE_STORE__URL", _store_check(settings), deadline,
-                    settings.probes.startup_deadline_s)
+    # Built first: what waiting cannot mend (a malformed URL, a missing TLS file) fails at once.
+    waits = [(f"the Kafka broker at {settings.kafka.bootstrap_servers}",
+              "BRIDGE_KAFKA__BOOTSTRAP_SERVERS", _broker_check(settings)),
+             ("the store", "BRIDGE_STORE__URL", _store_check(settings))]
+    for what, setting, check in waits:
+        await _wait_for(what, setting, check, deadline, settings.probes.startup_deadline_s)
 
 
 Check = Callable[[], Awaitable[None]]
 
 
-async def _wait_for(what: str, setting: str, check: Check | Exception, deadline: float,
+async def _wait_for(what: str, setting: str, check: Check, deadline: float,
                     budget_s: float) -> None:
     """Try ``check`` until it passes, waiting 0.5, 1, 2… (at most 5) seconds, jittered, between
     attempts; not stamina here: its scheduled wait may run past the deadline, and its log line
     carries the error's message (free text)."""
-    if isinstance(check, Exception):  # could not even be built: waiting will not help
-        raise StartupFailed(f"cannot use {what} ({setting}): {type(check).__name__}")
     loop = asyncio.get_running_loop()
     last: BaseException | None = None
     for attempt in itertools.count(1):
@@ -74,11 +72,23 @@ async def _wait_for(what: str, setting: str, check: Check | Exception, deadline:
     log.info("startup.reached", dependency=what)
 
 
-def _broker_check(settings: Settings) -> Check | Exception:
+def _unusable(settings_group: str, error: Exception) -> StartupFailed:
+    file = getattr(error, "filename", None)  # a path is no secret; a URL may hold one
+    return StartupFailed(f"cannot use the settings {settings_group}: {type(error).__name__}"
+                         + (f" ({file})" if file else ""))
+
+
+def _broker_check(settings: Settings) -> Check:
+    kafka = settings.kafka
+    for name, path in (("SSL_CAFILE", kafka.ssl_cafile), ("SSL_CERTFILE", kafka.ssl_certfile),
+                       ("SSL_KEYFILE", kafka.ssl_keyfile)):
+        if path is not None and not path.is_file():
+            raise StartupFailed(f"cannot use the settings BRIDGE_KAFKA__{name}: no such file "
+                                f"({path})")
     try:
         kwargs = aiokafka_client_kwargs(settings.kafka)
     except Exception as error:  # noqa: BLE001 - a TLS file missing, say
-        return error
+        raise _unusable("BRIDGE_KAFKA__*", error) from None
 
     async def check() -> None:
         admin = AIOKafkaAdminClient(**kwargs, request_timeout_ms=5000)
@@ -90,11 +100,11 @@ def _broker_check(settings: Settings) -> Check | Exception:
     return check
 
 
-def _store_check(settings: Settings) -> Check | Exception:
+def _store_check(settings: Settings) -> Check:
     try:
         engine: AsyncEngine = store_engine(settings.store)
     except Exception as error:  # noqa: BLE001 - a malformed URL, an unknown driver
-        return error
+        raise _unusable("BRIDGE_STORE__URL", error) from None
 
     async def check() -> None:
         try:

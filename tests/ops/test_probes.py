@@ -63,6 +63,20 @@ def test_run_without_a_broker_gives_up_at_the_deadline_with_one_line(tmp_path: P
     assert "Traceback" not in done.stderr and not (tmp_path / "bridge.db").exists()
 
 
+@pytest.mark.parametrize(("env", "line"), [
+    ({"BRIDGE_STORE__URL": "nonsense"},
+     "error: cannot use the settings BRIDGE_STORE__URL: ArgumentError"),
+    ({"BRIDGE_KAFKA__SECURITY_PROTOCOL": "SSL", "BRIDGE_KAFKA__SSL_CAFILE": "/nowhere/ca.pem"},
+     "error: cannot use the settings BRIDGE_KAFKA__SSL_CAFILE: no such file (/nowhere/ca.pem)"),
+])
+def test_run_fails_at_once_on_what_waiting_cannot_mend(env: dict[str, str], line: str) -> None:
+    done = _run({"BRIDGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",
+                 "BRIDGE_PROBES__STARTUP_DEADLINE_S": "300", **env}, timeout_s=60)
+    assert done.returncode == STARTUP_FAILED
+    assert done.stderr.strip().splitlines()[-1] == line
+    assert _waiting_lines(done.stderr) == []
+
+
 @pytest.mark.kafka
 def test_run_without_its_database_names_the_setting_never_the_password(
         kafka_bootstrap: str) -> None:
