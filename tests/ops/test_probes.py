@@ -136,25 +136,25 @@ async def _serving(settings: Settings) -> AsyncIterator[tuple[Bridge, str]]:
 @pytest.mark.kafka
 async def test_health_fails_while_and_after_the_event_loop_is_blocked(
         bridge_settings: Settings) -> None:
-    settings = bridge_settings.model_copy(update={"probes": ProbeSettings(loop_blocked_s=2.0)})
+    settings = bridge_settings.model_copy(update={"probes": ProbeSettings(loop_blocked_s=3.0)})
     async with _serving(settings) as (_bridge, base), httpx.AsyncClient(base_url=base,
                                                                          timeout=30) as client:
-        healthy = await client.get("/health")
-        assert healthy.status_code == 200, healthy.text
-        time.sleep(6)  # a synchronous call that does not return: the loop stands still
+        async def healthy() -> None:  # a busy machine may stall the loop a moment: wait it out
+            async with asyncio.timeout(30):
+                while (await client.get("/health")).status_code != 200:
+                    await asyncio.sleep(0.5)
+        await healthy()
+        time.sleep(8)  # a synchronous call that does not return: the loop stands still
         blocked = await client.get("/health")
         assert blocked.status_code == 503
         assert blocked.json()["error"] == "EventLoopBlocked"
-        assert "event loop" in blocked.json()["why"] and "limit 2 s" in blocked.json()["why"]
+        assert "event loop" in blocked.json()["why"] and "limit 3 s" in blocked.json()["why"]
         ready = (await client.get("/ready")).json()
         assert ready["checks"]["alive"]["ok"] is False  # not ready either
-        assert "bridge_event_loop_blocks_total 1.0" in (await client.get("/metrics")).text
-
-        async def healthy_again() -> bool:
-            return (await client.get("/health")).status_code == 200
-        async with asyncio.timeout(30):
-            while not await healthy_again():  # a block that ended is forgotten after the limit
-                await asyncio.sleep(0.5)
+        [blocks] = [line for line in (await client.get("/metrics")).text.splitlines()
+                    if line.startswith("bridge_event_loop_blocks_total ")]
+        assert float(blocks.split()[1]) >= 1
+        await healthy()  # a block that ended is forgotten after the limit
 
 
 # -- a stalled partition, a store that cannot be written ----------------------------------------
