@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from pathlib import Path
 from typing import Awaitable, Callable
 
 import structlog
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.kafka.clients import aiokafka_client_kwargs
 from bridge.settings import Settings
-from bridge.store.engine import store_engine
+from bridge.store.engine import is_sqlite, store_engine
 
 log = structlog.get_logger("bridge.startup")
 
@@ -36,11 +37,21 @@ class StartupFailed(Exception):
 async def wait_for_dependencies(settings: Settings, deadline: float) -> None:
     """Return once the broker and the store answer; ``deadline`` is on the loop's clock."""
     # Built first: what waiting cannot mend (a malformed URL, a missing TLS file) fails at once.
+    # A SQLite file is not waited for: there is no server to come up, and what fails on it
+    # (not a database, a directory that does not exist) fails the same way every time.
     waits = [(f"the Kafka broker at {settings.kafka.bootstrap_servers}",
-              "BRIDGE_KAFKA__BOOTSTRAP_SERVERS", _broker_check(settings)),
-             ("the store", "BRIDGE_STORE__URL", _store_check(settings))]
-    for what, setting, check in waits:
-        await _wait_for(what, setting, check, deadline, settings.probes.startup_deadline_s)
+              "BRIDGE_KAFKA__BOOTSTRAP_SERVERS", _broker_check(settings), True),
+             ("the store", "BRIDGE_STORE__URL", _store_check(settings),
+              not is_sqlite(settings.store.url))]
+    for what, setting, check, retry in sorted(waits, key=lambda wait: wait[3]):  # at once first
+        if retry:
+            await _wait_for(what, setting, check, deadline, settings.probes.startup_deadline_s)
+        else:
+            try:
+                await check()
+            except Exception as error:  # noqa: BLE001 - named in the line
+                raise StartupFailed(f"cannot use {what} ({setting}): "
+                                    f"{type(error).__name__}") from None
 
 
 Check = Callable[[], Awaitable[None]]
@@ -106,10 +117,16 @@ def _store_check(settings: Settings) -> Check:
     except Exception as error:  # noqa: BLE001 - a malformed URL, an unknown driver
         raise _unusable("BRIDGE_STORE__URL", error) from None
 
+    database = Path(engine.url.database or "") if is_sqlite(settings.store.url) else None
+    if database is not None and not database.parent.is_dir():
+        raise StartupFailed(f"cannot use the settings BRIDGE_STORE__URL: no such directory "
+                            f"({database.parent})")
+
     async def check() -> None:
         try:
-            async with engine.connect():  # connected (SQLite: opened, created if new): no
-                pass  # transaction, so no SQLite write lock is taken
+            if database is None or database.exists():  # a new SQLite file: the start makes it
+                async with engine.connect():  # connected, no transaction: no SQLite write lock
+                    pass
         finally:
             await engine.dispose()
 

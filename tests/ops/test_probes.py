@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,9 +35,15 @@ SECRET = "Canary-Pa55word-9c1e"
 
 
 def _run(env: dict[str, str], timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {"BRIDGE_HTTP__PORT": str(free_port()), **env}
     return subprocess.run([sys.executable, "-m", "cli", "run"], capture_output=True, text=True,
-                          timeout=timeout_s, env={**os.environ, "BRIDGE_LOG_FORMAT": "json",
-                                                  "BRIDGE_HTTP__PORT": str(free_port()), **env})
+                          timeout=timeout_s, env={**os.environ, "BRIDGE_LOG_FORMAT": "json", **env})
+
+
+def _one_line(done: subprocess.CompletedProcess[str]) -> str:
+    """What the operator reads: the one line on stderr that is not a JSON log line."""
+    [line] = [line for line in done.stderr.splitlines() if not line.startswith("{")]
+    return line
 
 
 def _waiting_lines(stderr: str) -> list[dict[str, Any]]:
@@ -52,7 +59,7 @@ def test_run_without_a_broker_gives_up_at_the_deadline_with_one_line(tmp_path: P
                  "BRIDGE_MAPPINGS_DIR": str(MAPPINGS_DIR)})
     assert done.returncode == STARTUP_FAILED
     assert time.monotonic() - started < 60  # gave up; did not hang
-    last = done.stderr.strip().splitlines()[-1]
+    last = _one_line(done)
     assert last == ("error: cannot reach the Kafka broker at 127.0.0.1:1 "
                     "(BRIDGE_KAFKA__BOOTSTRAP_SERVERS) within 3 s "
                     "(BRIDGE_PROBES__STARTUP_DEADLINE_S): KafkaConnectionError")
@@ -66,6 +73,8 @@ def test_run_without_a_broker_gives_up_at_the_deadline_with_one_line(tmp_path: P
 @pytest.mark.parametrize(("env", "line"), [
     ({"BRIDGE_STORE__URL": "nonsense"},
      "error: cannot use the settings BRIDGE_STORE__URL: ArgumentError"),
+    ({"BRIDGE_STORE__URL": "sqlite+aiosqlite:////nowhere/bridge.db"},
+     "error: cannot use the settings BRIDGE_STORE__URL: no such directory (/nowhere)"),
     ({"BRIDGE_KAFKA__SECURITY_PROTOCOL": "SSL", "BRIDGE_KAFKA__SSL_CAFILE": "/nowhere/ca.pem"},
      "error: cannot use the settings BRIDGE_KAFKA__SSL_CAFILE: no such file (/nowhere/ca.pem)"),
 ])
@@ -73,7 +82,7 @@ def test_run_fails_at_once_on_what_waiting_cannot_mend(env: dict[str, str], line
     done = _run({"BRIDGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",
                  "BRIDGE_PROBES__STARTUP_DEADLINE_S": "300", **env}, timeout_s=60)
     assert done.returncode == STARTUP_FAILED
-    assert done.stderr.strip().splitlines()[-1] == line
+    assert _one_line(done) == line
     assert _waiting_lines(done.stderr) == []
 
 
@@ -84,7 +93,7 @@ def test_run_without_its_database_names_the_setting_never_the_password(
     done = _run({"BRIDGE_KAFKA__BOOTSTRAP_SERVERS": kafka_bootstrap, "BRIDGE_STORE__URL": url,
                  "BRIDGE_PROBES__STARTUP_DEADLINE_S": "3"})
     assert done.returncode == STARTUP_FAILED
-    last = done.stderr.strip().splitlines()[-1]
+    last = _one_line(done)
     assert last.startswith("error: cannot reach the store (BRIDGE_STORE__URL) within 3 s")
     assert [a["setting"] for a in _waiting_lines(done.stderr)][:2] == ["BRIDGE_STORE__URL"] * 2
     assert SECRET not in done.stderr + done.stdout
@@ -251,3 +260,62 @@ async def test_a_partition_held_by_a_locked_store_is_named_until_it_moves(
                            "status", "--json", check=False)
     assert no_broker.returncode == 2
     assert json.loads(no_broker.stdout)["problems"][0].startswith("broker: not reachable")
+
+
+@pytest.mark.kafka
+def test_run_with_invalid_mappings_exits_with_one_line_and_no_traceback(
+        kafka_bootstrap: str, tmp_path: Path) -> None:
+    invalid = tmp_path / "mappings"
+    invalid.mkdir()
+    (invalid / "broken.yaml").write_text("version: [\n")
+    settings = unique_test_settings(kafka_bootstrap, tmp_path)
+    done = _run({**settings_as_env(settings), "BRIDGE_MAPPINGS_DIR": str(invalid)})
+    assert done.returncode == STARTUP_FAILED
+    last = _one_line(done)
+    assert last.startswith(f"error: the mappings in {invalid} (BRIDGE_MAPPINGS_DIR) are invalid: "
+                           "1 error(s), the first: ")
+    assert "broken.yaml:2:1: error[yaml-syntax]" in last
+    assert "Traceback" not in done.stderr and not (tmp_path / "bridge.db").exists()
+
+
+@pytest.mark.kafka
+def test_a_start_that_fails_inside_the_application_is_one_line_and_no_traceback(
+        kafka_bootstrap: str, tmp_path: Path) -> None:
+    settings = unique_test_settings(kafka_bootstrap, tmp_path)
+    store = sqlite3.connect(tmp_path / "bridge.db")  # a store migrated by a newer release
+    store.executescript("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY);"
+                        "INSERT INTO alembic_version VALUES ('9999_from_the_future');")
+    store.close()
+    done = _run(settings_as_env(settings))
+    assert done.returncode == STARTUP_FAILED
+    assert _one_line(done) == \
+        "error: the bridge failed to start: CommandError"
+    assert "Traceback" not in done.stderr
+    [line] = [json.loads(line) for line in done.stderr.splitlines()
+              if '"bridge.start_failed"' in line]
+    assert line["error_class"] == "CommandError" and line["level"] == "error"
+
+
+@pytest.mark.kafka
+def test_a_port_that_is_taken_is_named(kafka_bootstrap: str, tmp_path: Path) -> None:
+    settings = unique_test_settings(kafka_bootstrap, tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _run({**settings_as_env(settings), "BRIDGE_HTTP__PORT": str(port)})
+    assert done.returncode == STARTUP_FAILED
+    assert _one_line(done) == (
+        f"error: the bridge failed to start: cannot listen on 127.0.0.1:{port} "
+        "(BRIDGE_HTTP__HOST, BRIDGE_HTTP__PORT): the address is taken or not this machine's")
+
+
+def test_a_file_that_is_no_database_is_named_at_once(tmp_path: Path) -> None:
+    store = tmp_path / "bridge.db"
+    store.write_bytes(b"this is not a database, but it is where the store should be" * 100)
+    done = _run({"BRIDGE_STORE__URL": f"sqlite+aiosqlite:///{store}",
+                 "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",
+                 "BRIDGE_MAPPINGS_DIR": str(MAPPINGS_DIR)}, timeout_s=60)
+    assert done.returncode == STARTUP_FAILED
+    assert _one_line(done) == \
+        "error: cannot use the store (BRIDGE_STORE__URL): DatabaseError"
