@@ -160,6 +160,21 @@ class TracingSettings(_Section):
     sample_ratio: float = Field(
         default=1.0, ge=0.0, le=1.0,
         description="share of new traces recorded; an event's sampled parent is always followed")
+class ProbeSettings(_Section):
+    """When the bridge says it cannot make progress (``/health``, ``/ready``, ``bridge status``),
+    and how long ``bridge run`` waits for the broker and the store before it gives up."""
+
+    startup_deadline_s: float = Field(
+        default=60.0, gt=0, description="`bridge run` retries the broker and the store this "
+                                        "long, then exits non-zero")
+    loop_blocked_s: float = Field(
+        default=10.0, gt=0, description="/health fails when the event loop is blocked longer")
+    stall_after_s: float = Field(
+        default=120.0, gt=0, description="/ready fails when a partition with lag has not moved "
+                                         "this long")
+    store_failing_s: float = Field(
+        default=30.0, gt=0, description="/ready fails when no store write succeeded this long "
+                                        "since one failed")
 
 
 class Settings(BaseSettings):
@@ -180,6 +195,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     retry: RetrySettings = RetrySettings()
     tracing: TracingSettings = TracingSettings()
+    probes: ProbeSettings = ProbeSettings()
     mappings_dir: Path = Field(
         default_factory=default_mappings_dir,
         description="folder of the mapping YAML (default: ./mappings if present, else the shipped set)")

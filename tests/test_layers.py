@@ -55,11 +55,26 @@ def test_the_layers_of_a_batch_import_downwards_only() -> None:
 
 
 def _imports_of(folder: Path) -> set[str]:
+    return {module for path in folder.rglob("*.py") for module in _imports_of_file(path)}
+
+
+def test_only_the_entry_points_import_the_composition_root() -> None:
+    """``bridge.app`` builds and wires everything; the parts see it through small protocols
+    (``ServedBridge``, ``ObservedBridge``), so only the commands and the demo, which start a
+    bridge, import it — at run time or for type checking alike."""
+    importers = set()
+    for path in (ROOT / "bridge").rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if "bridge.app" in _imports_of_file(path) and module != "bridge.app":
+            importers.add(_package(module))
+    assert importers <= {"bridge.commands", "bridge.demo"}, importers
+
+
+def _imports_of_file(path: Path) -> set[str]:
     found = set()
-    for path in folder.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found.add(node.module)
-            elif isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
     return found

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator
+import logging
+from typing import AsyncIterator, Callable
 
 import structlog
 import typer
@@ -48,22 +49,101 @@ async def _local_kafka_if(wanted: bool, settings: Settings) -> AsyncIterator[Set
 
 
 async def serve(settings: Settings, local_kafka: bool = False) -> None:
+    """Wait for the broker and the store, then run the bridge and its HTTP server until a
+    signal; :class:`StartupFailed` when it cannot start within the start-up deadline."""
     from bridge.app import create_bridge
     from bridge.gc_tuning import tune_for_batches
     from bridge.logs import configure_logging
+    from bridge.startup import wait_for_dependencies
 
     configure_logging(settings.log_format, settings.log_level)
     for unknown in warn_or_refuse_unknown_variables(echo=False):
         structlog.get_logger("bridge.config").warning(
             "config.unknown_variable", variable=unknown.name, source=unknown.source,
             did_you_mean=unknown.suggestion or None)
+    failed_start = _FailedStart(settings.http.host, settings.http.port)
+    logging.getLogger("uvicorn.error").addFilter(failed_start)
+    _check_mappings(settings)
     async with _local_kafka_if(local_kafka, settings) as effective:
+        deadline = asyncio.get_running_loop().time() + effective.probes.startup_deadline_s
+        await wait_for_dependencies(effective, deadline)
         bridge = create_bridge(effective)
         tune_for_batches()  # a process of its own: what exists now lives as long as it does
         server = uvicorn.Server(uvicorn.Config(
             bridge.asgi, host=effective.http.host, port=effective.http.port, lifespan="on",
-            log_level="warning", access_log=False))  # URLs carry portal user ids
+            log_level="warning", access_log=False,  # URLs carry portal user ids
+            log_config=None))  # uvicorn logs through ours: one JSON line, no traceback
+        await _serve(server, lambda: bridge.consumer.running, deadline,
+                     effective.probes.startup_deadline_s, failed_start)
+
+
+def _check_mappings(settings: Settings) -> None:
+    """Invalid mappings stop the start: said in one line, before anything is waited for."""
+    from bridge.mapping import MappingValidationError, load_mapping_set
+    from bridge.startup import StartupFailed
+
+    try:
+        load_mapping_set(settings.mappings_dir)
+    except MappingValidationError as error:
+        first = error.diagnostics[0].format().splitlines()[0] if error.diagnostics else ""
+        raise StartupFailed(
+            f"the mappings in {settings.mappings_dir} (BRIDGE_MAPPINGS_DIR) are invalid: "
+            f"{len(error.diagnostics)} error(s), the first: {first} (`bridge mappings validate` "
+            f"lists them)") from None
+
+
+class _FailedStart(logging.Filter):
+    """FastStream hands uvicorn a failed start's traceback as text (the lifespan message), and
+    uvicorn logs it as the message: the log gets the error's class instead, and so does the
+    line ``bridge run`` exits with."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__()
+        self._address = f"{host}:{port}"
+        self.cause: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Traceback (most recent call last)"):
+            last = message.rstrip().splitlines()[-1]  # "package.ErrorClass: its message"
+            self.cause = last.split(":", 1)[0].rsplit(".", 1)[-1]
+            record.msg, record.args = "bridge.start_failed", ()
+            record.error_class = self.cause
+        elif "error while attempting to bind" in message:
+            self.cause = (f"cannot listen on {self._address} (BRIDGE_HTTP__HOST, "
+                          "BRIDGE_HTTP__PORT): the address is taken or not this machine's")
+        return True
+
+
+async def _uvicorn(server: uvicorn.Server) -> None:
+    with contextlib.suppress(SystemExit):  # how uvicorn ends a failed start-up; said by _serve
         await server.serve()
+
+
+async def _serve(server: uvicorn.Server, consuming: Callable[[], bool], deadline: float,
+                 budget_s: float, failed_start: _FailedStart) -> None:
+    """Serve until the server stops; StartupFailed unless the bridge consumes by ``deadline``
+    (FastStream completes the ASGI start-up first and starts the broker and the consumer
+    after, in the background: a failure there would leave a server up that consumes nothing)."""
+    from bridge.startup import DEADLINE_SETTING, StartupFailed
+
+    loop = asyncio.get_running_loop()
+    serving = loop.create_task(_uvicorn(server))
+    while not consuming():
+        if serving.done():
+            await serving
+            if server.started:
+                return  # stopped (a signal) before it consumed
+            cause = failed_start.cause or "an error logged before this line"
+            raise StartupFailed(f"the bridge failed to start: {cause}")
+        if loop.time() > deadline:
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+            raise StartupFailed(f"the bridge did not start consuming within {budget_s:g} s "
+                                f"({DEADLINE_SETTING})")
+        await asyncio.sleep(0.1)
+    await serving
 
 
 def run_command(
@@ -71,7 +151,13 @@ def run_command(
                                      help="Start a local Kafka broker (Maven jars) first."),
 ) -> None:
     """Run the bridge: consume the event topics, publish commands, serve HTTP."""
-    asyncio.run(serve(get_settings(), local_kafka))
+    from bridge.startup import EXIT_STARTUP_FAILED, StartupFailed
+
+    try:
+        asyncio.run(serve(get_settings(), local_kafka))
+    except StartupFailed as failure:
+        typer.echo(f"error: {failure}", err=True)  # one line, never wrapped
+        raise typer.Exit(EXIT_STARTUP_FAILED) from None
 
 
 def warn_or_refuse_unknown_variables(echo: bool = True) -> list[UnknownVariable]:

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import time
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bridge.observability import telemetry_of
+from bridge.http.view import ServedBridge
 from bridge.ops import status as store_status
-
-if TYPE_CHECKING:
-    from bridge.app import Bridge
 
 
 def page_html() -> bytes:
     return resources.files("bridge.http").joinpath("static/status.html").read_bytes()
 
 
-async def status_data(bridge: "Bridge") -> dict[str, Any]:
+async def status_data(bridge: ServedBridge) -> dict[str, Any]:
     """Everything the status page shows; ids and counts only, never payloads."""
-    telemetry = telemetry_of(bridge)
+    telemetry = bridge.telemetry
     reloader = bridge.reloader
     data: dict[str, Any] = {
         "now": time.time(),
@@ -31,12 +28,14 @@ async def status_data(bridge: "Bridge") -> dict[str, Any]:
                     "rejected": reloader.rejected_count} if reloader else None,
         "totals": {"events": telemetry.events, "commands": telemetry.commands,
                    "dead_letters": telemetry.dead_letters,
-                   "outcomes": dict(bridge.runtime.stats.outcomes)},
+                   "outcomes": dict(bridge.outcomes())},
         "history": telemetry.history_json(),
         "lag": [{"topic": p.topic, "partition": p.partition, "lag": p.lag}
                 for p in telemetry.lag] if telemetry.lag is not None else None,
         "backlog": telemetry.backlog,
         "last_error": telemetry.last_error,
+        "stalled": [stall.as_json(time.time()) for stall in telemetry.progress.stalls],
+        "store_writes": telemetry.progress.store_failure(),
         "dead_letters": [], "recent_commands": [], "store_error": None,
     }
     if telemetry.read_engine is not None:

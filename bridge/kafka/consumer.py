@@ -144,3 +144,18 @@ class EventConsumer:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def stopped_by_itself(self) -> str | None:
+        """Why consuming ended though nobody stopped it (an error the runtime let through, or
+        the client closed under it), or None while it goes on (or was stopped)."""
+        if self.failure is not None:
+            return self.failure
+        task = self._task
+        return "ConsumerStopped" if task is not None and task.done() else None
+
+    def assigned(self) -> set[tuple[str, int]] | None:
+        """The partitions this consumer holds now (None when it is not consuming)."""
+        consumer = self._consumer
+        if consumer is None:
+            return None
+        return {(tp.topic, tp.partition) for tp in consumer.assignment()}
+

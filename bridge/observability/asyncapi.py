@@ -9,31 +9,26 @@ headers. `describe_messages` gives each message its payload schema (generated fr
 the connectors decode and encode with, `connectors.common.schemas`), its headers, its Kafka key
 and a correlation id the bridge really carries.
 
-``docs/asyncapi.yaml`` is this module's output for the default settings; a test regenerates it
-and fails when the committed file is stale (``python -m bridge.observability.asyncapi``
-rewrites it).
+``docs/asyncapi.yaml`` is this module's output for the default settings, written by
+``bridge.commands.asyncapi`` (``python -m bridge.commands.asyncapi``); a test regenerates it and
+fails when the committed file is stale.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote
 
-import yaml
 from faststream.specification import AsyncAPI
 
 from bridge.pipeline.outbox import HEADER_PREFIX
-from bridge.settings import Settings, TopicNames
+from bridge.settings import TopicNames
 from connectors.common.schemas import (
     COMPONENTS,
     command_schema_name,
     event_schema_name,
     wire_schemas,
 )
-
-DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.yaml"
 
 DESCRIPTION = (
     "Consumes CSM, FSM and ITSM record events (the contract envelope), keeps cases, work orders "
@@ -206,33 +201,3 @@ def specification(broker: Any) -> AsyncAPI:
     """The ``specification=`` argument for the bridge's ``AsgiFastStream``."""
     return AsyncAPI(broker, title="csm-fsm-bridge", version="1.0.0", description=DESCRIPTION,
                     schema_version="3.0.0")
-
-
-def asyncapi_document(settings: Settings | None = None) -> dict[str, Any]:
-    """The document for ``settings`` (the built-in defaults when None: not the environment's)."""
-    from bridge.app import create_bridge
-
-    settings = settings or Settings.model_construct()
-    document: dict[str, Any] = create_bridge(settings).app.schema.to_specification().to_jsonable()
-    add_event_channels(document, settings.topics)
-    describe_messages(document, settings.topics)
-    return document
-
-
-class _Dumper(yaml.SafeDumper):
-    """Writes a schema shared by several messages in full at each place, never as an alias."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def asyncapi_yaml(settings: Settings | None = None) -> str:
-    """`asyncapi_document` as YAML."""
-    # Sorted keys: FastStream lists publishers in no stable order.
-    return yaml.dump(asyncapi_document(settings), Dumper=_Dumper, sort_keys=True,
-                     allow_unicode=True, width=100)
-
-
-if __name__ == "__main__":
-    DOCUMENT.write_text(asyncapi_yaml())
-    sys.stdout.write(f"wrote {DOCUMENT}\n")

@@ -7,7 +7,7 @@ lives elsewhere (consumer lag, outbox backlog, mapping reloads) are set by the s
 from __future__ import annotations
 
 from collections import Counter as Tally
-from typing import Mapping
+from typing import Container, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -59,6 +59,16 @@ class BridgeMetrics:
                                       "by class", ["error_class"], registry=r)
         self.consumer_lag = Gauge("bridge_consumer_lag", "Events not yet committed by the group",
                                   ["topic", "partition"], registry=r)
+        self.partition_stalled = Gauge(
+            "bridge_partition_stalled", "1 while a partition this instance consumes has lag and "
+            "its committed offset has not moved for BRIDGE_PROBES__STALL_AFTER_S",
+            ["topic", "partition"], registry=r)
+        self.store_write_failing = Gauge(
+            "bridge_store_write_failing", "1 while no store write has succeeded for "
+            "BRIDGE_PROBES__STORE_FAILING_S since one failed", registry=r)
+        self.loop_blocks = Counter(
+            "bridge_event_loop_blocks", "Times the event loop did not turn for longer than "
+            "BRIDGE_PROBES__LOOP_BLOCKED_S", registry=r)
         self.outbox_backlog = Gauge("bridge_outbox_backlog", "Outbox rows not yet published",
                                     registry=r)
         self.outbox_refused = Gauge("bridge_outbox_refused",
@@ -115,6 +125,12 @@ class BridgeMetrics:
         self.consumer_lag.clear()
         for (topic, partition), value in lag.items():
             self.consumer_lag.labels(topic, str(partition)).set(value)
+
+    def set_stalled(self, partitions: Iterable[tuple[str, int]],
+                    stalled: Container[tuple[str, int]]) -> None:
+        self.partition_stalled.clear()
+        for topic, partition in partitions:
+            self.partition_stalled.labels(topic, str(partition)).set((topic, partition) in stalled)
 
     def set_mappings(self, version: str, content_hash: str, reloads: int, rejections: int) -> None:
         self.mapping_info.clear()

@@ -7,17 +7,15 @@ A failed sample (broker down, store locked) records "unknown" and the loop goes 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
 import structlog
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.observability.lag import LagProbe, PartitionLag
-from bridge.observability.telemetry import Telemetry
+from bridge.observability.view import ObservedBridge
 from bridge.store.schema import outbox
-
-if TYPE_CHECKING:
-    from bridge.app import Bridge
 
 log = structlog.get_logger("bridge.sampler")
 
@@ -25,10 +23,9 @@ SAMPLE_INTERVAL_S = 2.0
 
 
 class Sampler:
-    def __init__(self, get_bridge: Callable[[], "Bridge"], telemetry: Telemetry,
-                 interval_s: float = SAMPLE_INTERVAL_S) -> None:
-        self._get_bridge = get_bridge
-        self._telemetry = telemetry
+    def __init__(self, bridge: ObservedBridge, interval_s: float = SAMPLE_INTERVAL_S) -> None:
+        self._bridge = bridge
+        self._telemetry = bridge.telemetry
         self._interval_s = interval_s
         self._probe: LagProbe | None = None
 
@@ -44,22 +41,25 @@ class Sampler:
             await self._close_probe()
 
     async def sample_once(self) -> None:
-        bridge = self._get_bridge()
+        bridge = self._bridge
         lag = await self._lag()
-        backlog = await _quietly(_backlog(self._telemetry.read_engine), "outbox_backlog")
-        self._telemetry.record_sample(lag, backlog)
-        self._telemetry.metrics.outbox_refused.set(len(bridge.relay.refused))
-        checkpoint = bridge.checkpointer.last if bridge.checkpointer is not None else None
-        if checkpoint is not None and checkpoint.log_pages >= 0:
-            self._telemetry.metrics.wal_pages.set(checkpoint.log_pages)
+        engine = self._telemetry.read_engine
+        backlog = await _quietly(_backlog(engine), "outbox_backlog") if engine else None
+        self._telemetry.record_sample(lag, backlog, bridge.assigned_partitions())
+        self._telemetry.metrics.outbox_refused.set(bridge.outbox_refused())
+        wal_pages = bridge.wal_pages()
+        if wal_pages is not None:
+            self._telemetry.metrics.wal_pages.set(wal_pages)
         reloader = bridge.reloader
         if reloader is not None:
             self._telemetry.metrics.set_mappings(reloader.active.version,
                                                  reloader.active.content_hash,
                                                  reloader.reload_count, reloader.rejected_count)
         # /ready's checks, as this sample saw them: the lag probe reached the broker, the
-        # backlog query the store
-        ready = lag is not None and backlog is not None and reloader is not None
+        # backlog query the store, no partition stalled, the store takes writes
+        progress = self._telemetry.progress
+        ready = (lag is not None and backlog is not None and reloader is not None
+                 and not progress.stalls and progress.store_failure() is None)
         self._telemetry.metrics.ready.set(1 if ready else 0)
 
     async def _lag(self) -> list[PartitionLag] | None:
@@ -82,7 +82,7 @@ class Sampler:
                 pass
 
 
-async def _backlog(read_engine: Any) -> int:
+async def _backlog(read_engine: AsyncEngine) -> int:
     """Unsent outbox rows, counted on a read connection (never takes SQLite's write lock)."""
     async with read_engine.connect() as conn:
         return int((await conn.execute(

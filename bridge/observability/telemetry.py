@@ -11,12 +11,14 @@ import logging
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Collection
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.observability.lag import PartitionLag
 from bridge.observability.metrics import BridgeMetrics
+from bridge.observability.progress import ProgressTracker, TopicPartition, is_store_error
 from bridge.pipeline.batch import BatchResult
 from bridge.pipeline.phases import PhaseTimes
 from bridge.settings import Settings
@@ -49,13 +51,18 @@ class Telemetry:
         self.lag: list[PartitionLag] | None = None
         self.backlog: int | None = None
         self.last_error: dict[str, Any] | None = None
-        self.read_engine: Any = None  # a non-writer store engine, opened by the lifespan
+        self.read_engine: AsyncEngine | None = None  # a reader, opened by the lifespan
+        self.progress = ProgressTracker(settings.probes)
+        # read when scraped: the same moment /ready judges by
+        self.metrics.store_write_failing.set_function(
+            lambda: float(self.progress.store_failure() is not None))
         self.started_at = time.time()
 
     # -- BatchObserver -----------------------------------------------------------------------
 
     def on_batch(self, result: BatchResult, size: int, seconds: float) -> None:
         self.metrics.record_batch(result, size, seconds)
+        self.progress.store_written()
         self.events += size
         # Per-event lines only when asked for: building them costs ~1.5% of a batch.
         detailed = log.is_enabled_for(logging.DEBUG)
@@ -81,6 +88,7 @@ class Telemetry:
 
     def on_transient_error(self, error: BaseException) -> None:
         self.metrics.transient_errors.labels(type(error).__name__).inc()
+        self._store_failed_if(error)
         self.last_error = {"error_class": type(error).__name__, "at": time.time(),
                            "kind": "transient"}
 
@@ -94,15 +102,26 @@ class Telemetry:
 
     def on_batch_failure(self, error: BaseException) -> None:
         self.metrics.batch_failures.labels(type(error).__name__).inc()
+        self._store_failed_if(error)
         self.last_error = {"error_class": type(error).__name__, "at": time.time(),
                            "kind": "batch_failure"}
 
+    def _store_failed_if(self, error: BaseException) -> None:
+        if is_store_error(error):
+            self.progress.store_failed(error)
+
     # -- fed by the sampler -------------------------------------------------------------------
 
-    def record_sample(self, lag: list[PartitionLag] | None, backlog: int | None) -> Sample:
+    def record_sample(self, lag: list[PartitionLag] | None, backlog: int | None,
+                      assigned: Collection[TopicPartition] | None = None) -> Sample:
+        """A sample of the group's lag (None: the broker did not answer) and the outbox
+        backlog; ``assigned``: the partitions this instance consumes (None: not known)."""
         self.lag, self.backlog = lag, backlog
         if lag is not None:
             self.metrics.set_lag({(p.topic, p.partition): p.lag for p in lag})
+            stalls = self.progress.observe(lag, assigned)
+            self.metrics.set_stalled(self.progress.partitions,
+                                     {(s.topic, s.partition) for s in stalls})
         if backlog is not None:
             self.metrics.outbox_backlog.set(backlog)
         sample = Sample(time.time(), self.events, self.commands, self.dead_letters,

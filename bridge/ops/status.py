@@ -72,3 +72,35 @@ def running_bridge(settings: Settings, timeout_s: float = 3.0) -> dict[str, Any]
             return None
     except (OSError, ValueError):
         return None
+
+
+#: ``bridge status``'s verdicts and their exit codes.
+OK, DEGRADED, DOWN = "ok", "degraded", "down"
+EXIT_CODES = {OK: 0, DEGRADED: 1, DOWN: 2}
+
+
+def assess(report: dict[str, Any], checks: dict[str, Any] | None) -> tuple[str, list[str]]:
+    """The verdict on a ``bridge status`` report, and the problems behind it, worst first.
+
+    Down: the broker, the store or the running bridge cannot be reached (nothing moves).
+    Degraded: the bridge answers but is not ready (a stalled partition, a store that cannot be
+    written, a check failing), or the mapping folder is invalid (the next start would fail).
+    ``checks``: the running bridge's readiness checks, when it answered.
+    """
+    down: list[str] = []
+    degraded: list[str] = []
+    if report.get("lag") is None:
+        down.append(f"broker: not reachable ({report.get('lag_error')})")
+    if report.get("store_error"):
+        down.append(f"store: not readable ({report['store_error']})")
+    bridge = report["bridge"]
+    if not bridge["reachable"]:
+        down.append("bridge: no answer on its HTTP port")
+    elif not bridge["ready"]:
+        failing = [f"{name}: {check.get('error', 'failing')}"
+                   for name, check in (checks or {}).items() if not check.get("ok")]
+        degraded += failing or ["bridge: not ready"]
+    folder = report["mappings"]["folder"]
+    if "error" in folder:
+        degraded.append(f"mappings: the folder is invalid ({folder['error']})")
+    return (DOWN if down else DEGRADED if degraded else OK), down + degraded

@@ -9,7 +9,10 @@ requests by number; records the bridge has not seen yet are not listed)
 Status codes: 401 without the deployment's bearer token (constant-time comparison); 503 when
 the deployment has no token (the portal API is disabled); 400 for a malformed ``user``,
 ``limit`` or ``cursor``; 404, byte for byte the same, for a work order or case that does not
-exist, that the user may not see, or whose sys_id is malformed (never sent to the store). Lists
+exist, that the user may not see, or whose sys_id is malformed (never sent to the store); 400 for
+a parameter given twice (``?user=A&user=B`` names no one user); 500, as JSON, for anything the
+portal did not foresee (a store that fails), logged as one line: the error's class and where it
+was raised, never a traceback nor the request's values. Lists
 are ordered by (number, sys_id); when more rows follow, the response carries ``X-Next-Cursor``
 and a ``Link: <…>; rel="next"`` header, so the body keeps the contract's shape. Reads run in one
 transaction, under the PostgreSQL portal role with row-level security when the store is
@@ -19,14 +22,18 @@ PostgreSQL. Pass a reader engine (no write lock).
 from __future__ import annotations
 
 import hmac
+from typing import Any
 from urllib.parse import urlencode
 
+import structlog
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.portal.paging import BadCursor, DetailParams, ListParams, decode_cursor, encode_cursor, is_sys_id
 from bridge.visibility import (
@@ -40,6 +47,8 @@ from bridge.visibility import (
 LIST_PATH = "/portal/v1/work-orders"
 RELATED_RECORDS_PATH = "/portal/v1/cases/{sys_id}/related-records"
 NO_STORE = {"Cache-Control": "no-store"}
+
+log = structlog.get_logger("bridge.portal")
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -63,6 +72,10 @@ def create_portal_app(engine: AsyncEngine, token: SecretStr, *, portal_role: str
         return None
 
     def parse(model: type[BaseModel], request: Request) -> BaseModel | Response:
+        query = request.query_params
+        repeated = sorted({key for key in query if len(query.getlist(key)) > 1})
+        if repeated:
+            return _error(400, f"Invalid parameter: {', '.join(repeated)} (given more than once)")
         try:
             return model.model_validate(dict(request.query_params))
         except ValidationError as error:
@@ -129,5 +142,31 @@ def create_portal_app(engine: AsyncEngine, token: SecretStr, *, portal_role: str
             Route(LIST_PATH, list_work_orders, methods=["GET"]),
             Route(LIST_PATH + "/{sys_id}", get_work_order, methods=["GET"]),
             Route(RELATED_RECORDS_PATH, get_related_records, methods=["GET"]),
-        ]
+        ],
+        middleware=[Middleware(_ContainErrors)],
     )
+
+
+class _ContainErrors:
+    """An error no handler foresaw is answered here (500, JSON) and logged as one structured
+    line. Starlette's own answer would raise the error again for the server to log, and uvicorn
+    logs it with a plain-text traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, tracked)
+        except Exception as error:  # noqa: BLE001 - answered and logged here, once
+            route: Any = scope.get("route")
+            log.error("portal.request_failed", exc_info=error, route=getattr(route, "path", None))
+            if not started and scope["type"] == "http":
+                await _error(500, "Internal error")(scope, receive, send)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Annotated
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bridge.visibility.queries import MAX_LIMIT, Cursor
@@ -40,21 +40,31 @@ class DetailParams(BaseModel):
     user: SysId
 
 
+#: The longest cursor a page hands out: a number of up to 200 characters (UTF-8, a control
+#: character escaped to 6 bytes), the sys_id and the brackets, base64-encoded. Longer is refused
+#: unread.
+MAX_CURSOR_LENGTH = 1700
+
+
 class BadCursor(ValueError):
     pass
 
 
 def encode_cursor(cursor: Cursor) -> str:
-    raw = json.dumps([cursor.number, cursor.sys_id], separators=(",", ":")).encode()
+    raw = msgspec.json.encode((cursor.number, cursor.sys_id))
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(token: str) -> Cursor:
     """The cursor a previous page handed out; ``BadCursor`` for anything else."""
+    if len(token) > MAX_CURSOR_LENGTH:
+        raise BadCursor
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        number, sys_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError):
+        # Decoded against its shape: a nested array where a string belongs is refused at its
+        # first bracket, never descended into (``json.loads`` recursed until RecursionError).
+        number, sys_id = msgspec.json.decode(raw, type=tuple[str, str])
+    except (binascii.Error, ValueError, msgspec.DecodeError):
         raise BadCursor from None
     # Only what a page could have handed out: a NUL, say, would reach PostgreSQL and fail there.
     if not (isinstance(number, str) and isinstance(sys_id, str) and len(number) <= 200

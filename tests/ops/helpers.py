@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from tests.e2e.kafka_io import start_bridge
 
@@ -91,8 +91,10 @@ def wait_until(condition: Any, timeout_s: float = 30, interval_s: float = 0.3) -
 
 
 @contextmanager
-def running_bridge(env: dict[str, str], log_path: Path) -> Iterator[int]:
-    """The bridge as a subprocess; yields its HTTP port once ``/ready`` says ready."""
+def running_bridge(env: dict[str, str], log_path: Path,
+                   started: Callable[[], bool] | None = None) -> Iterator[int]:
+    """The bridge as a subprocess; yields its HTTP port once ``/ready`` says ready (or once
+    ``started()`` holds, when given)."""
     port = free_port()
     process = start_bridge(env, port=port, log_path=str(log_path))
     try:
@@ -101,7 +103,8 @@ def running_bridge(env: dict[str, str], log_path: Path) -> Iterator[int]:
                 return http_get(port, "/ready", timeout=5)[0] == 200
             except OSError:
                 return False
-        assert wait_until(ready, timeout_s=60), f"bridge not ready:\n{log_path.read_text()[-3000:]}"
+        assert wait_until(started or ready, timeout_s=60), \
+            f"bridge not ready:\n{log_path.read_text()[-3000:]}"
         yield port
     finally:
         process.send_signal(signal.SIGTERM)

@@ -16,7 +16,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from bridge.observability.asyncapi import DOCUMENT, asyncapi_yaml
+from bridge.commands.asyncapi import DOCUMENT, asyncapi_yaml
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.settings import TopicNames
 from connectors.common import CausedBy, Command, DecodeError, Reference, decode_event
@@ -65,7 +65,7 @@ def _errors(validator: Draft7Validator, instance: Any) -> list[str]:
 
 def test_committed_asyncapi_document_is_current() -> None:
     assert DOCUMENT.read_text() == asyncapi_yaml(), (
-        "docs/asyncapi.yaml is stale: run `python -m bridge.observability.asyncapi`")
+        "docs/asyncapi.yaml is stale: run `python -m bridge.commands.asyncapi`")
 
 
 def test_the_document_names_every_topic_of_the_bridge() -> None:

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+import structlog
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import bridge.portal.app as portal_app
+from bridge.logs import configure_logging
 from bridge.portal import PortalServer, create_portal_app
 from bridge.store.engine import create_engine
 from tests.visibility.harness import Events, Store, new_id
@@ -195,3 +198,52 @@ async def test_a_change_shows_on_the_next_request(store: Store, client: httpx.As
     await store.deliver(ev.contact(land.admin, land.account, roles="customer"))
     response = await client.get("/portal/v1/work-orders", params={"user": land.admin}, headers=AUTH)
     assert response.json() == {"result": []}
+
+
+@pytest.mark.parametrize("query", ["user={a}&user={b}", "user={a}&limit=5&limit=6",
+                                   "user={a}&cursor=x&cursor=y"])
+async def test_a_repeated_parameter_is_400_never_either_value(
+        store: Store, client: httpx.AsyncClient, query: str) -> None:
+    land = await populate(store)
+    url = "/portal/v1/work-orders?" + query.format(a=land.outsider, b=land.admin)
+    response = await client.get(url, headers=AUTH)
+    assert response.status_code == 400
+    assert "given more than once" in response.json()["error"]["message"]
+    detail = await client.get(f"/portal/v1/work-orders/{land.work_orders[0]}?user={land.outsider}"
+                              f"&user={land.admin}", headers=AUTH)
+    assert detail.status_code == 400
+
+
+@pytest.mark.parametrize("cursor", [
+    "[" * 4000,
+    _token([[[[["WO1", "a" * 32]]]]]),
+    base64.urlsafe_b64encode(b"[" * 1200 + b"]" * 1200).decode().rstrip("="),
+    base64.urlsafe_b64encode(b"[" * 1000).decode().rstrip("="),  # within the length limit
+    _token(["W" * 200, "a" * 32]) + "A" * 2000,
+])
+async def test_a_hostile_cursor_is_400_never_500(client: httpx.AsyncClient, cursor: str) -> None:
+    response = await client.get("/portal/v1/work-orders", headers=AUTH,
+                                params={"user": "a" * 32, "cursor": cursor})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Invalid parameter: cursor"
+
+
+async def test_a_failing_store_is_a_json_500_and_one_log_line_without_a_traceback(
+        store: Store, engine: AsyncEngine, client: httpx.AsyncClient,
+        capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    configure_logging("json", "INFO")  # as `bridge run` does
+    # A fresh module logger: loggers are cached on first use with the configuration of then.
+    monkeypatch.setattr(portal_app, "log", structlog.get_logger("bridge.portal"))
+    land = await populate(store)
+    async with engine.begin() as conn:  # the store breaks under the portal
+        await conn.exec_driver_sql("DROP TABLE vis_work_orders")
+    capfd.readouterr()
+    response = await client.get("/portal/v1/work-orders", params={"user": land.admin}, headers=AUTH)
+    assert response.status_code == 500
+    assert response.json() == {"error": {"message": "Internal error"}}
+    # what the portal's process logged (not this test's HTTP client)
+    logged = "\n".join(line for line in "".join(capfd.readouterr()).splitlines()
+                       if '"logger": "httpx"' not in line)
+    [line] = [json.loads(line) for line in logged.splitlines() if "portal.request_failed" in line]
+    assert line["error_class"] == "OperationalError" and line["level"] == "error"
+    assert "Traceback" not in logged and land.admin not in logged
