@@ -20,6 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.kafka.clients import aiokafka_client_kwargs
+from bridge.kafka.diagnose import KafkaUnavailable, start_client
 from bridge.settings import Settings
 from bridge.store.engine import is_sqlite, store_engine
 
@@ -77,8 +78,9 @@ async def _wait_for(what: str, setting: str, check: Check, deadline: float,
         log.warning("startup.waiting", dependency=what, setting=setting, attempt=attempt,
                     error_class=type(last).__name__, gives_up_in_s=round(max(left, 0), 1))
         if left <= 0:
+            why = last.line if isinstance(last, KafkaUnavailable) else type(last).__name__
             raise StartupFailed(f"cannot reach {what} ({setting}) within {budget_s:g} s "
-                                f"({DEADLINE_SETTING}): {type(last).__name__}")
+                                f"({DEADLINE_SETTING}): {why}")
         await asyncio.sleep(min(wait, left))
     log.info("startup.reached", dependency=what)
 
@@ -104,7 +106,7 @@ def _broker_check(settings: Settings) -> Check:
     async def check() -> None:
         admin = AIOKafkaAdminClient(**kwargs, request_timeout_ms=5000)
         try:
-            await admin.start()  # bootstraps: fails unless a broker answers
+            await start_client(admin, kafka)  # bootstraps: fails unless a broker answers
         finally:
             await admin.close()
 

@@ -143,3 +143,15 @@ def test_a_wrong_credential_fails_with_one_line_and_no_secret(
     assert len(output.strip().splitlines()) == 1, output
     assert expected in output
     assert SCRAM_PASSWORD not in output and "not-the-password" not in output
+
+
+def test_bridge_run_with_a_wrong_password_gives_up_naming_the_credentials(
+        secure_kafka: SecureKafka, tmp_path: Path) -> None:
+    env = deployment_env(tmp_path, security_env(secure_kafka, "SCRAM-SHA-512", password="not-the-password"))
+    done = cli({**env, "BRIDGE_PROBES__STARTUP_DEADLINE_S": "3", "BRIDGE_LOG_FORMAT": "json"}, "run")
+    assert done.returncode == 3
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: cannot reach the Kafka broker at ") and last.endswith(
+        "refused the credentials (SCRAM-SHA-512): check BRIDGE_KAFKA__SASL_USERNAME and "
+        "BRIDGE_KAFKA__SASL_PASSWORD"), last
+    assert "not-the-password" not in done.stdout + done.stderr
