@@ -38,6 +38,7 @@ from bridge.store.batch_store import BatchStore, open_batch_store
 from bridge.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
 from bridge.store.engine import is_sqlite, store_engine
 from bridge.store.migrate import upgrade
+from bridge.store.retention import pruning_loop
 from bridge.visibility import install_rls
 
 log = structlog.get_logger("bridge.app")
@@ -117,6 +118,7 @@ def create_bridge(settings: Settings) -> Bridge:
         bridge.tasks = [
             _spawn(_relay_loop(relay)),
             _spawn(bridge.reloader.watch(bridge.stopping)),
+            _spawn(pruning_loop(store, settings.retention, bridge.stopping)),
         ]
         if checkpointer is not None:
             bridge.tasks.append(_spawn(checkpointer.run(bridge.stopping)))

@@ -113,6 +113,29 @@ class RetrySettings(_Section):
                              "fails is dead-lettered")
 
 
+class RetentionSettings(_Section):
+    """How long the store keeps what only history needs; pruned by the bridge in small steps
+    and by ``bridge db prune`` (see ``bridge.store.retention`` for why each window is safe)."""
+
+    enabled: bool = Field(default=True, description="prune inside the running bridge")
+    processed_events_days: float = Field(
+        default=14, gt=0, description="dedupe keys of changes (older ones: the stale guard)")
+    action_keys_days: float = Field(
+        default=30, gt=0, description="dedupe keys of actions (never stale): keep them "
+                                      "longer than the event topics' retention.ms")
+    sent_commands_days: float = Field(default=7, gt=0, description="sent command rows")
+    pending_inserts_days: float = Field(
+        default=90, gt=0, description="sent insert commands (a correlation id): the target's "
+                                      "insert event finds its case through them")
+    dead_letters_days: float = Field(default=30, gt=0, description="retried dead letters")
+    routing_log_days: float = Field(
+        default=180, gt=0, description="note-routing decisions (bridge explain; a late child "
+                                       "of a major case gets the notes still logged)")
+    step_rows: int = Field(default=500, ge=1, le=50_000, description="rows per delete step")
+    step_pause_ms: int = Field(default=50, ge=0, description="pause between two steps")
+    interval_s: float = Field(default=600, gt=0, description="a pass starts this often")
+
+
 class Settings(BaseSettings):
     """The bridge's effective configuration."""
 
@@ -130,6 +153,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     http: HttpSettings = HttpSettings()
     retry: RetrySettings = RetrySettings()
+    retention: RetentionSettings = RetentionSettings()
     mappings_dir: Path = Field(default=Path("mappings"), description="folder of the mapping YAML")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
