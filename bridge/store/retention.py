@@ -288,14 +288,14 @@ async def _pause(stopping: asyncio.Event | None, seconds: float) -> None:
         await asyncio.wait_for(stopping.wait(), seconds)
 
 
-async def pruning_loop(store: BatchStore, settings: RetentionSettings,
-                       stopping: asyncio.Event) -> None:
+async def pruning_loop(store: BatchStore, settings: RetentionSettings, stopping: asyncio.Event,
+                       clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
     """The bridge's pruner: a pass every ``interval_s`` (the first one an interval after the
     start), until ``stopping``; nothing at all when retention is off. A failing pass is logged
     and the next one tries again."""
     if not settings.enabled:
         return
-    pruner = Pruner(store, settings)
+    pruner = Pruner(store, settings, clock)
     while True:
         await _pause(stopping, settings.interval_s)
         if stopping.is_set():
