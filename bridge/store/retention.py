@@ -50,10 +50,11 @@ What else a window bounds
 How it runs
 -----------
 In small steps: each step deletes at most ``step_rows`` rows of one target, oldest first, found
-through an index on its age, in a transaction of its own on the batch path's store (on SQLite
-its one connection thread, between two batches; on PostgreSQL a pooled connection, the rows
-locked with ``SKIP LOCKED`` so that two instances pruning never wait for each other). A target
-is done when a step deletes fewer than ``step_rows``. Inside the bridge
+through an index on its age (on SQLite, ``processed_events`` is read in rowid order instead:
+see :func:`_scan_plan`), in a transaction of its own on the batch path's store (on SQLite its
+one connection thread, between two batches; on PostgreSQL a pooled connection, the rows locked
+with ``SKIP LOCKED`` so that two instances pruning never wait for each other). A target is done
+when a step finds no more. Inside the bridge
 (:func:`pruning_loop`) a pass starts every ``interval_s`` and pauses ``step_pause_ms``
 between steps; ``bridge db prune --execute`` runs one pass.
 """
@@ -116,6 +117,8 @@ class Target:
     #: the index SQLite must use (``INDEXED BY``): without statistics its planner prefers any
     #: equality on a primary key's prefix to a range on the right index
     sqlite_index: str | None = None
+    #: on SQLite, found by a scan in rowid order instead (see ``_scan_plan``): no index to keep
+    sqlite_by_rowid: bool = False
 
     def window(self, settings: RetentionSettings) -> timedelta:
         return float(getattr(settings, self.setting)) * DAY
@@ -140,10 +143,12 @@ def _correlated() -> ColumnElement[str]:
 _PROCESSED_ORDER = (processed_events.c.action, processed_events.c.processed_at)
 TARGETS: tuple[Target, ...] = (
     Target("processed_events", processed_events, processed_events.c.processed_at,
-           "processed_events_days", lambda: processed_events.c.action == "", _PROCESSED_ORDER),
+           "processed_events_days", lambda: processed_events.c.action == "", _PROCESSED_ORDER,
+           sqlite_by_rowid=True),
     # ``> ''`` rather than ``!= ''``: a range of the index, not a scan of it
     Target("action_keys", processed_events, processed_events.c.processed_at,
-           "action_keys_days", lambda: processed_events.c.action > "", _PROCESSED_ORDER),
+           "action_keys_days", lambda: processed_events.c.action > "", _PROCESSED_ORDER,
+           sqlite_by_rowid=True),
     Target("sent_commands", outbox, outbox.c.sent_at, "sent_commands_days",
            lambda: and_(outbox.c.kind == "command", _correlated() == "")),
     Target("pending_inserts", outbox, outbox.c.sent_at, "pending_inserts_days",
@@ -212,15 +217,73 @@ DEAD_LETTERS_DELETE = Statement("prune_dead_letters", lambda d: delete(dead_lett
     dead_letters.c.id.in_(id_list("ids", d))), "ids")
 
 
-def _step_plan(name: str, cutoff: datetime, limit: int) -> Plan[int]:
+# SQLite, ``processed_events``: the next rows in rowid order, each with whether it is past the
+# cutoff and whether it is the target's; then the chosen ones by rowid.
+_ROWID: ColumnElement[Any] = literal_column("rowid")
+
+
+def _scan(target: Target) -> Callable[[str], Any]:
+    return lambda dialect: select(
+        _ROWID, (target.age < _cutoff(target.age)).label("old"),
+        target.condition().label("ours"),
+    ).select_from(target.table).where(_ROWID > bindparam("after", type_=Integer)) \
+        .order_by(_ROWID).limit(bindparam("limit", type_=Integer))
+
+
+def _rowid_delete(table: Table) -> Callable[[str], Any]:
+    return lambda dialect: delete(table).where(_ROWID.in_(id_list("ids", dialect, Integer)))
+
+
+SCANS = {t.name: Statement(f"prune_scan_{t.name}", _scan(t)) for t in TARGETS
+         if t.sqlite_by_rowid}
+ROWID_DELETES = {t.table.name: Statement(f"prune_rowids_{t.table.name}",
+                                         _rowid_delete(t.table), "ids")
+                 for t in TARGETS if t.sqlite_by_rowid}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one step did: rows deleted, and where the next step starts (None: done)."""
+
+    deleted: int
+    resume: int | None
+
+
+def _step_plan(target: Target, dialect: str, cutoff: datetime, limit: int,
+               after: int) -> Plan[Step]:
     params = {"cutoff": cutoff, "limit": limit}
-    if name != "dead_letters":
-        return len((yield Fetch(STEPS[name], params)))
+    if target.sqlite_by_rowid and dialect == SQLITE:
+        return (yield from _scan_plan(target, cutoff, limit, after))
+    if target.name != "dead_letters":
+        deleted = len((yield Fetch(STEPS[target.name], params)))
+        return Step(deleted, after if deleted == limit else None)
     ids = [row[0] for row in (yield Fetch(DEAD_LETTERS_CHOSEN, params))]
     if ids:
         yield Execute(DEAD_LETTERS_OUTBOX_DELETE, {"ids": ["dlq-" + i for i in ids]})
         yield Execute(DEAD_LETTERS_DELETE, {"ids": ids})
-    return len(ids)
+    return Step(len(ids), after if len(ids) == limit else None)
+
+
+def _scan_plan(target: Target, cutoff: datetime, limit: int, after: int) -> Plan[Step]:
+    """SQLite keeps ``processed_events`` without an index on its age: one more B-tree insert
+    per event cost the batch path about a tenth of its CPU (``bench/results/retention.md``).
+    Its rowids are given in insertion order (the largest plus one), and its one writer stamps
+    rows in time order: so the oldest rows come first in rowid order, and a pass reads the
+    table from its start, ``limit`` rows a step, up to the first row inside the window. What
+    it reads besides the rows it deletes is the other target's rows (presses, kept longer)."""
+    rows = yield Fetch(SCANS[target.name], {"cutoff": cutoff, "limit": limit, "after": after})
+    chosen = []
+    resume: int | None = None
+    for rowid, old, ours in rows:
+        if not old:
+            break  # the first row inside the window: the rest are newer
+        if ours:
+            chosen.append(rowid)
+    else:
+        resume = rows[-1][0] if len(rows) == limit else None
+    if chosen:
+        yield Execute(ROWID_DELETES[target.table.name], {"ids": chosen})
+    return Step(len(chosen), resume)
 
 
 def cutoffs(settings: RetentionSettings, now: datetime) -> dict[str, datetime]:
@@ -257,25 +320,27 @@ class Pruner:
         self.settings = settings
         self.clock = clock
 
-    async def step(self, name: str, cutoff: datetime) -> int:
-        """Delete at most ``step_rows`` rows of one target older than ``cutoff``; how many."""
-        return await self.store.run(_step_plan(name, cutoff, self.settings.step_rows))
+    async def step(self, name: str, cutoff: datetime, after: int = 0) -> Step:
+        """Delete at most ``step_rows`` rows of one target older than ``cutoff`` (reading at
+        most that many, past rowid ``after``, where SQLite scans by rowid)."""
+        return await self.store.run(_step_plan(BY_NAME[name], self.store.dialect, cutoff,
+                                               self.settings.step_rows, after))
 
     async def prune(self, *, now: datetime | None = None, pause_s: float = 0.0,
                     stopping: asyncio.Event | None = None,
                     on_step: StepObserver | None = None) -> dict[str, int]:
-        """One pass: every target, step by step until a step finds fewer than ``step_rows``
-        rows; the rows deleted per target. Stops between two steps when ``stopping`` is set."""
+        """One pass: every target, step by step until a step finds no more; the rows deleted
+        per target. Stops between two steps when ``stopping`` is set."""
         deleted = {t.name: 0 for t in TARGETS}
         for name, cutoff in cutoffs(self.settings, now or self.clock()).items():
-            while not (stopping and stopping.is_set()):
-                n = await self.step(name, cutoff)
-                deleted[name] += n
+            resume: int | None = 0
+            while resume is not None and not (stopping and stopping.is_set()):
+                step = await self.step(name, cutoff, resume)
+                deleted[name] += step.deleted
+                resume = step.resume
                 if on_step is not None:
-                    on_step(name, n)
-                if n < self.settings.step_rows:
-                    break
-                if pause_s:
+                    on_step(name, step.deleted)
+                if resume is not None and pause_s:
                     await _pause(stopping, pause_s)
         return deleted
 
