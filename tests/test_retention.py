@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.flows import routing_log
 from bridge.settings import RetentionSettings
+from bridge.store.migrate import upgrade
 from bridge.store.plan import run_sqlalchemy
 from bridge.store.retention import TARGETS, Pruner, preview_plan, pruning_loop
 from bridge.store.schema import (
@@ -270,3 +271,11 @@ async def test_the_age_indexes_exist_where_pruning_uses_them(any_store: AsyncEng
     on_postgres = any_store.dialect.name == "postgresql"
     assert ("ix_processed_events_age" in indexes["processed_events"]) is on_postgres
     assert "ix_links_routing_age" in indexes["links"]
+
+
+async def test_db_current_says_when_the_store_is_behind(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    await upgrade(url, "0006")
+    result = await asyncio.to_thread(_cli, url, "current", "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {"current": "0006", "head": "0007", "up_to_date": False}
