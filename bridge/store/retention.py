@@ -83,8 +83,8 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    tuple_,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from bridge.settings import RetentionSettings
 from bridge.store.batch_store import BatchStore
@@ -110,8 +110,8 @@ class Target:
     age: Any  # the column the age is read from (indexed)
     #: the window's setting in ``RetentionSettings``
     setting: str
-    #: the rows that may go, ``age < :cutoff`` aside
-    condition: Callable[[], ColumnElement[bool] | TextClause]
+    #: the rows that may go, ``age < :cutoff`` aside (per dialect)
+    condition: Callable[[str], ColumnElement[bool] | TextClause]
     #: the order a step takes them in: its index's (oldest first within it)
     order: tuple[Any, ...] = ()
     #: the index SQLite must use (``INDEXED BY``): without statistics its planner prefers any
@@ -123,51 +123,71 @@ class Target:
     def window(self, settings: RetentionSettings) -> timedelta:
         return float(getattr(settings, self.setting)) * DAY
 
-    def where(self) -> ColumnElement[bool]:
-        return and_(self.age < _cutoff(self.age), self.condition())
+    def where(self, dialect: str) -> ColumnElement[bool]:
+        return and_(self.age < _cutoff(self.age), self.condition(dialect))
 
 
-def _sent_dead_letter_only() -> ColumnElement[bool]:
+def _sent_dead_letter_only(_dialect: str) -> ColumnElement[bool]:
     """A retried dead letter whose outbox row (``dlq-<id>``) is sent or gone."""
     unsent = exists().where(outbox.c.message_id == literal("dlq-") + dead_letters.c.id,
                             outbox.c.sent_at.is_(None))
     return and_(dead_letters.c.status == "retried", ~unsent)
 
 
-def _correlated() -> ColumnElement[str]:
-    # coalesce(): not a condition the correlation id's index could serve (it would be chosen
-    # over the age's, and every unsent row read)
-    return func.coalesce(outbox.c.correlation_id, "")
+def _correlated(dialect: str, yes: bool) -> ColumnElement[bool]:
+    """A sent command with (or without) a correlation id. On SQLite through coalesce(): not a
+    condition the correlation id's index could serve (its planner, without statistics, would
+    choose it over the age's and read every uncorrelated row); PostgreSQL estimates IS NULL
+    from its statistics, and a coalesce() not at all."""
+    if dialect == SQLITE:
+        value = func.coalesce(outbox.c.correlation_id, "")
+        return value != "" if yes else value == ""
+    return outbox.c.correlation_id.is_not(None) if yes else outbox.c.correlation_id.is_(None)
 
 
 _PROCESSED_ORDER = (processed_events.c.action, processed_events.c.processed_at)
 TARGETS: tuple[Target, ...] = (
     Target("processed_events", processed_events, processed_events.c.processed_at,
-           "processed_events_days", lambda: processed_events.c.action == "", _PROCESSED_ORDER,
+           "processed_events_days", lambda d: processed_events.c.action == "", _PROCESSED_ORDER,
            sqlite_by_rowid=True),
     # ``> ''`` rather than ``!= ''``: a range of the index, not a scan of it
     Target("action_keys", processed_events, processed_events.c.processed_at,
-           "action_keys_days", lambda: processed_events.c.action > "", _PROCESSED_ORDER,
+           "action_keys_days", lambda d: processed_events.c.action > "", _PROCESSED_ORDER,
            sqlite_by_rowid=True),
     Target("sent_commands", outbox, outbox.c.sent_at, "sent_commands_days",
-           lambda: and_(outbox.c.kind == "command", _correlated() == "")),
+           lambda d: and_(outbox.c.kind == "command", _correlated(d, False))),
     Target("pending_inserts", outbox, outbox.c.sent_at, "pending_inserts_days",
-           lambda: and_(outbox.c.kind == "command", _correlated() != "")),
+           lambda d: and_(outbox.c.kind == "command", _correlated(d, True))),
     Target("dead_letters", dead_letters, dead_letters.c.created_at, "dead_letters_days",
            _sent_dead_letter_only),
     # The literal kind (not a parameter): only then does the partial index serve the query.
     Target("routing_log", links, links.c.created_at, "routing_log_days",
-           lambda: text(ROUTING_LOG_WHERE), sqlite_index="ix_links_routing_age"),
+           lambda d: text(ROUTING_LOG_WHERE), sqlite_index="ix_links_routing_age"),
 )
 BY_NAME = {target.name: target for target in TARGETS}
 
 
+class _ArrayOf(ColumnElement[Any]):
+    """PostgreSQL's ``ARRAY(subquery)``: the subquery runs once, before the statement."""
+
+    inherit_cache = False  # compiled once per dialect by ``Statement``, never cached
+
+    def __init__(self, query: Any) -> None:
+        self.query = query
+
+
+@compiles(_ArrayOf, "postgresql")
+def _array_of(element: _ArrayOf, compiler: Any, **kw: Any) -> str:
+    return f"ARRAY({compiler.process(element.query, **kw)})"
+
+
 def _key(table: Table, dialect: str, *, qualified: bool = True) -> list[Any]:
-    """How a step names the rows it chose: SQLite's rowid (one integer, whatever the primary
-    key), PostgreSQL's primary key."""
+    """How a step names the rows it chose: SQLite's rowid, PostgreSQL's ``ctid`` (the row's
+    place, stable while the step holds its lock). ``ctid = ANY(ARRAY(…))`` is a TID scan of
+    just those rows; ``IN (subquery)`` let the planner hash-join the whole table."""
     if dialect == SQLITE:
         return [literal_column(f"{table.name}.rowid" if qualified else "rowid")]
-    return list(table.primary_key.columns)
+    return [literal_column(f"{table.name}.ctid" if qualified else "ctid")]
 
 
 def _chosen(target: Target, dialect: str, *columns: Any) -> Any:
@@ -179,24 +199,26 @@ def _chosen(target: Target, dialect: str, *columns: Any) -> Any:
         age: ColumnElement[Any] = literal_column(target.age.name)
         return (select(*columns).select_from(
             text(f"{target.table.name} INDEXED BY {target.sqlite_index}"))
-            .where(age < _cutoff(target.age), target.condition()).order_by(age).limit(limit))
-    query = (select(*columns).select_from(target.table).where(target.where())
+            .where(age < _cutoff(target.age), target.condition(dialect)).order_by(age)
+            .limit(limit))
+    query = (select(*columns).select_from(target.table).where(target.where(dialect))
              .order_by(*(target.order or (target.age,))).limit(limit))
     return query.with_for_update(skip_locked=True) if dialect == POSTGRESQL else query
 
 
 def _delete_step(target: Target) -> Callable[[str], Any]:
     def build(dialect: str) -> Any:
-        key = _key(target.table, dialect)
+        key = _key(target.table, dialect)[0]
         chosen = _chosen(target, dialect, *_key(target.table, dialect,
-                                                 qualified=not target.sqlite_index))
-        match = key[0].in_(chosen) if len(key) == 1 else tuple_(*key).in_(chosen)
+                                                qualified=not target.sqlite_index))
+        match = key == func.any(_ArrayOf(chosen)) if dialect == POSTGRESQL else key.in_(chosen)
         return delete(target.table).where(match).returning(literal_column("1"))
     return build
 
 
 def _count(target: Target) -> Callable[[str], Any]:
-    return lambda dialect: select(func.count()).select_from(target.table).where(target.where())
+    return lambda dialect: select(func.count()).select_from(target.table).where(
+        target.where(dialect))
 
 
 def _total(target: Target) -> Callable[[str], Any]:
@@ -225,7 +247,7 @@ _ROWID: ColumnElement[Any] = literal_column("rowid")
 def _scan(target: Target) -> Callable[[str], Any]:
     return lambda dialect: select(
         _ROWID, (target.age < _cutoff(target.age)).label("old"),
-        target.condition().label("ours"),
+        target.condition(dialect).label("ours"),
     ).select_from(target.table).where(_ROWID > bindparam("after", type_=Integer)) \
         .order_by(_ROWID).limit(bindparam("limit", type_=Integer))
 
