@@ -279,3 +279,39 @@ async def test_db_current_says_when_the_store_is_behind(tmp_path: Path) -> None:
     result = await asyncio.to_thread(_cli, url, "current", "--json")
     assert result.returncode == 1
     assert json.loads(result.stdout) == {"current": "0006", "head": "0007", "up_to_date": False}
+
+
+async def test_db_backup_completes_while_the_store_is_being_written(
+        store_url: str, tmp_path: Path) -> None:
+    """Another connection commits all along (as the running bridge does): the backup still ends
+    with a consistent copy of one moment."""
+    import threading
+
+    path = store_url.split("///", 1)[1]
+    stop = threading.Event()
+
+    def write() -> None:
+        conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        i = 0
+        while not stop.is_set():
+            conn.execute("INSERT INTO counters (name, value) VALUES (?, 1)", (f"n{i}",))
+            i += 1
+            stop.wait(0.002)
+        conn.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        copy = tmp_path / "copy.db"
+        result = await asyncio.to_thread(_cli, store_url, "backup", str(copy))
+    finally:
+        stop.set()
+        writer.join()
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        copied = conn.execute("SELECT count(*) FROM counters").fetchone()[0]
+    with sqlite3.connect(path) as conn:
+        written = conn.execute("SELECT count(*) FROM counters").fetchone()[0]
+    assert written > 0 and copied <= written  # the copy is of a moment while it was written

@@ -141,10 +141,11 @@ def db_backup(file: Path = typer.Argument(..., help="where to write the copy (mu
     source = sqlite3.connect(source_path)  # reads only; the file is there (checked above)
     target = sqlite3.connect(file)
     try:
-        def progress(_status: int, remaining: int, total: int) -> None:
-            err_console.print(f"backup: {total - remaining}/{total} pages", highlight=False)
-        # A step of pages at a time: the bridge's writes go on between steps.
-        source.backup(target, pages=1024, progress=progress)
+        err_console.print(f"backing up {source_path}…", highlight=False)
+        # All pages in one step, one read transaction: in WAL mode the bridge goes on writing
+        # meanwhile. (In several steps, every write of the bridge's between two steps would
+        # make SQLite start the copy over: on a busy store it might never end.)
+        source.backup(target, pages=-1)
     except sqlite3.Error as error:
         target.close()
         file.unlink(missing_ok=True)
