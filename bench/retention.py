@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import json
 import os
@@ -42,9 +43,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.engine import make_url
 
 from bench.config import RESULTS
-from bench.probe import memory_kib
+from bench.probe import cpu_seconds, memory_kib
 from bridge.mapping import load_mapping_set
 from bridge.pipeline.factory import build_processor
 from bridge.pipeline.records import RawRecord
@@ -209,34 +211,70 @@ async def soak(mode: str, events: int, window_s: float, sample_every: int, folde
     return run
 
 
-async def index_cost(events: int, rounds: int, folder: Path) -> dict[str, Any]:
-    """CPU µs per event through the processor, store at 0006 (no retention index) vs 0007."""
+async def index_cost(events: int, rounds: int, folder: Path,
+                     postgres_server: str | None = None) -> dict[str, Any]:
+    """CPU µs per event through the processor, store at 0006 (no retention index) vs 0007;
+    on SQLite files, or on fresh databases of ``postgres_server`` (its CPU is then the
+    server's too: this process's plus the server's backends', read from ``/proc``)."""
     results: dict[str, list[float]] = {"0006": [], "0007": []}
     order = [rev for i in range(rounds) for rev in (("0006", "0007") if i % 2 == 0
                                                      else ("0007", "0006"))]
     mappings = load_mapping_set(MAPPINGS)
     for i, revision in enumerate(order):
-        path = folder / f"index-{i}.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        await upgrade(url, revision)
-        store = open_batch_store(StoreSettings(url=url))
-        await store.open()
-        processor = build_processor(store, Settings(_env_file=None), lambda: mappings)
-        raws = list(SteadyStream().raws(events))
-        warm, measured = raws[:len(raws) // 5], raws[len(raws) // 5:]
-        for j in range(0, len(warm), BATCH):
-            await processor.process(warm[j:j + BATCH])
-        cpu = time.process_time()
-        for j in range(0, len(measured), BATCH):
-            await processor.process(measured[j:j + BATCH])
-        results[revision].append((time.process_time() - cpu) / len(measured) * 1e6)
-        await store.close()
+        async with contextlib.AsyncExitStack() as stack:
+            if postgres_server is None:
+                url = f"sqlite+aiosqlite:///{folder / f'index-{i}.db'}"
+            else:
+                from tests.fixtures.postgres import fresh_database  # the suite's throwaway databases
+
+                url = await stack.enter_async_context(fresh_database(postgres_server))
+            results[revision].append(await _cost_on(url, revision, events, mappings))
         print(f"index cost: {revision} {results[revision][-1]:.1f} CPU-µs/event",
               file=sys.stderr, flush=True)
     medians = {rev: round(statistics.median(v), 1) for rev, v in results.items()}
     return {"events": events, "rounds": rounds, "cpu_us_per_event": results,
-            "median": medians,
+            "median": medians, "store": "postgresql" if postgres_server else "sqlite",
             "change_pct": round((medians["0007"] / medians["0006"] - 1) * 100, 1)}
+
+
+def _cpu_with(pids: list[int]) -> float:
+    return time.process_time() + sum(cpu_seconds(pid) for pid in pids)
+
+
+def _server_pids(port: int) -> list[int]:
+    """The processes of the PostgreSQL server listening on ``port`` (its postmaster, found by
+    its command line, and the postmaster's children): not other clusters on the machine."""
+    procs: dict[int, tuple[int, bytes]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                procs[int(entry.name)] = (ppid, (entry / "cmdline").read_bytes())
+            except (OSError, ValueError, IndexError):
+                continue
+    masters = {pid for pid, (_, cmd) in procs.items()
+               if b"postgres" in cmd and f"-p\0{port}\0".encode() in cmd}
+    return [pid for pid, (ppid, _) in procs.items() if pid in masters or ppid in masters]
+
+
+async def _cost_on(url: str, revision: str, events: int, mappings: Any) -> float:
+    """CPU µs per event through the processor on a store at ``revision``, after a warm-up."""
+    await upgrade(url, revision)
+    store = open_batch_store(StoreSettings(url=url))
+    await store.open()
+    processor = build_processor(store, Settings(_env_file=None), lambda: mappings)
+    raws = list(SteadyStream().raws(events))
+    warm, measured = raws[:len(raws) // 5], raws[len(raws) // 5:]
+    for j in range(0, len(warm), BATCH):
+        await processor.process(warm[j:j + BATCH])
+    port = make_url(url).port
+    pids = [] if port is None else _server_pids(port)  # the backends serving our connections
+    cpu = _cpu_with(pids)
+    for j in range(0, len(measured), BATCH):
+        await processor.process(measured[j:j + BATCH])
+    used = _cpu_with(pids) - cpu
+    await store.close()
+    return used / len(measured) * 1e6
 
 
 def _growth(run: Run) -> dict[str, Any]:
@@ -306,6 +344,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index-cost", action="store_true", help="only the index's cost")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--label", default="shipped", help="the index-cost result's name")
+    parser.add_argument("--postgres", action="store_true",
+                        help="index cost on a throwaway PostgreSQL cluster (tests/fixtures)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -313,7 +353,14 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="bench-retention-") as folder:
             if args.index_cost:
                 _, previous = _load(args.out)
-                measured = await index_cost(args.events, args.rounds, Path(folder))
+                if args.postgres:
+                    from tests.fixtures.postgres import LocalPostgres
+
+                    with LocalPostgres() as server:
+                        measured = await index_cost(args.events, args.rounds, Path(folder),
+                                                    server.url)
+                else:
+                    measured = await index_cost(args.events, args.rounds, Path(folder))
                 labelled = {k: v for k, v in (previous or {}).items() if "median" not in v} \
                     if previous and "median" not in previous else {}
                 report(args.out, cost={**labelled, args.label: measured})

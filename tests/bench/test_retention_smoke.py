@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.retention import TABLES, report, soak
+from bench.retention import TABLES, index_cost, report, soak
 
 
 async def test_a_short_retention_soak_prunes_with_retention_on_and_reports(tmp_path: Path) -> None:
@@ -27,3 +27,11 @@ async def test_a_short_retention_soak_prunes_with_retention_on_and_reports(tmp_p
     assert [r["mode"] for r in saved["runs"]] == ["on", "off"]
     assert set(saved["runs"][0]["growth"]["rows"]) == set(TABLES)
     assert "## Retention on" in (tmp_path / "out" / "retention.md").read_text()
+
+
+async def test_the_index_cost_run_measures_both_revisions(tmp_path: Path) -> None:
+    cost = await index_cost(1500, 1, tmp_path)
+    assert set(cost["median"]) == {"0006", "0007"} and min(cost["median"].values()) > 0
+    assert cost["store"] == "sqlite"
+    report(tmp_path / "out", runs=[], cost={"smoke": cost})
+    assert "- smoke: 0006" in (tmp_path / "out" / "retention.md").read_text()
