@@ -132,6 +132,8 @@ class Run:
     window_s: float
     seconds: float = 0.0
     events_per_s: float = 0.0
+    #: CPU of the whole process (batches, SQLite's thread, the pruner) per event
+    cpu_us_per_event: float = 0.0
     points: list[Point] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
 
@@ -173,7 +175,7 @@ async def soak(mode: str, events: int, window_s: float, sample_every: int, folde
     pruner = asyncio.create_task(pruning_loop(store, retention, stopping))
     run = Run(mode, events, window_s)
     stream = SteadyStream()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     done, published, batch = 0, [], []
     next_sample = 0
     try:
@@ -203,6 +205,7 @@ async def soak(mode: str, events: int, window_s: float, sample_every: int, folde
             done += len(batch)
         run.seconds = time.monotonic() - started
         run.events_per_s = round(done / run.seconds, 1)
+        run.cpu_us_per_event = round((time.process_time() - cpu) / done * 1e6, 1)
         run.points.append(_measure(path, done, started))
     finally:
         stopping.set()
@@ -311,8 +314,8 @@ def report(out: Path, runs: list[Run] | None = None, cost: dict[str, Any] | None
     for r in runs:
         g = _growth(r)
         lines += [f"## Retention {r.mode}: {r.events:,} events, {r.events_per_s:,.0f} events/s, "
-                  f"{r.seconds / 60:.1f} min" + (f", windows {r.window_s:g} s" if r.mode == "on"
-                                                  else ""), "",
+                  f"{r.seconds / 60:.1f} min, {r.cpu_us_per_event:g} CPU-µs/event"
+                  + (f", windows {r.window_s:g} s" if r.mode == "on" else ""), "",
                   "| events | s | RSS MiB | pages (free) | file MiB | WAL MiB | " +
                   " | ".join(TABLES) + " |",
                   "|" + "---|" * (6 + len(TABLES))]
@@ -361,8 +364,8 @@ def main(argv: list[str] | None = None) -> None:
                                                     server.url)
                 else:
                     measured = await index_cost(args.events, args.rounds, Path(folder))
-                labelled = {k: v for k, v in (previous or {}).items() if "median" not in v} \
-                    if previous and "median" not in previous else {}
+                # earlier labelled results stay (an unlabelled one, of an older format, not)
+                labelled = dict(previous) if previous and "median" not in previous else {}
                 report(args.out, cost={**labelled, args.label: measured})
                 return
             runs = [await soak(mode, args.events, args.window_s, args.sample_every,
