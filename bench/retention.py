@@ -2,7 +2,7 @@
 million events? Run once with retention on and once with it off.
 
 ``python -m bench.retention [--events 1000000] [--window-s 30] [--modes on,off]``
-``python -m bench.retention --index-cost [--events 30000] [--rounds 3]``
+``python -m bench.retention --index-cost [--postgres] [--events 40000] [--rounds 3] [--label L]``
 
 In-process, at full speed: the simulator's population, then a steady stream over its cases
 (updates of a fixed set of records, a press of a button every ``PRESS_EVERY`` events, a
@@ -19,8 +19,10 @@ Every ``--sample-every`` events: rows per table, the file's pages (in use and fr
 and its write-ahead log, the process's RSS. Output: ``bench/results/retention.json`` and
 ``retention.md``.
 
-``--index-cost``: the per-event cost of migration 0007's index on ``processed_events``. The same
-stream through a store at 0006 and one at 0007, alternately (ABBA), CPU µs per event.
+``--index-cost``: the per-event cost of migration 0007's indexes. The same stream through a
+store at 0006 and one at 0007, alternately (ABBA), CPU µs per event; ``--postgres`` on a
+throwaway PostgreSQL cluster (the server's backends' CPU counted too). Results accumulate in
+``retention.json`` under ``--label``.
 """
 
 from __future__ import annotations
