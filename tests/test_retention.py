@@ -36,8 +36,6 @@ from tests.pipeline.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
-OLD = NOW - timedelta(days=400)  # past every window
-RECENT = NOW - timedelta(hours=1)  # inside every window
 
 
 def _processed(i: int, at: datetime, action: str = "") -> dict[str, Any]:
@@ -66,37 +64,40 @@ def _link(kind: str, from_id: str, created: datetime) -> dict[str, Any]:
     return {"kind": kind, "from_id": from_id, "to_id": "t" * 32, "attrs": {}, "created_at": created}
 
 
-async def _seed(engine: AsyncEngine) -> None:
+async def _seed(engine: AsyncEngine, now: datetime = NOW) -> None:
+    """Rows of every kind, some past their window at ``now`` (the CLI's tests: the real clock)."""
+    old = now - timedelta(days=400)  # past every window
+    recent = now - timedelta(hours=1)  # inside every window
     async with engine.begin() as conn:
         # In time order, as the bridge writes them (SQLite reads them back in that order).
         await conn.execute(insert(processed_events), [
-            *(_processed(i, OLD) for i in range(5)),  # old changes: go
-            _processed(6, OLD, "create_work_order"),  # an old press: goes (400 days > 30)
-            _processed(7, NOW - timedelta(days=20), "create_work_order"),  # kept: actions' window
-            _processed(8, NOW - timedelta(days=20)),  # a change as old: goes (20 > 14)
-            _processed(5, RECENT),  # kept
+            *(_processed(i, old) for i in range(5)),  # old changes: go
+            _processed(6, old, "create_work_order"),  # an old press: goes (400 days > 30)
+            _processed(7, now - timedelta(days=20), "create_work_order"),  # kept: actions' window
+            _processed(8, now - timedelta(days=20)),  # a change as old: goes (20 > 14)
+            _processed(5, recent),  # kept
         ])
         await conn.execute(insert(outbox), [
-            _outbox("sent-old", OLD, OLD),  # goes
-            _outbox("sent-recent", OLD, RECENT),  # sent lately: kept
-            _outbox("unsent-old", OLD, None),  # never sent (pending or refused): kept
-            _outbox("insert-20d", OLD, NOW - timedelta(days=20), correlation_id="case:1:wo:0"),
-            _outbox("insert-old", OLD, OLD, correlation_id="case:2:wo:0"),  # goes
-            _outbox("dlq-retried", OLD, OLD, kind="dead_letter"),  # goes with its dead letter
-            _outbox("dlq-new", OLD, OLD, kind="dead_letter"),  # its dead letter stays: kept
-            _outbox("dlq-retried-unsent", OLD, None, kind="dead_letter"),  # unsent: both kept
+            _outbox("sent-old", old, old),  # goes
+            _outbox("sent-recent", old, recent),  # sent lately: kept
+            _outbox("unsent-old", old, None),  # never sent (pending or refused): kept
+            _outbox("insert-20d", old, now - timedelta(days=20), correlation_id="case:1:wo:0"),
+            _outbox("insert-old", old, old, correlation_id="case:2:wo:0"),  # goes
+            _outbox("dlq-retried", old, old, kind="dead_letter"),  # goes with its dead letter
+            _outbox("dlq-new", old, old, kind="dead_letter"),  # its dead letter stays: kept
+            _outbox("dlq-retried-unsent", old, None, kind="dead_letter"),  # unsent: both kept
         ])
         await conn.execute(insert(dead_letters), [
-            _dead_letter("retried", OLD, "retried"),  # goes
-            _dead_letter("new", OLD, "new"),  # unhandled: kept
-            _dead_letter("quarantined", OLD, "quarantined"),  # never got through: kept
-            _dead_letter("retried-recent", RECENT, "retried"),  # kept
-            _dead_letter("retried-unsent", OLD, "retried"),  # its DLQ message not out: kept
+            _dead_letter("retried", old, "retried"),  # goes
+            _dead_letter("new", old, "new"),  # unhandled: kept
+            _dead_letter("quarantined", old, "quarantined"),  # never got through: kept
+            _dead_letter("retried-recent", recent, "retried"),  # kept
+            _dead_letter("retried-unsent", old, "retried"),  # its DLQ message not out: kept
         ])
         await conn.execute(insert(links), [
-            _link(ROUTING_LOG_KIND, "r-old", OLD), _link(ROUTING_LOG_KIND, "r-old-2", OLD),
-            _link(ROUTING_LOG_KIND, "r-recent", RECENT),
-            _link("case_work_order", "c" * 32, OLD),  # the bridge's state: never pruned
+            _link(ROUTING_LOG_KIND, "r-old", old), _link(ROUTING_LOG_KIND, "r-old-2", old),
+            _link(ROUTING_LOG_KIND, "r-recent", recent),
+            _link("case_work_order", "c" * 32, old),  # the bridge's state: never pruned
         ])
 
 
@@ -209,7 +210,7 @@ async def _count(engine: AsyncEngine, table: Any) -> int:
 
 async def test_db_prune_previews_by_default_and_deletes_with_execute(
         store_url: str, store_engine: AsyncEngine) -> None:
-    await _seed(store_engine)
+    await _seed(store_engine, datetime.now(timezone.utc))  # the CLI prunes at the real time
     preview = await asyncio.to_thread(_cli, store_url, "prune", "--json")
     assert preview.returncode == 0, preview.stderr
     data = json.loads(preview.stdout)
