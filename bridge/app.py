@@ -46,6 +46,7 @@ from bridge.store.batch_store import BatchStore, open_batch_store
 from bridge.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer, checkpointer_for
 from bridge.store.engine import is_sqlite, store_engine
 from bridge.store.migrate import upgrade
+from bridge.store.retention import pruning_loop
 from bridge.visibility import install_rls
 
 log = structlog.get_logger("bridge.app")
@@ -149,7 +150,8 @@ class Bridge:
         assert self.reloader is not None
         self.tasks = [_spawn(_relay_loop(self.relay)),
                       _spawn(self.reloader.watch(self.stopping)),
-                      _spawn(self.watchdog.run())]
+                      _spawn(self.watchdog.run()),
+                      _spawn(pruning_loop(self.store, self.settings.retention, self.stopping))]
         if self.checkpointer is not None:
             self.tasks.append(_spawn(self.checkpointer.run(self.stopping)))
         await self.consumer.start()

@@ -160,6 +160,8 @@ class TracingSettings(_Section):
     sample_ratio: float = Field(
         default=1.0, ge=0.0, le=1.0,
         description="share of new traces recorded; an event's sampled parent is always followed")
+
+
 class ProbeSettings(_Section):
     """When the bridge says it cannot make progress (``/health``, ``/ready``, ``bridge status``),
     and how long ``bridge run`` waits for the broker and the store before it gives up."""
@@ -175,6 +177,29 @@ class ProbeSettings(_Section):
     store_failing_s: float = Field(
         default=30.0, gt=0, description="/ready fails when no store write succeeded this long "
                                         "since one failed")
+
+
+class RetentionSettings(_Section):
+    """How long the store keeps what only history needs; pruned by the bridge in small steps
+    and by ``bridge db prune`` (see ``bridge.store.retention`` for why each window is safe)."""
+
+    enabled: bool = Field(default=True, description="prune inside the running bridge")
+    processed_events_days: float = Field(
+        default=14, gt=0, description="dedupe keys of changes (older ones: the stale guard)")
+    action_keys_days: float = Field(
+        default=30, gt=0, description="dedupe keys of actions (never stale): keep them "
+                                      "longer than the event topics' retention.ms")
+    sent_commands_days: float = Field(default=7, gt=0, description="sent command rows")
+    pending_inserts_days: float = Field(
+        default=90, gt=0, description="sent insert commands (a correlation id): the target's "
+                                      "insert event finds its case through them")
+    dead_letters_days: float = Field(default=30, gt=0, description="retried dead letters")
+    routing_log_days: float = Field(
+        default=180, gt=0, description="note-routing decisions (bridge explain; a late child "
+                                       "of a major case gets the notes still logged)")
+    step_rows: int = Field(default=500, ge=1, le=50_000, description="rows per delete step")
+    step_pause_ms: int = Field(default=50, ge=0, description="pause between two steps")
+    interval_s: float = Field(default=600, gt=0, description="a pass starts this often")
 
 
 class Settings(BaseSettings):
@@ -196,6 +221,7 @@ class Settings(BaseSettings):
     retry: RetrySettings = RetrySettings()
     tracing: TracingSettings = TracingSettings()
     probes: ProbeSettings = ProbeSettings()
+    retention: RetentionSettings = RetentionSettings()
     mappings_dir: Path = Field(
         default_factory=default_mappings_dir,
         description="folder of the mapping YAML (default: ./mappings if present, else the shipped set)")

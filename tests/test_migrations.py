@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.store.engine import create_engine
+from bridge.store.metadata import include_object
 from bridge.store.migrate import alembic_config, upgrade
 from bridge.store.schema import processed_events, records
 from bridge.tables import metadata
@@ -21,8 +22,8 @@ from bridge.tables import metadata
 
 async def _drift(engine: AsyncEngine) -> list[object]:
     async with engine.connect() as conn:
-        return await conn.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+        return await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(
+            sync, opts={"include_object": include_object(sync.dialect.name)}), metadata))
 
 
 async def test_sqlite_store_at_head_matches_the_models(store_engine: AsyncEngine) -> None:

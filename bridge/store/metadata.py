@@ -6,6 +6,8 @@ index) are declared on it; ``bridge.tables`` imports every one of them.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from sqlalchemy import MetaData, String
 
 from connectors.common.envelope import MAX_EVENT_ID
@@ -18,6 +20,22 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 metadata = MetaData(naming_convention=NAMING)
+
+#: ``info`` key of an index built on some dialects only (with ``ddl_if``): the dialects' names.
+#: Alembic's comparison knows nothing of ``ddl_if``; ``include_object`` reads this.
+ONLY_ON = "only_on_dialects"
+
+
+def include_object(dialect_name: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's ``include_object`` hook for a store of ``dialect_name``: leaves out of the
+    comparison the declared indexes that dialect does not build."""
+    def include(obj: Any, _name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
+        if type_ == "index" and not reflected:
+            only_on = obj.info.get(ONLY_ON)
+            return only_on is None or dialect_name in only_on
+        return True
+    return include
+
 
 SYS_ID = String(32)
 #: Sized from what the decoder accepts: a value that passed it always fits.

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bridge.store.metadata import include_object
 from bridge.tables import metadata
 
 config = context.config
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite has almost no ALTER
         compare_type=True,
+        include_object=include_object(connection.dialect.name),
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
