@@ -71,18 +71,22 @@ def test_run_without_a_broker_gives_up_at_the_deadline_with_one_line(tmp_path: P
     assert "Traceback" not in done.stderr and not (tmp_path / "bridge.db").exists()
 
 
-@pytest.mark.parametrize(("env", "line"), [
-    ({"BRIDGE_STORE__URL": "nonsense"},
-     "error: cannot use the settings BRIDGE_STORE__URL: ArgumentError"),
-    ({"BRIDGE_STORE__URL": "sqlite+aiosqlite:////nowhere/bridge.db"},
+@pytest.mark.parametrize(("env", "code", "line"), [
+    # refused by the settings themselves: a configuration error (2), before anything starts
+    ({"BRIDGE_STORE__URL": "nonsense"}, 2,
+     "error: BRIDGE_STORE__URL: not a URL; expected sqlite+aiosqlite:///FILE or "
+     "postgresql+asyncpg://HOST[:PORT]/DATABASE (user and password before the host)"),
+    ({"BRIDGE_KAFKA__SECURITY_PROTOCOL": "SSL", "BRIDGE_KAFKA__SSL_CAFILE": "/nowhere/ca.pem"}, 2,
+     "error: BRIDGE_KAFKA__SSL_CAFILE: no such file: /nowhere/ca.pem"),
+    # valid settings the start cannot use: a failed start (3), at once
+    ({"BRIDGE_STORE__URL": "sqlite+aiosqlite:////nowhere/bridge.db"}, STARTUP_FAILED,
      "error: cannot use the settings BRIDGE_STORE__URL: no such directory (/nowhere)"),
-    ({"BRIDGE_KAFKA__SECURITY_PROTOCOL": "SSL", "BRIDGE_KAFKA__SSL_CAFILE": "/nowhere/ca.pem"},
-     "error: cannot use the settings BRIDGE_KAFKA__SSL_CAFILE: no such file (/nowhere/ca.pem)"),
 ])
-def test_run_fails_at_once_on_what_waiting_cannot_mend(env: dict[str, str], line: str) -> None:
+def test_run_fails_at_once_on_what_waiting_cannot_mend(env: dict[str, str], code: int,
+                                                       line: str) -> None:
     done = _run({"BRIDGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",
                  "BRIDGE_PROBES__STARTUP_DEADLINE_S": "300", **env}, timeout_s=60)
-    assert done.returncode == STARTUP_FAILED
+    assert done.returncode == code
     assert _one_line(done) == line
     assert _waiting_lines(done.stderr) == []
 
