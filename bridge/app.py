@@ -23,6 +23,7 @@ from faststream.kafka.publisher import DefaultPublisher
 
 from bridge.http import asgi_routes
 from bridge.http.dispatch import with_portal
+from bridge.kafka.admin import known_message_size_limits
 from bridge.kafka.clients import faststream_security
 from bridge.kafka.consumer import EventConsumer
 from bridge.logs import faststream_logger
@@ -112,6 +113,8 @@ def create_bridge(settings: Settings) -> Bridge:
         bridge.reloader = MappingReloader(settings.mappings_dir)
 
     async def after_startup() -> None:
+        # A dead letter larger than its topic takes is cut down before it is sent.
+        relay.limits.update(await known_message_size_limits(settings, [settings.topics.dead_letters]))
         await relay.drain()  # what a crash left unsent goes out first
         assert bridge.reloader is not None
         bridge.tasks = [
