@@ -120,8 +120,7 @@ async def replay(settings: Settings, request: ReplayRequest,
         async for raws, done, total in _read(consumer, ranges, request):
             for part, result in await _process(processor, raws, not request.execute, salt):
                 if relay is not None:
-                    await relay.publish(result.outbox)
-                    summary.emitted += len(result.outbox)
+                    summary.emitted += len(await relay.publish(result.outbox))
                 summary.add(result, len(part))
             if progress is not None:
                 progress(done, total)

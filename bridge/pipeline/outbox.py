@@ -108,16 +108,19 @@ class OutboxRelay:
         self._in_flight: set[str] = set()  # handed to the producer, not yet acknowledged
         self.published = 0
 
-    async def publish(self, rows: Sequence[Mapping[str, Any]], *, defer_mark: bool = False) -> None:
+    async def publish(self, rows: Sequence[Mapping[str, Any]], *,
+                      defer_mark: bool = False) -> list[Mapping[str, Any]]:
         """Publish rows (already committed) without awaiting each, then mark them sent (now, or
-        later when ``defer_mark``: see :meth:`unmarked`)."""
+        later when ``defer_mark``: see :meth:`unmarked`). Returns the rows published (not those
+        set aside, or held back behind one)."""
         if not rows:
-            return
+            return []
         async with self._lock:
-            acks = await self._enqueue(rows)
-            await self._acknowledged(rows, acks)
+            handed, acks = await self._enqueue(rows)
+            await self._acknowledged(handed, acks)
             if not defer_mark:
                 await self._flush_marks()
+        return handed
 
     async def start_publish(self, rows: Sequence[Mapping[str, Any]]) -> asyncio.Future[None]:
         """Hand rows (already committed) to the producer, in order, and return at once: the
@@ -125,17 +128,57 @@ class OutboxRelay:
         with ``defer_mark``), or fails with the first error. Until it is done the rows are in
         flight, and :meth:`drain` leaves them alone."""
         async with self._lock:
-            acks = await self._enqueue(rows)
-        ids = {r["message_id"] for r in rows}
+            handed, acks = await self._enqueue(rows)
+        ids = {r["message_id"] for r in handed}
         self._in_flight |= ids
-        confirmed = asyncio.ensure_future(self._acknowledged(rows, acks))
+        confirmed = asyncio.ensure_future(self._acknowledged(handed, acks))
         confirmed.add_done_callback(lambda _done: self._in_flight.difference_update(ids))
         return confirmed
 
-    async def _enqueue(self, rows: Sequence[Mapping[str, Any]]) -> list[Awaitable[Any]]:
-        return [await (self._send_dead_letter(r) if r["kind"] == "dead_letter" else
-                       self._send(r["topic"], r["msg_key"].encode(), r["payload"], _headers(r)))
-                for r in rows]
+    async def _enqueue(self, rows: Sequence[Mapping[str, Any]]
+                       ) -> tuple[list[Mapping[str, Any]], list[Awaitable[Any]]]:
+        """Hand rows to the producer, in order: the rows handed over, and their acks. A command
+        the producer refuses for good at once (larger than it sends, or than its topic takes)
+        is set aside, and one behind a refused row of its record waits (both left unsent)."""
+        handed: list[Mapping[str, Any]] = []
+        acks: list[Awaitable[Any]] = []
+        for row in rows:
+            if row["kind"] == "dead_letter":
+                ack: Awaitable[Any] | None = await self._send_dead_letter(row)
+            elif (row["topic"], row["msg_key"]) in self._held:
+                continue
+            else:
+                ack = await self._send_command(row)
+            if ack is not None:
+                handed.append(row)
+                acks.append(ack)
+        return handed, acks
+
+    async def _send_command(self, row: Mapping[str, Any]) -> Awaitable[Any] | None:
+        headers = _headers(row)
+        room = self._room(row, headers)
+        if room is not None and len(row["payload"]) > room:
+            # Not sent at all: a broker refusing it for its size would leave the idempotent
+            # producer unable to publish anything more to that partition.
+            refusal: KafkaError = MessageSizeTooLargeError()
+        else:
+            try:
+                return await self._send(row["topic"], row["msg_key"].encode(), row["payload"],
+                                        headers)
+            except KafkaError as error:  # refused before it left: it would be, every time
+                if error.retriable:
+                    raise
+                refusal = error
+        self._set_aside(row, refusal)
+        return None
+
+    def _set_aside(self, row: Mapping[str, Any], error: KafkaError) -> None:
+        """Leave a row the broker refuses for good unsent (tried again at the next start), and
+        hold back its record's later rows behind it."""
+        self.refused[row["message_id"]] = type(error).__name__
+        self._held.add((row["topic"], row["msg_key"]))
+        log.error("outbox.refused", message_id=row["message_id"], topic=row["topic"],
+                  error_class=type(error).__name__, bytes=len(row["payload"]))
 
     async def _send_dead_letter(self, row: Mapping[str, Any]) -> Awaitable[Any]:
         """Hand a dead letter to the producer, cut down first if its topic would refuse it; the
@@ -237,7 +280,7 @@ class OutboxRelay:
             if not rows:
                 return total
             try:
-                await self.publish(rows)
+                rows = await self.publish(rows)
             except KafkaError as error:
                 if error.retriable:
                     raise
@@ -248,21 +291,16 @@ class OutboxRelay:
         """One row at a time, after the broker refused one of them for good: the refused row is
         set aside (logged, left unsent, tried again at the next start) and holds back only the
         later rows of its own record. Returns the rows published."""
-        published = []
+        published: list[Mapping[str, Any]] = []
         for row in rows:
             if (row["topic"], row["msg_key"]) in self._held:
                 continue
             try:
-                await self.publish([row])
+                published += await self.publish([row])
             except KafkaError as error:
                 if error.retriable:
                     raise
-                self.refused[row["message_id"]] = type(error).__name__
-                self._held.add((row["topic"], row["msg_key"]))
-                log.error("outbox.refused", message_id=row["message_id"], topic=row["topic"],
-                          error_class=type(error).__name__, bytes=len(row["payload"]))
-                continue
-            published.append(row)
+                self._set_aside(row, error)
         return published
 
     async def _flush_marks(self) -> None:
