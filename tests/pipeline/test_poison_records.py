@@ -149,3 +149,19 @@ async def test_contract_checks_at_the_door(store_engine: AsyncEngine, producer: 
         (mismatched["event_id"], mismatched["sys_id"]), "the mismatched event is named"
     assert len(await published_ids(kafka_bootstrap, bridge_settings.topics.dead_letters)) == 3
 
+
+
+async def test_the_issues_message_on_the_running_bridge(kafka_harness: Any) -> None:
+    """The issue's reproduction, on the bridge application consuming the real topic: the
+    1,000-level message, then a valid event; both are handled, the stream goes on."""
+    valid = _request()
+
+    result = await kafka_harness.feed(b'{"a":' * 1000 + b"1" + b"}" * 1000, valid)
+
+    assert result.outcomes == {"in": 2, "dead_lettered": 1, "applied": 1}
+    [letter] = [row for row in result.outbox if row["kind"] == "dead_letter"]
+    assert letter["headers"]["x-bridge-reason"] == "invalid_json"
+    commands = kafka_harness.commands(result)
+    assert {c["caused_by"]["event_id"] for c in commands} == {valid["event_id"]}
+    assert ("fsm", "wm_order", "insert") in {(c["target"], c["table"], c["operation"])
+                                             for c in commands}
