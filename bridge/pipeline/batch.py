@@ -53,6 +53,9 @@ class KeyMismatch(DecodeError):
                                          "message key")
         self.event = event
 
+    def __reduce__(self) -> tuple[type[DecodeError], tuple[str, str]]:
+        return (DecodeError, (self.reason_code, self.detail))  # the event stays behind
+
 
 @dataclass(slots=True)
 class BatchResult:
