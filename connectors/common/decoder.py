@@ -39,12 +39,7 @@ from connectors.common.events import Event
 from connectors.common.jsoncodec import REFUSED, dumps_bytes, fast_loads
 from connectors.common.limits import MAX_NESTING
 from connectors.common.records import record_problem
-from connectors.common.shape import (
-    may_nest_too_deep,
-    may_repeat_a_key,
-    nests_too_deep,
-    repeats_a_key,
-)
+from connectors.common.shape import may_repeat_a_key, nests_too_deep, repeats_a_key
 from connectors.common.wire import ENVELOPE_DECODER, StrictEnvelope
 
 # An escaped UTF-16 surrogate: json.loads turns an unpaired one into a str that is not UTF-8.
@@ -87,10 +82,13 @@ def _decode_fast(raw: bytes | None, topic_source: str | None) -> Event | object 
     if (topic_source is not None and wire.source != topic_source) \
             or not (count.isdigit() and count.isascii()):
         return None
-    # The record nests no deeper than allowed, and every key read is a key kept (none repeated).
-    if may_nest_too_deep(raw) and nests_too_deep(wire.record, 2):
-        return None
-    if may_repeat_a_key(raw, _ENCODER.encode(wire), _defaults_written(wire)):
+    # Every key read is a key kept (none repeated). Nesting is the wire types': at most three.
+    encoded, defaults = _ENCODER.encode(wire), _defaults_written(wire)
+    # The types hold only strings and null, which msgspec writes as short as JSON allows: a
+    # compact message of the same length as its parsed form dropped nothing (one comparison);
+    # any other goes by its quotes.
+    if len(raw) != len(encoded) - _BYTES_OF_DEFAULT * defaults \
+            and may_repeat_a_key(raw, encoded, _QUOTES_OF_DEFAULT * defaults):
         return None
     args, journal = wire.action_args, wire.journal
     return Event(wire.event_id, wire.source, wire.table, wire.operation, wire.sys_id, int(count),
@@ -101,17 +99,18 @@ def _decode_fast(raw: bytes | None, topic_source: str | None) -> Event | object 
 
 
 _ENCODER: Final = msgspec.json.Encoder()
-#: the quotes of an optional journal key written with its default: `"sys_created_by":""`
+#: what the encoder writes for a journal entry's optional key at its default: `,"sys_created_by":""`
+_BYTES_OF_DEFAULT: Final = 20
 _QUOTES_OF_DEFAULT: Final = 4
 
 
 def _defaults_written(wire: StrictEnvelope) -> int:
-    """The quotes encoding ``wire`` writes for journal entries' optional keys at their default
-    (the message may have left them out: it then has fewer quotes, and is not a repeat)."""
+    """How many optional journal keys encoding ``wire`` writes at their default (the message
+    may have left them out: it is then shorter, with fewer quotes, and is not a repeat)."""
     if wire.journal is UNSET:
         return 0
-    return _QUOTES_OF_DEFAULT * sum((entry.sys_created_on == "") + (entry.sys_created_by == "")
-                                    for entry in wire.journal)
+    return sum((entry.sys_created_on == "") + (entry.sys_created_by == "")
+               for entry in wire.journal)
 
 
 def decode_checked(raw: bytes | None, *, topic_source: str | None = None) -> Event:

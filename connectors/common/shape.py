@@ -41,12 +41,6 @@ def nests_too_deep(value: Any, depth: int) -> bool:
     return False
 
 
-def may_nest_too_deep(raw: bytes) -> bool:
-    """False when ``raw`` has too few brackets to nest beyond `MAX_NESTING` (one byte counted
-    twice in C: cheaper than walking the parsed document)."""
-    return raw.count(b"{") + raw.count(b"[") > MAX_NESTING
-
-
 class _Repeated(Exception):
     pass
 

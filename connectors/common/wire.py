@@ -80,7 +80,9 @@ class StrictEnvelope(msgspec.Struct, frozen=True, gc=False, forbid_unknown_field
     operation: Operation
     sys_id: SysId
     sys_mod_count: ModCount
-    record: dict[str, Any]
+    # Strings and references (flat objects of strings) only: a record holding anything else
+    # takes the exact path, so a record read here nests no deeper than the contract's.
+    record: dict[str, str | dict[str, str]]
     action: str | None | UnsetType = UNSET
     action_args: dict[str, str] | UnsetType = UNSET
     sys_updated_on: OptionalTimestamp | UnsetType = UNSET

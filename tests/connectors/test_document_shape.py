@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from connectors.common import decode_event
+from connectors.common import DecodeError, decode_event
 from connectors.common.limits import MAX_NESTING
 from connectors.common.wire import EventEnvelope, StrictEnvelope
 from tests.connectors.examples import event_examples, example
@@ -55,3 +55,32 @@ def test_the_fast_path_reads_the_envelopes_keys() -> None:
     def keys(struct: type[msgspec.Struct]) -> list[tuple[str, bool]]:
         return [(f.name, f.required) for f in msgspec.structs.fields(struct)]
     assert keys(StrictEnvelope) == keys(EventEnvelope)
+
+
+@pytest.mark.parametrize("path", ["sys_id", "record.short_description", "record.contact.value",
+                                  "journal.0.value", "journal.0.element", "action_args.type"])
+def test_a_compact_message_that_repeats_a_key_is_refused(path: str) -> None:
+    """Compact JSON as short as msgspec writes it: the decoder's one-comparison shortcut (same
+    length as the parsed form encoded again) must not take a repeat for a compact message,
+    even with journal keys left out (which the encoding adds back)."""
+    document = example("csm-case-update.json")
+    document["action_args"] = {"type": "normal"}  # refused later, but a repeat is found first
+    for entry in document["journal"]:
+        entry.pop("sys_created_by", None)
+    *parents, last = path.split(".")
+    target: Any = document
+    for key in parents:
+        target = target[int(key)] if isinstance(target, list) else target[key]
+    items = list(target.items())
+    target.clear()
+    target["__first__"] = "b" * 32 if last in ("sys_id", "value") else "other"
+    target.update(items)
+    raw = _written(document, separators=(",", ":"), ensure_ascii=False).replace(
+        b'"__first__"', json.dumps(last).encode())
+    with pytest.raises(DecodeError) as refused:
+        decode_event(raw)
+    assert refused.value.reason_code == "duplicate_key"
+    compact = _written(example("csm-case-action-create-change.json"), separators=(",", ":"),
+                       ensure_ascii=False)
+    assert decode_event(compact).to_wire() == decode_event(_written(example(
+        "csm-case-action-create-change.json"))).to_wire()
