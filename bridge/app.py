@@ -113,8 +113,9 @@ def create_bridge(settings: Settings) -> Bridge:
         bridge.reloader = MappingReloader(settings.mappings_dir)
 
     async def after_startup() -> None:
-        # A dead letter larger than its topic takes is cut down before it is sent.
-        relay.limits.update(await known_message_size_limits(settings, [settings.topics.dead_letters]))
+        # A message larger than its topic takes is not sent as it is (a dead letter is cut down,
+        # a command set aside): a broker's refusal would stop the producer's partition.
+        relay.limits.update(await known_message_size_limits(settings, list(outputs.values())))
         await relay.drain()  # what a crash left unsent goes out first
         assert bridge.reloader is not None
         bridge.tasks = [

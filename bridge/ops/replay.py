@@ -116,7 +116,7 @@ async def replay(settings: Settings, request: ReplayRequest,
                                         enable_idempotence=True, acks="all")
             await producer.start()
             relay = OutboxRelay(store, _sender(producer), await known_message_size_limits(
-                settings, [settings.topics.dead_letters]))
+                settings, [settings.topics.dead_letters, *settings.topics.commands().values()]))
         async for raws, done, total in _read(consumer, ranges, request):
             for part, result in await _process(processor, raws, not request.execute, salt):
                 if relay is not None:
