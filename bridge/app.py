@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.http import asgi_routes
 from bridge.http.dispatch import with_portal
+from bridge.kafka.admin import known_message_size_limits
 from bridge.kafka.clients import faststream_security
 from bridge.kafka.consumer import EventConsumer
 from bridge.logs import faststream_logger
@@ -146,6 +147,9 @@ class Bridge:
         self.in_force.reloader = MappingReloader(settings.mappings_dir)
 
     async def after_startup(self) -> None:
+        # A message larger than its topic takes is not sent as it is (a dead letter is cut down,
+        # a command set aside): a broker's refusal would stop the producer's partition.
+        self.relay.limits.update(await known_message_size_limits(self.settings, list(self.publishers)))
         await self.relay.drain()  # what a crash left unsent goes out first
         assert self.reloader is not None
         self.tasks = [_spawn(_relay_loop(self.relay)),

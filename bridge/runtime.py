@@ -41,6 +41,7 @@ from bridge.commit import Consumer, OffsetCommitter, next_offsets
 from bridge.failpoints import failpoint
 from bridge.pipeline.batch import BatchProcessor, BatchResult
 from bridge.pipeline.errors import is_transient, raised_at
+from bridge.pipeline.isolation import each_alone
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.phases import PhaseTimes
 from bridge.pipeline.records import RawRecord
@@ -205,16 +206,10 @@ class DeliveryRuntime:
             _, sent = await self._attempts(raws)
             return [sent] if sent is not None else []
         log.warning("batch.isolating", records=len(raws), failures=self.stats.consecutive_failures)
-        for raw in raws:
-            try:
-                await self.run_with_retry([raw])
-            except Exception as error:  # noqa: BLE001 - this record fails on its own
-                if is_transient(error):
-                    raise
-                await self._dead_letter_alone(raw, error)
+        await each_alone(raws, self.run_with_retry, self._dead_letter_alone)
         return []
 
-    async def _dead_letter_alone(self, raw: RawRecord, error: Exception) -> None:
+    async def _dead_letter_alone(self, raw: RawRecord, error: Exception) -> BatchResult:
         started = time.perf_counter()
         result = await self.processor.dead_letter_alone(raw, error)
         with result.phases.phase("publish"):
@@ -226,6 +221,7 @@ class DeliveryRuntime:
         self._count(result, 1)
         for observer in self.observers:
             observer.on_batch(result, 1, time.perf_counter() - started)
+        return result
 
     async def run_with_retry(self, raws: Sequence[RawRecord]) -> BatchResult:
         """Process and publish one batch, retrying transient failures within the budget;

@@ -259,7 +259,8 @@ def _check_store_url(value: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    expected = "expected sqlite+aiosqlite:///FILE or postgresql+asyncpg://HOST[:PORT]/DATABASE (user and password before the host)"
+    expected = ("expected sqlite+aiosqlite:///FILE or postgresql+asyncpg://HOST[:PORT]/DATABASE "
+                "(user and password before the host)")
     try:
         url = make_url(value)
     except (ArgumentError, ValueError):

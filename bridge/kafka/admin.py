@@ -6,19 +6,24 @@ replication and configs come from the topic definitions.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
+import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from bridge.kafka.clients import aiokafka_client_kwargs
 from bridge.kafka.diagnose import start_client
 from bridge.settings import Settings
 from topics import TopicSpec, load_topic_specs
+
+log = structlog.get_logger("bridge.kafka")
 
 
 class TopicAdminError(RuntimeError):
@@ -150,3 +155,29 @@ async def _admin(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
         yield admin
     finally:
         await admin.close()
+
+
+async def message_size_limits(settings: Settings, topics: list[str]) -> dict[str, int]:
+    """``max.message.bytes`` of each topic (its own, or the broker's default), by name: the
+    largest message it takes. A topic the broker does not describe is left out."""
+    resources = [ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": None})
+                 for topic in topics]
+    async with _admin(settings) as admin:
+        responses = await admin.describe_configs(resources)
+    limits: dict[str, int] = {}
+    for response in responses:
+        for error_code, _message, _type, name, entries in (r[:5] for r in response.resources):
+            for entry in entries if error_code == 0 else ():
+                if entry[0] == "max.message.bytes" and str(entry[1]).isdigit():
+                    limits[name] = int(entry[1])
+    return limits
+
+
+async def known_message_size_limits(settings: Settings, topics: list[str]) -> dict[str, int]:
+    """`message_size_limits`, or none when the broker does not answer (then a message too large
+    is found out when the broker refuses it)."""
+    try:
+        return await message_size_limits(settings, topics)
+    except (KafkaError, OSError, asyncio.TimeoutError) as error:
+        log.warning("kafka.limits_unknown", error_class=type(error).__name__, topics=len(topics))
+        return {}

@@ -98,11 +98,18 @@ DEAD_LETTER_HEADERS: Final = _headers({
     HEADER_PREFIX + "original-offset": "its offset there",
     HEADER_PREFIX + "stage": "where it failed: decode, map, flow or batch",
     HEADER_PREFIX + "error-class": "the class of the error (never its message: no input values)",
-    HEADER_PREFIX + "reason": "the reason code (`invalid_json`, `source_mismatch`, …)",
+    HEADER_PREFIX + "reason": "the reason code (`invalid_json`, `duplicate_key`, `key_mismatch`, "
+                              "`source_mismatch`, …: the README lists them)",
     HEADER_PREFIX + "mapping-version": "the active mapping version (empty before any applied)",
     HEADER_PREFIX + "replay-count": "how many times `bridge dlq retry` re-injected it",
+    HEADER_PREFIX + "truncated": "`true` when the payload is the input cut down: the input was "
+                                 "larger than the topic takes (whole in the store: `bridge dlq "
+                                 "show`)",
+    HEADER_PREFIX + "original-size": "when cut down: the input's size in bytes",
+    HEADER_PREFIX + "original-sha256": "when cut down: the SHA-256 of the whole input (hex)",
     **TRACE_HEADERS,
-}, required=True, optional=TRACE_OPTIONAL)
+}, required=True, optional=(*TRACE_OPTIONAL, *(HEADER_PREFIX + name for name in (
+    "truncated", "original-size", "original-sha256"))))
 
 
 def _key(description: str) -> dict[str, Any]:

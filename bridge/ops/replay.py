@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bridge.kafka.admin import known_message_size_limits
 from bridge.kafka.clients import aiokafka_client_kwargs
 from bridge.mapping import load_mapping_set
 from bridge.observability.lag import topic_partitions
@@ -26,6 +27,7 @@ from bridge.ops.timespec import as_ms
 from bridge.pipeline.batch import BatchProcessor, BatchResult
 from bridge.pipeline.errors import is_transient
 from bridge.pipeline.factory import build_processor
+from bridge.pipeline.isolation import each_alone
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.records import RawRecord
 from bridge.settings import Settings
@@ -113,12 +115,12 @@ async def replay(settings: Settings, request: ReplayRequest,
             producer = AIOKafkaProducer(**aiokafka_client_kwargs(settings.kafka),
                                         enable_idempotence=True, acks="all")
             await producer.start()
-            relay = OutboxRelay(store, _sender(producer))
+            relay = OutboxRelay(store, _sender(producer), await known_message_size_limits(
+                settings, [settings.topics.dead_letters, *settings.topics.commands().values()]))
         async for raws, done, total in _read(consumer, ranges, request):
             for part, result in await _process(processor, raws, not request.execute, salt):
                 if relay is not None:
-                    await relay.publish(result.outbox)
-                    summary.emitted += len(result.outbox)
+                    summary.emitted += len(await relay.publish(result.outbox))
                 summary.add(result, len(part))
             if progress is not None:
                 progress(done, total)
@@ -142,15 +144,19 @@ async def _process(processor: BatchProcessor, raws: list[RawRecord], dry_run: bo
         return [(raws, await processor.process(raws, dry_run=dry_run, reprocess_salt=salt))]
     except Exception as error:  # noqa: BLE001 - sorted out below
         _unless_transient(error)
-    parts = []
-    for raw in raws:
-        try:
-            result = await processor.process([raw], dry_run=dry_run, reprocess_salt=salt)
-        except Exception as error:  # noqa: BLE001 - this record fails on its own
-            _unless_transient(error)
-            result = await processor.dead_letter_alone(raw, error, dry_run=dry_run)
-        parts.append(([raw], result))
-    return parts
+
+    async def run(part: list[RawRecord]) -> BatchResult:
+        return await processor.process(part, dry_run=dry_run, reprocess_salt=salt)
+
+    async def dead_letter(raw: RawRecord, error: Exception) -> BatchResult:
+        return await processor.dead_letter_alone(raw, error, dry_run=dry_run)
+
+    try:
+        parts = await each_alone(raws, run, dead_letter)
+    except Exception as error:  # noqa: BLE001 - an outage: the clear error
+        _unless_transient(error)
+        raise
+    return [([raw], result) for raw, result in parts]
 
 
 async def _opened(opening: Any) -> None:

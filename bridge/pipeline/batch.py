@@ -1,9 +1,13 @@
 """Process one batch of raw records in one store transaction.
 
 Per event: decode (bad input → dead letter) → dedupe (event id, and record version) → stale
-guard → store the record's new state → run the flows routed to it. A flow that rejects an event,
-or raises an unexpected exception on it, is undone for that event only and the event is
-dead-lettered; the rest of the batch goes on.
+guard → store the record's new state → run the flows routed to it. Whatever one record makes
+fail on its own — the decoder (a contract violation, or any exception at all), the contract
+checks at the door (a Kafka key that is not the body's ``sys_id``), a flow rejecting it, any
+exception in its flows or its reads — is undone for that record only and the record is
+dead-lettered with a reason code; the rest of the batch goes on. Only an outage (the store
+locked or down) fails the batch; what fails the batch's shared writes is the runtime's to take
+apart (``bridge.pipeline.isolation``).
 Everything is flushed in bulk at the end; the caller publishes the returned outbox rows after
 the commit and only then commits the Kafka offsets.
 """
@@ -22,7 +26,7 @@ from bridge.flows.context import Decided, FlowContext, press_id
 from bridge.flows.errors import FlowDataError
 from bridge.flows.links import FOLLOWED_REFERENCES
 from bridge.mapping import MappingError, MappingSet
-from bridge.pipeline.deadletter import dead_letter_rows, replay_count_of
+from bridge.pipeline.deadletter import dead_letter_rows, drop_known, known_plan, replay_count_of
 from bridge.pipeline.errors import describe_failure, is_transient, raised_at
 from bridge.pipeline.outbox import HEADER_PREFIX, command_row
 from bridge.pipeline.phases import PhaseTimes
@@ -39,6 +43,19 @@ log = structlog.get_logger("bridge.pipeline")
 
 #: operations whose event carries a new version of the record (an action does not change it)
 VERSIONED = ("insert", "update", "delete")
+
+
+class KeyMismatch(DecodeError):
+    """A valid event under a Kafka key that is not its ``sys_id`` (kept: its dead letter names
+    the event and the record)."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__("key_mismatch", "key: expected the record's sys_id, the event topics' "
+                                         "message key")
+        self.event = event
+
+    def __reduce__(self) -> tuple[type[DecodeError], tuple[str, str]]:
+        return (DecodeError, (self.reason_code, self.detail))  # the event stays behind
 
 
 @dataclass(slots=True)
@@ -106,15 +123,24 @@ class BatchProcessor:
                     written = len(state.writes.outbox)
                     if isinstance(item, DecodeError):
                         self._dead_letter(state, raw, "decode", item.reason_code, item,
-                                          item.detail, mappings.version)
+                                          item.detail, mappings.version,
+                                          event=item.event if isinstance(item, KeyMismatch)
+                                          else None)
                         outcome = "dead_lettered"
-                    else:
-                        outcome = await self._apply(state, raw, item, mappings)
+                    elif isinstance(item, Event):
+                        outcome = await self._apply_guarded(state, raw, item, mappings)
+                    else:  # the decoder itself failed on this record (a bug)
+                        self._dead_letter_internal(state, raw, "decode", item, mappings.version,
+                                                   None)
+                        outcome = "dead_lettered"
                     state.count("events.in")
                     state.count(f"events.{outcome}")
                     events_seen.append((item if isinstance(item, Event) else None, outcome))
                     if span is not None and traced is not None:
                         traced.end_record(span, outcome, state.writes.outbox[written:])
+            if state.writes.dead_letters:
+                with phases.phase("flush"):
+                    drop_known(state.writes, await transaction.run(known_plan(state.writes)))
             failpoint("inside_batch")
             state.writes.published.extend(published)
             with phases.phase("flush"):  # the writes and the commit: one hand-off on SQLite
@@ -139,9 +165,25 @@ class BatchProcessor:
         """Dead-letter a record that fails every batch it is in, in a transaction of its own
         (rolled back when ``dry_run``). A record already processed is left alone: its effects
         stand, a failure after its commit is the outbox relay's to retry, and the result is
-        empty."""
+        empty.
+
+        Nothing here can fail for the record's sake: the decoder returns what it makes of the
+        record, whatever happens in it, and should reading what the record names fail (not
+        an outage), the record's bytes are dead-lettered without it."""
         decoded = self._decode(raw)
         event = decoded if isinstance(decoded, Event) else None
+        try:
+            return await self._dead_letter_alone(raw, error, event, dry_run)
+        except Exception as failure:  # noqa: BLE001 - sorted out below
+            if is_transient(failure) or event is None:
+                raise
+            log.error("record.dead_letter_failed", error_class=type(failure).__name__,
+                      raised_at=raised_at(failure), topic=raw.topic, partition=raw.partition,
+                      offset=raw.offset)
+        return await self._dead_letter_alone(raw, error, None, dry_run)
+
+    async def _dead_letter_alone(self, raw: RawRecord, error: BaseException, event: Event | None,
+                                 dry_run: bool) -> BatchResult:
         mappings = self._mappings()
         traced = self._tracing.batch([raw]) if self._tracing is not None else None
         transaction = await self._store.begin()
@@ -160,6 +202,7 @@ class BatchProcessor:
                 traced.end_record(span, "dead_lettered", state.writes.outbox)
             state.count("events.in")
             state.count("events.dead_lettered")
+            drop_known(state.writes, await transaction.run(known_plan(state.writes)))
             if dry_run:
                 await transaction.run(flush_plan(state))
                 await transaction.rollback()
@@ -178,13 +221,42 @@ class BatchProcessor:
         """CPU seconds the store spent in a thread of its own (SQLite's connection thread)."""
         return self._store.thread_cpu_s
 
-    def _decode(self, raw: RawRecord) -> Event | DecodeError:
+    def _decode(self, raw: RawRecord) -> Event | DecodeError | Exception:
+        """The record's event; the contract rule it breaks; or what the decoder raised on it (a
+        bug: never out of the batch). Never raises."""
         try:
-            return decode_event(raw.value or b"", topic_source=self._source_of_topic.get(raw.topic))
+            event = decode_event(raw.value, topic_source=self._source_of_topic.get(raw.topic))
         except DecodeError as error:
             # Kept until the batch ends: without its traceback it holds no frame, so the
             # batch's objects are freed by reference counting, not by the cycle collector.
             return error.with_traceback(None)
+        except Exception as error:  # noqa: BLE001 - whatever it is, it costs this record only
+            log.error("decode.internal_error", error_class=type(error).__name__,
+                      raised_at=raised_at(error), topic=raw.topic, partition=raw.partition,
+                      offset=raw.offset)
+            return error.with_traceback(None)
+        key = raw.key
+        if key is not None and key != event.sys_id.encode():
+            # The contract keys events by record sys_id, and per-record order rests on it: a
+            # record under another key may overtake, or be overtaken by, its own changes.
+            return KeyMismatch(event)
+        return event
+
+    async def _apply_guarded(self, state: BatchState, raw: RawRecord, event: Event,
+                             mappings: MappingSet) -> str:
+        """``_apply``, and whatever escapes it (a read, the dedupe, writing the commands) undone
+        for this event and dead-lettered: only an outage fails the batch."""
+        point = state.savepoint()
+        try:
+            return await self._apply(state, raw, event, mappings)
+        except Exception as error:  # noqa: BLE001 - a bug must cost one event, not the stream
+            if is_transient(error):
+                raise
+            state.rollback(point)
+            log.error("event.internal_error", error_class=type(error).__name__,
+                      raised_at=raised_at(error), event_id=event.event_id, table=event.table)
+            self._dead_letter_internal(state, raw, "flow", error, mappings.version, event)
+            return "dead_lettered"
 
     async def _apply(self, state: BatchState, raw: RawRecord, event: Event,
                      mappings: MappingSet) -> str:

@@ -9,11 +9,14 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, String, select
 
 from bridge.pipeline.outbox import HEADER_PREFIX
 from bridge.pipeline.records import RawRecord
+from bridge.store.plan import Fetch, Plan
 from bridge.store.schema import dead_letters, outbox
+from bridge.store.sql import Statement, id_list
+from bridge.store.unit_of_work import BatchWrites
 
 
 def _max_length(column: Column[Any]) -> int:
@@ -84,3 +87,26 @@ def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: Bas
         "created_at": now, "sent_at": None,
     }
     return entry, outbox_row
+
+
+_KNOWN = Statement("known_dead_letters", lambda d: select(dead_letters.c.id).where(
+    dead_letters.c.id.in_(id_list("ids", d))), "ids")
+
+
+def known_plan(writes: BatchWrites) -> Plan[set[str]]:
+    """The ids of the dead letters in ``writes`` that the store already has."""
+    if not writes.dead_letters:
+        return set()
+    rows = yield Fetch(_KNOWN, {"ids": [entry["id"] for entry in writes.dead_letters]})
+    return {row[0] for row in rows}
+
+
+def drop_known(writes: BatchWrites, known: set[str]) -> None:
+    """Leave out of ``writes`` the dead letters the store already has (the same input position,
+    dead-lettered before: a redelivered batch, a replay): their entry stands, and their outbox
+    row was published then, or is still the relay's to publish. So a dead letter is published
+    to the topic once, however often its record is processed."""
+    if known:
+        writes.dead_letters[:] = [e for e in writes.dead_letters if e["id"] not in known]
+        writes.outbox[:] = [row for row in writes.outbox if row["kind"] != "dead_letter"
+                            or row["message_id"].removeprefix("dlq-") not in known]

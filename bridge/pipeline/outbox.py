@@ -13,18 +13,30 @@ rows are published again on start-up, with the same ids.
 A row the broker refuses for good (a non-retriable error: larger than the topic accepts, say)
 must not hold up the rows of other records behind it: the relay sets it aside, logged, and it
 holds back only its own record's later rows, whose order it keeps.
+
+A dead letter is never set aside: it is the only trace of its input on the topics. One larger
+than its topic takes (``limits``: each topic's ``max.message.bytes``, read at start-up) is cut
+down before it is sent, to the largest of ``CUT_DOWN_BYTES`` that fits, down to no payload at
+all, with headers that say so: ``x-bridge-truncated``, ``x-bridge-original-size`` and
+``x-bridge-original-sha256`` (its position is in ``x-bridge-original-topic``/``-partition``/
+``-offset`` already). Before, not after: a broker that refuses a message for its size leaves an
+idempotent producer's sequence numbers for that partition behind, and the producer's every
+later message there is refused (``OutOfOrderSequenceNumber``). One refused all the same (the
+limit not known, or lowered since) is sent again the same way. The whole payload stays in the
+store (``bridge dlq show``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import structlog
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from bridge.failpoints import failpoint, failpoint_async
 from bridge.store.batch_store import BatchStore
@@ -41,6 +53,11 @@ HEADER_PREFIX = "x-bridge-"
 log = structlog.get_logger("bridge.outbox")
 
 _OUTBOX_COLUMNS = tuple(c.name for c in outbox.columns)
+#: the payload sizes a dead letter too large for its topic is cut down to (0: headers only)
+CUT_DOWN_BYTES = (16_384, 1_024, 0)
+#: what a record takes in its batch beyond its key, value and headers (a batch's header is 61
+#: bytes, a record's own fields a few dozen): generous, so that a cut-down message fits
+_RECORD_OVERHEAD = 512
 
 
 def mark_sent_plan(message_ids: Sequence[str], now: datetime) -> Plan[None]:
@@ -76,9 +93,12 @@ def command_row(*, command: Any, topic: str, headers: Mapping[str, str], cause_e
 class OutboxRelay:
     """Publishes outbox rows; one instance per process, shared by the batch path and the relay."""
 
-    def __init__(self, store: BatchStore, send: Send) -> None:
+    def __init__(self, store: BatchStore, send: Send,
+                 limits: Mapping[str, int] | None = None) -> None:
         self._store = store
         self._send = send
+        #: the largest message each topic takes (``max.message.bytes``), where known
+        self.limits: dict[str, int] = dict(limits or {})
         self._lock = asyncio.Lock()
         self._unmarked: dict[str, float] = {}  # published, not yet marked: id → when published
         # Rows the broker will not take as they are (too large for the topic, say), by id, and
@@ -88,16 +108,19 @@ class OutboxRelay:
         self._in_flight: set[str] = set()  # handed to the producer, not yet acknowledged
         self.published = 0
 
-    async def publish(self, rows: Sequence[Mapping[str, Any]], *, defer_mark: bool = False) -> None:
+    async def publish(self, rows: Sequence[Mapping[str, Any]], *,
+                      defer_mark: bool = False) -> list[Mapping[str, Any]]:
         """Publish rows (already committed) without awaiting each, then mark them sent (now, or
-        later when ``defer_mark``: see :meth:`unmarked`)."""
+        later when ``defer_mark``: see :meth:`unmarked`). Returns the rows published (not those
+        set aside, or held back behind one)."""
         if not rows:
-            return
+            return []
         async with self._lock:
-            acks = await self._enqueue(rows)
-            await self._acknowledged(rows, acks)
+            handed, acks = await self._enqueue(rows)
+            await self._acknowledged(handed, acks)
             if not defer_mark:
                 await self._flush_marks()
+        return handed
 
     async def start_publish(self, rows: Sequence[Mapping[str, Any]]) -> asyncio.Future[None]:
         """Hand rows (already committed) to the producer, in order, and return at once: the
@@ -105,16 +128,119 @@ class OutboxRelay:
         with ``defer_mark``), or fails with the first error. Until it is done the rows are in
         flight, and :meth:`drain` leaves them alone."""
         async with self._lock:
-            acks = await self._enqueue(rows)
-        ids = {r["message_id"] for r in rows}
+            handed, acks = await self._enqueue(rows)
+        ids = {r["message_id"] for r in handed}
         self._in_flight |= ids
-        confirmed = asyncio.ensure_future(self._acknowledged(rows, acks))
+        confirmed = asyncio.ensure_future(self._acknowledged(handed, acks))
         confirmed.add_done_callback(lambda _done: self._in_flight.difference_update(ids))
         return confirmed
 
-    async def _enqueue(self, rows: Sequence[Mapping[str, Any]]) -> list[Awaitable[Any]]:
-        return [await self._send(r["topic"], r["msg_key"].encode(), r["payload"], _headers(r))
-                for r in rows]
+    async def _enqueue(self, rows: Sequence[Mapping[str, Any]]
+                       ) -> tuple[list[Mapping[str, Any]], list[Awaitable[Any]]]:
+        """Hand rows to the producer, in order: the rows handed over, and their acks. A command
+        the producer refuses for good at once (larger than it sends, or than its topic takes)
+        is set aside, and one behind a refused row of its record waits (both left unsent)."""
+        handed: list[Mapping[str, Any]] = []
+        acks: list[Awaitable[Any]] = []
+        for row in rows:
+            if row["kind"] == "dead_letter":
+                ack: Awaitable[Any] | None = await self._send_dead_letter(row)
+            elif (row["topic"], row["msg_key"]) in self._held:
+                continue
+            else:
+                ack = await self._send_command(row)
+            if ack is not None:
+                handed.append(row)
+                acks.append(ack)
+        return handed, acks
+
+    async def _send_command(self, row: Mapping[str, Any]) -> Awaitable[Any] | None:
+        headers = _headers(row)
+        room = self._room(row, headers)
+        if room is not None and len(row["payload"]) > room:
+            # Not sent at all: a broker refusing it for its size would leave the idempotent
+            # producer unable to publish anything more to that partition.
+            refusal: KafkaError = MessageSizeTooLargeError()
+        else:
+            try:
+                return await self._send(row["topic"], row["msg_key"].encode(), row["payload"],
+                                        headers)
+            except KafkaError as error:  # refused before it left: it would be, every time
+                if error.retriable:
+                    raise
+                refusal = error
+        self._set_aside(row, refusal)
+        return None
+
+    def _set_aside(self, row: Mapping[str, Any], error: KafkaError) -> None:
+        """Leave a row the broker refuses for good unsent (tried again at the next start), and
+        hold back its record's later rows behind it."""
+        self.refused[row["message_id"]] = type(error).__name__
+        self._held.add((row["topic"], row["msg_key"]))
+        log.error("outbox.refused", message_id=row["message_id"], topic=row["topic"],
+                  error_class=type(error).__name__, bytes=len(row["payload"]))
+
+    async def _send_dead_letter(self, row: Mapping[str, Any]) -> Awaitable[Any]:
+        """Hand a dead letter to the producer, cut down first if its topic would refuse it; the
+        awaitable completes once the broker has acknowledged it (if it refuses it for good all
+        the same, once it has acknowledged it cut down)."""
+        headers = _headers(row)
+        room = self._room(row, headers)
+        if room is not None and len(row["payload"]) > room:
+            return asyncio.ensure_future(self._send_cut_down(row, None))
+        try:
+            ack = await self._send(row["topic"], row["msg_key"].encode(), row["payload"], headers)
+        except KafkaError as error:  # refused before it left (larger than the producer sends)
+            if error.retriable:
+                raise
+            return asyncio.ensure_future(self._send_cut_down(row, error))
+        return asyncio.ensure_future(self._acknowledged_or_cut_down(row, ack))
+
+    def _room(self, row: Mapping[str, Any], headers: Mapping[str, str]) -> int | None:
+        """The payload bytes ``row``'s topic takes with these headers; None if not known."""
+        limit = self.limits.get(row["topic"])
+        if limit is None:
+            return None
+        return limit - _RECORD_OVERHEAD - len(row["msg_key"].encode()) \
+            - sum(len(k.encode()) + len(v.encode()) for k, v in headers.items())
+
+    async def _acknowledged_or_cut_down(self, row: Mapping[str, Any], ack: Awaitable[Any]) -> None:
+        try:
+            await ack
+        except KafkaError as error:
+            if error.retriable:
+                raise
+            await self._send_cut_down(row, error)
+
+    async def _send_cut_down(self, row: Mapping[str, Any], refusal: KafkaError | None) -> None:
+        """Publish a dead letter cut down to the largest of ``CUT_DOWN_BYTES`` that its topic
+        takes, or that the broker accepts, trying them in turn; after a ``refusal``, first alone
+        as it is (the refusal may have been its producer batch's). Raises the last refusal if
+        even no payload is accepted: then it is not about the payload, and the relay sets the
+        row aside."""
+        payload: bytes = row["payload"]
+        headers = _headers(row)
+        cut_headers = {**headers, HEADER_PREFIX + "truncated": "true",
+                       HEADER_PREFIX + "original-size": str(len(payload)),
+                       HEADER_PREFIX + "original-sha256": hashlib.sha256(payload).hexdigest()}
+        room = self._room(row, cut_headers)
+        attempts = [(payload, headers)] if refusal is not None else []
+        attempts += [(payload[:size], cut_headers) for size in CUT_DOWN_BYTES
+                     if size < len(payload) and (room is None or size <= room)]
+        for body, sent_headers in attempts:
+            try:
+                await (await self._send(row["topic"], row["msg_key"].encode(), body,
+                                        sent_headers))
+            except KafkaError as error:
+                if error.retriable:
+                    raise
+                refusal = error
+                continue
+            log.warning("dead_letter.cut_down", message_id=row["message_id"], topic=row["topic"],
+                        refused=type(refusal).__name__ if refusal else None,
+                        bytes=len(payload), sent=len(body))
+            return
+        raise refusal or MessageSizeTooLargeError()
 
     async def _acknowledged(self, rows: Sequence[Mapping[str, Any]],
                             acks: Sequence[Awaitable[Any]]) -> None:
@@ -155,7 +281,7 @@ class OutboxRelay:
             if not rows:
                 return total
             try:
-                await self.publish(rows)
+                rows = await self.publish(rows)
             except KafkaError as error:
                 if error.retriable:
                     raise
@@ -166,21 +292,16 @@ class OutboxRelay:
         """One row at a time, after the broker refused one of them for good: the refused row is
         set aside (logged, left unsent, tried again at the next start) and holds back only the
         later rows of its own record. Returns the rows published."""
-        published = []
+        published: list[Mapping[str, Any]] = []
         for row in rows:
             if (row["topic"], row["msg_key"]) in self._held:
                 continue
             try:
-                await self.publish([row])
+                published += await self.publish([row])
             except KafkaError as error:
                 if error.retriable:
                     raise
-                self.refused[row["message_id"]] = type(error).__name__
-                self._held.add((row["topic"], row["msg_key"]))
-                log.error("outbox.refused", message_id=row["message_id"], topic=row["topic"],
-                          error_class=type(error).__name__, bytes=len(row["payload"]))
-                continue
-            published.append(row)
+                self._set_aside(row, error)
         return published
 
     async def _flush_marks(self) -> None:

@@ -21,6 +21,7 @@ from contextlib import suppress
 from typing import Any, Final
 
 import msgspec
+from msgspec import UNSET
 
 from connectors.catalog import SYSTEMS
 from connectors.common.envelope import (
@@ -35,9 +36,11 @@ from connectors.common.envelope import (
 )
 from connectors.common.errors import DecodeError
 from connectors.common.events import Event
-from connectors.common.jsoncodec import REFUSED, fast_loads
+from connectors.common.jsoncodec import REFUSED, dumps_bytes, fast_loads
+from connectors.common.limits import MAX_NESTING
 from connectors.common.records import record_problem
-from connectors.common.wire import ENVELOPE_DECODER
+from connectors.common.shape import may_repeat_a_key, nests_too_deep, repeats_a_key
+from connectors.common.wire import ENVELOPE_DECODER, StrictEnvelope
 
 # An escaped UTF-16 surrogate: json.loads turns an unpaired one into a str that is not UTF-8.
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89abcdefABCDEF]")
@@ -79,10 +82,35 @@ def _decode_fast(raw: bytes | None, topic_source: str | None) -> Event | object 
     if (topic_source is not None and wire.source != topic_source) \
             or not (count.isdigit() and count.isascii()):
         return None
+    # Every key read is a key kept (none repeated). Nesting is the wire types': at most three.
+    encoded, defaults = _ENCODER.encode(wire), _defaults_written(wire)
+    # The types hold only strings and null, which msgspec writes as short as JSON allows: a
+    # compact message of the same length as its parsed form dropped nothing (one comparison);
+    # any other goes by its quotes.
+    if len(raw) != len(encoded) - _BYTES_OF_DEFAULT * defaults \
+            and may_repeat_a_key(raw, encoded, _QUOTES_OF_DEFAULT * defaults):
+        return None
+    args, journal = wire.action_args, wire.journal
     return Event(wire.event_id, wire.source, wire.table, wire.operation, wire.sys_id, int(count),
-                 wire.record, wire.action or None, wire.action_args, wire.sys_updated_on,
-                 wire.sys_updated_by, wire.caused_by_command or None, wire.changed_fields,
-                 wire.journal)
+                 wire.record, wire.action or None, {} if args is UNSET else args,
+                 wire.sys_updated_on or "", wire.sys_updated_by or "",
+                 wire.caused_by_command or None, wire.changed_fields or (),
+                 () if journal is UNSET else journal)
+
+
+_ENCODER: Final = msgspec.json.Encoder()
+#: what the encoder writes for a journal entry's optional key at its default: `,"sys_created_by":""`
+_BYTES_OF_DEFAULT: Final = 20
+_QUOTES_OF_DEFAULT: Final = 4
+
+
+def _defaults_written(wire: StrictEnvelope) -> int:
+    """How many optional journal keys encoding ``wire`` writes at their default (the message
+    may have left them out: it is then shorter, with fewer quotes, and is not a repeat)."""
+    if wire.journal is UNSET:
+        return 0
+    return sum((entry.sys_created_on == "") + (entry.sys_created_by == "")
+               for entry in wire.journal)
 
 
 def decode_checked(raw: bytes | None, *, topic_source: str | None = None) -> Event:
@@ -114,21 +142,43 @@ def _parse(raw: bytes | None, *, not_json: bool = False) -> dict[str, Any]:
         fail("not_an_object", "message: expected a JSON object, got no value (tombstone)")
     fast = REFUSED if not_json else fast_loads(raw)
     if isinstance(fast, dict):
-        return fast  # valid UTF-8, no NaN, no unpaired surrogate: msgspec refuses them all
+        # valid UTF-8, no NaN, no unpaired surrogate: msgspec refuses them all
+        return _check_shape(raw, fast)
     text: str | None = None
     with suppress(UnicodeDecodeError):
         text = bytes(raw).decode("utf-8")
     if text is None:
         fail("invalid_utf8", "message: expected UTF-8 text")
     data: Any = _NOT_JSON
-    with suppress(ValueError, RecursionError):
+    too_deep = False
+    try:
         data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except ValueError:
+        pass
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        fail("invalid_json", _TOO_DEEP)
     if data is _NOT_JSON:
         fail("invalid_json", "message: expected one JSON document")
     if not isinstance(data, dict):
         fail("not_an_object", "message: expected a JSON object at the top level")
     if "\\u" in text and _SURROGATE_ESCAPE.search(text) and not _encodes_as_utf8(data):
         fail("invalid_utf8", "message: a \\u escape encodes an unpaired UTF-16 surrogate")
+    return _check_shape(raw, data)
+
+
+_TOO_DEEP: Final = f"message: expected objects and arrays nested at most {MAX_NESTING} deep"
+
+
+def _check_shape(raw: bytes, data: dict[str, Any]) -> dict[str, Any]:
+    """The document nests no deeper than `MAX_NESTING` (whatever the stack: the parsers' own
+    limit depends on it), and no object in it repeats a key (the parsers keep the last)."""
+    if nests_too_deep(data, 1):
+        fail("invalid_json", _TOO_DEEP)
+    if may_repeat_a_key(raw, dumps_bytes(data)) and repeats_a_key(raw):
+        fail("duplicate_key", "message: an object has the same key twice (which value counts "
+                              "is ambiguous)")
     return data
 
 

@@ -19,9 +19,12 @@ ReasonCode = Literal[
     "unknown_action",
     "invalid_action_args",
     "invalid_value",
+    "duplicate_key",
+    "key_mismatch",
 ]
 
-#: Every reason code `decode_event` can report (the DLQ header `x-bridge-reason`).
+#: Every reason code of a message refused at the door (the DLQ header `x-bridge-reason`):
+#: `decode_event`'s, and `key_mismatch`, which the pipeline reports from the Kafka key.
 REASON_CODES: Final[frozenset[str]] = frozenset(ReasonCode.__args__)  # type: ignore[attr-defined]
 
 

@@ -155,3 +155,39 @@ async def test_a_store_outage_stops_the_replay_with_a_clear_error_and_a_rerun_go
     assert "stopped by OperationalError" in stopped.stderr
     assert "run the same command again" in stopped.stderr
     assert (rerun["applied"], rerun["emitted"]) == (3, 3)
+
+
+async def test_execute_publishes_each_dead_letter_once_whatever_the_reruns(
+        bridge_settings: Settings, bridge_env: dict[str, str]) -> None:
+    """Bad input of every kind the door refuses, replayed with --execute three times: each
+    dead letter is on the dead-letter topic once (a known one is not sent again)."""
+    import json
+
+    from aiokafka import AIOKafkaProducer
+
+    from bridge.store.migrate import upgrade
+    await upgrade(bridge_settings.store.url)
+    topic = bridge_settings.topics.csm_events
+    valid, mismatched, repeated = _work_order_requests(3)
+    repeated_body = json.dumps(repeated).encode().replace(
+        b'"sys_id":', b'"sys_id": "' + new_sys_id().encode() + b'", "sys_id":', 1)
+    producer = AIOKafkaProducer(bootstrap_servers=bridge_settings.kafka.bootstrap_servers)
+    await producer.start()
+    try:
+        for key, value in [(b"k", b"{not json"), (valid["sys_id"].encode(), None),
+                           (new_sys_id().encode(), json.dumps(mismatched).encode()),
+                           (repeated["sys_id"].encode(), repeated_body),
+                           (valid["sys_id"].encode(), json.dumps(valid).encode())]:
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+    runs = [await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0",
+                            "--execute") for _ in range(3)]
+
+    assert [(r["read"], r["applied"], r["dead_lettered"]) for r in runs] == [(5, 1, 4)] + \
+        [(5, 0, 4)] * 2
+    letters = await collect(bridge_settings, bridge_settings.topics.dead_letters,
+                            lambda m: len(m) > 4, timeout_s=5)
+    reasons = sorted(dict(m.headers)["x-bridge-reason"].decode() for m in letters)
+    assert reasons == ["duplicate_key", "invalid_json", "key_mismatch", "not_an_object"]

@@ -76,3 +76,36 @@ async def test_a_refused_row_is_set_aside_and_holds_back_only_its_own_records_ro
 
     restarted = relay_to(store, producer)  # tried again at the next start
     assert await restarted.drain() == 0 and restarted.refused == relay.refused
+
+
+async def test_a_command_larger_than_its_topic_takes_is_set_aside_unsent_and_the_partition_goes_on(
+        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str) -> None:
+    """With the topic's limit known (read from the broker, as the bridge does at start-up),
+    the relay does not send a row its topic would refuse: a broker's size refusal would leave
+    the idempotent producer unable to publish anything more to that partition."""
+    import asyncio
+
+    from bridge.kafka.admin import message_size_limits
+    from bridge.settings import KafkaSettings, Settings
+
+    small = await _topic(kafka_bootstrap, **{"max.message.bytes": "2000"})
+    rows = [_row("before", small, "record-b", 100), _row("too-large", small, "record-a", 5_000),
+            _row("after", small, "record-c", 100)]
+    async with store_engine.begin() as conn:
+        await conn.execute(insert(outbox), rows)
+    store = batch_store_of(store_engine)
+    await store.open()
+    relay = relay_to(store, producer)
+    settings = Settings(_env_file=None, kafka=KafkaSettings(bootstrap_servers=kafka_bootstrap))
+    for _ in range(50):  # a topic just created is described once its metadata has spread
+        relay.limits.update(await message_size_limits(settings, [small]))
+        if relay.limits:
+            break
+        await asyncio.sleep(0.2)
+
+    assert [r["message_id"] for r in await relay.publish(rows[:1])] == ["before"]
+    assert [r["message_id"] for r in await relay.publish(rows[1:])] == ["after"]
+
+    assert relay.refused == {"too-large": "MessageSizeTooLargeError"}
+    assert await _unsent(store_engine) == ["too-large"]
+    assert await published_ids(kafka_bootstrap, small) == ["before", "after"]
