@@ -13,13 +13,17 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
 from pydantic import SecretStr
 
 from bridge.settings import Settings
+
+if TYPE_CHECKING:  # both are imported when the stage starts, not when the CLI loads
+    from bridge.app import Bridge
+    from bridge.simulate import Simulator
 
 #: The shipped mappings, when the working directory has none (the demo runs from anywhere).
 SHIPPED_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
@@ -33,8 +37,8 @@ class DemoError(RuntimeError):
 @dataclass
 class Stage:
     settings: Settings
-    bridge: Any  # bridge.app.Bridge
-    simulator: Any  # bridge.simulate.Simulator
+    bridge: Bridge
+    simulator: Simulator
     http: httpx.AsyncClient
     server: uvicorn.Server  # the bridge's HTTP server; Ctrl-C makes it exit
     base_url: str

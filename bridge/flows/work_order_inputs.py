@@ -122,7 +122,7 @@ async def unlink(ctx: FlowContext, wo_id: str) -> None:
             ctx.state.remove_link(kind, wo_id, held)
 
 
-async def inputs_of(ctx: FlowContext, case: Mapping[str, Any]) -> dict[str, dict]:
+async def inputs_of(ctx: FlowContext, case: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The related records the derived rules read, for this case."""
     return await related_records(ctx, case, ctx.mappings.related_inputs(WORK_ORDER))
 
@@ -182,7 +182,7 @@ async def related_record_changed(ctx: FlowContext) -> None:
     event = ctx.event
     feeds = [field for field, source in record_inputs(ctx.mappings).items()
              if source.table == event.table and _touches(ctx, source.fields)]
-    related_of: dict[str, dict[str, dict]] = {}
+    related_of: dict[str, dict[str, dict[str, Any]]] = {}
     done: set[str] = set()
     for field in feeds:
         kind = input_kind(field)

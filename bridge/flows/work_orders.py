@@ -24,11 +24,11 @@ ROLE_FIELDS: dict[str, str] = {"contact": "contact", "caller": "contact", "accou
 
 
 async def related_records(ctx: FlowContext, record: Mapping[str, Any],
-                          roles: Collection[str] | None = None) -> dict[str, dict]:
+                          roles: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
     """Records the mappings may use, as far as the store knows them: the case itself
     (``case``) and the records its fields name (a deleted or unknown one is left out: a derived
     rule falls through to its next candidate); only ``roles`` when given."""
-    related: dict[str, dict] = {"case": dict(record)}
+    related: dict[str, dict[str, Any]] = {"case": dict(record)}
     for role, field in ROLE_FIELDS.items():
         if roles is not None and role not in roles:
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData, String
 
-from connectors.common.envelope import MAX_EVENT_ID
+from connectors.common.limits import MAX_EVENT_ID
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

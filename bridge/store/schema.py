@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from bridge.store.metadata import EVENT_ID, SYS_ID, metadata
-from connectors.common.envelope import MAX_NUMBER
+from connectors.common.limits import MAX_NUMBER
 
 #: The latest known state of every record the bridge has seen, in the contract's shape.
 records = Table(

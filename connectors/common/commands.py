@@ -118,7 +118,8 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, forbid_unknow
 
     def to_wire(self) -> dict[str, Any]:
         """The envelope as a dict with exactly the contract's keys, in the contract's order."""
-        return msgspec.to_builtins(self)
+        wire: dict[str, Any] = msgspec.to_builtins(self)
+        return wire
 
     def to_json(self) -> bytes:
         """Compact UTF-8 JSON, keys in the contract's order."""
