@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from bridge.mapping.compiled import (
     DerivedRule,
+    MapCandidate,
     NoteRule,
     Row,
     SyncTable,
@@ -18,6 +19,7 @@ from bridge.mapping.compiled import (
     truthy,
 )
 from bridge.mapping.diagnostics import MappingError
+from bridge.mapping.explain import explain
 from bridge.mapping.templates import render
 from connectors.catalog import is_case_table, lineage
 
@@ -31,17 +33,6 @@ class MapResult:
     map_name: str
     fields: dict[str, str]
     explanation: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class MapCandidate:
-    """One map considered for an event, and why it was or was not chosen."""
-
-    name: str
-    where: str
-    order: int
-    chosen: bool
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +107,8 @@ class MappingSet:
                            action_args: Mapping[str, Any] = _EMPTY,
                            sys_id: str | None = None) -> tuple[MapCandidate, ...]:
         """Every map that writes `target_table`, with the reason it was or was not chosen."""
-        from bridge.mapping.explain import explain
-
         related = _with_source(source_table, record, related)
-        return explain(self, source_table, target_table, _input(record, related, action_args, sys_id))
+        return explain(self.maps, source_table, target_table, _input(record, related, action_args, sys_id))
 
     def derive(self, target_table: str, fields: Mapping[str, Any],
                related: Mapping[str, Mapping[str, Any]] = _EMPTY) -> dict[str, str]:
