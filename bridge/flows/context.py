@@ -55,8 +55,8 @@ class FlowContext:
 
     @property
     def caused_by(self) -> CausedBy:
-        e = self.event
-        return CausedBy(event_id=e.event_id, source=e.source, table=e.table, sys_id=e.sys_id)
+        """The event as the cause of the commands it decides."""
+        return self.event.as_cause()
 
     def command_id(self, rule: str, *parts: str) -> str:
         """Deterministic: the same cause and rule give the same id, on any replay or instance;
