@@ -105,20 +105,6 @@ class FlowContext:
         return self.event.operation == "insert" or field in self.event.changed_fields
 
 
-def ref(record: Mapping[str, Any], field: str) -> str:
-    """The sys_id of a reference in a contract-shaped record, or ``""``."""
-    value = record.get(field)
-    return str(value.get("value") or "") if isinstance(value, dict) else ""
-
-
-def text(record: Mapping[str, Any], field: str) -> str:
-    """A field's value as text (a reference's display value)."""
-    value = record.get(field, "")
-    if isinstance(value, dict):
-        return str(value.get("display_value") or "")
-    return value if isinstance(value, str) else str(value)
-
-
 def press_id(event: Event) -> str:
     """An action is a request: each press has its own id, its event id (a redelivered copy has
     the same). A change has none (``""``): its copies share its version."""

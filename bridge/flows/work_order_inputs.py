@@ -37,12 +37,13 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bridge.flows import Route, links
-from bridge.flows.context import FlowContext, ref
+from bridge.flows.context import FlowContext
 from bridge.flows.work_orders import ROLE_FIELDS, related_records
 from bridge.mapping import MappingSet
 from bridge.mapping.vocabulary import RELATED_ROLES
 from bridge.store.unit_of_work import StoredRecord
 from connectors.catalog import CASE_TABLE
+from connectors.common.values import ref, sys_id_of
 from connectors.fsm import commands as fsm
 
 WORK_ORDER = "wm_order"
@@ -86,7 +87,7 @@ def case_inputs(mappings: MappingSet) -> frozenset[str]:
 
 def field_values(record: Mapping[str, Any]) -> dict[str, str]:
     """A contract-shaped record as command field values (references as bare sys_ids)."""
-    return {k: str(v.get("value") or "") if isinstance(v, dict) else v
+    return {k: sys_id_of(v) if isinstance(v, dict) else v
             for k, v in record.items() if isinstance(v, (str, dict))}
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, Collection, Mapping
 
 from bridge.flows import Route, links, order_cases
-from bridge.flows.context import FlowContext, ref, text
+from bridge.flows.context import FlowContext
 from bridge.store.unit_of_work import PendingInsert
 from connectors.catalog import CASE_TABLE
+from connectors.common.values import ref, text
 from connectors.fsm import commands as fsm
 
 RULE_CREATE = "create_work_order"

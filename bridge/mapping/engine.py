@@ -22,6 +22,7 @@ from bridge.mapping.diagnostics import MappingError
 from bridge.mapping.explain import explain
 from bridge.mapping.templates import render
 from connectors.catalog import is_case_table, lineage
+from connectors.common.values import sys_id_of
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -254,8 +255,8 @@ def _derived_value(rule: DerivedRule, fields: Mapping[str, Any], related: Mappin
                 continue
             value = record.get(field)
         present = True
-        if isinstance(value, dict):
-            value = value.get("value")
+        if isinstance(value, dict):  # a record's reference; a command field holds the sys_id
+            value = sys_id_of(value)
         if isinstance(value, str) and value:
             return value
     return "" if present else None
