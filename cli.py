@@ -1,4 +1,5 @@
-"""The ``bridge`` command line: one sub-app per file in ``bridge/commands/``."""
+"""The ``bridge`` command line: one sub-app per file in ``bridge/commands/``, and, in a
+development install, the development tools' commands (``bridgedev/commands/``)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,12 @@ import typer
 
 from bridge.commands import (
     db,
-    demo,
     dlq,
     explain,
     inspect,
-    kafka,
     mappings,
     replay,
     run,
-    simulate,
     status,
     topics,
     visibility,
@@ -60,9 +58,7 @@ def main(
         quiet_client_libraries()
 
 app.command("run")(run.run_command)
-app.command("demo")(demo.demo_command)
 app.add_typer(run.config_app, name="config", help="Show and check the effective configuration.")
-app.add_typer(kafka.app, name="kafka", help="Run a local Apache Kafka broker (KRaft) from Maven Central jars.")
 app.add_typer(topics.app, name="topics", help="Create and list the bridge's topics.")
 app.add_typer(db.app, name="db", help="Manage the store's schema.")
 app.add_typer(mappings.app, name="mappings", help="Validate, test and dry-run the mapping YAML.")
@@ -73,7 +69,14 @@ app.add_typer(visibility.app, name="visibility", help="The portal's per-account 
 app.add_typer(replay.app, name="replay", help="Re-process past events through the current mappings.")
 app.add_typer(dlq.app, name="dlq", help="List, show, retry and purge dead letters.")
 app.add_typer(status.app, name="status", help="Lag, outbox backlog, dead letters, mappings, last error.")
-app.add_typer(simulate.app, name="simulate", help="Simulated CSM, FSM and ITSM systems.")
+
+try:  # `bridge demo`, `bridge simulate` and `bridge kafka`: development tools, not in the wheel
+    from bridgedev.commands import register as register_development_commands
+except ModuleNotFoundError as missing:
+    if missing.name != "bridgedev":
+        raise
+else:
+    register_development_commands(app)
 
 if __name__ == "__main__":
     app()

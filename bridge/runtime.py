@@ -287,7 +287,7 @@ class DeliveryRuntime:
         log.error("batch.failed", error_class=type(error).__name__, raised_at=raised_at(error),
                   records=size, attempt=self.stats.consecutive_failures)
         doubled = self.retry.initial_delay_s * 2 ** (self.stats.consecutive_failures - 1)
-        return min(doubled, self.retry.max_delay_s)
+        return float(min(doubled, self.retry.max_delay_s))
 
     def _count(self, result: BatchResult, size: int) -> None:
         self.stats.batches += 1

@@ -45,7 +45,7 @@ def start(spec: VariantSpec, bootstrap: str, group: str, topics: RunTopics, log_
           store_url: str = "", mappings_dir: Path | None = None,
           http_port: int | None = None) -> subprocess.Popen[bytes]:
     """Launch the variant; a bridge serves its HTTP surface (``/metrics``) on ``http_port``."""
-    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed with it
+    log = open(log_path, "ab")  # handed to the child, closed with it
     inputs = [topics.inputs[s] for s in ("csm", "fsm", "itsm")]
     if not spec.is_bridge:
         module = {"b0": "raw_passthrough", "b1": "faststream_passthrough"}[spec.kind]

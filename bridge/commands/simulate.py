@@ -40,7 +40,9 @@ def run(
     record: Annotated[Path | None, typer.Option(
         help="Append every command received to this JSONL file.")] = None,
     no_population: Annotated[bool, typer.Option(
-        "--no-population", help="Skip the population's inserts.")] = False,
+        "--no-population",
+        help="Do not publish the population's inserts (the bridge has them from an earlier run "
+             "with this seed and size); the workload still changes those records.")] = False,
     linger: Annotated[float, typer.Option(help="Seconds to keep answering commands at the end.")] = 2.0,
     as_json: JsonOption = False,
 ) -> None:

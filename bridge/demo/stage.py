@@ -12,7 +12,7 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
@@ -21,6 +21,9 @@ from pydantic import SecretStr
 from bridge.settings import Settings
 from bridge.shipped import shipped_mappings_dir
 
+if TYPE_CHECKING:  # both are imported when the stage starts, not when the CLI loads
+    from bridge.app import Bridge
+    from bridge.simulate import Simulator
 SETTLE_TIMEOUT_S = 60.0
 
 
@@ -31,8 +34,8 @@ class DemoError(RuntimeError):
 @dataclass
 class Stage:
     settings: Settings
-    bridge: Any  # bridge.app.Bridge
-    simulator: Any  # bridge.simulate.Simulator
+    bridge: Bridge
+    simulator: Simulator
     http: httpx.AsyncClient
     server: uvicorn.Server  # the bridge's HTTP server; Ctrl-C makes it exit
     base_url: str

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.demo.cast import Cast, new_case, pick_cast
-from bridge.demo.stage import Stage
+from bridge.demo.stage import DemoError, Stage
 from bridge.simulate import ReceivedCommand, population_messages
 
 AGENT, TECHNICIAN, ITIL = "beth.agent", "tom.technician", "ivy.itil"
@@ -49,6 +49,14 @@ class Story:
     def number(self, sys_id: str) -> str:
         return self.world.store.get(sys_id, "number") if sys_id in self.world.store else sys_id
 
+    def update(self, sys_id: str, values: dict[str, str], *, by: str,
+               journal: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+        """A system's update event; every step of the story changes something."""
+        event = self.world.events.update(sys_id, values, by=by, journal=journal or ())
+        if event is None:
+            raise DemoError(f"a step of the story changes nothing on {self.number(sys_id)}")
+        return event
+
     async def act(self, title: str, events: list[dict[str, Any]], published: list[str]) -> Scene:
         """Publish the systems' events, wait until all is answered, collect the bridge's commands."""
         before = len(self.stage.simulator.recorder.received)
@@ -82,18 +90,18 @@ class Story:
         return scene
 
     async def priority_follows(self) -> Scene:
-        update = self.world.events.update(self.case, {"priority": "1"}, by=AGENT)
+        update = self.update(self.case, {"priority": "1"}, by=AGENT)
         scene = await self.act("The case changes and the work order follows", [update], [
             f"CSM: agent raises {self.number(self.case)} to priority 1 - Critical"])
         scene.facts = {"work_order_priority": self.world.store.get(self.work_order, "priority")}
         return scene
 
     async def technician_closes(self) -> Scene:
-        w, wo = self.world, self.work_order
-        steps = [w.events.update(wo, {"state": "assigned"}, by="dispatcher"),
-                 w.events.update(wo, {"state": "work_in_progress"}, by=TECHNICIAN,
+        wo = self.work_order
+        steps = [self.update(wo, {"state": "assigned"}, by="dispatcher"),
+                 self.update(wo, {"state": "work_in_progress"}, by=TECHNICIAN,
                                  journal=[("work_notes", "On site: the fuser unit is worn out")]),
-                 w.events.update(wo, {"state": "closed_complete", "close_notes": "Fuser unit replaced"},
+                 self.update(wo, {"state": "closed_complete", "close_notes": "Fuser unit replaced"},
                                  by=TECHNICIAN, journal=[("work_notes", "Replaced the fuser; 200 test pages OK")])]
         scene = await self.act("A technician works the order and closes it", steps, [
             f"FSM: dispatcher assigns {self.number(wo)}",
@@ -115,9 +123,9 @@ class Story:
             + ", ".join(self.number(c["sys_id"]) for c in children),
             f"CSM: agent presses “Create Incident” on {self.number(major['sys_id'])}"])
         incident = _created(opening, "incident")
-        updates = [w.events.update(incident, {"state": "2"}, by=ITIL,
+        updates = [self.update(incident, {"state": "2"}, by=ITIL,
                                    journal=[("comments", "Core switch replaced, monitoring")]),
-                   w.events.update(incident, {"state": "6", "close_code": "Solved (Permanently)",
+                   self.update(incident, {"state": "6", "close_code": "Solved (Permanently)",
                                               "close_notes": "Faulty core switch replaced"}, by=ITIL)]
         progress = await self.act("", updates, [
             f"ITSM: {ITIL} works {self.number(incident)} and comments",

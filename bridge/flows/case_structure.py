@@ -6,9 +6,6 @@ from bridge.flows.related_kinds import (
     ACCEPTED,
     CANDIDATE_OF,
     MAJOR_CHILD,
-    RELATED_FIELDS,
-    REQUEST,
-    related_kind,
 )
 from bridge.store.unit_of_work import BatchState, StoredRecord
 
@@ -36,16 +33,6 @@ async def children_of(state: BatchState, major_id: str) -> list[StoredRecord]:
         if child is not None and not child.deleted and child.ref("parent") == major_id:
             children.append(child)
     return children
-
-
-async def related_of(state: BatchState, case_id: str) -> dict[str, list[str]]:
-    """The case's related ITSM records by relation (only relations it has)."""
-    related = {}
-    for relation in (*RELATED_FIELDS, REQUEST):
-        ids = await state.linked(related_kind(relation), case_id)
-        if ids:
-            related[relation] = ids
-    return related
 
 
 async def read_only_major(state: BatchState, case: StoredRecord) -> str | None:

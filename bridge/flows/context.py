@@ -55,8 +55,8 @@ class FlowContext:
 
     @property
     def caused_by(self) -> CausedBy:
-        e = self.event
-        return CausedBy(event_id=e.event_id, source=e.source, table=e.table, sys_id=e.sys_id)
+        """The event as the cause of the commands it decides."""
+        return self.event.as_cause()
 
     def command_id(self, rule: str, *parts: str) -> str:
         """Deterministic: the same cause and rule give the same id, on any replay or instance;
@@ -103,20 +103,6 @@ class FlowContext:
     def changed(self, field: str) -> bool:
         """Whether this event changed ``field`` (an insert sets every field)."""
         return self.event.operation == "insert" or field in self.event.changed_fields
-
-
-def ref(record: Mapping[str, Any], field: str) -> str:
-    """The sys_id of a reference in a contract-shaped record, or ``""``."""
-    value = record.get(field)
-    return str(value.get("value") or "") if isinstance(value, dict) else ""
-
-
-def text(record: Mapping[str, Any], field: str) -> str:
-    """A field's value as text (a reference's display value)."""
-    value = record.get(field, "")
-    if isinstance(value, dict):
-        return str(value.get("display_value") or "")
-    return value if isinstance(value, str) else str(value)
 
 
 def press_id(event: Event) -> str:

@@ -15,10 +15,11 @@ line, and the tasks follow their lines.
 from __future__ import annotations
 
 from bridge.flows import Route, links
-from bridge.flows.context import FlowContext, ref, text
+from bridge.flows.context import FlowContext
 from bridge.store.unit_of_work import PendingInsert, StoredRecord
 from connectors.catalog import ORDER_CASE_TABLE, TABLES, lineage
 from connectors.common import JournalElement
+from connectors.common.values import ref, text
 from connectors.fsm import commands as fsm
 
 RULE_LINE_TASK = "order_line_task"

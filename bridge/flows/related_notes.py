@@ -14,13 +14,14 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from bridge.flows import Route
-from bridge.flows.context import FlowContext, text
+from bridge.flows.context import FlowContext
 from bridge.flows.note_routing import route_update
 from bridge.flows.related_kinds import ITSM_TABLES
 from bridge.flows.resolution import apply_resolution, resolution_for
 from bridge.flows.routing_log import record_decision, update_facts
 from bridge.store.unit_of_work import StoredRecord
 from connectors.common import Event
+from connectors.common.values import text
 
 RULE_NOTE = "related_record_note"
 Note = tuple[str, dict[str, str]]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bridge.flows import Route, links
 from bridge.flows.case_structure import read_only_major
-from bridge.flows.context import FlowContext, ref, text
+from bridge.flows.context import FlowContext
 from bridge.flows.note_routing import holders
 from bridge.flows.related_kinds import (
     CREATE_ACTIONS,
@@ -29,6 +29,7 @@ from bridge.flows.related_kinds import (
 from bridge.flows.work_orders import related_records as mapping_context
 from bridge.store.unit_of_work import PendingInsert
 from connectors.catalog import CASE_TABLE
+from connectors.common.values import ref, text
 from connectors.csm import commands as csm
 from connectors.itsm import commands as itsm
 

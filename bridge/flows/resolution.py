@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.flows.context import FlowContext, text
+from bridge.flows.context import FlowContext
 from bridge.flows.order_cases import open_lines
 from bridge.flows.related_kinds import CASE_DONE_STATES
 from bridge.store.unit_of_work import StoredRecord
 from connectors.catalog import ORDER_CASE_TABLE, lineage
 from connectors.common import Event
+from connectors.common.values import text
 from connectors.csm import commands as csm
 
 FIXED_BY_PROBLEM = "Solved – Fixed by closing related PRB"

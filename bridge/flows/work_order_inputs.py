@@ -37,12 +37,13 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bridge.flows import Route, links
-from bridge.flows.context import FlowContext, ref
+from bridge.flows.context import FlowContext
 from bridge.flows.work_orders import ROLE_FIELDS, related_records
 from bridge.mapping import MappingSet
 from bridge.mapping.vocabulary import RELATED_ROLES
 from bridge.store.unit_of_work import StoredRecord
 from connectors.catalog import CASE_TABLE
+from connectors.common.values import ref, sys_id_of
 from connectors.fsm import commands as fsm
 
 WORK_ORDER = "wm_order"
@@ -86,7 +87,7 @@ def case_inputs(mappings: MappingSet) -> frozenset[str]:
 
 def field_values(record: Mapping[str, Any]) -> dict[str, str]:
     """A contract-shaped record as command field values (references as bare sys_ids)."""
-    return {k: str(v.get("value") or "") if isinstance(v, dict) else v
+    return {k: sys_id_of(v) if isinstance(v, dict) else v
             for k, v in record.items() if isinstance(v, (str, dict))}
 
 
@@ -122,7 +123,7 @@ async def unlink(ctx: FlowContext, wo_id: str) -> None:
             ctx.state.remove_link(kind, wo_id, held)
 
 
-async def inputs_of(ctx: FlowContext, case: Mapping[str, Any]) -> dict[str, dict]:
+async def inputs_of(ctx: FlowContext, case: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The related records the derived rules read, for this case."""
     return await related_records(ctx, case, ctx.mappings.related_inputs(WORK_ORDER))
 
@@ -182,7 +183,7 @@ async def related_record_changed(ctx: FlowContext) -> None:
     event = ctx.event
     feeds = [field for field, source in record_inputs(ctx.mappings).items()
              if source.table == event.table and _touches(ctx, source.fields)]
-    related_of: dict[str, dict[str, dict]] = {}
+    related_of: dict[str, dict[str, dict[str, Any]]] = {}
     done: set[str] = set()
     for field in feeds:
         kind = input_kind(field)

@@ -14,10 +14,11 @@ closes, the case gets a summary note.
 from __future__ import annotations
 
 from bridge.flows import Route, links
-from bridge.flows.context import FlowContext, ref, text
+from bridge.flows.context import FlowContext
 from bridge.flows.routing_log import utc_text
 from bridge.store.unit_of_work import StoredRecord
 from connectors.catalog import CASE_TABLE
+from connectors.common.values import ref, text
 
 RULE_NEWS = "work_order_news"
 RULE_HELD = "task_note_held"

@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 from bridge.flows import Route, links, work_order_inputs
-from bridge.flows.context import FlowContext, ref
+from bridge.flows.context import FlowContext
 from bridge.flows.work_order_inputs import field_values
 from connectors.catalog import CASE_TABLE
+from connectors.common.values import ref
 from connectors.fsm import commands as fsm
 
 RULE_DERIVE = "work_order_derivation"

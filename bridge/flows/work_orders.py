@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, Collection, Mapping
 
 from bridge.flows import Route, links, order_cases
-from bridge.flows.context import FlowContext, ref, text
+from bridge.flows.context import FlowContext
 from bridge.store.unit_of_work import PendingInsert
 from connectors.catalog import CASE_TABLE
+from connectors.common.values import ref, text
 from connectors.fsm import commands as fsm
 
 RULE_CREATE = "create_work_order"
@@ -24,11 +25,11 @@ ROLE_FIELDS: dict[str, str] = {"contact": "contact", "caller": "contact", "accou
 
 
 async def related_records(ctx: FlowContext, record: Mapping[str, Any],
-                          roles: Collection[str] | None = None) -> dict[str, dict]:
+                          roles: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
     """Records the mappings may use, as far as the store knows them: the case itself
     (``case``) and the records its fields name (a deleted or unknown one is left out: a derived
     rule falls through to its next candidate); only ``roles`` when given."""
-    related: dict[str, dict] = {"case": dict(record)}
+    related: dict[str, dict[str, Any]] = {"case": dict(record)}
     for role, field in ROLE_FIELDS.items():
         if roles is not None and role not in roles:
             continue

@@ -30,7 +30,7 @@ def spawn_java(command: list[str], log_file: Path) -> subprocess.Popen[bytes]:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent(),  # noqa: PLW1509 - only calls prctl
+            preexec_fn=_die_with_parent(),  # only calls prctl: safe with threads
         )
 
 

@@ -165,7 +165,7 @@ class LocalKafka:
         try:
             await self._wait_for_port(deadline)
             await self._wait_for_metadata(deadline)
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever stopped it, the log tail says why
             tail = self._log_tail()
             await self.stop(keep_data=False)
             raise LocalKafkaError(

@@ -102,3 +102,14 @@ def expression_value(value: Any, where: str) -> str | None:
 def truthy(value: Any) -> bool:
     """JMESPath truthiness: false, null, "", [] and {} are false; 0 is true."""
     return not (value is None or value is False or value == "" or value == [] or value == {})
+
+
+@dataclass(frozen=True, slots=True)
+class MapCandidate:
+    """One map considered for an event, and why it was or was not chosen."""
+
+    name: str
+    where: str
+    order: int
+    chosen: bool
+    reason: str

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from bridge.mapping.compiled import (
     DerivedRule,
+    MapCandidate,
     NoteRule,
     Row,
     SyncTable,
@@ -18,8 +19,10 @@ from bridge.mapping.compiled import (
     truthy,
 )
 from bridge.mapping.diagnostics import MappingError
+from bridge.mapping.explain import explain
 from bridge.mapping.templates import render
 from connectors.catalog import is_case_table, lineage
+from connectors.common.values import sys_id_of
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -31,17 +34,6 @@ class MapResult:
     map_name: str
     fields: dict[str, str]
     explanation: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class MapCandidate:
-    """One map considered for an event, and why it was or was not chosen."""
-
-    name: str
-    where: str
-    order: int
-    chosen: bool
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +108,8 @@ class MappingSet:
                            action_args: Mapping[str, Any] = _EMPTY,
                            sys_id: str | None = None) -> tuple[MapCandidate, ...]:
         """Every map that writes `target_table`, with the reason it was or was not chosen."""
-        from bridge.mapping.explain import explain
-
         related = _with_source(source_table, record, related)
-        return explain(self, source_table, target_table, _input(record, related, action_args, sys_id))
+        return explain(self.maps, source_table, target_table, _input(record, related, action_args, sys_id))
 
     def derive(self, target_table: str, fields: Mapping[str, Any],
                related: Mapping[str, Mapping[str, Any]] = _EMPTY) -> dict[str, str]:
@@ -265,8 +255,8 @@ def _derived_value(rule: DerivedRule, fields: Mapping[str, Any], related: Mappin
                 continue
             value = record.get(field)
         present = True
-        if isinstance(value, dict):
-            value = value.get("value")
+        if isinstance(value, dict):  # a record's reference; a command field holds the sys_id
+            value = sys_id_of(value)
         if isinstance(value, str) and value:
             return value
     return "" if present else None

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
-from bridge.mapping.compiled import TableMapRule, truthy
+from bridge.mapping.compiled import MapCandidate, TableMapRule, truthy
 from bridge.mapping.diagnostics import MappingError
 from connectors.catalog import lineage
 
-if TYPE_CHECKING:
-    from bridge.mapping.engine import MapCandidate, MappingSet
 
-
-def explain(mapping_set: MappingSet, source_table: str, target_table: str,
+def explain(maps: Iterable[TableMapRule], source_table: str, target_table: str,
             data: dict[str, Any]) -> tuple[MapCandidate, ...]:
-    from bridge.mapping.engine import MapCandidate
-
+    """Each of ``maps`` that writes ``target_table``, with why it was or was not chosen."""
     ancestors = lineage(source_table) or (source_table,)
     verdicts: list[tuple[TableMapRule, str | None]] = []  # None: it matches
-    for rule in sorted((m for m in mapping_set.maps if m.target_table == target_table), key=TableMapRule.precedence):
+    for rule in sorted((m for m in maps if m.target_table == target_table), key=TableMapRule.precedence):
         verdicts.append((rule, _mismatch(rule, ancestors, source_table, data)))
     chosen = next((rule for rule, why in verdicts if why is None), None)
     out = []

@@ -22,7 +22,7 @@ from jmespath.visitor import TreeInterpreter
 
 from bridge.mapping.closures import Evaluate, compile_node
 from bridge.mapping.diagnostics import MappingError, did_you_mean
-from bridge.mapping.text import as_text
+from connectors.common.values import as_text
 
 ROOTS = ("record", "related", "action_args")
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.mapping.text import as_text
+from connectors.common.values import as_text
 
 Part = str | tuple[str]  # literal text, or (placeholder name,)
 

@@ -13,23 +13,17 @@ from bridge.flows.related_kinds import MAJOR_CHILD, RELATED_FIELDS, REQUEST, rel
 from bridge.flows.routing_log import KIND, WHY, ordered, routing_key, utc_text
 from bridge.ops.inspect import NotFound, find_record
 from bridge.store.schema import links, records
+from connectors.common.values import ref, text
 
 __all__ = ["NotFound", "explain_case"]
 CASE_TABLES = ("sn_customerservice_case", "sn_order_case")
 
 
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, dict):
-        return str(value.get("display_value") or value.get("value") or "")
-    return value if isinstance(value, str) else str(value)
-
-
 def _summary(row: Any) -> dict[str, Any]:
     data = row["data"]
     return {"sys_id": row["sys_id"], "table": row["table_name"], "number": row["number"],
-            "state": _text(data, "state") or _text(data, "request_state"),
-            "major_case_state": _text(data, "major_case_state")}
+            "state": text(data, "state") or text(data, "request_state"),
+            "major_case_state": text(data, "major_case_state")}
 
 
 async def _records(conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -60,8 +54,7 @@ async def explain_case(conn: AsyncConnection, ident: str) -> dict[str, Any]:
     related = {relation: await _targets(conn, related_kind(relation), case_id)
                for relation in (*RELATED_FIELDS, REQUEST)}
     children = await _targets(conn, MAJOR_CHILD, case_id)
-    parent = case["data"].get("parent")
-    parent_id = parent.get("value", "") if isinstance(parent, dict) else ""
+    parent_id = ref(case["data"], "parent")
     decisions = await load_decisions(conn, case_id)
     named = (*children, parent_id, *(d.get("via") for d in decisions),
              *(i for ids in related.values() for i in ids))

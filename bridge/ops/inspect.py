@@ -15,6 +15,7 @@ from bridge.visibility.schema import (
     vis_users,
     vis_work_orders,
 )
+from connectors.common.values import text
 
 
 class NotFound(LookupError):
@@ -33,13 +34,8 @@ async def find_record(conn: AsyncConnection, ident: str, tables: tuple[str, ...]
 
 
 def _summary(row: Any) -> dict[str, Any]:
-    data = row["data"]
-
-    def value(f: str) -> Any:
-        return data.get(f, {}).get("display_value") if isinstance(data.get(f), dict) else data.get(f, "")
-
     return {"sys_id": row["sys_id"], "table": row["table_name"], "number": row["number"],
-            "state": value("state"), "sys_mod_count": row["sys_mod_count"],
+            "state": text(row["data"], "state"), "sys_mod_count": row["sys_mod_count"],
             "deleted": row["deleted"]}
 
 

@@ -63,11 +63,13 @@ def running_bridge(settings: Settings, timeout_s: float = 3.0) -> dict[str, Any]
     host = "127.0.0.1" if settings.http.host in ("0.0.0.0", "::") else settings.http.host
     url = f"http://{host}:{settings.http.port}/ready"
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 - own URL
-            return json.loads(response.read())
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # http:// only, to our own port
+            body: dict[str, Any] = json.loads(response.read())
+            return body
     except urllib.error.HTTPError as error:  # 503: not ready, but it answered
         try:
-            return json.loads(error.read())
+            body = json.loads(error.read())
+            return body
         except ValueError:
             return None
     except (OSError, ValueError):

@@ -38,6 +38,7 @@ from bridge.store.flush import ChangeHook, flush_plan
 from bridge.store.unit_of_work import BatchState, DedupeKey, StoredRecord
 from connectors.catalog import TABLES
 from connectors.common import DecodeError, Event, decode_event
+from connectors.common.values import sys_id_of
 
 log = structlog.get_logger("bridge.pipeline")
 
@@ -393,11 +394,9 @@ def _referenced_ids(events: Iterable[Event]) -> tuple[set[str], set[str]]:
     for event in events:
         record = event.record_dict()
         for name in TABLES[event.table].references:
-            value = record.get(name)
-            if isinstance(value, dict):
-                target = value.get("value")
-                if isinstance(target, str) and target:
-                    referenced.add(target)
-                    if name in FOLLOWED_REFERENCES:
-                        followed.add(target)
+            target = sys_id_of(record.get(name))
+            if target:
+                referenced.add(target)
+                if name in FOLLOWED_REFERENCES:
+                    followed.add(target)
     return referenced, followed

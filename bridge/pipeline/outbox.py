@@ -44,6 +44,7 @@ from bridge.store.plan import Execute, Fetch, Plan
 from bridge.store.schema import outbox
 from bridge.store.sql import read_json
 from bridge.store.statements import MARK_SENT, UNSENT
+from connectors.common import Command
 
 #: Sends one message and returns an awaitable that completes when the broker acknowledged it.
 Send = Callable[[str, bytes, bytes, Mapping[str, str]], Awaitable[Awaitable[Any]]]
@@ -75,13 +76,13 @@ def _unsent_plan(cutoff: datetime, limit: int) -> Plan[list[dict[str, Any]]]:
     return found
 
 
-def command_row(*, command: Any, topic: str, headers: Mapping[str, str], cause_event_id: str,
+def command_row(*, command: Command, topic: str, headers: Mapping[str, str], cause_event_id: str,
                 cause_sys_id: str, rule: str, mapping_version: str | None,
                 now: datetime) -> dict[str, Any]:
-    """An outbox row for a contract command (``connectors.common.Command``)."""
-    key = command.sys_id or command.correlation_id
+    """An outbox row for a contract command."""
     return {
-        "message_id": command.command_id, "kind": "command", "topic": topic, "msg_key": key,
+        "message_id": command.command_id, "kind": "command", "topic": topic,
+        "msg_key": command.message_key,
         "payload": command.to_json(), "headers": dict(headers), "target": command.target,
         "target_table": command.table, "target_sys_id": command.sys_id or None,
         "correlation_id": command.correlation_id or None, "cause_event_id": cause_event_id,

@@ -132,7 +132,7 @@ class RunOptions:
     rate: float | None = None  # messages per second; None = as fast as the broker takes them
     count: int | None = None  # workload messages after the population (None: until duration)
     duration: float | None = None  # seconds of workload (None: until count)
-    population: bool = True  # publish the population's inserts first
+    population: bool = True  # publish the population's inserts first (else only build them)
     linger: float = 2.0  # keep answering commands this long after the last message
     record_path: Path | None = None  # JSONL copy of every command received
     group_id: str = "bridge-simulator"
@@ -168,8 +168,12 @@ async def run_simulation(options: RunOptions, settings: Settings | None = None, 
     started = time.monotonic()
     async with simulator:
         world = simulator.world
+        population = population_messages(world, options.size)
         if options.population:
-            await _paced(simulator, population_messages(world, options.size), None, None, progress)
+            await _paced(simulator, population, None, None, progress)
+        else:  # the bridge has it from an earlier run with this seed: build it, publish nothing
+            for _ in population:
+                pass
         workload = Workload(world, options.mix).messages(options.count)
         deadline = None if options.duration is None else time.monotonic() + options.duration
         await _paced(simulator, workload, options.rate, deadline, progress)

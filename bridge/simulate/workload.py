@@ -82,6 +82,10 @@ def population_messages(world: SimWorld, size: PopulationSize | str) -> Iterator
         yield message_of(event, f"population:{event['table']}")
 
 
+class EmptyWorldError(ValueError):
+    """A workload was asked of a world with no records."""
+
+
 class Workload:
     """Changes, duplicates and malformed events over a populated world, deterministic per seed."""
 
@@ -96,6 +100,8 @@ class Workload:
 
     def messages(self, count: int | None = None) -> Iterator[SimMessage]:
         """Yield ``count`` messages (forever when None)."""
+        if not len(self.world.store):
+            raise EmptyWorldError("the workload changes existing records: populate the world first")
         produced = 0
         while count is None or produced < count:
             yield self.next_message()

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from sqlalchemy import MetaData, String
 
-from connectors.common.envelope import MAX_EVENT_ID
+from connectors.common.limits import MAX_EVENT_ID
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

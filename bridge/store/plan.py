@@ -76,7 +76,8 @@ def run_sqlite(conn: sqlite3.Connection, plan: Plan[T]) -> T:
                 rows = []
             operation = plan.send(rows)
     except StopIteration as done:
-        return done.value
+        result: T = done.value  # the plan's return value
+        return result
     finally:
         plan.close()
 
@@ -106,7 +107,8 @@ async def _run_async(plan: Plan[T], dialect: str, many: ManyCall, fetch: FetchCa
                 rows = []
             operation = plan.send(rows)
     except StopIteration as done:
-        return done.value
+        result: T = done.value  # the plan's return value
+        return result
     finally:
         plan.close()
 
@@ -123,7 +125,8 @@ async def run_sqlalchemy(conn: Any, plan: Plan[T]) -> T:
     for the batch path, with the same values), inside the caller's transaction."""
 
     async def fetch(sql: str, params: tuple[Any, ...]) -> Sequence[Row]:
-        return (await conn.exec_driver_sql(sql, params)).all()
+        rows: Sequence[Row] = (await conn.exec_driver_sql(sql, params)).all()
+        return rows
 
     return await _run_async(plan, POSTGRESQL if conn.dialect.name == POSTGRESQL else SQLITE,
                             conn.exec_driver_sql, fetch, conn.exec_driver_sql)

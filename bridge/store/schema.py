@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 from bridge.store.metadata import EVENT_ID, ONLY_ON, SYS_ID, metadata
-from connectors.common.envelope import MAX_NUMBER
+from connectors.common.limits import MAX_NUMBER
 
 #: The kind of ``links`` row that holds a note-routing decision (``bridge.flows.routing_log``).
 ROUTING_LOG_KIND = "note_routing"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar, Unpack
 
 from sqlalchemy import (
     JSON,
@@ -40,9 +40,8 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql, registry, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
 
@@ -62,7 +61,8 @@ SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 _DIALECTS: dict[str, Dialect] = {
     SQLITE: sqlite.dialect(paramstyle="qmark"),
-    POSTGRESQL: PGDialect_asyncpg(),
+    # by name: the asyncpg dialect's class has an untyped constructor
+    POSTGRESQL: registry.load("postgresql.asyncpg")(),
 }
 
 
@@ -194,9 +194,14 @@ class Sql:
         return bound
 
 
+#: A SELECT (and a UNION of them) of any columns: SQLAlchemy types one by its columns' types.
+AnySelect: TypeAlias = Select[Unpack[tuple[Any, ...]]]
+AnyCompoundSelect: TypeAlias = CompoundSelect[Unpack[tuple[Any, ...]]]
+
+
 #: What the batch path's statements are: Core statements that compile to one DQL/DML string
 #: (executable, and compilable for a dialect; DDL and ORM statements are not among them).
-CoreStatement = Select | CompoundSelect | Insert | Update | Delete | TextClause
+CoreStatement = AnySelect | AnyCompoundSelect | Insert | Update | Delete | TextClause
 
 
 def compile_sql(statement: CoreStatement, dialect_name: str, *,

@@ -25,6 +25,7 @@ from bridge.store.plan import Fetch, Plan, Row
 from bridge.store.sql import read_json, read_timestamp
 from bridge.store.statements import EDGES, LINKS_INTO, PENDING, RECORDS, SEEN
 from connectors.common import jsoncodec
+from connectors.common.values import ref, text
 
 #: An event's dedupe key, ``(sys_id, sys_mod_count, operation, action, press_id)``: every copy of
 #: a change has its version; an action (a request, not a change) adds its press, the event id.
@@ -71,14 +72,11 @@ class StoredRecord:
         return self._data if self._data is not None else _LazyRecord(self)
 
     def ref(self, name: str) -> str | None:
-        value = self.data.get(name)
-        return value.get("value") or None if isinstance(value, dict) else None
+        """The sys_id reference ``name`` points to; None when empty."""
+        return ref(self.data, name) or None
 
     def text(self, name: str) -> str:
-        value = self.data.get(name, "")
-        if isinstance(value, dict):
-            return str(value.get("display_value", ""))
-        return value if isinstance(value, str) else str(value)
+        return text(self.data, name)
 
     def __repr__(self) -> str:
         return f"StoredRecord({self.table} {self.sys_id} v{self.sys_mod_count})"

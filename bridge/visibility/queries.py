@@ -12,10 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, cast, literal, null, or_, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    Subquery,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.store.schema import SYS_ID
+from bridge.store.metadata import SYS_ID
+from bridge.store.sql import AnySelect
 from bridge.visibility.rules import ACCOUNT_RULES, CASE_RECORD_FIELDS, RELATED_TABLES, REQUEST_TABLE, RULE_COLUMNS
 from bridge.visibility.schema import (
     vis_accounts as acc,
@@ -62,7 +78,7 @@ class Grant:
     rule: str
 
 
-def _visible_ids(user_id: str):
+def _visible_ids(user_id: str) -> Subquery:
     return union(
         *(
             select(wo.c.sys_id)
@@ -73,7 +89,7 @@ def _visible_ids(user_id: str):
     ).subquery("visible")
 
 
-def _summary_columns():
+def _summary_columns() -> tuple[ColumnElement[Any], ...]:
     return (
         wo.c.sys_id,
         wo.c.number,
@@ -89,7 +105,7 @@ def _summary_columns():
     )
 
 
-def _with_labels(query):
+def _with_labels(query: AnySelect) -> AnySelect:
     return query.outerjoin(acc, acc.c.sys_id == wo.c.account).outerjoin(cases, cases.c.sys_id == wo.c.case_id)
 
 
@@ -134,7 +150,7 @@ async def visible_work_orders(
     return Page([summary(row) for row in rows], next_cursor)
 
 
-def _granted(user_id: Any, table: Table = wo):
+def _granted(user_id: Any, table: Table = wo) -> Exists:
     """True for a work-order (or case) row when one of the user's scope rows matches it."""
     return select(scope.c.user_id).where(
         scope.c.user_id == user_id,

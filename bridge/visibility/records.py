@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +18,8 @@ from bridge.visibility.schema import (
     vis_users,
     vis_work_orders,
 )
+from connectors.common import values
+from connectors.common.values import is_sys_id, text
 
 CASE_TABLES = ("sn_customerservice_case", "sn_order_case")
 #: The ITSM tables a case's related records come from (``cmdb_ci`` is not one).
@@ -39,30 +40,13 @@ INDEX_TABLE_OF: dict[str, Table] = {
 
 USER_TABLES = ("customer_contact", "csm_consumer")
 
-SYS_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 
 
 def ref(record: Mapping[str, Any], field: str) -> str | None:
-    """The sys_id a reference field points to; None when empty (tolerates a bare sys_id)."""
-    value = record.get(field)
-    if isinstance(value, Mapping):
-        value = value.get("value")
+    """The sys_id a reference field points to; None (a NULL column) when empty."""
     # The decoder validates references; anything else cannot match a sys_id, so it is empty.
-    return value if isinstance(value, str) and SYS_ID_PATTERN.fullmatch(value) else None
-
-
-def label(record: Mapping[str, Any], field: str) -> str:
-    """A reference's display value ("" when empty)."""
-    value = record.get(field)
-    if isinstance(value, Mapping):
-        shown = value.get("display_value")
-        return shown if isinstance(shown, str) else ""
-    return ""
-
-
-def text(record: Mapping[str, Any], field: str) -> str:
-    value = record.get(field)
-    return value if isinstance(value, str) else ""
+    target = values.ref(record, field)
+    return target if is_sys_id(target) else None
 
 
 def roles_of(record: Mapping[str, Any]) -> frozenset[str]:
@@ -124,7 +108,7 @@ def _work_order_row(sys_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
         "sys_id": sys_id,
         **{field: text(record, field) for field in ("number", "state", "priority", "short_description")},
         "case_id": ref(record, "initiated_from"),
-        "case_label": label(record, "initiated_from"),
-        "account_label": label(record, "account"),
+        "case_label": text(record, "initiated_from"),
+        "account_label": text(record, "account"),
         **{field: ref(record, field) for field in RULE_FIELDS},
     }

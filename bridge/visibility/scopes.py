@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import delete, literal, or_, select, union
+from sqlalchemy import Select, delete, literal, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.store.plan import Execute, Plan, run_sqlalchemy
-from bridge.store.sql import Statement, chunks, id_list
+from bridge.store.sql import AnyCompoundSelect, Statement, chunks, id_list
 from bridge.visibility import rules
 from bridge.visibility.schema import vis_account_relationships as rel
 from bridge.visibility.schema import vis_accounts as acc
@@ -40,7 +40,7 @@ async def recompute(conn: AsyncConnection, user_ids: Collection[str]) -> None:
     await run_sqlalchemy(conn, recompute_plan(user_ids))
 
 
-def _admin_accounts(rule: str, ids: Any):
+def _admin_accounts(rule: str, ids: Any) -> AnyCompoundSelect:
     """(user, rule, account) for the users ``ids`` holding ``rule``'s role: their account, its
     descendants at any depth, and their contact relationships' companies."""
     admins = (
@@ -63,7 +63,7 @@ def _admin_accounts(rule: str, ids: Any):
     )
 
 
-def _related_accounts(ids: Any):
+def _related_accounts(ids: Any) -> AnyCompoundSelect:
     """Accounts related (either direction) to the admin accounts of the partner admins ``ids``."""
     admin_scope = (
         select(scope.c.user_id, scope.c.key_id)
@@ -108,7 +108,7 @@ _RECOMPUTE = (
 )
 
 
-def users_with_admin_keys(keys, admin_rules=rules.ADMIN_RULES):
+def users_with_admin_keys(keys: Any, admin_rules: Collection[str] = rules.ADMIN_RULES) -> Select[str]:
     """SELECT of the users whose stored scope has one of ``keys`` under an admin rule."""
     return (
         select(scope.c.user_id)
@@ -118,7 +118,7 @@ def users_with_admin_keys(keys, admin_rules=rules.ADMIN_RULES):
     )
 
 
-def admin_users_above(account_ids):
+def admin_users_above(account_ids: Any) -> Select[str]:
     """SELECT of the admin users whose account is an ancestor of one of ``account_ids`` (now)."""
     ancestors = (
         select(acc.c.parent.label("account_id"))

@@ -9,7 +9,6 @@ Structs (generated from the catalog) live in `connectors.<system>.records`, comm
 from connectors.common.commands import (
     Command,
     CommandJournalEntry,
-    CommandOperation,
     deterministic_command_id,
 )
 from connectors.common.decoder import decode_event
@@ -22,6 +21,7 @@ from connectors.common.events import (
     Operation,
     System,
 )
+from connectors.common.literals import CommandOperation
 from connectors.common.values import Reference, is_sys_id
 
 __all__ = [

@@ -112,13 +112,15 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, forbid_unknow
             raise ValueError(problem)
 
     @property
-    def kafka_key(self) -> bytes:
-        """The message key: the target's sys_id, or the correlation_id for an insert."""
-        return (self.sys_id or self.correlation_id).encode()
+    def message_key(self) -> str:
+        """The Kafka message key: the target's sys_id, or the correlation_id for an insert (so
+        every command about one record goes to one partition, in order)."""
+        return self.sys_id or self.correlation_id
 
     def to_wire(self) -> dict[str, Any]:
         """The envelope as a dict with exactly the contract's keys, in the contract's order."""
-        return msgspec.to_builtins(self)
+        wire: dict[str, Any] = msgspec.to_builtins(self)
+        return wire
 
     def to_json(self) -> bytes:
         """Compact UTF-8 JSON, keys in the contract's order."""

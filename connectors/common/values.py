@@ -1,4 +1,5 @@
-"""The contract's value conventions: sys_ids, timestamps and reference values.
+"""The contract's value conventions: sys_ids, timestamps and reference values, and how a
+record's field reads as a reference (`ref`) or as text (`text`), the one way everywhere.
 
 The `Annotated` types below carry the rules into the msgspec Structs and so into their JSON
 Schemas. Lengths are checked by msgspec itself; the characters of a sys_id or a timestamp are
@@ -10,6 +11,7 @@ references. The pattern is still published, in the schema (`extra_json_schema`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
 import msgspec
@@ -70,3 +72,35 @@ class Reference(msgspec.Struct, frozen=True, gc=False):
     def to_wire(self) -> dict[str, Any]:
         """The contract's `{"value", "display_value"}` object."""
         return {"value": self.value, "display_value": self.display_value}
+
+
+def sys_id_of(value: object) -> str:
+    """The sys_id a contract value points to: a reference's ``value``; ``""`` for an empty
+    reference (``""``) and for anything that is not a reference."""
+    if isinstance(value, dict):  # decoded JSON: a dict, and cheaper to test than Mapping
+        target = value.get("value")
+        return target if isinstance(target, str) else ""
+    return ""
+
+
+def as_text(value: object) -> str:
+    """A contract value as text: a reference reads as its label (its sys_id when it has none),
+    ``None`` as ``""``, a boolean as ``true`` / ``false``, anything else as ``str()``."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        shown = value.get("display_value") or value.get("value") or ""
+        return shown if isinstance(shown, str) else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def ref(record: Mapping[str, Any], field: str) -> str:
+    """The sys_id ``record``'s reference ``field`` points to, or ``""`` (empty, or absent)."""
+    return sys_id_of(record.get(field))
+
+
+def text(record: Mapping[str, Any], field: str) -> str:
+    """``record``'s ``field`` as text (`as_text`); ``""`` when absent."""
+    return as_text(record.get(field))

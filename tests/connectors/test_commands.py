@@ -43,7 +43,7 @@ def test_builds_the_work_note_example_exactly() -> None:
         command_id="30aeccf3-100c-55c6-9646-0351536013bf", caused_by=incident_event.as_cause())
 
     assert command.to_json() == _example_bytes("command-csm-work-note.json")
-    assert command.kafka_key == CASE_ID.encode()
+    assert command.message_key == CASE_ID
 
 
 def test_builds_the_work_order_insert_example_exactly() -> None:
@@ -59,7 +59,7 @@ def test_builds_the_work_order_insert_example_exactly() -> None:
         correlation_id=f"case:{CASE_ID}:wo:1", caused_by=action_event.as_cause())
 
     assert command.to_json() == _example_bytes("command-fsm-work-order-insert.json")
-    assert command.kafka_key == f"case:{CASE_ID}:wo:1".encode()
+    assert command.message_key == f"case:{CASE_ID}:wo:1"
 
 
 @pytest.mark.parametrize("name", ["command-csm-work-note.json",

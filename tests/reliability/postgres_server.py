@@ -29,7 +29,7 @@ class StoppablePostgres(LocalPostgres):
              "-k", self._dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
              "-c", "max_connections=50"],
             stdout=subprocess.DEVNULL,
-            stderr=open(self._dir / "server-restart.log", "ab"),  # noqa: SIM115 - lives with the server
+            stderr=open(self._dir / "server-restart.log", "ab"),  # lives with the server
             user=run_as, group=run_as,
         )
         self._wait_until_ready()

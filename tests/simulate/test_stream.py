@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from bridge.simulate import MIXES, Mix, SimWorld, Workload, simulation_stream
+from bridge.simulate.workload import EmptyWorldError
 from tests.simulate.contract import check_event
 
 
@@ -142,3 +143,8 @@ def test_the_workload_moves_what_a_work_orders_location_follows() -> None:
             seen.update(f"case {field}" for field in changed & {"cmdb_ci", "location"})
     assert all(seen[k] > 0 for k in ("ci added", "ci site", "contact location", "case cmdb_ci",
                                      "case location")), seen
+
+
+def test_a_workload_on_a_world_without_records_says_so() -> None:
+    with pytest.raises(EmptyWorldError, match="populate the world first"):
+        next(Workload(SimWorld(1)).messages(1))

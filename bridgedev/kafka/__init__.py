@@ -1,0 +1,2 @@
+"""A real single-node KRaft broker for development and tests, from Maven Central jars:
+``local_broker.LocalKafka`` (the jars are fetched by ``_jars``, the process run by ``_process``)."""
