@@ -151,7 +151,7 @@ async def _broker(bootstrap: str | None, say: Say) -> AsyncIterator[str]:
     if bootstrap:
         yield bootstrap
         return
-    from bridge.kafka.local_broker import LocalKafka
+    from bridgedev.kafka.local_broker import LocalKafka
 
     async with LocalKafka() as kafka:
         say(f"local Kafka at {kafka.bootstrap_servers}")

@@ -29,7 +29,7 @@ from bench.throughput import VariantFailed
 from bench.variants import FANOUT_HEADER, SCHEDULED_HEADER
 from bench.variants.launch import RunTopics, VariantSpec, free_port, output_topics, start, stop
 from bench.workload import SOURCES
-from bridge.simulate import SimMessage
+from bridgedev.simulate import SimMessage
 
 WARMUP_SHARE = 0.1  # inputs scheduled in the first 10% of the run are not measured
 DRAIN_S = 15.0

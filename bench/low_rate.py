@@ -25,7 +25,7 @@ from typing import Any
 from bench.latency import LatencyRun, latency_run, launch, until_consuming
 from bench.stores import Stores
 from bench.variants.launch import VariantSpec
-from bridge.simulate import SimMessage
+from bridgedev.simulate import SimMessage
 
 
 @dataclass

@@ -29,8 +29,8 @@ from bridge.mapping import load_mapping_set
 from bridge.pipeline.factory import build_processor
 from bridge.pipeline.records import RawRecord
 from bridge.settings import Settings, StoreSettings
-from bridge.simulate import SimMessage
 from bridge.store.batch_store import open_batch_store
+from bridgedev.simulate import SimMessage
 
 WARMUP_BATCHES = 2  # first use of each statement and code path: not timed
 MIN_BATCHES = 8

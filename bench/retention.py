@@ -53,14 +53,14 @@ from bridge.mapping import load_mapping_set
 from bridge.pipeline.factory import build_processor
 from bridge.pipeline.records import RawRecord
 from bridge.settings import RetentionSettings, Settings, StoreSettings
-from bridge.simulate.workload import population_messages
-from bridge.simulate.world import SimWorld
 from bridge.store.batch_store import open_batch_store
 from bridge.store.migrate import upgrade
 from bridge.store.plan import Execute, Plan
 from bridge.store.retention import pruning_loop
 from bridge.store.schema import dead_letters
 from bridge.store.sql import Statement
+from bridgedev.simulate.workload import population_messages
+from bridgedev.simulate.world import SimWorld
 
 MAPPINGS = Path(__file__).resolve().parents[1] / "mappings"
 BATCH = 500

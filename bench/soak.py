@@ -33,9 +33,9 @@ from bench.probe import ProcessProbe
 from bench.stores import Stores
 from bench.variants.launch import RunTopics, VariantSpec, output_topics, start, stop
 from bench.workload import SOURCES
-from bridge.simulate import SimMessage
-from bridge.simulate.workload import simulation_stream
 from bridge.store.checkpoint import database_path
+from bridgedev.simulate import SimMessage
+from bridgedev.simulate.workload import simulation_stream
 
 SPEC = VariantSpec("bridge_sqlite", "bridge", "sqlite", 10_000)
 SAMPLE_S = 5.0
@@ -221,7 +221,7 @@ async def _main(args: argparse.Namespace) -> SoakResult:
     try:
         if args.bootstrap:
             return await soak(args.bootstrap, args.minutes, args.rate, work_dir)
-        from bridge.kafka.local_broker import LocalKafka
+        from bridgedev.kafka.local_broker import LocalKafka
 
         async with LocalKafka() as kafka:
             return await soak(kafka.bootstrap_servers, args.minutes, args.rate, work_dir)

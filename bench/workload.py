@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.kafka_io import OutMessage, create_topics, produce, unique
 from bench.variants import FANOUT_HEADER
-from bridge.simulate import SimMessage, simulation_stream
+from bridgedev.simulate import SimMessage, simulation_stream
 
 SOURCES = ("csm", "fsm", "itsm")
 

@@ -67,7 +67,7 @@ def test_only_the_entry_points_import_the_composition_root() -> None:
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         if "bridge.app" in _imports_of_file(path) and module != "bridge.app":
             importers.add(_package(module))
-    assert importers <= {"bridge.commands", "bridge.demo"}, importers
+    assert importers <= {"bridge.commands", "bridgedev.demo"}, importers
 
 
 def _imports_of_file(path: Path) -> set[str]:

@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bridge.kafka.clients import aiokafka_client_kwargs
-from bridge.kafka.local_broker import LocalKafka, LocalKafkaError
 from bridge.settings import Settings
+from bridgedev.kafka.local_broker import LocalKafka, LocalKafkaError
 
 pytestmark = pytest.mark.kafka
 
@@ -127,7 +127,7 @@ async def test_aiokafka_kwargs_from_settings_reach_the_broker(bridge_settings: S
 
 def test_two_processes_fetching_jars_at_once_both_get_a_complete_cache(tmp_path: Path) -> None:
     env = {**os.environ, "BRIDGE_KAFKA_CACHE": str(tmp_path)}
-    command = [sys.executable, "-c", "from bridge.commands.kafka import app; app(['fetch'])"]
+    command = [sys.executable, "-c", "from bridgedev.commands.kafka import app; app(['fetch'])"]
     repo = Path(__file__).parents[1]
     fetchers = [
         subprocess.Popen(

@@ -38,7 +38,13 @@ async def _local_kafka_if(wanted: bool, settings: Settings) -> AsyncIterator[Set
         yield settings
         return
     from bridge.kafka.admin import create_topics
-    from bridge.kafka.local_broker import LocalKafka
+
+    try:
+        from bridgedev.kafka.local_broker import LocalKafka
+    except ModuleNotFoundError:
+        raise CommandError("--local-kafka needs a development install (bridgedev: `make setup` "
+                           "in a checkout); point BRIDGE_KAFKA__BOOTSTRAP_SERVERS at a broker "
+                           "instead", EXIT_USAGE) from None
 
     async with LocalKafka() as kafka:
         err_console.print(f"local Kafka at {kafka.bootstrap_servers}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from bridge.commands.demo import demo_command
-from bridge.commands.kafka import app as kafka_app
-from bridge.commands.simulate import app as simulate_app
+from bridgedev.commands.demo import demo_command
+from bridgedev.commands.kafka import app as kafka_app
+from bridgedev.commands.simulate import app as simulate_app
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bridge.settings import Settings
-from bridge.simulate import Mix, SimMessage, Simulator, Workload, population_messages
+from bridgedev.simulate import Mix, SimMessage, Simulator, Workload, population_messages
 from tests.e2e.kafka_io import start_bridge
 from tests.reliability.drive import Progress
 from tests.reliability.kafka_tools import committed_offsets, end_offsets, partitions_of, read_to_end

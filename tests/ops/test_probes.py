@@ -23,8 +23,8 @@ import uvicorn
 
 from bridge.app import Bridge, create_bridge
 from bridge.kafka.admin import create_topics
-from bridge.kafka.local_broker import LocalKafka
 from bridge.settings import ProbeSettings, Settings
+from bridgedev.kafka.local_broker import LocalKafka
 from tests.e2e.kafka_io import collect, produce
 from tests.fixtures.events import make_event, new_sys_id
 from tests.fixtures.kafka import MAPPINGS_DIR, settings_as_env, unique_test_settings

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bridge.kafka.admin import create_topics
-from bridge.kafka.local_broker import LocalKafka
 from bridge.settings import Settings
+from bridgedev.kafka.local_broker import LocalKafka
 from tests.e2e.kafka_io import collect, produce
 from tests.fixtures.events import make_event, new_sys_id
 from tests.fixtures.kafka import settings_as_env, unique_test_settings

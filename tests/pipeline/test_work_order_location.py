@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 from bridge.pipeline.records import RawRecord
-from bridge.simulate import Responders, SimMessage, SimWorld, Workload, population_messages
+from bridgedev.simulate import Responders, SimMessage, SimWorld, Workload, population_messages
 from connectors.catalog import TABLES
 from tests.fixtures.events import example, make_event, new_sys_id, ref
 from tests.pipeline.harness import Harness

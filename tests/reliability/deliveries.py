@@ -15,7 +15,7 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 
-from bridge.simulate import SimMessage
+from bridgedev.simulate import SimMessage
 
 
 def footprint(message: SimMessage) -> set[str]:

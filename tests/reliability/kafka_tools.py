@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from bridge.settings import Settings
-from bridge.simulate import SimMessage
+from bridgedev.simulate import SimMessage
 
 
 async def produce_messages(settings: Settings, messages: Sequence[SimMessage], *,

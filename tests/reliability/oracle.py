@@ -33,11 +33,11 @@ from bridge.pipeline.batch import BatchProcessor
 from bridge.pipeline.factory import change_hooks
 from bridge.pipeline.records import RawRecord
 from bridge.settings import StoreSettings, TopicNames
-from bridge.simulate import SimMessage
 from bridge.store.batch_store import open_batch_store
 from bridge.store.engine import create_engine, is_sqlite
 from bridge.store.migrate import upgrade
 from bridge.store.schema import processed_events
+from bridgedev.simulate import SimMessage
 from tests.reliability.snapshot import StoreSnapshot, take_snapshot
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"

@@ -6,8 +6,8 @@ import copy
 import random
 from dataclasses import dataclass
 
-from bridge.simulate import SimMessage
-from bridge.simulate.malformed import CORRUPTORS
+from bridgedev.simulate import SimMessage
+from bridgedev.simulate.malformed import CORRUPTORS
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bridge.settings import Settings
-from bridge.simulate import SimMessage, SimWorld
+from bridgedev.simulate import SimMessage, SimWorld
 from tests.reliability.oracle import application_order, event_id_of
 from tests.reliability.systems_model import SystemsVerdict, judge_systems
 from tests.reliability.wire import decided_order, for_systems, wire_commands, wire_problems

@@ -2,7 +2,7 @@
 
 Written by hand from the contract (``shared/contracts/README.md``), the README's readings of it
 and the shipped mapping YAML (``mappings/``); it imports nothing of the bridge's flows, mapping
-engine or store. The simulated systems (``bridge.simulate``) are the world: the test rebuilds the
+engine or store. The simulated systems (``bridgedev.simulate``) are the world: the test rebuilds the
 world its input came from, lets the ``Responders`` answer every command the bridge published (in
 each partition's order, as the systems would), and compares what the systems then hold with
 what the model says must have happened:
@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from bridge.simulate import ReceivedCommand, Responders, SimMessage, SimWorld
+from bridgedev.simulate import ReceivedCommand, Responders, SimMessage, SimWorld
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 CLOSED_CASE_STATES = {"3", "7"}  # Closed, Canceled: nothing new starts from them (README)

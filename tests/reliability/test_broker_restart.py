@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bridge.kafka.admin import create_topics
-from bridge.kafka.local_broker import LocalKafka
+from bridgedev.kafka.local_broker import LocalKafka
 from tests.fixtures.kafka import settings_as_env, unique_test_settings
 from tests.reliability.conftest import FAST_GROUP
 from tests.reliability.drive import Progress

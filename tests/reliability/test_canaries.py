@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bridge.settings import Settings
-from bridge.simulate import SimMessage
+from bridgedev.simulate import SimMessage
 from tests.fixtures.events import make_event, new_sys_id, ref
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bridge.settings import Settings
-from bridge.simulate import SimMessage
+from bridgedev.simulate import SimMessage
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet
 from tests.reliability.kafka_tools import produce_messages, published

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bridge.settings import Settings
-from bridge.simulate import SimWorld
+from bridgedev.simulate import SimWorld
 from tests.fixtures.postgres import fresh_database
 from tests.reliability.drive import Progress
 from tests.reliability.fleet import Fleet

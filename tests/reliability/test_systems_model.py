@@ -12,7 +12,7 @@ import json
 import pytest
 
 from bridge.settings import TopicNames
-from bridge.simulate import SimWorld
+from bridgedev.simulate import SimWorld
 from tests.reliability.oracle import RunResult, ordered_run
 from tests.reliability.systems_model import expectations, judge_systems
 from tests.reliability.workloads import realistic_world

@@ -30,9 +30,9 @@ import yaml
 from sqlalchemy import select
 
 from bridge.settings import Settings
-from bridge.simulate import SimMessage
 from bridge.store.engine import create_engine
 from bridge.store.schema import outbox
+from bridgedev.simulate import SimMessage
 from tests.reliability.kafka_tools import read_to_end
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"

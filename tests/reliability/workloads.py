@@ -6,7 +6,7 @@ see exactly the same events: nothing comes back from the systems while the bridg
 
 from __future__ import annotations
 
-from bridge.simulate import MIXES, Mix, SimMessage, SimWorld, Workload, population_messages
+from bridgedev.simulate import MIXES, Mix, SimMessage, SimWorld, Workload, population_messages
 
 #: The standard mix without duplicates or malformed events: every event is valid and distinct.
 CLEAN: Mix = MIXES["clean"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bridge.simulate import SimWorld, populate, summary
+from bridgedev.simulate import SimWorld, populate, summary
 from connectors.catalog import TABLES
 from tests.simulate.contract import check_event
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bridge.simulate import BRIDGE_USER, CommandRecorder, Responders, SimWorld, populate
+from bridgedev.simulate import BRIDGE_USER, CommandRecorder, Responders, SimWorld, populate
 from tests.simulate.contract import check_event
 
 

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bridge.kafka.clients import aiokafka_client_kwargs
 from bridge.settings import Settings
-from bridge.simulate import RunOptions, Simulator, run_simulation, simulation_stream
+from bridgedev.simulate import RunOptions, Simulator, run_simulation, simulation_stream
 
 pytestmark = pytest.mark.kafka
 

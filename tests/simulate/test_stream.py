@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from bridge.simulate import MIXES, Mix, SimWorld, Workload, simulation_stream
-from bridge.simulate.workload import EmptyWorldError
+from bridgedev.simulate import MIXES, Mix, SimWorld, Workload, simulation_stream
+from bridgedev.simulate.workload import EmptyWorldError
 from tests.simulate.contract import check_event
 
 

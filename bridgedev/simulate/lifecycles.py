@@ -11,9 +11,9 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bridge.simulate import vocab
-from bridge.simulate.events import JournalNote
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate import vocab
+from bridgedev.simulate.events import JournalNote
+from bridgedev.simulate.world import SimWorld
 from connectors.catalog import TABLES
 
 PREFIX = {

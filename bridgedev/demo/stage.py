@@ -23,7 +23,7 @@ from bridge.shipped import shipped_mappings_dir
 
 if TYPE_CHECKING:  # both are imported when the stage starts, not when the CLI loads
     from bridge.app import Bridge
-    from bridge.simulate import Simulator
+    from bridgedev.simulate import Simulator
 SETTLE_TIMEOUT_S = 60.0
 
 
@@ -43,7 +43,7 @@ class Stage:
     token: str
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
-        from bridge.simulate import message_of
+        from bridgedev.simulate import message_of
 
         await self.simulator.publish([message_of(event, "demo") for event in events])
 
@@ -89,8 +89,8 @@ def demo_settings(base: Settings, bootstrap: str, store_url: str, port: int) -> 
 @contextlib.asynccontextmanager
 async def open_stage(base: Settings, store_url: str, port: int, seed: int) -> AsyncIterator[Stage]:
     from bridge.kafka.admin import create_topics
-    from bridge.kafka.local_broker import LocalKafka
-    from bridge.simulate import Simulator
+    from bridgedev.kafka.local_broker import LocalKafka
+    from bridgedev.simulate import Simulator
 
     async with LocalKafka() as kafka:
         settings, token = demo_settings(base, kafka.bootstrap_servers, store_url, port)

@@ -19,8 +19,8 @@ def demo_command(
     as_json: bool = typer.Option(False, "--json", help="Tell the story on stderr; print a JSON summary on stdout."),
 ) -> None:
     """Start a local Kafka, the bridge and simulated CSM/FSM/ITSM, and play a short story."""
-    from bridge.demo import DemoOptions, run_demo
     from bridge.logs import configure_logging
+    from bridgedev.demo import DemoOptions, run_demo
 
     settings = get_settings()
     configure_logging(settings.log_format, "WARNING")  # the story is the output, not the logs
@@ -30,5 +30,5 @@ def demo_command(
         print_json(summary.to_dict())
 
 
-if __name__ == "__main__":  # ``python -m bridge.commands.demo`` works before ``cli.py`` registers it
+if __name__ == "__main__":  # ``python -m bridgedev.commands.demo`` works before ``cli.py`` registers it
     typer.run(demo_command)

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.simulate import vocab
-from bridge.simulate.population_accounts import (
+from bridgedev.simulate import vocab
+from bridgedev.simulate.population_accounts import (
     configuration_items,
     consumers,
     customers,
@@ -23,8 +23,8 @@ from bridge.simulate.population_accounts import (
     partners,
     relationships,
 )
-from bridge.simulate.population_cases import build_cases, build_standalone_records
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate.population_cases import build_cases, build_standalone_records
+from bridgedev.simulate.world import SimWorld
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from typing import Self
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bridge.kafka import _jars as jars
-from bridge.kafka._broker_files import broker_properties, log_config, log_jvm_flag, new_cluster_id
-from bridge.kafka._process import kill_gracefully, run_coroutine_blocking, spawn_java
+from bridgedev.kafka import _jars as jars
+from bridgedev.kafka._broker_files import broker_properties, log_config, log_jvm_flag, new_cluster_id
+from bridgedev.kafka._process import kill_gracefully, run_coroutine_blocking, spawn_java
 
 DEFAULT_KAFKA_VERSION = jars.DEFAULT_KAFKA_VERSION
 _WORK_DIR_PREFIX = "bridge-kafka-"

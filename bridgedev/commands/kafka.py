@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from bridge.kafka._jars import DEFAULT_KAFKA_VERSION, KafkaJarsError, ensure_kafka_jars
-from bridge.kafka.local_broker import LocalKafka, LocalKafkaError
+from bridgedev.kafka._jars import DEFAULT_KAFKA_VERSION, KafkaJarsError, ensure_kafka_jars
+from bridgedev.kafka.local_broker import LocalKafka, LocalKafkaError
 
 app = typer.Typer(no_args_is_help=True)
 

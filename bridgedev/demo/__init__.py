@@ -4,7 +4,7 @@
 tells it (``narrate``); the result is a ``DemoSummary`` (also printed as JSON with ``--json``).
 """
 
-from bridge.demo.runner import DemoOptions, run_demo
-from bridge.demo.story import DemoSummary
+from bridgedev.demo.runner import DemoOptions, run_demo
+from bridgedev.demo.story import DemoSummary
 
 __all__ = ["DemoOptions", "DemoSummary", "run_demo"]

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bridge.settings import get_settings
-from bridge.simulate import MIXES, SIZES, RunOptions, SimWorld, populate, run_simulation, summary
+from bridgedev.simulate import MIXES, SIZES, RunOptions, SimWorld, populate, run_simulation, summary
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -22,11 +22,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bridge.kafka.clients import aiokafka_client_kwargs
 from bridge.settings import KafkaSettings, Settings, TopicNames
-from bridge.simulate.messages import SimMessage
-from bridge.simulate.recording import CommandRecorder
-from bridge.simulate.responders import Responders
-from bridge.simulate.workload import Mix, Workload, population_messages
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate.messages import SimMessage
+from bridgedev.simulate.recording import CommandRecorder
+from bridgedev.simulate.responders import Responders
+from bridgedev.simulate.workload import Mix, Workload, population_messages
+from bridgedev.simulate.world import SimWorld
 
 
 class Simulator:

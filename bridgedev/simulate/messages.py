@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.simulate.events import encode
+from bridgedev.simulate.events import encode
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from bridge.simulate import vocab
-from bridge.simulate.lifecycles import create_record, next_step, track
-from bridge.simulate.population_cases import standalone_record
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate import vocab
+from bridgedev.simulate.lifecycles import create_record, next_step, track
+from bridgedev.simulate.population_cases import standalone_record
+from bridgedev.simulate.world import SimWorld
 
 Event = dict[str, Any] | None
 _ITSM_TABLES = ("incident", "problem", "change_request", "sc_request")

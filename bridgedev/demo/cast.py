@@ -7,8 +7,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.simulate import SimWorld
-from bridge.simulate.population_cases import case_values, insert_case
+from bridgedev.simulate import SimWorld
+from bridgedev.simulate.population_cases import case_values, insert_case
 
 
 @dataclass(frozen=True)

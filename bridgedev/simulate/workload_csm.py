@@ -8,10 +8,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from bridge.simulate import vocab
-from bridge.simulate.population_accounts import ci_site, configuration_item, contact_relationship, relationship
-from bridge.simulate.population_cases import OPEN_CASE_STATES, case_values, insert_case
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate import vocab
+from bridgedev.simulate.population_accounts import ci_site, configuration_item, contact_relationship, relationship
+from bridgedev.simulate.population_cases import OPEN_CASE_STATES, case_values, insert_case
+from bridgedev.simulate.world import SimWorld
 
 Event = dict[str, Any] | None
 _CASE_NEXT_STATE = {"1": ("10",), "10": ("18", "6"), "18": ("10",), "6": ("3", "10")}

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from bridge.simulate.events import encode
+from bridgedev.simulate.events import encode
 
 Corruptor = Callable[[dict[str, Any], random.Random], bytes | None]
 

@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bridge.simulate.ids import IdFactory, SimClock
-from bridge.simulate.store import RecordStore
+from bridgedev.simulate.ids import IdFactory, SimClock
+from bridgedev.simulate.store import RecordStore
 from connectors.catalog import TABLES
 
 #: A journal entry to add: (element, text), element being ``work_notes`` or ``comments``.

@@ -15,12 +15,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bridge.simulate.command_model import InboundCommand
-from bridge.simulate.lifecycles import create_record, track
-from bridge.simulate.messages import SimMessage, message_of
-from bridge.simulate.population_cases import OPEN_CASE_STATES
-from bridge.simulate.recording import CommandRecorder, ReceivedCommand
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate.command_model import InboundCommand
+from bridgedev.simulate.lifecycles import create_record, track
+from bridgedev.simulate.messages import SimMessage, message_of
+from bridgedev.simulate.population_cases import OPEN_CASE_STATES
+from bridgedev.simulate.recording import CommandRecorder, ReceivedCommand
+from bridgedev.simulate.world import SimWorld
 from connectors.catalog import is_case_table, lineage
 
 #: The user the systems show as making changes for the bridge (its integration account).

@@ -10,9 +10,9 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from bridge.simulate import vocab
-from bridge.simulate.lifecycles import create_record
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate import vocab
+from bridgedev.simulate.lifecycles import create_record
+from bridgedev.simulate.world import SimWorld
 from connectors.catalog import CASE_TABLE, ORDER_CASE_TABLE
 
 OPEN_CASE_STATES = frozenset({"1", "10", "18"})

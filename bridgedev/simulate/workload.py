@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.simulate.malformed import corrupt
-from bridge.simulate.messages import SimMessage, message_of
-from bridge.simulate.population import PopulationSize, populate
-from bridge.simulate.workload_csm import (
+from bridgedev.simulate.malformed import corrupt
+from bridgedev.simulate.messages import SimMessage, message_of
+from bridgedev.simulate.population import PopulationSize, populate
+from bridgedev.simulate.workload_csm import (
     account_change,
     case_action,
     case_update,
@@ -24,8 +24,8 @@ from bridge.simulate.workload_csm import (
     new_case,
     relationship_change,
 )
-from bridge.simulate.workload_ops import itsm_lifecycle, work_order_progress
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate.workload_ops import itsm_lifecycle, work_order_progress
+from bridgedev.simulate.world import SimWorld
 
 ChangeMaker = Callable[[SimWorld, random.Random], dict[str, Any] | None]
 

@@ -8,13 +8,13 @@
 - ``Simulator`` / ``run_simulation``: all of it on a real Kafka broker.
 """
 
-from bridge.simulate.messages import SimMessage, message_of
-from bridge.simulate.population import SIZES, PopulationSize, populate, summary
-from bridge.simulate.recording import CommandRecorder, ReceivedCommand
-from bridge.simulate.responders import BRIDGE_USER, Responders
-from bridge.simulate.runner import RunOptions, RunSummary, Simulator, run_simulation
-from bridge.simulate.workload import MIXES, Mix, Workload, population_messages, simulation_stream
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate.messages import SimMessage, message_of
+from bridgedev.simulate.population import SIZES, PopulationSize, populate, summary
+from bridgedev.simulate.recording import CommandRecorder, ReceivedCommand
+from bridgedev.simulate.responders import BRIDGE_USER, Responders
+from bridgedev.simulate.runner import RunOptions, RunSummary, Simulator, run_simulation
+from bridgedev.simulate.workload import MIXES, Mix, Workload, population_messages, simulation_stream
+from bridgedev.simulate.world import SimWorld
 
 __all__ = [
     "BRIDGE_USER", "MIXES", "SIZES", "CommandRecorder", "Mix", "PopulationSize", "ReceivedCommand",

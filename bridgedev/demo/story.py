@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.demo.cast import Cast, new_case, pick_cast
-from bridge.demo.stage import DemoError, Stage
-from bridge.simulate import ReceivedCommand, population_messages
+from bridgedev.demo.cast import Cast, new_case, pick_cast
+from bridgedev.demo.stage import DemoError, Stage
+from bridgedev.simulate import ReceivedCommand, population_messages
 
 AGENT, TECHNICIAN, ITIL = "beth.agent", "tom.technician", "ivy.itil"
 

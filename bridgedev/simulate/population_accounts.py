@@ -6,8 +6,8 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from bridge.simulate import vocab
-from bridge.simulate.world import SimWorld
+from bridgedev.simulate import vocab
+from bridgedev.simulate.world import SimWorld
 
 _CUSTOMER_ROLES = (("customer", 45), ("customer,customer_admin", 15), ("customer_admin", 8),
                    ("", 15), ("customer,partner", 2), ("customer,customer_admin,partner_admin", 2))

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from bridge.demo.story import Scene
+from bridgedev.demo.story import Scene
 
 Label = Callable[[str], str]
 _REFERENCES = ("account", "contact", "partner", "partner_contact", "location", "company", "caller",

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bridge.demo.narrate import tell_scene
-from bridge.demo.stage import Stage, open_stage
-from bridge.demo.story import DemoSummary, play
 from bridge.settings import Settings
+from bridgedev.demo.narrate import tell_scene
+from bridgedev.demo.stage import Stage, open_stage
+from bridgedev.demo.story import DemoSummary, play
 
 #: The demo's simulated world; a fixed seed tells the same story every time.
 SEED = 2026

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bridge.simulate.events import EventFactory
-from bridge.simulate.ids import IdFactory, NumberSeries, SimClock
-from bridge.simulate.store import RecordStore
+from bridgedev.simulate.events import EventFactory
+from bridgedev.simulate.ids import IdFactory, NumberSeries, SimClock
+from bridgedev.simulate.store import RecordStore
 
 
 class IndexedSet:
