@@ -17,6 +17,8 @@ $(VENV)/.installed: pyproject.toml requirements-test.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	# editable: the repository is on the path, so the development tools (bridgedev/: simulate,
+	# demo, kafka) are importable; the wheel leaves them out
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 

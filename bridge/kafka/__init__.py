@@ -1,6 +1,7 @@
-"""Kafka plumbing: a local broker for development and tests, client options, topic admin.
+"""Kafka plumbing: the consumer, client options, topic admin (a local broker for development
+and tests is in ``bridgedev.kafka``).
 
-- ``local_broker.LocalKafka``: a real single-node KRaft broker from Maven Central jars.
+- ``consumer``: the bridge's consumer of the event topics.
 - ``clients``: aiokafka keyword arguments and FastStream security built from ``KafkaSettings``.
 - ``admin``: create the bridge's topics (idempotent) and describe them.
 """
