@@ -48,7 +48,7 @@ _WO_REFS = frozenset(
 
 
 def _t(name: str, system: str, fields: set[str], refs: set[str] | frozenset[str] = frozenset(),
-       journal: set[str] = frozenset(), extends: str | None = None) -> TableSpec:  # type: ignore[assignment]
+       journal: set[str] | frozenset[str] = frozenset(), extends: str | None = None) -> TableSpec:
     return TableSpec(name, system, frozenset(fields) | frozenset(refs) | frozenset(journal),
                      frozenset(refs), frozenset(journal), extends)
 

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class ConsumerRecord(Protocol):
+    """What the pipeline reads of a consumer library's record (aiokafka's ``ConsumerRecord``)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def timestamp(self) -> int | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +43,6 @@ class RawRecord:
         return None
 
     @classmethod
-    def from_consumer_record(cls, record: object) -> "RawRecord":
-        return cls(record.topic, record.partition, record.offset,  # type: ignore[attr-defined]
-                   record.key, record.value, record.timestamp,  # type: ignore[attr-defined]
-                   tuple(record.headers or ()))  # type: ignore[attr-defined]
+    def from_consumer_record(cls, record: ConsumerRecord) -> RawRecord:
+        return cls(record.topic, record.partition, record.offset, record.key, record.value,
+                   record.timestamp, tuple(record.headers or ()))

@@ -72,8 +72,10 @@ CASES = [
      'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: cmdb, field: location}]}\n',
      "unknown-role", 4, 46, "did you mean 'cmdb_ci'?"),
     ("derived field synced",
-     'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: case, field: location}]}\n'
-     'sync:\n  - source_table: sn_customerservice_case\n    target_table: wm_order\n    fields: {location: always}\n',
+     'version: "1"\nderived:\n  wm_order:\n'
+     "    - {field: location, first_of: [{related: case, field: location}]}\n"
+     "sync:\n  - source_table: sn_customerservice_case\n    target_table: wm_order\n"
+     "    fields: {location: always}\n",
      "derived-field-synced", 8, 14, "remove it from the sync fields"),
     ("unknown field of a CI",
      'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: cmdb_ci, field: site}]}\n',
