@@ -41,11 +41,10 @@ def postgres(request: pytest.FixtureRequest) -> Postgres | None:
 
 
 @pytest.fixture
-async def backend(postgres: Postgres | None, tmp_path: Path) -> AsyncIterator[Backend]:
+async def backend(postgres: Postgres | None, migrated_sqlite: Path, tmp_path: Path) -> AsyncIterator[Backend]:
     if postgres is None:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-        writer = await new_engine(url)
-        reader = create_engine(url, writer=False)
+        writer = await new_engine(migrated_sqlite, tmp_path / "store.db")
+        reader = create_engine(writer.url.render_as_string(hide_password=False), writer=False)
         yield Backend(Store(writer), reader)
         await reader.dispose()
         await writer.dispose()
