@@ -34,7 +34,7 @@ class Backend:
     reader: AsyncEngine  # what the portal app reads with
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def postgres(request: pytest.FixtureRequest) -> Postgres | None:
     """The module's PostgreSQL database for the ``postgres`` run (started only if needed)."""
     return request.getfixturevalue("pg") if request.param == "postgres" else None
