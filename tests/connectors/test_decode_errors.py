@@ -16,6 +16,7 @@ import pytest
 
 from connectors.common import REASON_CODES, DecodeError, decode_event
 from connectors.common.decoder import decode_checked
+from connectors.common.events import Event, JournalEntry
 from tests.connectors.examples import encode, event_examples, example
 
 CANARY = "canary.pii@example.com"
@@ -113,6 +114,18 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     ("invalid_value", _set("event_id", f" {CANARY} "), "event_id", None),
     ("invalid_value", _set("sys_updated_on", CANARY), "sys_updated_on", None),
     ("invalid_value", _set("journal.0.element", CANARY), "journal[0].element", None),
+    # A journal entry's own timestamp is checked like the change's (the fast path takes an
+    # entry stamped with the change's checked time as read; any other is checked).
+    ("invalid_value", _set("journal.0.sys_created_on", CANARY), "journal[0].sys_created_on", None),
+    ("invalid_value", _set("journal.0.sys_created_on", "2026-11-22T10:15:00Z"),
+     "journal[0].sys_created_on", None),
+    ("wrong_type", _set("journal.0.sys_created_on", 1764000000), "journal[0].sys_created_on", None),
+    # Two faults: the one checked first is reported, on both paths (the record comes last).
+    ("invalid_value", _edit("csm-case-update.json", lambda d: (
+        d["journal"][0].update(sys_created_on=CANARY), d["record"].update(priority=1))),
+     "journal[0].sys_created_on", None),
+    ("invalid_value", _edit("csm-case-update.json", lambda d: (
+        d.update(sys_updated_on=CANARY), d["record"].update(priority=1))), "sys_updated_on", None),
     ("invalid_value", _set("journal.0.element", "comments", "fsm-work-order-update.json"),
      "journal[0].element", None),
     ("invalid_value", _set("action", "create_incident"), "action", None),
@@ -196,3 +209,22 @@ def test_an_escaped_backslash_before_u0000_is_text_not_a_nul() -> None:
 
     assert b"\\u0000" in raw
     assert decode_event(raw).record["description"] == "C:\\u0000\\path"
+
+
+def test_an_event_built_in_code_is_held_to_the_decoders_journal_timestamps() -> None:
+    """On the wire a malformed entry timestamp never reaches ``Event`` (the wire Structs refuse
+    it first); code that builds an ``Event`` itself (replays, the simulators) gets the
+    decoder's own answer, and an entry stamped with the change's checked time passes."""
+    values: dict[str, Any] = {"event_id": "e1", "source": "csm", "table": "sn_customerservice_case",
+                              "operation": "update", "sys_id": "c" * 32, "sys_mod_count": 2,
+                              "record": {}, "sys_updated_on": "2026-11-22 10:15:00"}
+    decoded_document = example("csm-case-update.json")
+    decoded_document["journal"][0]["sys_created_on"] = "yesterday"
+    with pytest.raises(DecodeError) as decoded:
+        decode_event(encode(decoded_document))
+    with pytest.raises(DecodeError) as built:
+        Event(**values, journal=(JournalEntry("work_notes", "Escalated", "yesterday", "agent"),))
+    assert (built.value.reason_code, built.value.detail) == (decoded.value.reason_code, decoded.value.detail) == (
+        "invalid_value", "journal[0].sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
+    stamped = Event(**values, journal=(JournalEntry("work_notes", "Escalated", "2026-11-22 10:15:00", "agent"),))
+    assert stamped.journal[0].sys_created_on == "2026-11-22 10:15:00"
