@@ -24,7 +24,9 @@ trap 'rm -rf "$work"' EXIT
 out="$root/mutation/out"
 mkdir -p "$out"
 cd "$work"
+echo "working copy: $work (session.sqlite there while it runs)" >&2
 export PYTHONPATH="$work"
+export PATH="$bin:$PATH"  # the test command's `python` is this one
 
 echo "baseline: the covering tests, unmutated" >&2
 "$bin/cosmic-ray" baseline "$config" >&2
