@@ -91,6 +91,9 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     ("unknown_source", _set("source", CANARY), "source", None),
     ("unknown_source", _set("source", "CSM"), "source", None),
     ("source_mismatch", event_examples()["fsm-task-insert.json"], "source", "csm"),
+    # and whichever way round: a CSM event on FSM's topic, an ITSM event on CSM's
+    ("source_mismatch", event_examples()["csm-case-update.json"], "source", "fsm"),
+    ("source_mismatch", event_examples()["itsm-incident-update.json"], "source", "csm"),
     ("unknown_table", _set("table", CANARY), "table", None),
     ("unknown_table", _set("table", "wm_order"), "table", None),
     ("unknown_operation", _set("operation", CANARY), "operation", None),
@@ -126,6 +129,10 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
      "journal[0].sys_created_on", None),
     ("invalid_value", _edit("csm-case-update.json", lambda d: (
         d.update(sys_updated_on=CANARY), d["record"].update(priority=1))), "sys_updated_on", None),
+    ("invalid_value", _edit("csm-case-update.json", lambda d: (
+        d.update(event_id="e" * 65), d["record"].update(priority=1))), "event_id", None),
+    ("invalid_value", _edit("csm-case-update.json", lambda d: d["record"].update(
+        number="CS" + "0" * 39, description=CANARY + "\x00")), "record.number", None),
     ("invalid_value", _set("journal.0.element", "comments", "fsm-work-order-update.json"),
      "journal[0].element", None),
     ("invalid_value", _set("action", "create_incident"), "action", None),
@@ -228,3 +235,7 @@ def test_an_event_built_in_code_is_held_to_the_decoders_journal_timestamps() -> 
         "invalid_value", "journal[0].sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
     stamped = Event(**values, journal=(JournalEntry("work_notes", "Escalated", "2026-11-22 10:15:00", "agent"),))
     assert stamped.journal[0].sys_created_on == "2026-11-22 10:15:00"
+    for entry in (JournalEntry("work_notes", 42, "", "agent"), JournalEntry("work_notes", "x", "", None)):  # type: ignore[arg-type]
+        with pytest.raises(DecodeError) as wrong:
+            Event(**values, journal=(entry,))
+        assert (wrong.value.reason_code, wrong.value.detail) == ("wrong_type", "journal[0]: expected strings")
