@@ -16,7 +16,7 @@ import pytest
 
 from connectors.common import REASON_CODES, DecodeError, decode_event
 from connectors.common.decoder import decode_checked
-from connectors.common.events import Event, JournalEntry
+from connectors.common.events import CausedBy, Event, JournalEntry
 from tests.connectors.examples import encode, event_examples, example
 
 CANARY = "canary.pii@example.com"
@@ -203,12 +203,26 @@ def test_escaped_backslash_before_u_is_not_mistaken_for_a_surrogate() -> None:
 
 
 def test_largest_accepted_event_id_number_and_count() -> None:
-    event = decode_event(_edit("csm-case-update.json", lambda d: (
+    raw = _edit("csm-case-update.json", lambda d: (
         d.update(event_id="e" * 64, sys_mod_count=str(2**31 - 1)),
-        d["record"].update(number="CS" + "0" * 38))))
+        d["record"].update(number="CS" + "0" * 38)))
+    event = decode_event(raw)
 
     assert (len(event.event_id), len(event.record_dict()["number"]), event.sys_mod_count) == \
         (64, 40, 2**31 - 1)
+    assert decode_checked(raw) == event  # the exact path draws the limits where the fast one does
+
+
+@pytest.mark.parametrize("event_id", ["", " e1", "e1 ", "e\n1"])
+def test_an_event_or_a_cause_built_in_code_needs_a_proper_event_id(event_id: str) -> None:
+    values: dict[str, Any] = {"source": "fsm", "table": "wm_task", "operation": "update",
+                              "sys_id": "c" * 32, "sys_mod_count": 2, "record": {}}
+    with pytest.raises(DecodeError) as caught:
+        Event(event_id=event_id, **values)
+    assert caught.value.reason_code == "invalid_value" and caught.value.detail.startswith("event_id:")
+    if not event_id:
+        with pytest.raises(ValueError, match="caused_by.event_id"):
+            CausedBy(event_id=event_id, source="fsm", table="wm_task", sys_id="c" * 32)
 
 
 def test_an_escaped_backslash_before_u0000_is_text_not_a_nul() -> None:
