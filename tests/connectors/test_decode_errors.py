@@ -243,10 +243,11 @@ def test_an_event_built_in_code_is_held_to_the_decoders_journal_timestamps() -> 
     decoded_document["journal"][0]["sys_created_on"] = "yesterday"
     with pytest.raises(DecodeError) as decoded:
         decode_event(encode(decoded_document))
-    with pytest.raises(DecodeError) as built:
-        Event(**values, journal=(JournalEntry("work_notes", "Escalated", "yesterday", "agent"),))
-    assert (built.value.reason_code, built.value.detail) == (decoded.value.reason_code, decoded.value.detail) == (
-        "invalid_value", "journal[0].sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
+    for stamp in ("yesterday", "0", "2026-11-22"):  # after, before and a prefix of the change's time
+        with pytest.raises(DecodeError) as built:
+            Event(**values, journal=(JournalEntry("work_notes", "Escalated", stamp, "agent"),))
+        assert (built.value.reason_code, built.value.detail) == (decoded.value.reason_code, decoded.value.detail) == (
+            "invalid_value", "journal[0].sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
     stamped = Event(**values, journal=(JournalEntry("work_notes", "Escalated", "2026-11-22 10:15:00", "agent"),))
     assert stamped.journal[0].sys_created_on == "2026-11-22 10:15:00"
     for entry in (JournalEntry("work_notes", 42, "", "agent"), JournalEntry("work_notes", "x", "", None)):  # type: ignore[arg-type]

@@ -174,6 +174,7 @@ def test_direct_construction_checks_the_record_against_its_tables_struct() -> No
 
 @pytest.mark.parametrize("override", [
     {"source": "csm"},                                 # wm_task is not a CSM table
+    {"table": "sn_customerservice_case"},              # nor is a case FSM's
     {"operation": "action", "action": "create_work_order"},  # actions are for cases only
     {"sys_id": "not-a-sys-id"},
 ])
