@@ -151,30 +151,25 @@ async def test_the_same_plan_runs_through_sqlalchemy(any_store: AsyncEngine) -> 
 
 async def test_waiting_for_the_write_lock_does_not_stall_the_event_loop(tmp_path: Path) -> None:
     """Another process holds SQLite's write lock: the batch's BEGIN waits in the store's thread
-    (busy timeout) while the event loop goes on serving everything else (heartbeats, HTTP)."""
+    (busy timeout) while the event loop goes on serving everything else (heartbeats, HTTP).
+
+    Counted, not timed: the loop must turn 20 times while the write waits, and the lock is then
+    released *from the loop*. Were BEGIN waiting on the loop, neither could happen before the
+    busy timeout ran out, and the write would fail ("database is locked")."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
     await upgrade(url)
     holder = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
     holder.execute("PRAGMA journal_mode=WAL")
     holder.execute("BEGIN IMMEDIATE")
-    store = open_batch_store(StoreSettings(url=url, busy_timeout_ms=5_000))
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
+    store = open_batch_store(StoreSettings(url=url, busy_timeout_ms=60_000))
     try:
         writing = asyncio.create_task(store.run(_many(OUTBOX_INSERT, [_outbox_row("late")])))
-        await asyncio.sleep(0.5)
-        assert not writing.done() and ticks >= 20  # the loop ran while BEGIN waited
-        holder.execute("COMMIT")
-        await asyncio.wait_for(writing, 5)
+        for _ in range(20):  # the loop turns while BEGIN waits
+            await asyncio.sleep(0.01)
+            assert not writing.done(), "the write ended while another process held the lock"
+        holder.execute("COMMIT")  # from the loop: only a free loop gets here
+        await asyncio.wait_for(writing, 60)
     finally:
-        ticker.cancel()
         holder.close()
         await store.close()
     with sqlite3.connect(tmp_path / "x.db") as other:

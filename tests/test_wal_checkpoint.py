@@ -137,20 +137,25 @@ def test_only_sqlite_files_get_a_checkpointer() -> None:
 async def test_it_checkpoints_when_a_batch_ends_not_in_the_middle_of_the_next(tmp_path: Path) -> None:
     path = _new_db(tmp_path)
     engine = create_engine(f"sqlite+aiosqlite:///{path}", wal_autocheckpoint=BACKSTOP_PAGES)
-    checkpointer = WalCheckpointer(str(path), interval_s=2.0)
+    interval = 3.0
+    checkpointer = WalCheckpointer(str(path), interval_s=interval)
     stop = asyncio.Event()
     await _write(engine, 20)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     task = asyncio.create_task(checkpointer.run(stop))
     try:
-        await asyncio.sleep(2.3)  # the interval is over: now it waits for a batch to end
-        assert checkpointer.last is None
+        await asyncio.sleep(interval + 0.3)  # the interval is over (the loop's clock says so)
+        for _ in range(20):  # and the loop has turned since: the checkpointer has seen it end
+            await asyncio.sleep(0)
+        assert checkpointer.last is None  # it waits for a batch to end
         checkpointer.on_batch(None, 20, 0.01)  # what the runtime calls after commit and publish
-        for _ in range(100):
+        # At once: before the idle fallback could fire (a further interval after the first,
+        # measured on the same clock), however slowly the machine runs until then.
+        while checkpointer.last is None:
+            assert loop.time() < began + 2 * interval, "no checkpoint before the idle fallback"
             await asyncio.sleep(0.01)
-            if checkpointer.last is not None:
-                break
-        # At once, not at the idle fallback (a further interval, at 4 s).
-        assert checkpointer.last is not None and checkpointer.last.checkpointed_pages >= 20
+        assert checkpointer.last.checkpointed_pages >= 20
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=5)

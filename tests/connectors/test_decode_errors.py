@@ -16,6 +16,7 @@ import pytest
 
 from connectors.common import REASON_CODES, DecodeError, decode_event
 from connectors.common.decoder import decode_checked
+from connectors.common.events import CausedBy, Event, JournalEntry
 from tests.connectors.examples import encode, event_examples, example
 
 CANARY = "canary.pii@example.com"
@@ -118,6 +119,9 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     ("unknown_source", _set("source", CANARY), "source", None),
     ("unknown_source", _set("source", "CSM"), "source", None),
     ("source_mismatch", event_examples()["fsm-task-insert.json"], "source", "csm"),
+    # and whichever way round: a CSM event on FSM's topic, an ITSM event on CSM's
+    ("source_mismatch", event_examples()["csm-case-update.json"], "source", "fsm"),
+    ("source_mismatch", event_examples()["itsm-incident-update.json"], "source", "csm"),
     ("unknown_table", _set("table", CANARY), "table", None),
     ("unknown_table", _set("table", "wm_order"), "table", None),
     ("unknown_operation", _set("operation", CANARY), "operation", None),
@@ -141,6 +145,22 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     ("invalid_value", _set("event_id", f" {CANARY} "), "event_id", None),
     ("invalid_value", _set("sys_updated_on", CANARY), "sys_updated_on", None),
     ("invalid_value", _set("journal.0.element", CANARY), "journal[0].element", None),
+    # A journal entry's own timestamp is checked like the change's (the fast path takes an
+    # entry stamped with the change's checked time as read; any other is checked).
+    ("invalid_value", _set("journal.0.sys_created_on", CANARY), "journal[0].sys_created_on", None),
+    ("invalid_value", _set("journal.0.sys_created_on", "2026-11-22T10:15:00Z"),
+     "journal[0].sys_created_on", None),
+    ("wrong_type", _set("journal.0.sys_created_on", 1764000000), "journal[0].sys_created_on", None),
+    # Two faults: the one checked first is reported, on both paths (the record comes last).
+    ("invalid_value", _edit("csm-case-update.json", lambda d: (
+        d["journal"][0].update(sys_created_on=CANARY), d["record"].update(priority=1))),
+     "journal[0].sys_created_on", None),
+    ("invalid_value", _edit("csm-case-update.json", lambda d: (
+        d.update(sys_updated_on=CANARY), d["record"].update(priority=1))), "sys_updated_on", None),
+    ("invalid_value", _edit("csm-case-update.json", lambda d: (
+        d.update(event_id="e" * 65), d["record"].update(priority=1))), "event_id", None),
+    ("invalid_value", _edit("csm-case-update.json", lambda d: d["record"].update(
+        number="CS" + "0" * 39, description=CANARY + "\x00")), "record.number", None),
     ("invalid_value", _set("journal.0.element", "comments", "fsm-work-order-update.json"),
      "journal[0].element", None),
     ("invalid_value", _set("action", "create_incident"), "action", None),
@@ -212,12 +232,26 @@ def test_escaped_backslash_before_u_is_not_mistaken_for_a_surrogate() -> None:
 
 
 def test_largest_accepted_event_id_number_and_count() -> None:
-    event = decode_event(_edit("csm-case-update.json", lambda d: (
+    raw = _edit("csm-case-update.json", lambda d: (
         d.update(event_id="e" * 64, sys_mod_count=str(2**31 - 1)),
-        d["record"].update(number="CS" + "0" * 38))))
+        d["record"].update(number="CS" + "0" * 38)))
+    event = decode_event(raw)
 
     assert (len(event.event_id), len(event.record_dict()["number"]), event.sys_mod_count) == \
         (64, 40, 2**31 - 1)
+    assert decode_checked(raw) == event  # the exact path draws the limits where the fast one does
+
+
+@pytest.mark.parametrize("event_id", ["", " e1", "e1 ", "e\n1"])
+def test_an_event_or_a_cause_built_in_code_needs_a_proper_event_id(event_id: str) -> None:
+    values: dict[str, Any] = {"source": "fsm", "table": "wm_task", "operation": "update",
+                              "sys_id": "c" * 32, "sys_mod_count": 2, "record": {}}
+    with pytest.raises(DecodeError) as caught:
+        Event(event_id=event_id, **values)
+    assert caught.value.reason_code == "invalid_value" and caught.value.detail.startswith("event_id:")
+    if not event_id:
+        with pytest.raises(ValueError, match="caused_by.event_id"):
+            CausedBy(event_id=event_id, source="fsm", table="wm_task", sys_id="c" * 32)
 
 
 def test_an_escaped_backslash_before_u0000_is_text_not_a_nul() -> None:
@@ -225,3 +259,27 @@ def test_an_escaped_backslash_before_u0000_is_text_not_a_nul() -> None:
 
     assert b"\\u0000" in raw
     assert decode_event(raw).record["description"] == "C:\\u0000\\path"
+
+
+def test_an_event_built_in_code_is_held_to_the_decoders_journal_timestamps() -> None:
+    """On the wire a malformed entry timestamp never reaches ``Event`` (the wire Structs refuse
+    it first); code that builds an ``Event`` itself (replays, the simulators) gets the
+    decoder's own answer, and an entry stamped with the change's checked time passes."""
+    values: dict[str, Any] = {"event_id": "e1", "source": "csm", "table": "sn_customerservice_case",
+                              "operation": "update", "sys_id": "c" * 32, "sys_mod_count": 2,
+                              "record": {}, "sys_updated_on": "2026-11-22 10:15:00"}
+    decoded_document = example("csm-case-update.json")
+    decoded_document["journal"][0]["sys_created_on"] = "yesterday"
+    with pytest.raises(DecodeError) as decoded:
+        decode_event(encode(decoded_document))
+    for stamp in ("yesterday", "0", "2026-11-22"):  # after, before and a prefix of the change's time
+        with pytest.raises(DecodeError) as built:
+            Event(**values, journal=(JournalEntry("work_notes", "Escalated", stamp, "agent"),))
+        assert (built.value.reason_code, built.value.detail) == (decoded.value.reason_code, decoded.value.detail) == (
+            "invalid_value", "journal[0].sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
+    stamped = Event(**values, journal=(JournalEntry("work_notes", "Escalated", "2026-11-22 10:15:00", "agent"),))
+    assert stamped.journal[0].sys_created_on == "2026-11-22 10:15:00"
+    for entry in (JournalEntry("work_notes", 42, "", "agent"), JournalEntry("work_notes", "x", "", None)):  # type: ignore[arg-type]
+        with pytest.raises(DecodeError) as wrong:
+            Event(**values, journal=(entry,))
+        assert (wrong.value.reason_code, wrong.value.detail) == ("wrong_type", "journal[0]: expected strings")

@@ -11,6 +11,7 @@ import pytest
 
 from connectors.catalog import TABLES
 from connectors.common import CausedBy, DecodeError, Event, JournalEntry, Reference, decode_event
+from connectors.common.decoder import decode_checked
 from connectors.common.registry import record_model
 from tests.connectors.examples import encode, event_examples, example
 
@@ -53,6 +54,9 @@ def test_every_example_decodes_and_round_trips(name: str) -> None:
         {name: value for name, value in event.record.items() if name in TABLES[event.table].fields}
     assert event.to_wire() == document
     assert decode_event(event.to_json()) == event
+    # The exact path (what the fast path hands anything unusual to) accepts it alike, from its
+    # own system's topic, with the source read from the document (not an interned literal).
+    assert decode_checked(raw, topic_source=source) == event
 
 
 @pytest.mark.parametrize(("name", "table"), sorted(EXPECTED_TABLES.items()))
@@ -170,6 +174,7 @@ def test_direct_construction_checks_the_record_against_its_tables_struct() -> No
 
 @pytest.mark.parametrize("override", [
     {"source": "csm"},                                 # wm_task is not a CSM table
+    {"table": "sn_customerservice_case"},              # nor is a case FSM's
     {"operation": "action", "action": "create_work_order"},  # actions are for cases only
     {"sys_id": "not-a-sys-id"},
 ])

@@ -38,6 +38,6 @@ async def kafka_factory(bridge_settings: Any, tmp_path: Path) -> AsyncIterator[M
         yield make
 
 
-@pytest.fixture(params=["store", "kafka"])
+@pytest.fixture(params=["store", pytest.param("kafka", marks=pytest.mark.kafka)])
 def make_harness(request: pytest.FixtureRequest) -> MakeHarness:
     return request.getfixturevalue(f"{request.param}_factory")

@@ -220,6 +220,34 @@ def test_sync_policies_never_always_and_unless_target_state() -> None:
     assert mapping_set.sync_fields("sn_customerservice_case", "incident", changed, "2") == {}
 
 
+def test_the_nearest_tables_sync_wins_over_the_table_it_extends() -> None:
+    """An order case with a sync of its own uses it, not its base table's (found by a mutation
+    run: taking the last match instead of the first passed every test)."""
+    own = SYNC + """
+  - source_table: sn_order_case
+    target_table: wm_order
+    unless_target_state: []
+    rename: {}
+    fields: {short_description: always}
+"""
+    mapping_set = build(own)
+    changed = {"priority": "1", "short_description": "x"}
+    assert mapping_set.sync_fields("sn_order_case", "wm_order", changed, "assigned") == {"short_description": "x"}
+    assert mapping_set.sync_fields("sn_customerservice_case", "wm_order", changed, "assigned") == {"priority": "1"}
+
+
+def test_a_derived_rule_passes_over_an_absent_field_to_its_next_candidate() -> None:
+    """Found by a mutation run: stopping at the first candidate not given passed every test."""
+    mapping_set = build("""
+derived:
+  wm_order:
+    - {field: company, first_of: [{field: partner}, {field: account}]}
+""")
+    assert mapping_set.derive("wm_order", {"account": "a" * 32}) == {"company": "a" * 32}
+    assert mapping_set.derive("wm_order", {"partner": "", "account": "a" * 32}) == {"company": "a" * 32}
+    assert mapping_set.derive("wm_order", {"partner": "p" * 32, "account": "a" * 32}) == {"company": "p" * 32}
+
+
 def test_sync_includes_derivations_of_synced_fields() -> None:
     mapping_set = build(DERIVED + SYNC.replace("rename: {contact: caller}", "rename: {}"))
     synced = mapping_set.sync_fields("sn_customerservice_case", "wm_order", {"contact": CONTACT}, "draft")

@@ -11,8 +11,9 @@ from datetime import datetime, timezone
 import pytest
 
 from bridge.settings import Settings
-from tests.e2e.kafka_io import collect, produce
+from tests.e2e.kafka_io import produce
 from tests.fixtures.events import make_event, new_sys_id
+from tests.fixtures.kafka import read_to_end
 from tests.ops.helpers import acli, acli_json, cli
 
 pytestmark = pytest.mark.kafka
@@ -22,8 +23,10 @@ def _work_order_requests(n: int) -> list[dict]:
     return [make_event("csm-case-action-create-work-order", sys_id=new_sys_id()) for _ in range(n)]
 
 
-async def _fsm_commands(settings: Settings, wait_s: float = 2) -> list:
-    return await collect(settings, settings.topics.fsm_commands, lambda m: False, timeout_s=wait_s)
+async def _fsm_commands(settings: Settings) -> list:
+    """Every command on FSM's topic now. The replay command has returned, and it returns only
+    once its producer has flushed: what it published is all there, nothing is waited for."""
+    return await read_to_end(settings, settings.topics.fsm_commands)
 
 
 async def test_dry_run_emits_nothing_and_execute_emits_only_what_is_new(
@@ -42,8 +45,7 @@ async def test_dry_run_emits_nothing_and_execute_emits_only_what_is_new(
 
     first = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0", "--execute")
     assert (first["applied"], first["emitted"]) == (6, 6)
-    emitted = await collect(bridge_settings, bridge_settings.topics.fsm_commands,
-                            lambda m: len(m) >= 6, timeout_s=20)
+    emitted = await _fsm_commands(bridge_settings)
     assert len(emitted) == 6
 
     late = _work_order_requests(1)
@@ -52,9 +54,11 @@ async def test_dry_run_emits_nothing_and_execute_emits_only_what_is_new(
     assert second["read"] == 7 and second["skipped_duplicate"] == 6 and second["applied"] == 1
     assert second["emitted"] == 1
     assert second["command_list"][0]["cause_event_id"] == late[0]["event_id"]
-    total = await collect(bridge_settings, bridge_settings.topics.fsm_commands,
-                          lambda m: len(m) >= 8, timeout_s=3)
+    total = await _fsm_commands(bridge_settings)
     assert len(total) == 7  # exactly one more command, for the new event
+    message_ids = {dict(m.headers)["x-bridge-message-id"].decode() for m in total}
+    assert message_ids == {dict(m.headers)["x-bridge-message-id"].decode() for m in emitted} | {
+        second["command_list"][0]["message_id"]}
 
     refused = await acli(bridge_env, "replay", "--topic", topic, "--from-offset", "0",
                   "--force-reprocess", check=False)
@@ -187,7 +191,6 @@ async def test_execute_publishes_each_dead_letter_once_whatever_the_reruns(
 
     assert [(r["read"], r["applied"], r["dead_lettered"]) for r in runs] == [(5, 1, 4)] + \
         [(5, 0, 4)] * 2
-    letters = await collect(bridge_settings, bridge_settings.topics.dead_letters,
-                            lambda m: len(m) > 4, timeout_s=5)
+    letters = await read_to_end(bridge_settings, bridge_settings.topics.dead_letters)
     reasons = sorted(dict(m.headers)["x-bridge-reason"].decode() for m in letters)
     assert reasons == ["duplicate_key", "invalid_json", "key_mismatch", "not_an_object"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.store.batch_store import BatchStore
+from tests.fixtures.kafka import read_to_end
 
 
 def relay_to(store: BatchStore, producer: AIOKafkaProducer) -> OutboxRelay:
@@ -19,13 +20,6 @@ def relay_to(store: BatchStore, producer: AIOKafkaProducer) -> OutboxRelay:
 
 
 async def published_ids(bootstrap: str, topic: str) -> list[str]:
-    """The ``x-bridge-message-id`` of every message on ``topic``."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    try:
-        records = await consumer.getmany(timeout_ms=3000)
-        return [dict(r.headers)["x-bridge-message-id"].decode()
-                for part in records.values() for r in part]
-    finally:
-        await consumer.stop()
+    """The ``x-bridge-message-id`` of every message on ``topic`` now (the relay has had each
+    acknowledged before it returned: read to the end offsets, no time-out to outlast)."""
+    return [dict(r.headers)["x-bridge-message-id"].decode() for r in await read_to_end(bootstrap, topic)]

@@ -44,3 +44,18 @@ async def test_a_new_version_is_applied_even_under_an_event_id_seen_before(store
     newer = {**update, "sys_mod_count": str(int(update["sys_mod_count"]) + 1)}
     result = await h.feed(newer)
     assert result.outcomes.get("duplicate") is None and result.outcomes["in"] == 1
+
+
+async def test_a_redelivered_press_is_a_duplicate_in_a_later_batch(store_engine: Any) -> None:
+    """Each press's copy, redelivered after its batch committed, is found by its whole key
+    (action and press included): nothing runs twice, nothing is dead-lettered."""
+    h = Harness(store_engine)
+    work_order = make_event("csm-case-action-create-work-order")
+    incident = make_event("csm-case-action-create-work-order", action="create_incident")
+    first = await h.feed(work_order, incident)
+    assert len(h.commands(first)) == 2
+    for press in (work_order, incident):
+        again = await h.feed(press)
+        assert again.outcomes == {"in": 1, "duplicate": 1}
+        assert again.outbox == []
+    assert await h.dead_letters() == []

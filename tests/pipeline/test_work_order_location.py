@@ -9,14 +9,16 @@ where their order matters (on the broker they sit on different partitions).
 from __future__ import annotations
 
 import copy
+import json
 from collections import Counter
 from typing import Any
 
+from bridge.mapping import load_mapping_set
 from bridge.pipeline.records import RawRecord
 from bridgedev.simulate import Responders, SimMessage, SimWorld, Workload, population_messages
 from connectors.catalog import TABLES
 from tests.fixtures.events import example, make_event, new_sys_id, ref
-from tests.pipeline.harness import Harness
+from tests.pipeline.harness import MAPPINGS, Harness
 
 CASE_ID = example("csm-case-insert")["sys_id"]
 ACCOUNT = example("csm-case-insert")["record"]["account"]["value"]
@@ -400,6 +402,44 @@ async def test_a_case_arriving_after_fsm_linked_its_work_order(h: Harness) -> No
     wo = WorkOrder(location=ref(place(), "Somewhere"))
     assert updates(await h.run(wo.insert())) == []  # the case is not known yet
     assert updates(await h.run(Case().insert())) == [(wo.sys_id, {"location": home})]
+
+
+# -- on the wire -----------------------------------------------------------------------------
+
+
+def wire(row: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A published command's Kafka key and headers (read off the topic, or the outbox row the
+    relay publishes as they are)."""
+    return (row["key"].decode() if "key" in row else row["msg_key"]), row["headers"]
+
+
+async def test_commands_are_keyed_by_their_work_order_and_name_their_cause(h: Harness) -> None:
+    """The insert is keyed by its correlation id (the work order has no sys_id yet), every
+    later command by the work order's sys_id, so FSM reads one work order's commands in order;
+    each names the mapping set, the event and the rule that caused it."""
+    mappings = load_mapping_set(MAPPINGS)
+    home, office = place(), place()
+    ada, case = contact(home), Case()
+    await h.feed(ada.insert())
+    await h.feed(case.insert())
+    press = case.press()
+    [row] = [r for r in (await h.feed(press)).outbox if r["kind"] == "command"]
+    insert = json.loads(row["payload"])
+    key, headers = wire(row)
+    assert key == insert["correlation_id"] != "" and insert["sys_id"] == ""
+    assert headers["x-bridge-cause-event"] == press["event_id"]
+    assert headers["x-bridge-rule"] == "create_work_order"
+    assert (headers["x-bridge-mapping-version"], headers["x-bridge-mapping-hash"]) == (
+        mappings.version, mappings.content_hash)
+
+    wo = WorkOrder(insert)
+    await h.feed(wo.insert())
+    there, back = ada.update(location=ref(office)), ada.update(location=ref(home))
+    rows = [r for r in (await h.feed(there, back)).outbox if r["kind"] == "command"]
+    assert [json.loads(r["payload"])["fields"] for r in rows] == [{"location": office}, {"location": home}]
+    assert [wire(r)[0] for r in rows] == [wo.sys_id, wo.sys_id]
+    assert [wire(r)[1]["x-bridge-cause-event"] for r in rows] == [there["event_id"], back["event_id"]]
+    assert {wire(r)[1]["x-bridge-rule"] for r in rows} == {"work_order_rederived"}
 
 
 # -- a simulated day, closed loop ------------------------------------------------------------

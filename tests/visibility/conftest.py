@@ -1,8 +1,10 @@
-"""Fixtures of the visibility tests: a fresh SQLite store with the index tables; PostgreSQL
-owned by an ordinary (non-superuser) role with the portal's row-level security installed."""
+"""Fixtures of the visibility tests: a fresh SQLite store as the bridge makes it (its
+migrations); PostgreSQL, migrated likewise, owned by an ordinary (non-superuser) role with the
+portal's row-level security installed."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,24 +15,32 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import bridge.visibility.schema  # noqa: F401 - registers the index tables on ``metadata``
 from bridge.store.engine import create_engine
-from bridge.tables import metadata
+from bridge.store.migrate import upgrade
 from bridge.visibility import install_rls
 from tests.fixtures.postgres import fresh_database
 from tests.visibility.harness import Store
 
 
-async def new_engine(url: str) -> AsyncEngine:
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    return engine
+@pytest.fixture(scope="session")
+async def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite store the migrations made, once per session; each test gets a copy."""
+    path = tmp_path_factory.mktemp("visibility-template") / "store.db"
+    await upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def new_engine(template: Path, path: Path) -> AsyncEngine:
+    """An engine on a fresh copy of the migrated store at ``path``."""
+    for suffix in ("", "-wal"):  # a WAL not yet checkpointed holds part of the schema
+        if template.with_name(template.name + suffix).exists():
+            shutil.copyfile(template.with_name(template.name + suffix), path.with_name(path.name + suffix))
+    return create_engine(f"sqlite+aiosqlite:///{path}")
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await new_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+async def engine(migrated_sqlite: Path, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = await new_engine(migrated_sqlite, tmp_path / "store.db")
     yield engine
     await engine.dispose()
 
@@ -58,9 +68,9 @@ async def pg(postgres_url: str) -> AsyncIterator[Postgres]:
             await admin.execute(f'ALTER DATABASE "{db.database}" OWNER TO {owner_role}')
             # PostgreSQL 15+: the database owner owns schema public (pg_database_owner).
             owner_url = db.set(username=owner_role, password="owner-pw").render_as_string(hide_password=False)
+            await upgrade(owner_url)
             owner = create_engine(owner_url)
             async with owner.begin() as conn:
-                await conn.run_sync(metadata.create_all)
                 await install_rls(conn)
                 await install_rls(conn)  # idempotent
             yield Postgres(owner)

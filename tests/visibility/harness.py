@@ -1,26 +1,33 @@
-"""Test harness: contract-shaped events for the index's tables, and a store that applies them
-as the delivery pipeline does (stale versions skipped, records written, hooks called in the
-batch's transaction)."""
+"""Test harness: contract events for the index's tables, delivered through the real pipeline.
+
+``Events`` makes successive versions of records, as CSM, FSM and ITSM send them (each call is
+the next ``sys_mod_count``; a delete carries the record's last known state). ``Store.deliver``
+encodes them as the contract's messages and hands them, as one batch, to the bridge's own
+``BatchProcessor`` on its own batch store (SQLite or PostgreSQL): decode, dedupe, stale guard,
+the flows, and the visibility index kept in the batch's transaction by the same hook the
+running bridge installs. Nothing of the write path is copied here.
+
+``Store.live()`` is the test's own model of what the source systems hold (the newest version
+of each record delivered so far, deleted ones left out): the oracles read it, never the store.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bridge.store.changes import RecordChange
-from bridge.store.schema import records
-from bridge.visibility import apply_changes
-from bridge.visibility.schema import INDEX_TABLES
+from bridge.store.metadata import metadata
+from connectors.catalog import TABLES
+from tests.pipeline.harness import Harness
 
-SOURCE = {"wm_order": "fsm", "wm_task": "fsm",
-          **dict.fromkeys(("incident", "problem", "change_request", "sc_request"), "itsm")}
 CASE_REFS = ("account", "partner", "contact", "consumer", "partner_contact", "incident", "problem", "change",
              "caused_by")
+#: outcomes that say the pipeline did not apply an event as a new version of its record
+NOT_APPLIED = ("duplicate", "stale", "dead_lettered")
 
 
 def new_id() -> str:
@@ -38,6 +45,28 @@ class Event:
     mod_count: int
     operation: str  # insert | update | delete
     record: dict[str, Any]
+    changed_fields: tuple[str, ...] = ()
+    #: one id per event: delivering the same ``Event`` twice is a duplicate delivery
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def message(self) -> dict[str, Any]:
+        """The event as its system publishes it (the contract's envelope)."""
+        return {
+            "event_id": self.event_id,
+            "source": TABLES[self.table].system,
+            "table": self.table,
+            "operation": self.operation,
+            "action": None,
+            "action_args": {},
+            "sys_id": self.sys_id,
+            "sys_mod_count": str(self.mod_count),
+            "sys_updated_on": "2026-11-22 10:15:00",
+            "sys_updated_by": "test.harness",
+            "caused_by_command": None,
+            "changed_fields": list(self.changed_fields),
+            "record": self.record,
+            "journal": [],
+        }
 
 
 @dataclass
@@ -45,16 +74,23 @@ class Events:
     """Makes successive versions of records (each call is the next version)."""
 
     counts: dict[str, int] = field(default_factory=dict)
+    last: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def put(self, table: str, sys_id: str, **record: Any) -> Event:
         count = self.counts.get(sys_id, -1) + 1
         self.counts[sys_id] = count
-        return Event(table, sys_id, count, "insert" if count == 0 else "update", record)
+        before = self.last.get(sys_id)
+        self.last[sys_id] = record
+        if count == 0 or before is None:
+            return Event(table, sys_id, count, "insert" if count == 0 else "update", record, tuple(record))
+        changed = tuple(name for name in record if before.get(name) != record[name])
+        return Event(table, sys_id, count, "update", record, changed)
 
     def delete(self, table: str, sys_id: str, **record: Any) -> Event:
+        """A delete: the record's last known state, as the contract says (or ``record``)."""
         count = self.counts.get(sys_id, -1) + 1
         self.counts[sys_id] = count
-        return Event(table, sys_id, count, "delete", record)
+        return Event(table, sys_id, count, "delete", record or dict(self.last.get(sys_id, {})))
 
     def account(self, sys_id: str, name: str = "Account", parent: str | None = None) -> Event:
         return self.put("customer_account", sys_id, number="ACC", name=name, parent=ref(parent))
@@ -105,53 +141,47 @@ class Events:
 
 
 class Store:
-    """The pipeline's part that the index sees: version guard, ``records``, hook call."""
+    """The bridge's write path on ``engine``'s database, fed with ``Event`` batches."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.pipeline = Harness(engine)
+        #: the model: sys_id → (table, newest version delivered, deleted, record)
         self.state: dict[str, tuple[str, int, bool, dict[str, Any]]] = {}
+        self.delivered: set[str] = set()  # event ids
 
     async def reset(self) -> None:
-        """Forget everything: empty ``records`` and the index."""
+        """Forget everything: an empty store (every table of the bridge's), an empty model."""
         self.state.clear()
+        self.delivered.clear()
         async with self.engine.begin() as conn:
-            for table in (records, *INDEX_TABLES):
+            for table in reversed(metadata.sorted_tables):
                 await conn.execute(delete(table))
 
     async def deliver(self, *events: Event) -> None:
-        """One batch in one transaction."""
-        async with self.engine.begin() as conn:
-            changes = [change for event in events if (change := await self._write(conn, event))]
-            await apply_changes(conn, changes)
+        """One batch through the real batch processor, in one transaction. Each event's outcome
+        is the one the model expects: a new version is applied (whatever its flows decide), a
+        redelivered event is a duplicate, an older version is stale; none is dead-lettered."""
+        expected = [self._model(event) for event in events]
+        result = await self.pipeline.feed(*(event.message() for event in events))
+        outcomes = [outcome for _, outcome in result.events]
+        assert len(outcomes) == len(events)
+        for event, want, got in zip(events, expected, outcomes, strict=True):
+            if want == "new":
+                assert got not in NOT_APPLIED, (event.table, event.operation, got)
+            else:
+                assert got == want, (event.table, event.operation, got, want)
 
-    async def _write(self, conn: AsyncConnection, event: Event) -> RecordChange | None:
+    def _model(self, event: Event) -> str:
+        """Apply ``event`` to the model: ``new``, ``duplicate`` or ``stale``."""
+        if event.event_id in self.delivered:
+            return "duplicate"
+        self.delivered.add(event.event_id)
         stored = self.state.get(event.sys_id)
         if stored is not None and stored[1] >= event.mod_count:
-            return None  # stale or duplicate
-        deleted = event.operation == "delete"
-        self.state[event.sys_id] = (event.table, event.mod_count, deleted, event.record)
-        await conn.execute(delete(records).where(records.c.sys_id == event.sys_id))
-        await conn.execute(
-            records.insert().values(
-                sys_id=event.sys_id,
-                source=SOURCE.get(event.table, "csm"),
-                table_name=event.table,
-                number=event.record.get("number"),
-                sys_mod_count=event.mod_count,
-                deleted=deleted,
-                data=event.record,
-                updated_at=datetime.now(UTC),
-            )
-        )
-        before = None if stored is None or stored[2] else stored[3]
-        return RecordChange(
-            SOURCE.get(event.table, "csm"),
-            event.table,
-            event.sys_id,
-            "delete" if deleted else event.operation,  # type: ignore[arg-type]
-            before,
-            None if deleted else event.record,
-        )
+            return "stale"
+        self.state[event.sys_id] = (event.table, event.mod_count, event.operation == "delete", event.record)
+        return "new"
 
     def live(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """sys_id → (table, record) of every record not deleted (what an oracle reads)."""

@@ -34,18 +34,17 @@ class Backend:
     reader: AsyncEngine  # what the portal app reads with
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def postgres(request: pytest.FixtureRequest) -> Postgres | None:
     """The module's PostgreSQL database for the ``postgres`` run (started only if needed)."""
     return request.getfixturevalue("pg") if request.param == "postgres" else None
 
 
 @pytest.fixture
-async def backend(postgres: Postgres | None, tmp_path: Path) -> AsyncIterator[Backend]:
+async def backend(postgres: Postgres | None, migrated_sqlite: Path, tmp_path: Path) -> AsyncIterator[Backend]:
     if postgres is None:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-        writer = await new_engine(url)
-        reader = create_engine(url, writer=False)
+        writer = await new_engine(migrated_sqlite, tmp_path / "store.db")
+        reader = create_engine(writer.url.render_as_string(hide_password=False), writer=False)
         yield Backend(Store(writer), reader)
         await reader.dispose()
         await writer.dispose()
