@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine (see README "Quickstart"):
 #   make demo   set up, start a local Kafka + the bridge + simulated CSM/FSM/ITSM, tell the story
-#   make test   set up (Python packages, Kafka jars, PostgreSQL server), lint and type check
-#               (ruff, mypy), and run the whole suite
+#   make test   set up (Python packages, Kafka jars, PostgreSQL server), lint, format and type
+#               check (ruff, mypy), and run the whole suite
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -55,6 +55,7 @@ demo: setup kafka-jars
 # Lint and type check (configured in pyproject.toml): a few seconds, before anything slow.
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: setup lint kafka-jars system-packages

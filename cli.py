@@ -30,7 +30,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     cls=BridgeGroup,
     epilog="Exit codes: 0 done, 1 failed (store, broker, files, data), 2 wrong usage or "
-           "configuration. `bridge status` has its own: see its help.",
+    "configuration. `bridge status` has its own: see its help.",
 )
 
 
@@ -47,8 +47,9 @@ def _print_version(wanted: bool) -> None:
 def main(
     ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="Show a failure's traceback instead of one line."),
-    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                      help="Print the version and exit."),
+    show_version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """CSM ↔ FSM ↔ ITSM bridge over Kafka."""
     # `config` reports unknown variables as errors itself; `run` logs them once logging is set.
@@ -57,13 +58,13 @@ def main(
     if not debug and ctx.invoked_subcommand not in ("run", "demo"):
         quiet_client_libraries()
 
+
 app.command("run")(run.run_command)
 app.add_typer(run.config_app, name="config", help="Show and check the effective configuration.")
 app.add_typer(topics.app, name="topics", help="Create and list the bridge's topics.")
 app.add_typer(db.app, name="db", help="Manage the store's schema.")
 app.add_typer(mappings.app, name="mappings", help="Validate, test and dry-run the mapping YAML.")
-app.add_typer(explain.app, name="explain",
-              help="Why a case did or did not get each related-record note.")
+app.add_typer(explain.app, name="explain", help="Why a case did or did not get each related-record note.")
 app.add_typer(inspect.app, name="inspect", help="Show what the bridge knows and did for a record.")
 app.add_typer(visibility.app, name="visibility", help="The portal's per-account visibility index.")
 app.add_typer(replay.app, name="replay", help="Re-process past events through the current mappings.")

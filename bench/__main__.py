@@ -33,8 +33,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.ERROR)
     config = QUICK if args.quick else FULL
     overrides = {
-        "bootstrap": args.bootstrap, "postgres_url": args.postgres_url, "events": args.events,
-        "size": args.size, "blocks": args.blocks, "latency_seconds": args.latency_seconds,
+        "bootstrap": args.bootstrap,
+        "postgres_url": args.postgres_url,
+        "events": args.events,
+        "size": args.size,
+        "blocks": args.blocks,
+        "latency_seconds": args.latency_seconds,
         "out_dir": args.out,
         "links": tuple(int(n) for n in args.links.split(",")) if args.links else None,
     }

@@ -54,6 +54,14 @@ class BenchConfig:
 
 
 FULL = BenchConfig()
-QUICK = replace(FULL, events=3_000, size="tiny", links=(1_000, 20_000), latency_seconds=6.0,
-                latency_fixed_rates=(), latency_min_outputs=0, low_rate_seconds=8.0,
-                idle_seconds=5.0)
+QUICK = replace(
+    FULL,
+    events=3_000,
+    size="tiny",
+    links=(1_000, 20_000),
+    latency_seconds=6.0,
+    latency_fixed_rates=(),
+    latency_min_outputs=0,
+    low_rate_seconds=8.0,
+    idle_seconds=5.0,
+)

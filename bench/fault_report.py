@@ -14,18 +14,26 @@ import sys
 import tempfile
 from pathlib import Path
 
-COLUMNS = ("scenario", "events", "kills", "lost", "duplicate_effects", "duplicate_deliveries",
-           "redelivered_events", "recovery_p50_s", "recovery_p99_s", "store_equal")
+COLUMNS = (
+    "scenario",
+    "events",
+    "kills",
+    "lost",
+    "duplicate_effects",
+    "duplicate_deliveries",
+    "redelivered_events",
+    "recovery_p50_s",
+    "recovery_p99_s",
+    "store_equal",
+)
 
 
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         figures = Path(tmp) / "figures.jsonl"
         env = {**os.environ, "BRIDGE_FAULT_FIGURES": str(figures)}
-        code = subprocess.call([sys.executable, "-m", "pytest", "tests/reliability", "-q", *argv],
-                               env=env)
-        rows = [json.loads(line) for line in figures.read_text().splitlines()] \
-            if figures.exists() else []
+        code = subprocess.call([sys.executable, "-m", "pytest", "tests/reliability", "-q", *argv], env=env)
+        rows = [json.loads(line) for line in figures.read_text().splitlines()] if figures.exists() else []
     print("\n" + " | ".join(COLUMNS))
     print(" | ".join("---" for _ in COLUMNS))
     for row in rows:

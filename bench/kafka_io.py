@@ -46,8 +46,9 @@ def variant_producer(bootstrap: str) -> AIOKafkaProducer:
 
 def loader_producer(bootstrap: str) -> AIOKafkaProducer:
     """The harness's own producer (pre-filling, pacing): idempotent, larger batches."""
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=2,
-                            max_batch_size=256 * 1024)
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=2, max_batch_size=256 * 1024
+    )
 
 
 async def produce(bootstrap: str, messages: Sequence[OutMessage], chunk: int = 2000) -> list[Any]:
@@ -57,8 +58,10 @@ async def produce(bootstrap: str, messages: Sequence[OutMessage], chunk: int = 2
     metadata: list[Any] = []
     try:
         for start in range(0, len(messages), chunk):
-            futures = [await client.send(m.topic, m.value, key=m.key, headers=list(m.headers))
-                       for m in messages[start:start + chunk]]
+            futures = [
+                await client.send(m.topic, m.value, key=m.key, headers=list(m.headers))
+                for m in messages[start : start + chunk]
+            ]
             metadata.extend(await asyncio.gather(*futures))
     finally:
         await client.stop()
@@ -112,11 +115,13 @@ def _state_of(description: Any) -> str:
     return str(groups[0][2]) if groups else ""
 
 
-async def read_all(bootstrap: str, topics: Sequence[str], expected: int | None = None,
-                   idle_s: float = 2.0, timeout_s: float = 120.0) -> list[Any]:
+async def read_all(
+    bootstrap: str, topics: Sequence[str], expected: int | None = None, idle_s: float = 2.0, timeout_s: float = 120.0
+) -> list[Any]:
     """Every record of the topics (until ``expected`` read, or nothing new for ``idle_s``)."""
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     records: list[Any] = []
     loop = asyncio.get_running_loop()

@@ -57,11 +57,18 @@ class LatencyRun:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage], fanouts: list[int],
-                      rate: float, seconds: float, stores: Stores, log_dir: Path) -> LatencyRun:
+async def latency_run(
+    spec: VariantSpec,
+    bootstrap: str,
+    stream: list[SimMessage],
+    fanouts: list[int],
+    rate: float,
+    seconds: float,
+    stores: Stores,
+    log_dir: Path,
+) -> LatencyRun:
     variant = await launch(spec, "lat", bootstrap, stores, log_dir)
-    process, probe, topics, group, port = (variant.process, variant.probe, variant.topics,
-                                           variant.group, variant.port)
+    process, probe, topics, group, port = (variant.process, variant.probe, variant.topics, variant.group, variant.port)
     count = min(len(stream), int(rate * seconds))
     received: list[tuple[int, Any]] = []
     phases = None
@@ -74,12 +81,14 @@ async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage
             sampler = asyncio.create_task(_sample(probe))
             probe.sample()
             began, busy, own = time.monotonic(), machine_busy_seconds(), time.process_time()
-            scheduled, positions = await _paced(bootstrap, topics, stream[:count], fanouts, rate,
-                                                with_fanout=not spec.is_bridge)
+            scheduled, positions = await _paced(
+                bootstrap, topics, stream[:count], fanouts, rate, with_fanout=not spec.is_bridge
+            )
             probe.sample()
             ended = time.monotonic()
-            cores = _cores(ended - began, machine_busy_seconds() - busy,
-                           probe.cpu_between(began, ended), time.process_time() - own)
+            cores = _cores(
+                ended - began, machine_busy_seconds() - busy, probe.cpu_between(began, ended), time.process_time() - own
+            )
             expected = sum(fanouts[:count])
             deadline = time.monotonic() + DRAIN_S
             while len(received) < expected and time.monotonic() < deadline:
@@ -92,9 +101,21 @@ async def latency_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage
             variant.stop(stores)
     latencies = _latencies(received, scheduled, positions, stream[:count], warmup=int(count * WARMUP_SHARE))
     q = _quantiles(latencies)
-    return LatencyRun(spec.name, rate, ended - began, count, len(latencies), q[50], q[90], q[99],
-                      max(latencies, default=0.0), probe.steady_rss_mib(began, ended), probe.peak_rss_mib,
-                      phases, cores)
+    return LatencyRun(
+        spec.name,
+        rate,
+        ended - began,
+        count,
+        len(latencies),
+        q[50],
+        q[90],
+        q[99],
+        max(latencies, default=0.0),
+        probe.steady_rss_mib(began, ended),
+        probe.peak_rss_mib,
+        phases,
+        cores,
+    )
 
 
 @dataclass
@@ -115,8 +136,7 @@ class Launched:
             stores.discard(self.run_name)
 
 
-async def launch(spec: VariantSpec, kind: str, bootstrap: str, stores: Stores,
-                 log_dir: Path) -> Launched:
+async def launch(spec: VariantSpec, kind: str, bootstrap: str, stores: Stores, log_dir: Path) -> Launched:
     """Start ``spec`` on fresh topics (and a fresh store copy), named ``<kind>-<variant>-…``."""
     prefix = unique(f"{kind}-{spec.name}")
     topics = RunTopics({s: f"{prefix}.{s}.events" for s in SOURCES}, output_topics(spec, prefix))
@@ -125,8 +145,16 @@ async def launch(spec: VariantSpec, kind: str, bootstrap: str, stores: Stores,
     store_url = await stores.store_for(spec, run_name) if spec.is_bridge else ""
     group = f"{prefix}.group"
     port = free_port() if spec.is_bridge else None
-    process = start(spec, bootstrap, group, topics, log_dir / f"{run_name}.log",
-                    store_url=store_url, mappings_dir=stores.mappings_for(spec), http_port=port)
+    process = start(
+        spec,
+        bootstrap,
+        group,
+        topics,
+        log_dir / f"{run_name}.log",
+        store_url=store_url,
+        mappings_dir=stores.mappings_for(spec),
+        http_port=port,
+    )
     return Launched(spec, process, ProcessProbe(process.pid), topics, group, run_name, port)
 
 
@@ -147,8 +175,12 @@ def _harness_heap_frozen() -> Iterator[None]:
 
 
 def _cores(seconds: float, machine: float, variant: float, harness: float) -> dict[str, float]:
-    share = {"machine": machine, "variant": variant, "harness": harness,
-             "others": max(0.0, machine - variant - harness)}
+    share = {
+        "machine": machine,
+        "variant": variant,
+        "harness": harness,
+        "others": max(0.0, machine - variant - harness),
+    }
     return {name: round(cpu / seconds, 2) for name, cpu in share.items()}
 
 
@@ -171,9 +203,14 @@ async def _sample(probe: ProcessProbe) -> None:
 
 
 async def _sink(bootstrap: str, topics: list[str], received: list[tuple[int, Any]]) -> None:
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False,
-                                fetch_max_wait_ms=5)
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=5,
+    )
     await consumer.start()
     try:
         while True:
@@ -185,8 +222,9 @@ async def _sink(bootstrap: str, topics: list[str], received: list[tuple[int, Any
         await consumer.stop()
 
 
-async def _paced(bootstrap: str, topics: RunTopics, stream: list[SimMessage], fanouts: list[int],
-                 rate: float, *, with_fanout: bool) -> tuple[list[int], dict[tuple[str, int, int], int]]:
+async def _paced(
+    bootstrap: str, topics: RunTopics, stream: list[SimMessage], fanouts: list[int], rate: float, *, with_fanout: bool
+) -> tuple[list[int], dict[tuple[str, int, int], int]]:
     producer = variant_producer(bootstrap)
     await producer.start()
     start_ns = time.time_ns() + 100_000_000
@@ -201,8 +239,9 @@ async def _paced(bootstrap: str, topics: RunTopics, stream: list[SimMessage], fa
                 headers = [(SCHEDULED_HEADER, str(scheduled[sent]).encode())]
                 if with_fanout:
                     headers.append((FANOUT_HEADER, str(fanouts[sent]).encode()))
-                pending.append(await producer.send(topics.inputs[message.source], message.value,
-                                                   key=message.key, headers=headers))
+                pending.append(
+                    await producer.send(topics.inputs[message.source], message.value, key=message.key, headers=headers)
+                )
                 sent += 1
             if sent < len(stream):
                 await asyncio.sleep(max(0.0005, (scheduled[sent] - time.time_ns()) / 1e9))
@@ -212,9 +251,13 @@ async def _paced(bootstrap: str, topics: RunTopics, stream: list[SimMessage], fa
     return scheduled, {(m.topic, m.partition, m.offset): i for i, m in enumerate(metadata)}
 
 
-def _latencies(received: list[tuple[int, Any]], scheduled: list[int],
-               positions: dict[tuple[str, int, int], int], stream: list[SimMessage],
-               warmup: int) -> list[float]:
+def _latencies(
+    received: list[tuple[int, Any]],
+    scheduled: list[int],
+    positions: dict[tuple[str, int, int], int],
+    stream: list[SimMessage],
+    warmup: int,
+) -> list[float]:
     first_of_event: dict[str, int] = {}
     for i, message in enumerate(stream):
         event_id = (message.event or {}).get("event_id")
@@ -229,13 +272,18 @@ def _latencies(received: list[tuple[int, Any]], scheduled: list[int],
     return latencies
 
 
-def _input_index(record: Any, positions: dict[tuple[str, int, int], int],
-                 first_of_event: dict[str, int], by_schedule: dict[str, int]) -> int | None:
+def _input_index(
+    record: Any, positions: dict[tuple[str, int, int], int], first_of_event: dict[str, int], by_schedule: dict[str, int]
+) -> int | None:
     headers = {k: v.decode() for k, v in record.headers or ()}
     if "x-bridge-original-offset" in headers:
-        return positions.get((headers["x-bridge-original-topic"],
-                              int(headers["x-bridge-original-partition"]),
-                              int(headers["x-bridge-original-offset"])))
+        return positions.get(
+            (
+                headers["x-bridge-original-topic"],
+                int(headers["x-bridge-original-partition"]),
+                int(headers["x-bridge-original-offset"]),
+            )
+        )
     if SCHEDULED_HEADER in headers:  # a passthrough's copy carries its input's schedule
         return by_schedule.get(headers[SCHEDULED_HEADER])
     cause = (json.loads(record.value).get("caused_by") or {}).get("event_id")

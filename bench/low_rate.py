@@ -45,26 +45,39 @@ class LowRateRun:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-async def low_rate_run(spec: VariantSpec, bootstrap: str, stream: list[SimMessage],
-                       fanouts: list[int], rate: float, seconds: float, stores: Stores,
-                       log_dir: Path) -> LowRateRun:
-    run: LatencyRun = await latency_run(spec, bootstrap, stream, fanouts, rate, seconds, stores,
-                                        log_dir)
+async def low_rate_run(
+    spec: VariantSpec,
+    bootstrap: str,
+    stream: list[SimMessage],
+    fanouts: list[int],
+    rate: float,
+    seconds: float,
+    stores: Stores,
+    log_dir: Path,
+) -> LowRateRun:
+    run: LatencyRun = await latency_run(spec, bootstrap, stream, fanouts, rate, seconds, stores, log_dir)
     phases = run.phases or {}
     batches = int(phases.get("batches") or 0)
     cpu_share = (run.cores or {}).get("variant", 0.0)
     process_cpu_s = cpu_share * run.seconds
     handler_cpu_s = (phases.get("handler_cpu_us") or 0.0) * (phases.get("events") or 0) / 1e6
     return LowRateRun(
-        rate=rate, seconds=run.seconds, cpu_share=cpu_share, batches=batches,
+        rate=rate,
+        seconds=run.seconds,
+        cpu_share=cpu_share,
+        batches=batches,
         events_per_batch=float(phases.get("events_per_batch") or 0.0),
         cpu_ms_per_batch=process_cpu_s / batches * 1e3 if batches else 0.0,
         handler_cpu_ms_per_batch=handler_cpu_s / batches * 1e3 if batches else 0.0,
-        p50_ms=run.p50_ms, p99_ms=run.p99_ms, steady_rss_mib=run.steady_rss_mib)
+        p50_ms=run.p50_ms,
+        p99_ms=run.p99_ms,
+        steady_rss_mib=run.steady_rss_mib,
+    )
 
 
-async def idle_run(spec: VariantSpec, bootstrap: str, seconds: float, stores: Stores,
-                   log_dir: Path) -> dict[str, float]:
+async def idle_run(
+    spec: VariantSpec, bootstrap: str, seconds: float, stores: Stores, log_dir: Path
+) -> dict[str, float]:
     """The share of a core the variant uses with nothing to consume, once it consumes."""
     variant = await launch(spec, "idle", bootstrap, stores, log_dir)
     try:
@@ -79,5 +92,4 @@ async def idle_run(spec: VariantSpec, bootstrap: str, seconds: float, stores: St
         variant.stop(stores)
     if first is None or last is None:
         return {"seconds": 0.0, "cpu_share": 0.0}
-    return {"seconds": round(elapsed, 1),
-            "cpu_share": round((last.cpu_s - first.cpu_s) / elapsed, 4)}
+    return {"seconds": round(elapsed, 1), "cpu_share": round((last.cpu_s - first.cpu_s) / elapsed, 4)}

@@ -56,9 +56,15 @@ class PairedRun:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-async def paired_rules_run(stream: Sequence[SimMessage], templates: SqliteTemplates, links: int,
-                           base_mappings: Path, variant_mappings: Path, *,
-                           label: str = "extra_rules") -> PairedRun:
+async def paired_rules_run(
+    stream: Sequence[SimMessage],
+    templates: SqliteTemplates,
+    links: int,
+    base_mappings: Path,
+    variant_mappings: Path,
+    *,
+    label: str = "extra_rules",
+) -> PairedRun:
     """Process ``stream`` with both mapping folders on copies of the ``links`` store, alternating."""
     settings = Settings()
     topics = settings.topics.events()
@@ -66,7 +72,7 @@ async def paired_rules_run(stream: Sequence[SimMessage], templates: SqliteTempla
     # The bridge's batch size, smaller on a short workload so that there are batches to warm up
     # on and batches to time.
     size = max(1, min(settings.consumer.max_records, len(raws) // MIN_BATCHES))
-    batches = [raws[start:start + size] for start in range(0, len(raws), size)]
+    batches = [raws[start : start + size] for start in range(0, len(raws), size)]
     warmup = WARMUP_BATCHES if len(batches) > WARMUP_BATCHES else 0
     stores, processors = [], []
     threshold = gc.get_threshold()
@@ -89,9 +95,11 @@ async def paired_rules_run(stream: Sequence[SimMessage], templates: SqliteTempla
                 spent[which] = time.process_time() - began
                 emitted[which] = [(row["message_id"], row["payload"]) for row in result.outbox]
             if emitted[0] != emitted[1]:
-                raise OutputsDiffer(f"batch {index}: the two mapping sets emitted different rows "
-                                    f"({len(emitted[0])} and {len(emitted[1])}); the {label} maps "
-                                    "are not irrelevant to this workload")
+                raise OutputsDiffer(
+                    f"batch {index}: the two mapping sets emitted different rows "
+                    f"({len(emitted[0])} and {len(emitted[1])}); the {label} maps "
+                    "are not irrelevant to this workload"
+                )
             if index >= warmup:
                 cpu[0].append(spent[0])
                 cpu[1].append(spent[1])
@@ -106,9 +114,13 @@ async def paired_rules_run(stream: Sequence[SimMessage], templates: SqliteTempla
     per_batch = sorted(b / v for b, v in zip(*cpu, strict=True) if v > 0)
     quartiles = statistics.quantiles(per_batch, n=4) if len(per_batch) > 1 else per_batch * 3
     return PairedRun(
-        label=label, batches=len(cpu[0]), events=timed_events,
+        label=label,
+        batches=len(cpu[0]),
+        events=timed_events,
         base_cpu_us_per_event=sum(cpu[0]) / timed_events * 1e6,
         variant_cpu_us_per_event=sum(cpu[1]) / timed_events * 1e6,
         ratio=sum(cpu[0]) / sum(cpu[1]),
-        batch_ratio_p25=quartiles[0], batch_ratio_p50=quartiles[1], batch_ratio_p75=quartiles[2],
+        batch_ratio_p25=quartiles[0],
+        batch_ratio_p50=quartiles[1],
+        batch_ratio_p75=quartiles[2],
     )

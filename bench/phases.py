@@ -76,9 +76,11 @@ def per_event(before: PhaseScrape | None, after: PhaseScrape | None) -> dict[str
 
     wall, cpu = delta(after.wall, before.wall), delta(after.cpu, before.cpu)
     return {
-        "events": int(events), "batches": int(batches),
+        "events": int(events),
+        "batches": int(batches),
         "events_per_batch": round(events / batches, 1) if batches else None,
-        "wall_us": wall, "cpu_us": cpu,
+        "wall_us": wall,
+        "cpu_us": cpu,
         "handler_wall_us": round(sum(wall.values()), 1),
         "handler_cpu_us": round(sum(cpu.values()), 1),
     }

@@ -52,8 +52,10 @@ class Landscape:
         rng = self.rng = random.Random(seed)
         self.accounts = [ident(rng) for _ in range(ACCOUNTS)]
         self.partners = self.accounts[:PARTNER_ACCOUNTS]
-        self.parent = {a: (rng.choice(self.accounts[: i // 4]) if i > 2_000 and rng.random() < 0.6 else None)
-                       for i, a in enumerate(self.accounts)}
+        self.parent = {
+            a: (rng.choice(self.accounts[: i // 4]) if i > 2_000 and rng.random() < 0.6 else None)
+            for i, a in enumerate(self.accounts)
+        }
         self.contacts = [(ident(rng), rng.choice(self.accounts), self._role()) for _ in range(CONTACTS)]
         self.consumers = [ident(rng) for _ in range(CONSUMERS)]
 
@@ -67,36 +69,62 @@ class Landscape:
 
     def changes(self):
         rng = self.rng
-        yield from (RecordChange("csm", "customer_account", a, "insert", None,
-                                 {"name": f"Account {i}", "parent": ref(self.parent[a])})
-                    for i, a in enumerate(self.accounts))
+        yield from (
+            RecordChange(
+                "csm", "customer_account", a, "insert", None, {"name": f"Account {i}", "parent": ref(self.parent[a])}
+            )
+            for i, a in enumerate(self.accounts)
+        )
         for _ in range(RELATIONSHIPS):
-            yield RecordChange("csm", "account_relationship", ident(rng), "insert", None,
-                               {"from_company": ref(rng.choice(self.partners)),
-                                "to_company": ref(rng.choice(self.accounts))})
+            yield RecordChange(
+                "csm",
+                "account_relationship",
+                ident(rng),
+                "insert",
+                None,
+                {"from_company": ref(rng.choice(self.partners)), "to_company": ref(rng.choice(self.accounts))},
+            )
         for sys_id, account, role in self.contacts:
-            yield RecordChange("csm", "customer_contact", sys_id, "insert", None,
-                               {"account": ref(account), "roles": role})
+            yield RecordChange(
+                "csm", "customer_contact", sys_id, "insert", None, {"account": ref(account), "roles": role}
+            )
         yield from (RecordChange("csm", "csm_consumer", c, "insert", None, {"name": "c"}) for c in self.consumers)
         for _ in range(CONTACT_LINKS):
             contact = rng.choice(self.contacts)[0]
-            yield RecordChange("csm", "sn_customerservice_contact_relationship", ident(rng), "insert", None,
-                               {"contact": ref(contact), "company": ref(rng.choice(self.accounts))})
+            yield RecordChange(
+                "csm",
+                "sn_customerservice_contact_relationship",
+                ident(rng),
+                "insert",
+                None,
+                {"contact": ref(contact), "company": ref(rng.choice(self.accounts))},
+            )
         partner_contacts = [c for c, _, role in self.contacts if role == "partner"]
         for n in range(WORK_ORDERS):
             wo, case = ident(rng), ident(rng)
-            record = {"number": f"WO{n:07d}", "state": "assigned", "priority": str(rng.randint(1, 4)),
-                      "short_description": "Printer jam", "initiated_from": ref(case),
-                      "account": ref(rng.choice(self.accounts)), "partner": ref(rng.choice(self.partners)),
-                      "contact": ref(rng.choice(self.contacts)[0]),
-                      "consumer": ref(rng.choice(self.consumers) if rng.random() < 0.1 else None),
-                      "partner_contact": ref(rng.choice(partner_contacts))}
+            record = {
+                "number": f"WO{n:07d}",
+                "state": "assigned",
+                "priority": str(rng.randint(1, 4)),
+                "short_description": "Printer jam",
+                "initiated_from": ref(case),
+                "account": ref(rng.choice(self.accounts)),
+                "partner": ref(rng.choice(self.partners)),
+                "contact": ref(rng.choice(self.contacts)[0]),
+                "consumer": ref(rng.choice(self.consumers) if rng.random() < 0.1 else None),
+                "partner_contact": ref(rng.choice(partner_contacts)),
+            }
             yield RecordChange("fsm", "wm_order", wo, "insert", None, record)
             yield RecordChange("csm", "sn_customerservice_case", case, "insert", None, {"number": f"CS{n:07d}"})
             if n % 2 == 0:
-                yield RecordChange("fsm", "wm_task", ident(rng), "insert", None,
-                                   {"number": f"WOT{n:07d}", "parent": ref(wo), "state": "assigned",
-                                    "short_description": "t"})
+                yield RecordChange(
+                    "fsm",
+                    "wm_task",
+                    ident(rng),
+                    "insert",
+                    None,
+                    {"number": f"WOT{n:07d}", "parent": ref(wo), "state": "assigned", "short_description": "t"},
+                )
 
 
 async def populate(engine, landscape: Landscape) -> dict[str, float]:
@@ -119,16 +147,33 @@ async def incremental_costs(engine, landscape: Landscape) -> dict[str, float]:
     admin, _, _ = next(c for c in landscape.contacts if c[2] == "partner_admin")
     root = next(a for a in landscape.accounts if landscape.parent[a] is None)
     kinds = {
-        "contact moves account": RecordChange("csm", "customer_contact", admin, "update", None,
-                                              {"account": ref(rng.choice(landscape.accounts)),
-                                               "roles": "partner_admin"}),
-        "new account relationship": RecordChange("csm", "account_relationship", ident(rng), "insert", None,
-                                                 {"from_company": ref(root),
-                                                  "to_company": ref(rng.choice(landscape.accounts))}),
-        "account re-parented": RecordChange("csm", "customer_account", rng.choice(landscape.accounts[2001:]),
-                                            "update", None, {"name": "moved", "parent": ref(root)}),
-        "work order account changes": RecordChange("fsm", "wm_order", ident(rng), "insert", None,
-                                                   {"number": "WO9999999", "account": ref(root)}),
+        "contact moves account": RecordChange(
+            "csm",
+            "customer_contact",
+            admin,
+            "update",
+            None,
+            {"account": ref(rng.choice(landscape.accounts)), "roles": "partner_admin"},
+        ),
+        "new account relationship": RecordChange(
+            "csm",
+            "account_relationship",
+            ident(rng),
+            "insert",
+            None,
+            {"from_company": ref(root), "to_company": ref(rng.choice(landscape.accounts))},
+        ),
+        "account re-parented": RecordChange(
+            "csm",
+            "customer_account",
+            rng.choice(landscape.accounts[2001:]),
+            "update",
+            None,
+            {"name": "moved", "parent": ref(root)},
+        ),
+        "work order account changes": RecordChange(
+            "fsm", "wm_order", ident(rng), "insert", None, {"number": "WO9999999", "account": ref(root)}
+        ),
     }
     for name, change in kinds.items():
         started = time.perf_counter()
@@ -153,8 +198,10 @@ def percentile(values: list[float], q: float) -> float:
 
 async def measure(engine, reader, users: dict[str, list[str]], repeats: int) -> list[dict[str, Any]]:
     rows = []
-    async with PortalServer(create_portal_app(reader, SecretStr(TOKEN))) as server, \
-            httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+    async with (
+        PortalServer(create_portal_app(reader, SecretStr(TOKEN))) as server,
+        httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client,
+    ):
         for role, sample in users.items():
             lists, details, sizes = [], [], []
             for user in sample:
@@ -169,14 +216,22 @@ async def measure(engine, reader, users: dict[str, list[str]], repeats: int) -> 
                 if page.rows:
                     for _ in range(repeats):
                         started = time.perf_counter()
-                        response = await client.get(f"/portal/v1/work-orders/{page.rows[0]['sys_id']}",
-                                                    params={"user": user})
+                        response = await client.get(
+                            f"/portal/v1/work-orders/{page.rows[0]['sys_id']}", params={"user": user}
+                        )
                         details.append((time.perf_counter() - started) * 1000)
                         assert response.status_code == 200
-            rows.append({"role": role, "users": len(sample), "avg rows (page ≤100)": statistics.mean(sizes),
-                         "list p50": percentile(lists, 50), "list p99": percentile(lists, 99),
-                         "detail p50": percentile(details, 50) if details else float("nan"),
-                         "detail p99": percentile(details, 99) if details else float("nan")})
+            rows.append(
+                {
+                    "role": role,
+                    "users": len(sample),
+                    "avg rows (page ≤100)": statistics.mean(sizes),
+                    "list p50": percentile(lists, 50),
+                    "list p99": percentile(lists, 99),
+                    "detail p50": percentile(details, 50) if details else float("nan"),
+                    "detail p99": percentile(details, 99) if details else float("nan"),
+                }
+            )
     return rows
 
 
@@ -209,8 +264,10 @@ async def run(url: str, backend: str, per_role: int, repeats: int) -> None:
     await engine.dispose()
     await reader.dispose()
     print(f"\n### Portal API on {backend}: {ACCOUNTS:,} accounts, {WORK_ORDERS:,} work orders, {CONTACTS:,} contacts\n")
-    print(f"Population through `apply_changes` (batches of {BATCH}): {population['changes']:,} changes in "
-          f"{population['seconds']:.1f} s ({population['changes'] / population['seconds']:,.0f} changes/s)\n")
+    print(
+        f"Population through `apply_changes` (batches of {BATCH}): {population['changes']:,} changes in "
+        f"{population['seconds']:.1f} s ({population['changes'] / population['seconds']:,.0f} changes/s)\n"
+    )
     print(table([{"one-change batch": k, "ms": v} for k, v in costs.items()]) + "\n")
     print("Latency in ms over HTTP (one client, sequential; list = first page, limit 100):\n")
     print(table(results))

@@ -73,8 +73,7 @@ class ProcessProbe:
     def steady_rss_mib(self, start: float, end: float) -> float:
         """Median RSS over the second half of [start, end] (after warm-up), in MiB."""
         middle = start + (end - start) / 2
-        values = [s.rss_kib for s in self.samples if middle <= s.at <= end] or \
-                 [s.rss_kib for s in self.samples[-3:]]
+        values = [s.rss_kib for s in self.samples if middle <= s.at <= end] or [s.rss_kib for s in self.samples[-3:]]
         return statistics.median(values) / 1024 if values else 0.0
 
     @property

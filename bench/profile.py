@@ -46,14 +46,16 @@ async def profile(events: int, links: int, top: int) -> str:
         began = time.perf_counter()
         profiler.enable()
         for start in range(0, len(raws), BATCH):
-            await processor.process(raws[start:start + BATCH])
+            await processor.process(raws[start : start + BATCH])
         profiler.disable()
         elapsed = time.perf_counter() - began
         await store.close()
     out = io.StringIO()
-    out.write(f"{len(raws)} events in {elapsed:.1f} s under cProfile "
-              f"({len(raws) / elapsed:.0f} events/s, {elapsed / len(raws) * 1e6:.0f} µs/event; "
-              f"store seeded with {links} links)\n\n")
+    out.write(
+        f"{len(raws)} events in {elapsed:.1f} s under cProfile "
+        f"({len(raws) / elapsed:.0f} events/s, {elapsed / len(raws) * 1e6:.0f} µs/event; "
+        f"store seeded with {links} links)\n\n"
+    )
     for order in ("tottime", "cumulative"):
         out.write(f"--- top {top} by {order} ---\n")
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(top)

@@ -70,8 +70,10 @@ TABLES = ("processed_events", "outbox", "dead_letters", "links", "records")
 PRESSES = ("create_incident", "create_work_order")
 
 # What an operator does with `bridge dlq retry` (the re-injection itself is not the point).
-HANDLE_DEAD_LETTERS = Statement("soak_handle_dead_letters", lambda d: update(dead_letters).where(
-    dead_letters.c.status == "new").values(status="retried"))
+HANDLE_DEAD_LETTERS = Statement(
+    "soak_handle_dead_letters",
+    lambda d: update(dead_letters).where(dead_letters.c.status == "new").values(status="retried"),
+)
 
 
 def _handle_dead_letters() -> Plan[None]:
@@ -83,8 +85,11 @@ class SteadyStream:
 
     def __init__(self, seed: int = 7) -> None:
         self.population = list(population_messages(SimWorld(seed), "small"))
-        self.cases = [copy.deepcopy(m.event) for m in self.population
-                      if m.event is not None and m.event["table"] == "sn_customerservice_case"]
+        self.cases = [
+            copy.deepcopy(m.event)
+            for m in self.population
+            if m.event is not None and m.event["table"] == "sn_customerservice_case"
+        ]
         self.n = 0
 
     def raws(self, count: int) -> Iterator[RawRecord]:
@@ -103,15 +108,18 @@ class SteadyStream:
         if n % MALFORMED_EVERY == 0:
             return b'{"event_id": "broken'
         case = self.cases[(n * 7919) % len(self.cases)]
-        event: dict[str, Any] = {**case, "event_id": str(uuid.uuid4()), "changed_fields": [],
-                                 "journal": []}
+        event: dict[str, Any] = {**case, "event_id": str(uuid.uuid4()), "changed_fields": [], "journal": []}
         if n % PRESS_EVERY == 0:
             event.update(operation="action", action=PRESSES[(n // PRESS_EVERY) % 2])
         else:
             case["sys_mod_count"] = str(int(case["sys_mod_count"]) + 1)
             case["record"]["short_description"] = f"steady update {n}"
-            event.update(operation="update", action=None, sys_mod_count=case["sys_mod_count"],
-                         changed_fields=["short_description"])
+            event.update(
+                operation="update",
+                action=None,
+                sys_mod_count=case["sys_mod_count"],
+                changed_fields=["short_description"],
+            )
         return json.dumps(event).encode()
 
 
@@ -153,13 +161,19 @@ def _measure(path: Path, events: int, started: float) -> Point:
     finally:
         conn.close()
     wal = Path(f"{path}-wal")
-    return Point(events, round(time.monotonic() - started, 1), round(_rss_mib(), 1), pages, free,
-                 round(path.stat().st_size / 2**20, 1),
-                 round(wal.stat().st_size / 2**20 if wal.exists() else 0.0, 1), rows)
+    return Point(
+        events,
+        round(time.monotonic() - started, 1),
+        round(_rss_mib(), 1),
+        pages,
+        free,
+        round(path.stat().st_size / 2**20, 1),
+        round(wal.stat().st_size / 2**20 if wal.exists() else 0.0, 1),
+        rows,
+    )
 
 
-async def soak(mode: str, events: int, window_s: float, sample_every: int, folder: Path,
-               progress: bool = True) -> Run:
+async def soak(mode: str, events: int, window_s: float, sample_every: int, folder: Path, progress: bool = True) -> Run:
     path = folder / f"retention-{mode}.db"
     url = f"sqlite+aiosqlite:///{path}"
     await upgrade(url)
@@ -169,10 +183,17 @@ async def soak(mode: str, events: int, window_s: float, sample_every: int, folde
     processor = build_processor(store, Settings(_env_file=None), lambda: mappings)
     days = window_s / 86400
     retention = RetentionSettings(
-        enabled=mode == "on", processed_events_days=days, action_keys_days=days,
-        sent_commands_days=days, pending_inserts_days=days, dead_letters_days=days,
-        routing_log_days=days, interval_s=min(2.0, window_s / 4), step_rows=1000,
-        step_pause_ms=5)
+        enabled=mode == "on",
+        processed_events_days=days,
+        action_keys_days=days,
+        sent_commands_days=days,
+        pending_inserts_days=days,
+        dead_letters_days=days,
+        routing_log_days=days,
+        interval_s=min(2.0, window_s / 4),
+        step_rows=1000,
+        step_pause_ms=5,
+    )
     stopping = asyncio.Event()
     pruner = asyncio.create_task(pruning_loop(store, retention, stopping))
     run = Run(mode, events, window_s)
@@ -197,9 +218,12 @@ async def soak(mode: str, events: int, window_s: float, sample_every: int, folde
                 next_sample += sample_every
                 if progress:
                     p = run.points[-1]
-                    print(f"[{mode}] {done:>9} events {p.seconds:>7.0f}s rss {p.rss_mib:.0f} MiB "
-                          f"pages {p.pages} (free {p.free_pages}) rows {p.rows}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"[{mode}] {done:>9} events {p.seconds:>7.0f}s rss {p.rss_mib:.0f} MiB "
+                        f"pages {p.pages} (free {p.free_pages}) rows {p.rows}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
         if batch:
             result = await processor.process(batch, published=published)
             for outcome, n in result.outcomes.items():
@@ -216,14 +240,12 @@ async def soak(mode: str, events: int, window_s: float, sample_every: int, folde
     return run
 
 
-async def index_cost(events: int, rounds: int, folder: Path,
-                     postgres_server: str | None = None) -> dict[str, Any]:
+async def index_cost(events: int, rounds: int, folder: Path, postgres_server: str | None = None) -> dict[str, Any]:
     """CPU µs per event through the processor, store at 0006 (no retention index) vs 0007;
     on SQLite files, or on fresh databases of ``postgres_server`` (its CPU is then the
     server's too: this process's plus the server's backends', read from ``/proc``)."""
     results: dict[str, list[float]] = {"0006": [], "0007": []}
-    order = [rev for i in range(rounds) for rev in (("0006", "0007") if i % 2 == 0
-                                                     else ("0007", "0006"))]
+    order = [rev for i in range(rounds) for rev in (("0006", "0007") if i % 2 == 0 else ("0007", "0006"))]
     mappings = load_mapping_set(MAPPINGS)
     for i, revision in enumerate(order):
         async with contextlib.AsyncExitStack() as stack:
@@ -234,12 +256,16 @@ async def index_cost(events: int, rounds: int, folder: Path,
 
                 url = await stack.enter_async_context(fresh_database(postgres_server))
             results[revision].append(await _cost_on(url, revision, events, mappings))
-        print(f"index cost: {revision} {results[revision][-1]:.1f} CPU-µs/event",
-              file=sys.stderr, flush=True)
+        print(f"index cost: {revision} {results[revision][-1]:.1f} CPU-µs/event", file=sys.stderr, flush=True)
     medians = {rev: round(statistics.median(v), 1) for rev, v in results.items()}
-    return {"events": events, "rounds": rounds, "cpu_us_per_event": results,
-            "median": medians, "store": "postgresql" if postgres_server else "sqlite",
-            "change_pct": round((medians["0007"] / medians["0006"] - 1) * 100, 1)}
+    return {
+        "events": events,
+        "rounds": rounds,
+        "cpu_us_per_event": results,
+        "median": medians,
+        "store": "postgresql" if postgres_server else "sqlite",
+        "change_pct": round((medians["0007"] / medians["0006"] - 1) * 100, 1),
+    }
 
 
 def _cpu_with(pids: list[int]) -> float:
@@ -257,8 +283,7 @@ def _server_pids(port: int) -> list[int]:
                 procs[int(entry.name)] = (ppid, (entry / "cmdline").read_bytes())
             except (OSError, ValueError, IndexError):
                 continue
-    masters = {pid for pid, (_, cmd) in procs.items()
-               if b"postgres" in cmd and f"-p\0{port}\0".encode() in cmd}
+    masters = {pid for pid, (_, cmd) in procs.items() if b"postgres" in cmd and f"-p\0{port}\0".encode() in cmd}
     return [pid for pid, (ppid, _) in procs.items() if pid in masters or ppid in masters]
 
 
@@ -269,14 +294,14 @@ async def _cost_on(url: str, revision: str, events: int, mappings: Any) -> float
     await store.open()
     processor = build_processor(store, Settings(_env_file=None), lambda: mappings)
     raws = list(SteadyStream().raws(events))
-    warm, measured = raws[:len(raws) // 5], raws[len(raws) // 5:]
+    warm, measured = raws[: len(raws) // 5], raws[len(raws) // 5 :]
     for j in range(0, len(warm), BATCH):
-        await processor.process(warm[j:j + BATCH])
+        await processor.process(warm[j : j + BATCH])
     port = make_url(url).port
     pids = [] if port is None else _server_pids(port)  # the backends serving our connections
     cpu = _cpu_with(pids)
     for j in range(0, len(measured), BATCH):
-        await processor.process(measured[j:j + BATCH])
+        await processor.process(measured[j : j + BATCH])
     used = _cpu_with(pids) - cpu
     await store.close()
     return used / len(measured) * 1e6
@@ -287,9 +312,13 @@ def _growth(run: Run) -> dict[str, Any]:
     points = run.points
     first = points[min(len(points) - 1, max(1, len(points) // 4))]
     last = points[-1]
-    return {"from_events": first.events, "to_events": last.events,
-            "pages": [first.pages, last.pages], "rss_mib": [first.rss_mib, last.rss_mib],
-            "rows": {t: [first.rows[t], last.rows[t]] for t in TABLES}}
+    return {
+        "from_events": first.events,
+        "to_events": last.events,
+        "pages": [first.pages, last.pages],
+        "rss_mib": [first.rss_mib, last.rss_mib],
+        "rows": {t: [first.rows[t], last.rows[t]] for t in TABLES},
+    }
 
 
 def _load(out: Path) -> tuple[list[Run], dict[str, Any] | None]:
@@ -298,8 +327,15 @@ def _load(out: Path) -> tuple[list[Run], dict[str, Any] | None]:
     if not previous.exists():
         return [], None
     data = json.loads(previous.read_text())
-    runs = [Run(**{**{k: v for k, v in r.items() if k not in ("growth", "points")},
-                   "points": [Point(**p) for p in r["points"]]}) for r in data["runs"]]
+    runs = [
+        Run(
+            **{
+                **{k: v for k, v in r.items() if k not in ("growth", "points")},
+                "points": [Point(**p) for p in r["points"]],
+            }
+        )
+        for r in data["runs"]
+    ]
     return runs, data.get("index_cost")
 
 
@@ -311,31 +347,45 @@ def report(out: Path, runs: list[Run] | None = None, cost: dict[str, Any] | None
     cost = previous_cost if cost is None else cost
     data = {"runs": [{**asdict(r), "growth": _growth(r)} for r in runs], "index_cost": cost}
     (out / "retention.json").write_text(json.dumps(data, indent=2) + "\n")
-    lines = ["# Retention soak", "", "Written by `python -m bench.retention` (see its docstring).",
-             ""]
+    lines = ["# Retention soak", "", "Written by `python -m bench.retention` (see its docstring).", ""]
     for r in runs:
         g = _growth(r)
-        lines += [f"## Retention {r.mode}: {r.events:,} events, {r.events_per_s:,.0f} events/s, "
-                  f"{r.seconds / 60:.1f} min, {r.cpu_us_per_event:g} CPU-µs/event"
-                  + (f", windows {r.window_s:g} s" if r.mode == "on" else ""), "",
-                  "| events | s | RSS MiB | pages (free) | file MiB | WAL MiB | " +
-                  " | ".join(TABLES) + " |",
-                  "|" + "---|" * (6 + len(TABLES))]
+        lines += [
+            f"## Retention {r.mode}: {r.events:,} events, {r.events_per_s:,.0f} events/s, "
+            f"{r.seconds / 60:.1f} min, {r.cpu_us_per_event:g} CPU-µs/event"
+            + (f", windows {r.window_s:g} s" if r.mode == "on" else ""),
+            "",
+            "| events | s | RSS MiB | pages (free) | file MiB | WAL MiB | " + " | ".join(TABLES) + " |",
+            "|" + "---|" * (6 + len(TABLES)),
+        ]
         for p in r.points:
-            lines.append(f"| {p.events:,} | {p.seconds:.0f} | {p.rss_mib:.0f} | {p.pages:,} "
-                         f"({p.free_pages:,}) | {p.file_mib} | {p.wal_mib} | " +
-                         " | ".join(f"{p.rows[t]:,}" for t in TABLES) + " |")
-        lines += ["", f"From {g['from_events']:,} to {g['to_events']:,} events: pages "
-                      f"{g['pages'][0]:,} → {g['pages'][1]:,}, RSS {g['rss_mib'][0]} → "
-                      f"{g['rss_mib'][1]} MiB; outcomes {r.outcomes}", ""]
+            lines.append(
+                f"| {p.events:,} | {p.seconds:.0f} | {p.rss_mib:.0f} | {p.pages:,} "
+                f"({p.free_pages:,}) | {p.file_mib} | {p.wal_mib} | "
+                + " | ".join(f"{p.rows[t]:,}" for t in TABLES)
+                + " |"
+            )
+        lines += [
+            "",
+            f"From {g['from_events']:,} to {g['to_events']:,} events: pages "
+            f"{g['pages'][0]:,} → {g['pages'][1]:,}, RSS {g['rss_mib'][0]} → "
+            f"{g['rss_mib'][1]} MiB; outcomes {r.outcomes}",
+            "",
+        ]
     if cost:
-        lines += ["## Hot-path cost of migration 0007's indexes", "",
-                  "CPU µs per event through the BatchProcessor, a store at 0006 against one at "
-                  "0007, alternately (ABBA); the median of each:", ""]
-        for label, result in (cost.items() if "median" not in cost else [("", cost)]):
-            lines.append(f"- {label + ': ' if label else ''}0006 {result['median']['0006']}, "
-                         f"0007 {result['median']['0007']} ({result['change_pct']:+}%), "
-                         f"{result['events']:,} events × {result['rounds']} rounds")
+        lines += [
+            "## Hot-path cost of migration 0007's indexes",
+            "",
+            "CPU µs per event through the BatchProcessor, a store at 0006 against one at "
+            "0007, alternately (ABBA); the median of each:",
+            "",
+        ]
+        for label, result in cost.items() if "median" not in cost else [("", cost)]:
+            lines.append(
+                f"- {label + ': ' if label else ''}0006 {result['median']['0006']}, "
+                f"0007 {result['median']['0007']} ({result['change_pct']:+}%), "
+                f"{result['events']:,} events × {result['rounds']} rounds"
+            )
         lines.append("")
     (out / "retention.md").write_text("\n".join(lines))
 
@@ -349,8 +399,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index-cost", action="store_true", help="only the index's cost")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--label", default="shipped", help="the index-cost result's name")
-    parser.add_argument("--postgres", action="store_true",
-                        help="index cost on a throwaway PostgreSQL cluster (tests/fixtures)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="index cost on a throwaway PostgreSQL cluster (tests/fixtures)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -362,16 +413,17 @@ def main(argv: list[str] | None = None) -> None:
                     from tests.fixtures.postgres import LocalPostgres
 
                     with LocalPostgres() as server:
-                        measured = await index_cost(args.events, args.rounds, Path(folder),
-                                                    server.url)
+                        measured = await index_cost(args.events, args.rounds, Path(folder), server.url)
                 else:
                     measured = await index_cost(args.events, args.rounds, Path(folder))
                 # earlier labelled results stay (an unlabelled one, of an older format, not)
                 labelled = dict(previous) if previous and "median" not in previous else {}
                 report(args.out, cost={**labelled, args.label: measured})
                 return
-            runs = [await soak(mode, args.events, args.window_s, args.sample_every,
-                               Path(folder)) for mode in args.modes.split(",")]
+            runs = [
+                await soak(mode, args.events, args.window_s, args.sample_every, Path(folder))
+                for mode in args.modes.split(",")
+            ]
             report(args.out, runs=runs)
 
     asyncio.run(go())

@@ -15,9 +15,13 @@ import yaml
 from bridge.mapping import load_mapping_set
 
 MAPPINGS = Path(__file__).resolve().parents[1] / "mappings"
-_OTHER_SOURCES = (("csm_order", "itsm", "sc_request"), ("csm_consumer", "itsm", "incident"),
-                  ("customer_contact", "itsm", "incident"), ("customer_account", "itsm", "problem"),
-                  ("csm_order_line_item", "fsm", "wm_order"))
+_OTHER_SOURCES = (
+    ("csm_order", "itsm", "sc_request"),
+    ("csm_consumer", "itsm", "incident"),
+    ("customer_contact", "itsm", "incident"),
+    ("customer_account", "itsm", "problem"),
+    ("csm_order_line_item", "fsm", "wm_order"),
+)
 
 
 def irrelevant_maps(count: int) -> list[dict[str, object]]:
@@ -25,14 +29,25 @@ def irrelevant_maps(count: int) -> list[dict[str, object]]:
     for i in range(count):
         if i % 2:
             source, system, table = _OTHER_SOURCES[i % len(_OTHER_SOURCES)]
-            maps.append({"name": f"bench_other_{i}", "source_table": source,
-                         "target": {"system": system, "table": table},
-                         "fields": [{"field": "short_description", "set": f"bench rule {i}"}]})
+            maps.append(
+                {
+                    "name": f"bench_other_{i}",
+                    "source_table": source,
+                    "target": {"system": system, "table": table},
+                    "fields": [{"field": "short_description", "set": f"bench rule {i}"}],
+                }
+            )
         else:
-            maps.append({"name": f"bench_never_{i}", "source_table": "sn_customerservice_case",
-                         "target": {"system": "fsm", "table": "wm_order"}, "order": 50,
-                         "condition": f"record.category == 'bench-never-{i}'",
-                         "fields": [{"field": "short_description", "copy": "short_description"}]})
+            maps.append(
+                {
+                    "name": f"bench_never_{i}",
+                    "source_table": "sn_customerservice_case",
+                    "target": {"system": "fsm", "table": "wm_order"},
+                    "order": 50,
+                    "condition": f"record.category == 'bench-never-{i}'",
+                    "fields": [{"field": "short_description", "copy": "short_description"}],
+                }
+            )
     return maps
 
 

@@ -67,8 +67,11 @@ class SoakResult:
         warm = [p.rss_mib for p in self.points if warm_from <= p.seconds <= warm_to]
         end = [p.rss_mib for p in self.points if p.seconds >= run_s * 5 / 6]
         half = [p for p in self.points if p.seconds >= run_s / 2]
-        slope = (statistics.linear_regression([p.seconds for p in half], [p.rss_mib for p in half]).slope
-                 * 3600 if len(half) >= 2 else 0.0)
+        slope = (
+            statistics.linear_regression([p.seconds for p in half], [p.rss_mib for p in half]).slope * 3600
+            if len(half) >= 2
+            else 0.0
+        )
         warm_mib = statistics.median(warm) if warm else 0.0
         end_mib = statistics.median(end) if end else 0.0
         lag = [p.sent - p.committed for p in self.points]
@@ -77,20 +80,22 @@ class SoakResult:
             first, last = self.points[0], self.points[-1]
             cpu = (last.cpu_s - first.cpu_s) / max(1.0, last.seconds - first.seconds)
         return {
-            "after_warmup_rss_mib": round(warm_mib, 1), "end_rss_mib": round(end_mib, 1),
+            "after_warmup_rss_mib": round(warm_mib, 1),
+            "end_rss_mib": round(end_mib, 1),
             "peak_rss_mib": round(max((p.rss_mib for p in self.points), default=0.0), 1),
             "peak_wal_mib": round(max((p.wal_mib for p in self.points), default=0.0), 1),
             "growth_mib": round(end_mib - warm_mib, 1),
             "slope_mib_per_hour_second_half": round(slope, 1),
-            "max_lag": max(lag, default=0), "end_lag": lag[-1] if lag else 0,
-            "cpu_share": round(cpu, 3), "drained": self.drained,
+            "max_lag": max(lag, default=0),
+            "end_lag": lag[-1] if lag else 0,
+            "cpu_share": round(cpu, 3),
+            "drained": self.drained,
             "no_growth": bool(warm) and end_mib <= warm_mib * (1 + GROWTH_TOLERANCE),
             "steady_rss_under_150mb": end_mib * 1024 * 1024 <= 150e6,
         }
 
 
-async def soak(bootstrap: str, minutes: float, rate: float, work_dir: Path,
-               say: Any = print) -> SoakResult:
+async def soak(bootstrap: str, minutes: float, rate: float, work_dir: Path, say: Any = print) -> SoakResult:
     prefix = unique("soak")
     topics = RunTopics({s: f"{prefix}.{s}.events" for s in SOURCES}, output_topics(SPEC, prefix))
     await create_topics(bootstrap, [*topics.inputs.values(), *topics.outputs.values()])
@@ -114,8 +119,10 @@ async def soak(bootstrap: str, minutes: float, rate: float, work_dir: Path,
                     raise RuntimeError(f"the bridge exited with {process.poll()}")
                 result.points.append(point)
                 if len(result.points) % max(1, int(60 / SAMPLE_S)) == 0:
-                    say(f"  {point.seconds / 60:5.1f} min  rss {point.rss_mib:6.1f} MiB  "
-                        f"sent {point.sent}  lag {point.sent - point.committed}")
+                    say(
+                        f"  {point.seconds / 60:5.1f} min  rss {point.rss_mib:6.1f} MiB  "
+                        f"sent {point.sent}  lag {point.sent - point.committed}"
+                    )
             result.sent = await producer
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -128,18 +135,22 @@ async def soak(bootstrap: str, minutes: float, rate: float, work_dir: Path,
     return result
 
 
-async def _point(probe: ProcessProbe, watch: GroupWatch, began: float, sent: int,
-                 wal: Path) -> SoakPoint | None:
+async def _point(probe: ProcessProbe, watch: GroupWatch, began: float, sent: int, wal: Path) -> SoakPoint | None:
     sample = probe.sample()
     if sample is None:
         return None
     wal_mib = wal.stat().st_size / 2**20 if wal.exists() else 0.0
-    return SoakPoint(round(sample.at - began, 1), sample.rss_kib / 1024, sample.cpu_s, sent,
-                     await watch.committed(), round(wal_mib, 2))
+    return SoakPoint(
+        round(sample.at - began, 1),
+        sample.rss_kib / 1024,
+        sample.cpu_s,
+        sent,
+        await watch.committed(),
+        round(wal_mib, 2),
+    )
 
 
-async def _paced_forever(bootstrap: str, topics: RunTopics, rate: float, seconds: float,
-                         sent_so_far: list[int]) -> int:
+async def _paced_forever(bootstrap: str, topics: RunTopics, rate: float, seconds: float, sent_so_far: list[int]) -> int:
     """Send the endless stream at ``rate`` for ``seconds``; ``sent_so_far[0]`` counts sends."""
     producer = loader_producer(bootstrap)
     await producer.start()
@@ -151,8 +162,7 @@ async def _paced_forever(bootstrap: str, topics: RunTopics, rate: float, seconds
         while (now := time.monotonic() - began) < seconds:
             while sent < int(now * rate):
                 message = next(stream)
-                pending.append(await producer.send(topics.inputs[message.source], message.value,
-                                                   key=message.key))
+                pending.append(await producer.send(topics.inputs[message.source], message.value, key=message.key))
                 sent += 1
             sent_so_far[0] = sent
             if len(pending) >= 500:
@@ -168,9 +178,14 @@ async def _paced_forever(bootstrap: str, topics: RunTopics, rate: float, seconds
 def write(result: SoakResult, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = result.summary()
-    data = {"finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "minutes": result.minutes,
-            "rate": result.rate, "sent": result.sent, "summary": summary,
-            "points": [asdict(p) for p in result.points]}
+    data = {
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "minutes": result.minutes,
+        "rate": result.rate,
+        "sent": result.sent,
+        "summary": summary,
+        "points": [asdict(p) for p in result.points],
+    }
     paths = [out_dir / "soak.json", out_dir / "soak.md", out_dir / "soak.png"]
     paths[0].write_text(json.dumps(data, indent=2) + "\n")
     lines = [
@@ -192,8 +207,10 @@ def write(result: SoakResult, out_dir: Path) -> list[Path]:
         "|---|---|---|---|",
     ]
     every = max(1, int(60 / SAMPLE_S))
-    lines += [f"| {p.seconds / 60:.0f} | {p.rss_mib:.1f} | {p.sent - p.committed} | {p.wal_mib:.1f} |"
-              for p in result.points[every - 1::every]]
+    lines += [
+        f"| {p.seconds / 60:.0f} | {p.rss_mib:.1f} | {p.sent - p.committed} | {p.wal_mib:.1f} |"
+        for p in result.points[every - 1 :: every]
+    ]
     paths[1].write_text("\n".join(lines) + "\n\n![rss](soak.png)\n")
     _chart(result, paths[2])
     return paths

@@ -36,20 +36,48 @@ def _rows(n: int) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], 
         chunk_links, chunk_records, chunk_events = [], [], []
         for i in range(start, min(n, start + CHUNK)):
             case, order = _id("case", i), _id("wo", i)
-            chunk_links.append({"kind": "case_work_order", "from_id": case, "to_id": order,
-                                "attrs": {}, "created_at": _NOW})
-            for sys_id, table, number, source in ((case, "sn_customerservice_case", f"CS9{i:09d}", "csm"),
-                                                   (order, "wm_order", f"WO9{i:09d}", "fsm")):
-                chunk_records.append({
-                    "sys_id": sys_id, "source": source, "table_name": table, "number": number,
-                    "sys_mod_count": 1, "deleted": False, "updated_at": _NOW,
-                    "data": {"number": number, "state": "closed_complete", "priority": "4",
-                             "short_description": "seeded by the benchmark"}})
-            chunk_events.append({
-                "event_id": _id("event", i), "source": "csm", "table_name": "sn_customerservice_case",
-                "sys_id": case, "sys_mod_count": 1, "operation": "update", "action": "",
-                "outcome": "applied", "detail": None, "mapping_version": "seed", "topic": "seed",
-                "partition": 0, "offset": i, "processed_at": _NOW})
+            chunk_links.append(
+                {"kind": "case_work_order", "from_id": case, "to_id": order, "attrs": {}, "created_at": _NOW}
+            )
+            for sys_id, table, number, source in (
+                (case, "sn_customerservice_case", f"CS9{i:09d}", "csm"),
+                (order, "wm_order", f"WO9{i:09d}", "fsm"),
+            ):
+                chunk_records.append(
+                    {
+                        "sys_id": sys_id,
+                        "source": source,
+                        "table_name": table,
+                        "number": number,
+                        "sys_mod_count": 1,
+                        "deleted": False,
+                        "updated_at": _NOW,
+                        "data": {
+                            "number": number,
+                            "state": "closed_complete",
+                            "priority": "4",
+                            "short_description": "seeded by the benchmark",
+                        },
+                    }
+                )
+            chunk_events.append(
+                {
+                    "event_id": _id("event", i),
+                    "source": "csm",
+                    "table_name": "sn_customerservice_case",
+                    "sys_id": case,
+                    "sys_mod_count": 1,
+                    "operation": "update",
+                    "action": "",
+                    "outcome": "applied",
+                    "detail": None,
+                    "mapping_version": "seed",
+                    "topic": "seed",
+                    "partition": 0,
+                    "offset": i,
+                    "processed_at": _NOW,
+                }
+            )
         yield chunk_links, chunk_records, chunk_events
 
 

@@ -39,7 +39,8 @@ class Stores:
             return None
         if spec.extra_rules not in self._mappings:
             self._mappings[spec.extra_rules] = mappings_with_extra_rules(
-                self.work_dir / f"mappings-{spec.extra_rules}", spec.extra_rules)
+                self.work_dir / f"mappings-{spec.extra_rules}", spec.extra_rules
+            )
         return self._mappings[spec.extra_rules]
 
     def discard(self, run_name: str) -> None:
@@ -49,8 +50,9 @@ class Stores:
 
     async def _admin(self) -> Any:
         url = make_url(self.postgres_url or "")
-        return await asyncpg.connect(host=url.host, port=url.port, user=url.username,
-                                     password=url.password, database=url.database or "postgres")
+        return await asyncpg.connect(
+            host=url.host, port=url.port, user=url.username, password=url.password, database=url.database or "postgres"
+        )
 
     async def _create_database(self, run_name: str) -> str:
         name = f"bench_{uuid.uuid4().hex[:10]}"

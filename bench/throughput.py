@@ -46,8 +46,9 @@ class ThroughputRun:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-async def throughput_run(spec: VariantSpec, block: int, bootstrap: str, inputs: InputSet,
-                         stores: Stores, log_dir: Path, timeout_s: float) -> tuple[ThroughputRun, RunTopics]:
+async def throughput_run(
+    spec: VariantSpec, block: int, bootstrap: str, inputs: InputSet, stores: Stores, log_dir: Path, timeout_s: float
+) -> tuple[ThroughputRun, RunTopics]:
     prefix = unique(spec.name)
     topics = RunTopics(inputs.topics, output_topics(spec, prefix))
     await create_topics(bootstrap, topics.outputs.values())
@@ -56,13 +57,22 @@ async def throughput_run(spec: VariantSpec, block: int, bootstrap: str, inputs: 
     group = f"{prefix}.group"
     launched = time.monotonic()
     port = free_port() if spec.is_bridge else None
-    process = start(spec, bootstrap, group, topics, log_dir / f"{run_name}.log", store_url=store_url,
-                    mappings_dir=stores.mappings_for(spec), http_port=port)
+    process = start(
+        spec,
+        bootstrap,
+        group,
+        topics,
+        log_dir / f"{run_name}.log",
+        store_url=store_url,
+        mappings_dir=stores.mappings_for(spec),
+        http_port=port,
+    )
     probe = ProcessProbe(process.pid)
     scrapes: list[PhaseScrape | None] = []
     try:
-        first, end = await _watch(process, probe, bootstrap, group, inputs.total, timeout_s,
-                                  log_dir / f"{run_name}.log", port, scrapes)
+        first, end = await _watch(
+            process, probe, bootstrap, group, inputs.total, timeout_s, log_dir / f"{run_name}.log", port, scrapes
+        )
         if port is not None:
             await asyncio.sleep(0.3)  # the last batch's phases are counted just after its commit
             scrapes.append(await scrape(port))
@@ -75,16 +85,32 @@ async def throughput_run(spec: VariantSpec, block: int, bootstrap: str, inputs: 
     if n1 <= n0:  # everything came in the first batch (tiny runs): count from the launch
         t0, n0 = launched, 0
     seconds = max(t1 - t0, 1e-6)
-    run = ThroughputRun(spec.name, block, n1 - n0, seconds, (n1 - n0) / seconds,
-                        probe.cpu_between(t0, t1) / max(n1 - n0, 1) * 1e6, probe.peak_rss_mib,
-                        probe.steady_rss_mib(t0, t1), outputs,
-                        _phases(scrapes))
+    run = ThroughputRun(
+        spec.name,
+        block,
+        n1 - n0,
+        seconds,
+        (n1 - n0) / seconds,
+        probe.cpu_between(t0, t1) / max(n1 - n0, 1) * 1e6,
+        probe.peak_rss_mib,
+        probe.steady_rss_mib(t0, t1),
+        outputs,
+        _phases(scrapes),
+    )
     return run, topics
 
 
-async def _watch(process: Any, probe: ProcessProbe, bootstrap: str, group: str, total: int,
-                 timeout_s: float, log_path: Path, port: int | None,
-                 scrapes: list[PhaseScrape | None]) -> tuple[tuple[float, int], tuple[float, int]]:
+async def _watch(
+    process: Any,
+    probe: ProcessProbe,
+    bootstrap: str,
+    group: str,
+    total: int,
+    timeout_s: float,
+    log_path: Path,
+    port: int | None,
+    scrapes: list[PhaseScrape | None],
+) -> tuple[tuple[float, int], tuple[float, int]]:
     deadline = time.monotonic() + timeout_s
     first: tuple[float, int] | None = None
     async with GroupWatch(bootstrap, group) as watch:

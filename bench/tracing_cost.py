@@ -48,18 +48,18 @@ class _Dropping(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-async def _run(raws: list[RawRecord], tracing: EventTracing | None, templates: SqliteTemplates,
-               name: str, links: int) -> list[float]:
+async def _run(
+    raws: list[RawRecord], tracing: EventTracing | None, templates: SqliteTemplates, name: str, links: int
+) -> list[float]:
     url = await templates.copy(links, name)
     store = open_batch_store(StoreSettings(url=url))
     await store.open()
     mappings = load_mapping_set(MAPPINGS)
-    processor = BatchProcessor(store, TopicNames(), default_router(), lambda: mappings,
-                               change_hooks(), tracing=tracing)
+    processor = BatchProcessor(store, TopicNames(), default_router(), lambda: mappings, change_hooks(), tracing=tracing)
     cpu = []
     for start in range(0, len(raws), BATCH):
         began = time.process_time()
-        await processor.process(raws[start:start + BATCH])
+        await processor.process(raws[start : start + BATCH])
         cpu.append(time.process_time() - began)
     await store.close()
     return cpu
@@ -68,9 +68,11 @@ async def _run(raws: list[RawRecord], tracing: EventTracing | None, templates: S
 def _off_path_ns() -> float:
     """The statements tracing adds to each record when off, per record."""
     setup = "traced = None; outbox = []; index = 0"
-    statement = ("span = traced.start_record(index) if traced is not None else None\n"
-                 "written = len(outbox)\n"
-                 "if span is not None and traced is not None: pass")
+    statement = (
+        "span = traced.start_record(index) if traced is not None else None\n"
+        "written = len(outbox)\n"
+        "if span is not None and traced is not None: pass"
+    )
     n = 1_000_000
     return min(timeit.repeat(statement, setup, number=n, repeat=5)) / n * 1e9
 
@@ -79,9 +81,12 @@ async def measure(events: int, rounds: int, links: int) -> str:
     topics = TopicNames()
     stream = build_stream(7, "small", events)
     plain = [RawRecord(topics.events()[m.source], 0, i, m.key, m.value) for i, m in enumerate(stream)]
-    traced = [dataclasses.replace(r, headers=(
-        ("traceparent", f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01".encode()),))
-        for r in plain]
+    traced = [
+        dataclasses.replace(
+            r, headers=(("traceparent", f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01".encode()),)
+        )
+        for r in plain
+    ]
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(_Dropping()))
     tracing = EventTracing(provider.get_tracer("bench"))
@@ -95,12 +100,14 @@ async def measure(events: int, rounds: int, links: int) -> str:
     provider.shutdown()
     off_ms, on_ms = statistics.median(off) * 1e3, statistics.median(on) * 1e3
     ns = _off_path_ns()
-    return (f"{events} events x {rounds} rounds, batches of {BATCH}, CPU per batch (median):\n"
-            f"  tracing off: {off_ms:.1f} ms ({off_ms / BATCH * 1e3:.0f} µs/event)\n"
-            f"  tracing on:  {on_ms:.1f} ms ({on_ms / BATCH * 1e3:.0f} µs/event), "
-            f"+{(on_ms / off_ms - 1) * 100:.1f}%\n"
-            f"  the off path's own statements: {ns:.0f} ns/record = "
-            f"{ns * BATCH / 1e6:.3f} ms/batch ({ns * BATCH / 1e6 / off_ms * 100:.2f}% of a batch)\n")
+    return (
+        f"{events} events x {rounds} rounds, batches of {BATCH}, CPU per batch (median):\n"
+        f"  tracing off: {off_ms:.1f} ms ({off_ms / BATCH * 1e3:.0f} µs/event)\n"
+        f"  tracing on:  {on_ms:.1f} ms ({on_ms / BATCH * 1e3:.0f} µs/event), "
+        f"+{(on_ms / off_ms - 1) * 100:.1f}%\n"
+        f"  the off path's own statements: {ns:.0f} ns/record = "
+        f"{ns * BATCH / 1e6:.3f} ms/batch ({ns * BATCH / 1e6 / off_ms * 100:.2f}% of a batch)\n"
+    )
 
 
 def main() -> None:

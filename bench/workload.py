@@ -34,14 +34,14 @@ class InputSet:
     positions: list[tuple[str, int, int]] = field(default_factory=list)  # per message, in order
 
 
-async def produce_inputs(bootstrap: str, stream: list[SimMessage],
-                         fanouts: list[int] | None = None) -> InputSet:
+async def produce_inputs(bootstrap: str, stream: list[SimMessage], fanouts: list[int] | None = None) -> InputSet:
     prefix = unique("in")
     topics = {source: f"{prefix}.{source}.events" for source in SOURCES}
     await create_topics(bootstrap, topics.values())
-    messages = [OutMessage(topics[m.source], m.key, m.value,
-                           ((FANOUT_HEADER, str(fanouts[i]).encode()),) if fanouts else ())
-                for i, m in enumerate(stream)]
+    messages = [
+        OutMessage(topics[m.source], m.key, m.value, ((FANOUT_HEADER, str(fanouts[i]).encode()),) if fanouts else ())
+        for i, m in enumerate(stream)
+    ]
     metadata = await produce(bootstrap, messages)
     return InputSet(topics, len(messages), [(md.topic, md.partition, md.offset) for md in metadata])
 
@@ -54,8 +54,7 @@ class Calibration:
     by_topic: dict[str, int]
 
 
-def calibrate(stream: list[SimMessage], inputs: InputSet, outputs: list[Any],
-              names: dict[str, str]) -> Calibration:
+def calibrate(stream: list[SimMessage], inputs: InputSet, outputs: list[Any], names: dict[str, str]) -> Calibration:
     """Per input message, how many of ``outputs`` (the bridge's, read back) it caused."""
     by_event: Counter[str] = Counter()
     by_position: Counter[tuple[str, int, int]] = Counter()
@@ -65,9 +64,13 @@ def calibrate(stream: list[SimMessage], inputs: InputSet, outputs: list[Any],
         by_topic[logical.get(record.topic, record.topic)] += 1
         headers = {k: v.decode() for k, v in record.headers or ()}
         if "x-bridge-original-offset" in headers:
-            by_position[(headers["x-bridge-original-topic"],
-                         int(headers["x-bridge-original-partition"]),
-                         int(headers["x-bridge-original-offset"]))] += 1
+            by_position[
+                (
+                    headers["x-bridge-original-topic"],
+                    int(headers["x-bridge-original-partition"]),
+                    int(headers["x-bridge-original-offset"]),
+                )
+            ] += 1
             continue
         cause = (json.loads(record.value).get("caused_by") or {}).get("event_id")
         if cause:

@@ -127,8 +127,7 @@ class Bridge:
 
     def wal_pages(self) -> int | None:
         checkpoint = self.checkpointer.last if self.checkpointer is not None else None
-        return checkpoint.log_pages if checkpoint is not None and checkpoint.log_pages >= 0 \
-            else None
+        return checkpoint.log_pages if checkpoint is not None and checkpoint.log_pages >= 0 else None
 
     # -- FastStream's hooks ------------------------------------------------------------------
 
@@ -152,10 +151,12 @@ class Bridge:
         self.relay.limits.update(await known_message_size_limits(self.settings, list(self.publishers)))
         await self.relay.drain()  # what a crash left unsent goes out first
         assert self.reloader is not None
-        self.tasks = [_spawn(_relay_loop(self.relay)),
-                      _spawn(self.reloader.watch(self.stopping)),
-                      _spawn(self.watchdog.run()),
-                      _spawn(pruning_loop(self.store, self.settings.retention, self.stopping))]
+        self.tasks = [
+            _spawn(_relay_loop(self.relay)),
+            _spawn(self.reloader.watch(self.stopping)),
+            _spawn(self.watchdog.run()),
+            _spawn(pruning_loop(self.store, self.settings.retention, self.stopping)),
+        ]
         if self.checkpointer is not None:
             self.tasks.append(_spawn(self.checkpointer.run(self.stopping)))
         await self.consumer.start()
@@ -180,29 +181,37 @@ class Bridge:
 def create_bridge(settings: Settings) -> Bridge:
     bridge = _bridge(settings)
     bridge.app = _application(bridge)
-    portal = create_portal_app(bridge.portal_reader, settings.http.portal_token,
-                               portal_role=settings.store.portal_role)
+    portal = create_portal_app(bridge.portal_reader, settings.http.portal_token, portal_role=settings.store.portal_role)
     bridge.asgi = with_portal(bridge.app, portal)
     return bridge
 
 
 def _bridge(settings: Settings) -> Bridge:
     checkpointer = checkpointer_for(settings.store.url, settings.store.wal_checkpoint_interval_ms)
-    store = open_batch_store(settings.store,
-                             wal_autocheckpoint=BACKSTOP_PAGES if checkpointer else None)
+    store = open_batch_store(settings.store, wal_autocheckpoint=BACKSTOP_PAGES if checkpointer else None)
     broker = _kafka_broker(settings)
     publishers = _publishers(broker, settings.topics)
     relay = OutboxRelay(store, _sender(publishers, settings))
     telemetry = Telemetry(settings)
     in_force = MappingsInForce()
-    runtime = _runtime(settings, store, relay, in_force,
-                       [telemetry, *filter(None, [checkpointer])])
-    watchdog = LoopWatchdog(settings.probes.loop_blocked_s,
-                            on_block=lambda seconds: telemetry.metrics.loop_blocks.inc())
-    return Bridge(settings, broker, runtime, relay, store, publishers,
-                  EventConsumer(settings, runtime), telemetry, watchdog,
-                  portal_reader=store_engine(settings.store, writer=False), in_force=in_force,
-                  checkpointer=checkpointer)
+    runtime = _runtime(settings, store, relay, in_force, [telemetry, *filter(None, [checkpointer])])
+    watchdog = LoopWatchdog(
+        settings.probes.loop_blocked_s, on_block=lambda seconds: telemetry.metrics.loop_blocks.inc()
+    )
+    return Bridge(
+        settings,
+        broker,
+        runtime,
+        relay,
+        store,
+        publishers,
+        EventConsumer(settings, runtime),
+        telemetry,
+        watchdog,
+        portal_reader=store_engine(settings.store, writer=False),
+        in_force=in_force,
+        checkpointer=checkpointer,
+    )
 
 
 def _kafka_broker(settings: Settings) -> KafkaBroker:
@@ -219,8 +228,10 @@ def _kafka_broker(settings: Settings) -> KafkaBroker:
 
 def _publishers(broker: KafkaBroker, topics: TopicNames) -> dict[str, DefaultPublisher]:
     """Output channels by topic, declared so that they appear in the AsyncAPI document."""
-    outputs = {**{f"{target}.commands": topic for target, topic in topics.commands().items()},
-               "dead letters": topics.dead_letters}
+    outputs = {
+        **{f"{target}.commands": topic for target, topic in topics.commands().items()},
+        "dead letters": topics.dead_letters,
+    }
     return {topic: broker.publisher(topic, title=title) for title, topic in outputs.items()}
 
 
@@ -230,26 +241,37 @@ def _sender(publishers: Mapping[str, DefaultPublisher], settings: Settings) -> S
         # given): it is the message's own id, so a re-published message carries the same.
         with publishing_in_trace_of(headers, settings):
             return await publishers[topic].publish(
-                value, key=key, headers=dict(headers), no_confirm=True,
-                correlation_id=headers.get(HEADER_PREFIX + "message-id"))
+                value,
+                key=key,
+                headers=dict(headers),
+                no_confirm=True,
+                correlation_id=headers.get(HEADER_PREFIX + "message-id"),
+            )
 
     return send
 
 
-def _runtime(settings: Settings, store: BatchStore, relay: OutboxRelay,
-             in_force: MappingsInForce, observers: list[BatchObserver]) -> DeliveryRuntime:
+def _runtime(
+    settings: Settings, store: BatchStore, relay: OutboxRelay, in_force: MappingsInForce, observers: list[BatchObserver]
+) -> DeliveryRuntime:
     processor = build_processor(store, settings, in_force.active)
-    return DeliveryRuntime(processor, relay, settings.retry, observers,
-                           commit_interval_s=settings.consumer.commit_interval_ms / 1000)
+    return DeliveryRuntime(
+        processor, relay, settings.retry, observers, commit_interval_s=settings.consumer.commit_interval_ms / 1000
+    )
 
 
 def _application(bridge: Bridge) -> AsgiFastStream:
-    return AsgiFastStream(bridge.broker, asgi_routes=asgi_routes(bridge),
-                          on_startup=[bridge.on_startup], after_startup=[bridge.after_startup],
-                          on_shutdown=[bridge.on_shutdown],
-                          after_shutdown=[bridge.after_shutdown],
-                          specification=specification(bridge.broker), logger=faststream_logger(),
-                          lifespan=observability_lifespan(bridge))
+    return AsgiFastStream(
+        bridge.broker,
+        asgi_routes=asgi_routes(bridge),
+        on_startup=[bridge.on_startup],
+        after_startup=[bridge.after_startup],
+        on_shutdown=[bridge.on_shutdown],
+        after_shutdown=[bridge.after_shutdown],
+        specification=specification(bridge.broker),
+        logger=faststream_logger(),
+        lifespan=observability_lifespan(bridge),
+    )
 
 
 def _spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

@@ -29,12 +29,32 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # parentheses (7+ digits). Dotted numbers (versions, IPs, topic suffixes) and bare ids are not.
 _PHONE = re.compile(r"\+\d[\d ()-]{6,}\d|\(?\b\d{2,5}\)?(?:[ -]\(?\d{2,5}\)?){2,}\b")
 #: Fields our code fills with identifiers, positions and versions (never free text).
-ID_FIELDS = frozenset({
-    "level", "logger", "timestamp", "event_id", "sys_id", "message_id",
-    "dead_letter_id", "cause_event_id", "topic", "partition", "offset", "mapping_version",
-    "content_hash", "version", "previous_version", "previous_hash", "active_version",
-    "active_hash", "group_id", "error_class", "error_at", "msg_key",
-})
+ID_FIELDS = frozenset(
+    {
+        "level",
+        "logger",
+        "timestamp",
+        "event_id",
+        "sys_id",
+        "message_id",
+        "dead_letter_id",
+        "cause_event_id",
+        "topic",
+        "partition",
+        "offset",
+        "mapping_version",
+        "content_hash",
+        "version",
+        "previous_version",
+        "previous_hash",
+        "active_version",
+        "active_hash",
+        "group_id",
+        "error_class",
+        "error_at",
+        "msg_key",
+    }
+)
 
 NOISY_OR_DATA_LOGGERS = ("aiokafka", "aiosqlite", "sqlalchemy", "asyncpg", "uvicorn")
 
@@ -99,11 +119,12 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(),
-                           *shared],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(fmt)],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(), *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(fmt)],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric_level)

@@ -25,8 +25,11 @@ _LOCATION_NAME = re.compile(r"(file|_path|_dir)$", re.I)
 # hold '/' or an unencoded '@': when in doubt, more is masked, never less.
 _USERINFO = re.compile(r"(?P<user>(?:\b[A-Za-z][\w+.-]*://)?[^\s:/@,;'\"]+):(?P<password>[^\s,;'\"]+)@")
 # ``password=…`` in a DSN (``host=db password=x``) or a query string (``?password=x&…``).
-_PAIR = re.compile(r"(?P<name>\b(?:password|passwd|pwd|sslpassword|secret|token|api[_-]?key))"
-                   r"(?P<sep>\s*=\s*)(?P<value>[^\s&;,'\"]+)", re.I)
+_PAIR = re.compile(
+    r"(?P<name>\b(?:password|passwd|pwd|sslpassword|secret|token|api[_-]?key))"
+    r"(?P<sep>\s*=\s*)(?P<value>[^\s&;,'\"]+)",
+    re.I,
+)
 
 
 def is_secret_name(name: str) -> bool:

@@ -95,9 +95,15 @@ class BatchObserver(Protocol):
 class DeliveryRuntime:
     """Runs batches through the processor and the outbox under the delivery policy."""
 
-    def __init__(self, processor: BatchProcessor, relay: OutboxRelay, retry: RetrySettings,
-                 observers: Sequence[BatchObserver] = (), *,
-                 commit_interval_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        processor: BatchProcessor,
+        relay: OutboxRelay,
+        retry: RetrySettings,
+        observers: Sequence[BatchObserver] = (),
+        *,
+        commit_interval_s: float = 0.0,
+    ) -> None:
         self.processor = processor
         self.relay = relay
         self.retry = retry
@@ -159,7 +165,8 @@ class DeliveryRuntime:
         committer = self._committer
         if committer is None or committer.consumer is not consumer:
             committer = self._committer = OffsetCommitter(
-                consumer, self._commit_interval_s, on_failure=self._commit_failed)
+                consumer, self._commit_interval_s, on_failure=self._commit_failed
+            )
         return committer
 
     def _commit_failed(self, error: BaseException) -> None:
@@ -172,8 +179,7 @@ class DeliveryRuntime:
         previous, self._previous = self._previous, None
         return None if previous is None else await previous
 
-    async def _settle(self, sent: Sequence[asyncio.Future[None]], raws: Sequence[RawRecord],
-                      message: Any) -> Any:
+    async def _settle(self, sent: Sequence[asyncio.Future[None]], raws: Sequence[RawRecord], message: Any) -> Any:
         """Once the broker has acknowledged every output of the batch, commit its offsets;
         runs while the next batch is processed. A refused publish rewinds the batch instead:
         its rows stay unsent in the outbox, the relay publishes them again, and the batch,
@@ -215,9 +221,15 @@ class DeliveryRuntime:
         with result.phases.phase("publish"):
             await self.relay.publish(result.outbox, defer_mark=True)
         self._phases.add(result.phases)
-        log.error("record.isolated", error_class=type(error).__name__, raised_at=raised_at(error),
-                  topic=raw.topic, partition=raw.partition, offset=raw.offset,
-                  dead_lettered=bool(result.outbox))
+        log.error(
+            "record.isolated",
+            error_class=type(error).__name__,
+            raised_at=raised_at(error),
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            dead_lettered=bool(result.outbox),
+        )
         self._count(result, 1)
         for observer in self.observers:
             observer.on_batch(result, 1, time.perf_counter() - started)
@@ -231,8 +243,7 @@ class DeliveryRuntime:
             await sent
         return result
 
-    async def _attempts(self, raws: Sequence[RawRecord]
-                        ) -> tuple[BatchResult, asyncio.Future[None] | None]:
+    async def _attempts(self, raws: Sequence[RawRecord]) -> tuple[BatchResult, asyncio.Future[None] | None]:
         """Process one batch and hand its outputs to the producer, retrying transient failures
         within the budget; the publish is returned in flight."""
         started = time.perf_counter()
@@ -244,8 +255,11 @@ class DeliveryRuntime:
                 raise
             await asyncio.sleep(self.retry.initial_delay_s)
             async for attempt in stamina.retry_context(
-                on=self._is_transient, attempts=None, timeout=self.retry.budget_s,
-                wait_initial=self.retry.initial_delay_s, wait_max=self.retry.max_delay_s,
+                on=self._is_transient,
+                attempts=None,
+                timeout=self.retry.budget_s,
+                wait_initial=self.retry.initial_delay_s,
+                wait_max=self.retry.max_delay_s,
                 wait_jitter=self.retry.initial_delay_s,
             ):
                 with attempt:
@@ -257,8 +271,7 @@ class DeliveryRuntime:
             observer.on_batch(result, len(raws), elapsed)
         return result, sent
 
-    async def _attempt(self, raws: Sequence[RawRecord]
-                       ) -> tuple[BatchResult, asyncio.Future[None] | None]:
+    async def _attempt(self, raws: Sequence[RawRecord]) -> tuple[BatchResult, asyncio.Future[None] | None]:
         marks = self.relay.unmarked()  # the last batch's rows, marked sent in this one
         result = await self.processor.process(raws, published=marks)
         self.relay.forget(marks)
@@ -284,8 +297,13 @@ class DeliveryRuntime:
         self.stats.last_error = type(error).__name__
         for observer in self.observers:
             observer.on_batch_failure(error)
-        log.error("batch.failed", error_class=type(error).__name__, raised_at=raised_at(error),
-                  records=size, attempt=self.stats.consecutive_failures)
+        log.error(
+            "batch.failed",
+            error_class=type(error).__name__,
+            raised_at=raised_at(error),
+            records=size,
+            attempt=self.stats.consecutive_failures,
+        )
         doubled = self.retry.initial_delay_s * 2 ** (self.stats.consecutive_failures - 1)
         return float(min(doubled, self.retry.max_delay_s))
 

@@ -53,8 +53,9 @@ class KafkaSettings(_Section):
         if self.security_protocol.startswith("SASL") and not (
             self.sasl_mechanism and self.sasl_username and self.sasl_password
         ):
-            raise ValueError("SASL needs BRIDGE_KAFKA__SASL_MECHANISM, BRIDGE_KAFKA__SASL_USERNAME "
-                             "and BRIDGE_KAFKA__SASL_PASSWORD")
+            raise ValueError(
+                "SASL needs BRIDGE_KAFKA__SASL_MECHANISM, BRIDGE_KAFKA__SASL_USERNAME and BRIDGE_KAFKA__SASL_PASSWORD"
+            )
         return self
 
 
@@ -89,16 +90,24 @@ class ConsumerSettings(_Section):
     group_id: str = "csm-fsm-bridge"
     max_records: int = Field(default=500, ge=1, le=10_000, description="events per batch at most")
     poll_timeout_ms: int = Field(
-        default=1000, ge=1, le=60_000,
+        default=1000,
+        ge=1,
+        le=60_000,
         description="how long a poll waits when no event is there (it returns as soon as one "
-                    "arrives): an idle bridge wakes up this often")
+        "arrives): an idle bridge wakes up this often",
+    )
     commit_interval_ms: int = Field(
-        default=200, ge=0, le=60_000,
+        default=200,
+        ge=0,
+        le=60_000,
         description="offsets of settled batches are committed at most this often (0: every "
-                    "batch), and at once when partitions are revoked or the bridge stops")
+        "batch), and at once when partitions are revoked or the bridge stops",
+    )
     fetch_max_bytes: int = Field(
-        default=16 * 1024 * 1024, ge=1024,
-        description="the most a fetch may bring back, all partitions together (bounds memory)")
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="the most a fetch may bring back, all partitions together (bounds memory)",
+    )
     max_poll_interval_ms: int = Field(default=300_000, ge=1)
     session_timeout_ms: int = Field(default=10_000, ge=1)
 
@@ -113,15 +122,18 @@ class StoreSettings(_Section):
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_store_url(value)
+
     busy_timeout_ms: int = Field(default=10_000, ge=0)
     wal_checkpoint_interval_ms: int = Field(
-        default=500, ge=0,
+        default=500,
+        ge=0,
         description="SQLite only: a worker thread checkpoints the write-ahead log at the end "
-                    "of a batch, at most this often; 0 leaves checkpoints to SQLite, inside "
-                    "the bridge's commits",
+        "of a batch, at most this often; 0 leaves checkpoints to SQLite, inside "
+        "the bridge's commits",
     )
     portal_role: str = Field(
-        default="bridge_portal", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        default="bridge_portal",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
         description="PostgreSQL only: the role the portal's queries run as (row-level security)",
     )
 
@@ -142,9 +154,12 @@ class RetrySettings(_Section):
     max_delay_s: float = Field(default=10.0, gt=0)
     budget_s: float = Field(default=60.0, ge=0, description="retry inside one poll for at most this long")
     isolate_after: int = Field(
-        default=3, ge=1, description="after this many unexpected (non-transient) failures of a batch in "
-                             "a row, its events are retried one at a time and any that still "
-                             "fails is dead-lettered")
+        default=3,
+        ge=1,
+        description="after this many unexpected (non-transient) failures of a batch in "
+        "a row, its events are retried one at a time and any that still "
+        "fails is dead-lettered",
+    )
 
 
 class TracingSettings(_Section):
@@ -153,13 +168,19 @@ class TracingSettings(_Section):
 
     enabled: bool = Field(default=False, description="make spans and export them")
     exporter: Literal["otlp", "console"] = Field(
-        default="otlp", description="otlp: OTLP over HTTP; console: spans as JSON on stdout")
+        default="otlp", description="otlp: OTLP over HTTP; console: spans as JSON on stdout"
+    )
     otlp_endpoint: str = Field(
-        default="", description="OTLP/HTTP traces URL (http://collector:4318/v1/traces); empty: "
-                                "the exporter's own default or OTEL_EXPORTER_OTLP_*_ENDPOINT")
+        default="",
+        description="OTLP/HTTP traces URL (http://collector:4318/v1/traces); empty: "
+        "the exporter's own default or OTEL_EXPORTER_OTLP_*_ENDPOINT",
+    )
     sample_ratio: float = Field(
-        default=1.0, ge=0.0, le=1.0,
-        description="share of new traces recorded; an event's sampled parent is always followed")
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="share of new traces recorded; an event's sampled parent is always followed",
+    )
 
 
 class ProbeSettings(_Section):
@@ -167,16 +188,15 @@ class ProbeSettings(_Section):
     and how long ``bridge run`` waits for the broker and the store before it gives up."""
 
     startup_deadline_s: float = Field(
-        default=60.0, gt=0, description="`bridge run` retries the broker and the store this "
-                                        "long, then exits non-zero")
-    loop_blocked_s: float = Field(
-        default=10.0, gt=0, description="/health fails when the event loop is blocked longer")
+        default=60.0, gt=0, description="`bridge run` retries the broker and the store this long, then exits non-zero"
+    )
+    loop_blocked_s: float = Field(default=10.0, gt=0, description="/health fails when the event loop is blocked longer")
     stall_after_s: float = Field(
-        default=120.0, gt=0, description="/ready fails when a partition with lag has not moved "
-                                         "this long")
+        default=120.0, gt=0, description="/ready fails when a partition with lag has not moved this long"
+    )
     store_failing_s: float = Field(
-        default=30.0, gt=0, description="/ready fails when no store write succeeded this long "
-                                        "since one failed")
+        default=30.0, gt=0, description="/ready fails when no store write succeeded this long since one failed"
+    )
 
 
 class RetentionSettings(_Section):
@@ -185,18 +205,25 @@ class RetentionSettings(_Section):
 
     enabled: bool = Field(default=True, description="prune inside the running bridge")
     processed_events_days: float = Field(
-        default=14, gt=0, description="dedupe keys of changes (older ones: the stale guard)")
+        default=14, gt=0, description="dedupe keys of changes (older ones: the stale guard)"
+    )
     action_keys_days: float = Field(
-        default=30, gt=0, description="dedupe keys of actions (never stale): keep them "
-                                      "longer than the event topics' retention.ms")
+        default=30,
+        gt=0,
+        description="dedupe keys of actions (never stale): keep them longer than the event topics' retention.ms",
+    )
     sent_commands_days: float = Field(default=7, gt=0, description="sent command rows")
     pending_inserts_days: float = Field(
-        default=90, gt=0, description="sent insert commands (a correlation id): the target's "
-                                      "insert event finds its case through them")
+        default=90,
+        gt=0,
+        description="sent insert commands (a correlation id): the target's insert event finds its case through them",
+    )
     dead_letters_days: float = Field(default=30, gt=0, description="retried dead letters")
     routing_log_days: float = Field(
-        default=180, gt=0, description="note-routing decisions (bridge explain; a late child "
-                                       "of a major case gets the notes still logged)")
+        default=180,
+        gt=0,
+        description="note-routing decisions (bridge explain; a late child of a major case gets the notes still logged)",
+    )
     step_rows: int = Field(default=500, ge=1, le=50_000, description="rows per delete step")
     step_pause_ms: int = Field(default=50, ge=0, description="pause between two steps")
     interval_s: float = Field(default=600, gt=0, description="a pass starts this often")
@@ -224,7 +251,8 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     mappings_dir: Path = Field(
         default_factory=default_mappings_dir,
-        description="folder of the mapping YAML (default: ./mappings if present, else the shipped set)")
+        description="folder of the mapping YAML (default: ./mappings if present, else the shipped set)",
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
     instance_id: str = Field(default="", description="name of this instance in logs and metrics")
@@ -259,8 +287,10 @@ def _check_store_url(value: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    expected = ("expected sqlite+aiosqlite:///FILE or postgresql+asyncpg://HOST[:PORT]/DATABASE "
-                "(user and password before the host)")
+    expected = (
+        "expected sqlite+aiosqlite:///FILE or postgresql+asyncpg://HOST[:PORT]/DATABASE "
+        "(user and password before the host)"
+    )
     try:
         url = make_url(value)
     except (ArgumentError, ValueError):
@@ -353,13 +383,15 @@ def suggestion(name: str, known: list[str]) -> str:
     # BRIDGE_MAPPING_DIR and BRIDGE_MAPPINGS_DIR by one letter.
     def squeeze(text: str) -> str:
         return text.upper().removeprefix(ENV_PREFIX).replace("_", "")
+
     by_squeezed = {squeeze(k): k for k in known}
     close = difflib.get_close_matches(squeeze(name), list(by_squeezed), n=1, cutoff=0.8)
     return by_squeezed[close[0]] if close else ""
 
 
-def unknown_variables(environ: Mapping[str, str] | None = None,
-                      env_file: Path | None = Path(".env")) -> list[UnknownVariable]:
+def unknown_variables(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> list[UnknownVariable]:
     """``BRIDGE_*`` variables of the environment and of ``.env`` that set nothing.
 
     Nested names under a real section (``BRIDGE_STORE__URLL``) are not listed: the settings
@@ -378,8 +410,13 @@ def unknown_variables(environ: Mapping[str, str] | None = None,
     for source, names in sources:
         for raw in names:
             name = raw.upper()
-            if (not name.startswith(ENV_PREFIX) or name in known_upper or name in OTHER_VARIABLES
-                    or name.startswith(OTHER_PREFIXES) or name.startswith(tuple(sections))):
+            if (
+                not name.startswith(ENV_PREFIX)
+                or name in known_upper
+                or name in OTHER_VARIABLES
+                or name.startswith(OTHER_PREFIXES)
+                or name.startswith(tuple(sections))
+            ):
                 continue
             found.append(UnknownVariable(raw, source, suggestion(name, known)))
     return found

@@ -40,10 +40,15 @@ async def wait_for_dependencies(settings: Settings, deadline: float) -> None:
     # Built first: what waiting cannot mend (a malformed URL, a missing TLS file) fails at once.
     # A SQLite file is not waited for: there is no server to come up, and what fails on it
     # (not a database, a directory that does not exist) fails the same way every time.
-    waits = [(f"the Kafka broker at {settings.kafka.bootstrap_servers}",
-              "BRIDGE_KAFKA__BOOTSTRAP_SERVERS", _broker_check(settings), True),
-             ("the store", "BRIDGE_STORE__URL", _store_check(settings),
-              not is_sqlite(settings.store.url))]
+    waits = [
+        (
+            f"the Kafka broker at {settings.kafka.bootstrap_servers}",
+            "BRIDGE_KAFKA__BOOTSTRAP_SERVERS",
+            _broker_check(settings),
+            True,
+        ),
+        ("the store", "BRIDGE_STORE__URL", _store_check(settings), not is_sqlite(settings.store.url)),
+    ]
     for what, setting, check, retry in sorted(waits, key=lambda wait: wait[3]):  # at once first
         if retry:
             await _wait_for(what, setting, check, deadline, settings.probes.startup_deadline_s)
@@ -51,15 +56,13 @@ async def wait_for_dependencies(settings: Settings, deadline: float) -> None:
             try:
                 await check()
             except Exception as error:  # noqa: BLE001 - named in the line
-                raise StartupFailed(f"cannot use {what} ({setting}): "
-                                    f"{type(error).__name__}") from None
+                raise StartupFailed(f"cannot use {what} ({setting}): {type(error).__name__}") from None
 
 
 Check = Callable[[], Awaitable[None]]
 
 
-async def _wait_for(what: str, setting: str, check: Check, deadline: float,
-                    budget_s: float) -> None:
+async def _wait_for(what: str, setting: str, check: Check, deadline: float, budget_s: float) -> None:
     """Try ``check`` until it passes, waiting 0.5, 1, 2… (at most 5) seconds, jittered, between
     attempts; not stamina here: its scheduled wait may run past the deadline, and its log line
     carries the error's message (free text)."""
@@ -75,29 +78,37 @@ async def _wait_for(what: str, setting: str, check: Check, deadline: float,
                 last = error  # the deadline cutting an attempt short says less than its cause
         wait = min(0.5 * 2 ** (attempt - 1), 5.0) * random.uniform(0.8, 1.2)
         left = deadline - loop.time()
-        log.warning("startup.waiting", dependency=what, setting=setting, attempt=attempt,
-                    error_class=type(last).__name__, gives_up_in_s=round(max(left, 0), 1))
+        log.warning(
+            "startup.waiting",
+            dependency=what,
+            setting=setting,
+            attempt=attempt,
+            error_class=type(last).__name__,
+            gives_up_in_s=round(max(left, 0), 1),
+        )
         if left <= 0:
             why = last.line if isinstance(last, KafkaUnavailable) else type(last).__name__
-            raise StartupFailed(f"cannot reach {what} ({setting}) within {budget_s:g} s "
-                                f"({DEADLINE_SETTING}): {why}")
+            raise StartupFailed(f"cannot reach {what} ({setting}) within {budget_s:g} s ({DEADLINE_SETTING}): {why}")
         await asyncio.sleep(min(wait, left))
     log.info("startup.reached", dependency=what)
 
 
 def _unusable(settings_group: str, error: Exception) -> StartupFailed:
     file = getattr(error, "filename", None)  # a path is no secret; a URL may hold one
-    return StartupFailed(f"cannot use the settings {settings_group}: {type(error).__name__}"
-                         + (f" ({file})" if file else ""))
+    return StartupFailed(
+        f"cannot use the settings {settings_group}: {type(error).__name__}" + (f" ({file})" if file else "")
+    )
 
 
 def _broker_check(settings: Settings) -> Check:
     kafka = settings.kafka
-    for name, path in (("SSL_CAFILE", kafka.ssl_cafile), ("SSL_CERTFILE", kafka.ssl_certfile),
-                       ("SSL_KEYFILE", kafka.ssl_keyfile)):
+    for name, path in (
+        ("SSL_CAFILE", kafka.ssl_cafile),
+        ("SSL_CERTFILE", kafka.ssl_certfile),
+        ("SSL_KEYFILE", kafka.ssl_keyfile),
+    ):
         if path is not None and not path.is_file():
-            raise StartupFailed(f"cannot use the settings BRIDGE_KAFKA__{name}: no such file "
-                                f"({path})")
+            raise StartupFailed(f"cannot use the settings BRIDGE_KAFKA__{name}: no such file ({path})")
     try:
         kwargs = aiokafka_client_kwargs(settings.kafka)
     except Exception as error:  # noqa: BLE001 - a TLS file missing, say
@@ -121,8 +132,7 @@ def _store_check(settings: Settings) -> Check:
 
     database = Path(engine.url.database or "") if is_sqlite(settings.store.url) else None
     if database is not None and not database.parent.is_dir():
-        raise StartupFailed(f"cannot use the settings BRIDGE_STORE__URL: no such directory "
-                            f"({database.parent})")
+        raise StartupFailed(f"cannot use the settings BRIDGE_STORE__URL: no such directory ({database.parent})")
 
     async def check() -> None:
         try:

@@ -41,57 +41,112 @@ class Planted:
 
 
 PLANTED: tuple[Planted, ...] = (
-    Planted("dedupe_key_loses_action", "bridge/pipeline/batch.py",
-            "event.operation, event.action or \"\",", "event.operation, \"\",",
-            ("tests/pipeline/test_dedupe.py",)),
-    Planted("dedupe_key_loses_press", "bridge/pipeline/batch.py",
-            "            press_id(event))", "            \"\")",
-            ("tests/pipeline/test_dedupe.py",)),
-    Planted("work_order_caller_and_ci_lookups_removed", "bridge/flows/work_orders.py",
-            "if stored is not None and not stored.deleted:",
-            "if stored is not None and not stored.deleted and role not in (\"caller\", \"cmdb_ci\"):",
-            ("tests/pipeline/test_work_order_location.py",)),
-    Planted("reason_code_changed_exact_path", "connectors/common/envelope.py",
-            "fail(\"invalid_value\", f\"{path}.sys_created_on:",
-            "fail(\"wrong_type\", f\"{path}.sys_created_on:",
-            ("tests/connectors",)),
-    Planted("reason_code_changed_fast_path", "connectors/common/events.py",
-            "return \"invalid_value\", (f\"journal[{index}].sys_created_on:",
-            "return \"wrong_type\", (f\"journal[{index}].sys_created_on:",
-            ("tests/connectors",)),
-    Planted("updated_on_reason_code_changed", "connectors/common/envelope.py",
-            "fail(\"invalid_value\", \"sys_updated_on:", "fail(\"wrong_type\", \"sys_updated_on:",
-            ("tests/connectors",)),
-    Planted("journal_timestamp_unchecked_exact_path", "connectors/common/envelope.py",
-            "if created_on and not is_timestamp(created_on):", "if False:",
-            ("tests/connectors",)),
-    Planted("journal_timestamp_unchecked_fast_path", "connectors/common/events.py",
-            "if entry.sys_created_on != checked_on and not is_optional_timestamp(entry.sys_created_on):",
-            "if False:",
-            ("tests/connectors",)),
-    Planted("updated_on_unchecked_exact_path", "connectors/common/envelope.py",
-            "if updated_on and not is_timestamp(updated_on):", "if False:",
-            ("tests/connectors",)),
-    Planted("partner_admin_rule_removed", "bridge/visibility/rules.py",
-            "    (PARTNER_ADMIN, \"account\", \"partner_admin\"),\n", "",
-            ("tests/visibility/test_rules.py",)),
-    Planted("map_precedence_tie_reversed", "bridge/mapping/compiled.py",
-            "return (-self.order, self.declared)", "return (-self.order, -self.declared)",
-            ("tests/mapping/test_engine.py",)),
-    Planted("map_precedence_order_reversed", "bridge/mapping/compiled.py",
-            "return (-self.order, self.declared)", "return (self.order, self.declared)",
-            ("tests/mapping/test_engine.py",)),
-    Planted("command_key_is_its_command_id", "bridge/pipeline/outbox.py",
-            "key = command.sys_id or command.correlation_id", "key = command.command_id",
-            ("tests/pipeline/test_work_order_location.py::"
-             "test_commands_are_keyed_by_their_work_order_and_name_their_cause",)),
+    Planted(
+        "dedupe_key_loses_action",
+        "bridge/pipeline/batch.py",
+        'event.operation, event.action or "",',
+        'event.operation, "",',
+        ("tests/pipeline/test_dedupe.py",),
+    ),
+    Planted(
+        "dedupe_key_loses_press",
+        "bridge/pipeline/batch.py",
+        "            press_id(event))",
+        '            "")',
+        ("tests/pipeline/test_dedupe.py",),
+    ),
+    Planted(
+        "work_order_caller_and_ci_lookups_removed",
+        "bridge/flows/work_orders.py",
+        "if stored is not None and not stored.deleted:",
+        'if stored is not None and not stored.deleted and role not in ("caller", "cmdb_ci"):',
+        ("tests/pipeline/test_work_order_location.py",),
+    ),
+    Planted(
+        "reason_code_changed_exact_path",
+        "connectors/common/envelope.py",
+        'fail("invalid_value", f"{path}.sys_created_on:',
+        'fail("wrong_type", f"{path}.sys_created_on:',
+        ("tests/connectors",),
+    ),
+    Planted(
+        "reason_code_changed_fast_path",
+        "connectors/common/events.py",
+        'return "invalid_value", (f"journal[{index}].sys_created_on:',
+        'return "wrong_type", (f"journal[{index}].sys_created_on:',
+        ("tests/connectors",),
+    ),
+    Planted(
+        "updated_on_reason_code_changed",
+        "connectors/common/envelope.py",
+        'fail("invalid_value", "sys_updated_on:',
+        'fail("wrong_type", "sys_updated_on:',
+        ("tests/connectors",),
+    ),
+    Planted(
+        "journal_timestamp_unchecked_exact_path",
+        "connectors/common/envelope.py",
+        "if created_on and not is_timestamp(created_on):",
+        "if False:",
+        ("tests/connectors",),
+    ),
+    Planted(
+        "journal_timestamp_unchecked_fast_path",
+        "connectors/common/events.py",
+        "if entry.sys_created_on != checked_on and not is_optional_timestamp(entry.sys_created_on):",
+        "if False:",
+        ("tests/connectors",),
+    ),
+    Planted(
+        "updated_on_unchecked_exact_path",
+        "connectors/common/envelope.py",
+        "if updated_on and not is_timestamp(updated_on):",
+        "if False:",
+        ("tests/connectors",),
+    ),
+    Planted(
+        "partner_admin_rule_removed",
+        "bridge/visibility/rules.py",
+        '    (PARTNER_ADMIN, "account", "partner_admin"),\n',
+        "",
+        ("tests/visibility/test_rules.py",),
+    ),
+    Planted(
+        "map_precedence_tie_reversed",
+        "bridge/mapping/compiled.py",
+        "return (-self.order, self.declared)",
+        "return (-self.order, -self.declared)",
+        ("tests/mapping/test_engine.py",),
+    ),
+    Planted(
+        "map_precedence_order_reversed",
+        "bridge/mapping/compiled.py",
+        "return (-self.order, self.declared)",
+        "return (self.order, self.declared)",
+        ("tests/mapping/test_engine.py",),
+    ),
+    Planted(
+        "command_key_is_its_command_id",
+        "bridge/pipeline/outbox.py",
+        "key = command.sys_id or command.correlation_id",
+        "key = command.command_id",
+        (
+            "tests/pipeline/test_work_order_location.py::"
+            "test_commands_are_keyed_by_their_work_order_and_name_their_cause",
+        ),
+    ),
 )
 
 
 def work_tree_copy(into: Path) -> None:
     """The work tree's tracked and untracked files (ignored ones left out) under ``into``."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
-                            check=True, capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True, capture_output=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -108,10 +163,12 @@ def run(bug: Planted, copy: Path, timeout_s: float) -> tuple[str, float]:
     began = time.monotonic()
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", bug.marks,
-             *bug.tests],
-            cwd=copy, env={**os.environ, "PYTHONPATH": str(copy)}, capture_output=True,
-            timeout=timeout_s)
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", bug.marks, *bug.tests],
+            cwd=copy,
+            env={**os.environ, "PYTHONPATH": str(copy)},
+            capture_output=True,
+            timeout=timeout_s,
+        )
         # 1: a test failed (killed); 0: all passed (survived); anything else: the run broke
         outcome = {0: "SURVIVED", 1: "killed"}.get(result.returncode, f"error (pytest {result.returncode})")
     except subprocess.TimeoutExpired:

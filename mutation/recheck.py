@@ -35,7 +35,8 @@ def main() -> int:
     survivors = session.execute(
         "SELECT s.module_path, s.operator_name, s.occurrence, s.start_pos_row FROM work_results r "
         "JOIN mutation_specs s ON s.job_id = r.job_id WHERE r.test_outcome = 'SURVIVED' "
-        "ORDER BY s.module_path, s.start_pos_row, s.operator_name, s.occurrence").fetchall()
+        "ORDER BY s.module_path, s.start_pos_row, s.operator_name, s.occurrence"
+    ).fetchall()
     cosmic_ray = Path(sys.executable).with_name("cosmic-ray")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     still = 0
@@ -47,11 +48,21 @@ def main() -> int:
             target = copy / module
             original = target.read_text()
             try:
-                subprocess.run([cosmic_ray, "apply", module, operator, str(occurrence)], cwd=copy, env=env,
-                               check=True, capture_output=True)
+                subprocess.run(
+                    [cosmic_ray, "apply", module, operator, str(occurrence)],
+                    cwd=copy,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
                 try:
-                    result = subprocess.run(shlex.split(config["test-command"]), cwd=copy, env=env,
-                                            capture_output=True, timeout=args.timeout)
+                    result = subprocess.run(
+                        shlex.split(config["test-command"]),
+                        cwd=copy,
+                        env=env,
+                        capture_output=True,
+                        timeout=args.timeout,
+                    )
                     outcome = "killed" if result.returncode != 0 else "SURVIVED"
                 except subprocess.TimeoutExpired:
                     outcome = "killed (timeout)"

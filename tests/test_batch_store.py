@@ -39,11 +39,22 @@ NOW = datetime(2026, 11, 30, 21, 0, 5, 123456, tzinfo=timezone.utc)
 
 def _outbox_row(message_id: str, **changes: Any) -> dict[str, Any]:
     row = {
-        "message_id": message_id, "kind": "command", "topic": "fsm.commands", "msg_key": "k",
-        "payload": b"{\"a\":1}", "headers": {"x-bridge-kind": "command", "n": "é"},
-        "target": "fsm", "target_table": "wm_order", "target_sys_id": None,
-        "correlation_id": None, "cause_event_id": "e1", "cause_sys_id": "s1", "rule": None,
-        "mapping_version": "v1", "created_at": NOW, "sent_at": None,
+        "message_id": message_id,
+        "kind": "command",
+        "topic": "fsm.commands",
+        "msg_key": "k",
+        "payload": b'{"a":1}',
+        "headers": {"x-bridge-kind": "command", "n": "é"},
+        "target": "fsm",
+        "target_table": "wm_order",
+        "target_sys_id": None,
+        "correlation_id": None,
+        "cause_event_id": "e1",
+        "cause_sys_id": "s1",
+        "rule": None,
+        "mapping_version": "v1",
+        "created_at": NOW,
+        "sent_at": None,
     }
     return {**row, **changes}
 
@@ -60,8 +71,7 @@ def _fetch(statement: Any, **params: Any) -> Plan[list[Any]]:
 async def _outbox_rows(engine: AsyncEngine) -> dict[str, dict[str, Any]]:
     async with engine.connect() as conn:
         rows = (await conn.execute(select(outbox))).mappings().all()
-    return {row["message_id"]: {k: v for k, v in row.items() if k not in ("seq", "message_id")}
-            for row in rows}
+    return {row["message_id"]: {k: v for k, v in row.items() if k not in ("seq", "message_id")} for row in rows}
 
 
 @pytest.fixture
@@ -70,14 +80,16 @@ async def store(any_store: AsyncEngine) -> BatchStore:
 
 
 async def test_every_column_kind_reads_back_as_sqlalchemys_own_path_wrote_it(
-        any_store: AsyncEngine, store: BatchStore) -> None:
-    variants = [{}, {"headers": {}, "sent_at": NOW, "target_sys_id": "t" * 64},
-                {"headers": {"nested": {"list": [1, None, "x"]}}, "payload": b"\x00\xff"}]
+    any_store: AsyncEngine, store: BatchStore
+) -> None:
+    variants = [
+        {},
+        {"headers": {}, "sent_at": NOW, "target_sys_id": "t" * 64},
+        {"headers": {"nested": {"list": [1, None, "x"]}}, "payload": b"\x00\xff"},
+    ]
     async with any_store.begin() as conn:
-        await conn.execute(insert(outbox), [_outbox_row(f"sa-{i}", **v)
-                                            for i, v in enumerate(variants)])
-    await store.run(_many(OUTBOX_INSERT, [_outbox_row(f"ours-{i}", **v)
-                                          for i, v in enumerate(variants)]))
+        await conn.execute(insert(outbox), [_outbox_row(f"sa-{i}", **v) for i, v in enumerate(variants)])
+    await store.run(_many(OUTBOX_INSERT, [_outbox_row(f"ours-{i}", **v) for i, v in enumerate(variants)]))
     rows = await _outbox_rows(any_store)
     for i in range(len(variants)):
         assert rows[f"ours-{i}"] == rows[f"sa-{i}"]
@@ -86,35 +98,55 @@ async def test_every_column_kind_reads_back_as_sqlalchemys_own_path_wrote_it(
 
 
 async def test_records_keep_their_json_text_and_flags_and_the_newest_version_wins(
-        any_store: AsyncEngine, store: BatchStore) -> None:
+    any_store: AsyncEngine, store: BatchStore
+) -> None:
     def row(count: int, deleted: bool, data: Any) -> dict[str, Any]:
-        return {"sys_id": "a" * 32, "source": "csm", "table_name": "sn_customerservice_case",
-                "number": "CS1", "sys_mod_count": count, "deleted": deleted, "data": data,
-                "updated_at": NOW}
+        return {
+            "sys_id": "a" * 32,
+            "source": "csm",
+            "table_name": "sn_customerservice_case",
+            "number": "CS1",
+            "sys_mod_count": count,
+            "deleted": deleted,
+            "data": data,
+            "updated_at": NOW,
+        }
 
     await store.run(_many(RECORDS_UPSERT, [row(2, True, '{"state": "3", "n": "é"}')]))
     await store.run(_many(RECORDS_UPSERT, [row(1, False, {"state": "1"})]))  # older: ignored
     async with any_store.connect() as conn:
         stored = (await conn.execute(select(records))).mappings().one()
-    assert (stored["sys_mod_count"], stored["deleted"], stored["data"]) == \
-        (2, True, {"state": "3", "n": "é"})
+    assert (stored["sys_mod_count"], stored["deleted"], stored["data"]) == (2, True, {"state": "3", "n": "é"})
     [(sys_id, _, _, count, deleted, data)] = await store.run(_fetch(RECORDS, ids=["a" * 32]))
     assert (sys_id, count, bool(deleted), data) == ("a" * 32, 2, True, '{"state": "3", "n": "é"}')
 
 
-async def test_a_list_parameter_takes_any_number_of_ids_in_one_statement(
-        store: BatchStore) -> None:
+async def test_a_list_parameter_takes_any_number_of_ids_in_one_statement(store: BatchStore) -> None:
     ids = [f"{i:032x}" for i in range(20_000)]
-    await store.run(_many(RECORDS_UPSERT, [
-        {"sys_id": i, "source": "csm", "table_name": "t", "number": None, "sys_mod_count": 0,
-         "deleted": False, "data": "{}", "updated_at": NOW} for i in ids[::100]]))
+    await store.run(
+        _many(
+            RECORDS_UPSERT,
+            [
+                {
+                    "sys_id": i,
+                    "source": "csm",
+                    "table_name": "t",
+                    "number": None,
+                    "sys_mod_count": 0,
+                    "deleted": False,
+                    "data": "{}",
+                    "updated_at": NOW,
+                }
+                for i in ids[::100]
+            ],
+        )
+    )
     found = await store.run(_fetch(RECORDS, ids=ids))
     assert sorted(r[0] for r in found) == ids[::100]
     assert await store.run(_fetch(SEEN, ids=ids[:3], counts=[0, 1])) == []
 
 
-async def test_an_upsert_with_its_conflict_clause_adds_up(any_store: AsyncEngine,
-                                                          store: BatchStore) -> None:
+async def test_an_upsert_with_its_conflict_clause_adds_up(any_store: AsyncEngine, store: BatchStore) -> None:
     await store.run(_many(COUNTERS_UPSERT, [{"name": "a", "value": 2}, {"name": "b", "value": 5}]))
     await store.run(_many(COUNTERS_UPSERT, [{"name": "a", "value": 3}]))
     async with any_store.connect() as conn:
@@ -122,8 +154,7 @@ async def test_an_upsert_with_its_conflict_clause_adds_up(any_store: AsyncEngine
     assert values == {"a": 5, "b": 5}
 
 
-async def test_a_rolled_back_or_failed_transaction_leaves_nothing(any_store: AsyncEngine,
-                                                                   store: BatchStore) -> None:
+async def test_a_rolled_back_or_failed_transaction_leaves_nothing(any_store: AsyncEngine, store: BatchStore) -> None:
     transaction = await store.begin()
     await transaction.run(_many(OUTBOX_INSERT, [_outbox_row("undone")]))
     await transaction.rollback()
@@ -145,8 +176,7 @@ async def test_the_same_plan_runs_through_sqlalchemy(any_store: AsyncEngine) -> 
     async with any_store.begin() as conn:
         await run_sqlalchemy(conn, _many(OUTBOX_INSERT, [_outbox_row("tool")]))
         rows = await run_sqlalchemy(conn, _fetch(RECORDS, ids=["b" * 32]))
-    assert rows == [] and (await _outbox_rows(any_store))["tool"]["headers"] == \
-        {"x-bridge-kind": "command", "n": "é"}
+    assert rows == [] and (await _outbox_rows(any_store))["tool"]["headers"] == {"x-bridge-kind": "command", "n": "é"}
 
 
 async def test_waiting_for_the_write_lock_does_not_stall_the_event_loop(tmp_path: Path) -> None:
@@ -176,8 +206,7 @@ async def test_waiting_for_the_write_lock_does_not_stall_the_event_loop(tmp_path
         assert other.execute("SELECT message_id FROM outbox").fetchall() == [("late",)]
 
 
-async def test_a_lock_held_past_the_busy_timeout_is_an_outage_not_the_datas_fault(
-        tmp_path: Path) -> None:
+async def test_a_lock_held_past_the_busy_timeout_is_an_outage_not_the_datas_fault(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
     await upgrade(url)
     holder = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
@@ -198,9 +227,9 @@ async def test_a_lock_held_past_the_busy_timeout_is_an_outage_not_the_datas_faul
 async def test_a_statement_the_code_gets_wrong_is_a_bug_not_an_outage(store: BatchStore) -> None:
     """A statement the driver refuses for its form (not the data, not the server) would fail on
     every retry: it must fail the batch (and be isolated), never be waited out."""
+
     def wrong() -> Plan[None]:
-        yield Execute(Statement("wrong", lambda d: select(literal_column("x"))
-                                .select_from(table("no_such_table"))))
+        yield Execute(Statement("wrong", lambda d: select(literal_column("x")).select_from(table("no_such_table"))))
 
     with pytest.raises(Exception) as bug:
         await store.run(wrong())

@@ -53,7 +53,10 @@ def test_the_bridge_reaches_kafka_and_postgres_by_their_service_names() -> None:
     store = urlparse(settings.store.url.replace("postgresql+asyncpg", "postgresql"))
     pg = SERVICES[store.hostname]["environment"]
     assert (store.username, store.password, store.path.lstrip("/")) == (
-        pg["POSTGRES_USER"], pg["POSTGRES_PASSWORD"], pg["POSTGRES_DB"])
+        pg["POSTGRES_USER"],
+        pg["POSTGRES_PASSWORD"],
+        pg["POSTGRES_DB"],
+    )
     assert f"{settings.http.port}:{settings.http.port}" in SERVICES["bridge"]["ports"]
     assert settings.http.host == "0.0.0.0"  # reachable from outside the container
 
@@ -78,6 +81,9 @@ def _every_setting(model: type[BaseModel] = Settings, prefix: str = "BRIDGE_") -
 
 def test_env_example_lists_every_setting() -> None:
     """The README promises every setting, with its default, in `.env.example`."""
-    listed = {line.lstrip("# ").split("=", 1)[0].strip()
-              for line in (ROOT / ".env.example").read_text().splitlines() if "=" in line}
+    listed = {
+        line.lstrip("# ").split("=", 1)[0].strip()
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line
+    }
     assert [name for name in _every_setting() if name not in listed] == []

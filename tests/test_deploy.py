@@ -54,12 +54,15 @@ def test_the_image_runs_as_a_user_with_its_store_under_the_data_volume() -> None
 
 
 def test_the_build_context_leaves_secrets_and_stores_out() -> None:
-    rules = [line for line in (ROOT / ".dockerignore").read_text().splitlines()
-             if line and not line.startswith("#")]
+    rules = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
     assert rules[0] == "*"  # an allow-list: .env, .git, .venv, tests never reach the image
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
-    copied = {word.rstrip("/") for op, args in _instructions() if op == "COPY" and "--from" not in args
-              for word in args.split()[:-1]}
+    copied = {
+        word.rstrip("/")
+        for op, args in _instructions()
+        if op == "COPY" and "--from" not in args
+        for word in args.split()[:-1]
+    }
     assert copied <= allowed, copied - allowed
     assert {"**/*.db", "**/__pycache__"} <= set(rules)
 
@@ -100,11 +103,15 @@ def test_the_kubernetes_manifests_run_several_probed_instances_on_postgresql() -
     assert secrets["BRIDGE_STORE__URL"].startswith("postgresql+asyncpg://")
     [port] = container["ports"]
     assert port["containerPort"] == int(settings["BRIDGE_HTTP__PORT"])
-    assert {container["livenessProbe"]["httpGet"]["port"], m["Service"]["spec"]["ports"][0]["targetPort"]} \
-        == {port["name"]}
+    assert {container["livenessProbe"]["httpGet"]["port"], m["Service"]["spec"]["ports"][0]["targetPort"]} == {
+        port["name"]
+    }
     labels = pod["metadata"]["labels"]
-    for selector in (deployment["selector"]["matchLabels"], m["PodDisruptionBudget"]["spec"]["selector"]
-                     ["matchLabels"], m["Service"]["spec"]["selector"]):
+    for selector in (
+        deployment["selector"]["matchLabels"],
+        m["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"],
+        m["Service"]["spec"]["selector"],
+    ):
         assert selector.items() <= labels.items()
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
 
@@ -117,7 +124,8 @@ def test_the_mappings_configmap_is_the_repositorys_set_and_loads_where_it_is_mou
     render = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(render)
     assert (KUBE / "mappings-configmap.yaml").read_text() == render.render(ROOT / "mappings"), (
-        "stale: python deploy/kubernetes/render_mappings_configmap.py > deploy/kubernetes/mappings-configmap.yaml")
+        "stale: python deploy/kubernetes/render_mappings_configmap.py > deploy/kubernetes/mappings-configmap.yaml"
+    )
 
     # lay the volume out as the kubelet does (key → path, by the Deployment's items)
     data = yaml.safe_load((KUBE / "mappings-configmap.yaml").read_text())["data"]

@@ -144,9 +144,7 @@ def test_password_stays_secret_until_handed_to_a_client() -> None:
     kafka = sasl("SASL_SSL")
 
     assert isinstance(kafka.sasl_password, SecretStr)
-    assert (
-        PASSWORD not in repr(kafka) and PASSWORD not in str(kafka) and PASSWORD not in kafka.model_dump_json()
-    )
+    assert PASSWORD not in repr(kafka) and PASSWORD not in str(kafka) and PASSWORD not in kafka.model_dump_json()
     assert faststream_broker_kwargs(kafka)["bootstrap_servers"] == "kafka-1:9093,kafka-2:9093"
 
 

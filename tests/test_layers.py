@@ -40,8 +40,7 @@ def _graph() -> dict[str, set[str]]:
 
 def test_no_two_packages_import_each_other() -> None:
     graph = _graph()
-    assert [(a, b) for a, targets in graph.items() for b in targets if a in graph.get(b, set())] \
-        == []
+    assert [(a, b) for a, targets in graph.items() for b in targets if a in graph.get(b, set())] == []
 
 
 def test_the_layers_of_a_batch_import_downwards_only() -> None:

@@ -30,12 +30,8 @@ async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]
         await producer.stop()
 
 
-async def consume(
-    bootstrap: str, topic: str, count: int, *, group_id: str | None = None
-) -> list[tuple[bytes, bytes]]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=group_id, auto_offset_reset="earliest"
-    )
+async def consume(bootstrap: str, topic: str, count: int, *, group_id: str | None = None) -> list[tuple[bytes, bytes]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group_id, auto_offset_reset="earliest")
     await consumer.start()
     received: list[tuple[bytes, bytes]] = []
     try:
@@ -130,9 +126,7 @@ def test_two_processes_fetching_jars_at_once_both_get_a_complete_cache(tmp_path:
     command = [sys.executable, "-c", "from bridgedev.commands.kafka import app; app(['fetch'])"]
     repo = Path(__file__).parents[1]
     fetchers = [
-        subprocess.Popen(
-            command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
     outputs = [fetcher.communicate(timeout=600) for fetcher in fetchers]

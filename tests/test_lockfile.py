@@ -36,17 +36,17 @@ def _declared(*extras: str) -> list[Requirement]:
     return declared
 
 
-@pytest.mark.parametrize(("lockfile", "extras"), [("requirements.lock", ()),
-                                                  ("requirements-test.lock", ("test", "bench"))])
-def test_the_lockfile_pins_every_declared_dependency_within_its_bounds(
-        lockfile: str, extras: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("lockfile", "extras"), [("requirements.lock", ()), ("requirements-test.lock", ("test", "bench"))]
+)
+def test_the_lockfile_pins_every_declared_dependency_within_its_bounds(lockfile: str, extras: tuple[str, ...]) -> None:
     pins = _pins(lockfile)
     for requirement in _declared(*extras):
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{lockfile} lacks {name}: run `make lock`"
         assert requirement.specifier.contains(pins[name], prereleases=True), (
-            f"{lockfile} pins {name}=={pins[name]}, pyproject.toml wants {requirement.specifier}: "
-            "run `make lock`")
+            f"{lockfile} pins {name}=={pins[name]}, pyproject.toml wants {requirement.specifier}: run `make lock`"
+        )
 
 
 def test_the_image_installs_no_test_tool() -> None:

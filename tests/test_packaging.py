@@ -46,13 +46,13 @@ print(json.dumps({"commands": commands, "failed": failed}))
 
 
 def _commands(typer_app: typer.Typer) -> set[str]:
-    return {c.name or "" for c in typer_app.registered_commands} | \
-        {g.name or "" for g in typer_app.registered_groups}
+    return {c.name or "" for c in typer_app.registered_commands} | {g.name or "" for g in typer_app.registered_groups}
 
 
 def test_without_the_development_package_the_bridge_imports_and_its_cli_runs() -> None:
-    done = subprocess.run([sys.executable, "-c", _WITHOUT_BRIDGEDEV], cwd=ROOT, capture_output=True,
-                          text=True, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_BRIDGEDEV], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
     found = json.loads(done.stdout)
 
     assert found["failed"] == []
@@ -71,6 +71,7 @@ def test_the_runtime_package_does_not_import_the_development_tools() -> None:
         path = ROOT / Path(*module.name.split("."))
         source = path / "__init__.py" if module.ispkg else path.with_suffix(".py")
         lines = source.read_text().splitlines()
-        offenders += [f"{module.name}: {line}" for line in lines
-                      if line.startswith(("import bridgedev", "from bridgedev"))]
+        offenders += [
+            f"{module.name}: {line}" for line in lines if line.startswith(("import bridgedev", "from bridgedev"))
+        ]
     assert offenders == []

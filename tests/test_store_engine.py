@@ -21,10 +21,15 @@ async def test_store_settings_apply_to_writers_and_readers(tmp_path: Path, write
     store = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", busy_timeout_ms=1234)
     engine = store_engine(store, writer=writer)
     try:
-        assert await _pragmas(engine, "busy_timeout", "journal_mode", "synchronous",
-                              "foreign_keys", "wal_autocheckpoint") == {
-            "busy_timeout": 1234, "journal_mode": "wal", "synchronous": 2,  # 2 = FULL
-            "foreign_keys": 1, "wal_autocheckpoint": 1000}  # SQLite's own checkpoints
+        assert await _pragmas(
+            engine, "busy_timeout", "journal_mode", "synchronous", "foreign_keys", "wal_autocheckpoint"
+        ) == {
+            "busy_timeout": 1234,
+            "journal_mode": "wal",
+            "synchronous": 2,  # 2 = FULL
+            "foreign_keys": 1,
+            "wal_autocheckpoint": 1000,
+        }  # SQLite's own checkpoints
     finally:
         await engine.dispose()
 
@@ -33,8 +38,10 @@ async def test_options_override_the_settings(tmp_path: Path) -> None:
     store = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     engine = store_engine(store, busy_timeout_ms=2000, wal_autocheckpoint=5000)
     try:
-        assert await _pragmas(engine, "busy_timeout", "wal_autocheckpoint",
-                              "journal_size_limit") == {
-            "busy_timeout": 2000, "wal_autocheckpoint": 5000, "journal_size_limit": 5000 * 4096}
+        assert await _pragmas(engine, "busy_timeout", "wal_autocheckpoint", "journal_size_limit") == {
+            "busy_timeout": 2000,
+            "wal_autocheckpoint": 5000,
+            "journal_size_limit": 5000 * 4096,
+        }
     finally:
         await engine.dispose()

@@ -20,18 +20,26 @@ from tests.fixtures.events import make_event
 
 def _batch() -> BatchResult:
     event = decode_event(json.dumps(make_event("csm-case-action-create-work-order")).encode())
-    command = {"kind": "command", "message_id": "m-1", "target": "fsm",
-               "target_table": "wm_order", "rule": "case_to_work_order",
-               "cause_event_id": event.event_id, "mapping_version": "v1"}
-    dead_letter = {"kind": "dead_letter", "cause_event_id": "e-bad", "mapping_version": "v1",
-                   "headers": {"x-bridge-reason": "invalid_json", "x-bridge-stage": "decode"}}
-    return BatchResult(outbox=[command, dead_letter],
-                       events=[(event, "applied"), (None, "dead_lettered")])
+    command = {
+        "kind": "command",
+        "message_id": "m-1",
+        "target": "fsm",
+        "target_table": "wm_order",
+        "rule": "case_to_work_order",
+        "cause_event_id": event.event_id,
+        "mapping_version": "v1",
+    }
+    dead_letter = {
+        "kind": "dead_letter",
+        "cause_event_id": "e-bad",
+        "mapping_version": "v1",
+        "headers": {"x-bridge-reason": "invalid_json", "x-bridge-stage": "decode"},
+    }
+    return BatchResult(outbox=[command, dead_letter], events=[(event, "applied"), (None, "dead_lettered")])
 
 
 @pytest.mark.parametrize(("level", "detailed"), [("DEBUG", True), ("INFO", False)])
-def test_per_event_lines_only_at_debug(level: str, detailed: bool,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_per_event_lines_only_at_debug(level: str, detailed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     configure_logging("json", level)
     # A fresh module logger: loggers are cached on first use with the level of that moment.
     monkeypatch.setattr(telemetry_module, "log", structlog.get_logger("bridge.events"))
@@ -43,7 +51,6 @@ def test_per_event_lines_only_at_debug(level: str, detailed: bool,
     finally:
         configure_logging("json", "INFO")
     names = [line["event"] for line in lines]
-    expected = ["event.processed", "event.dead_lettered", "command.emitted"] if detailed \
-        else ["event.dead_lettered"]
+    expected = ["event.processed", "event.dead_lettered", "command.emitted"] if detailed else ["event.dead_lettered"]
     assert sorted(names) == sorted(expected)
     assert (telemetry.events, telemetry.commands, telemetry.dead_letters) == (2, 1, 1)

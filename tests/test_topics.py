@@ -77,9 +77,7 @@ def test_config_values_are_strings_even_when_yaml_reads_numbers(tmp_path: Path) 
         ("defaults: {partitions: 3}", r"topics"),
     ],
 )
-def test_invalid_definitions_are_rejected_with_the_offending_path(
-    tmp_path: Path, content: str, expected: str
-) -> None:
+def test_invalid_definitions_are_rejected_with_the_offending_path(tmp_path: Path, content: str, expected: str) -> None:
     path = tmp_path / "topics.yaml"
     path.write_text(content)
 
@@ -89,8 +87,7 @@ def test_invalid_definitions_are_rejected_with_the_offending_path(
 
 def test_topics_package_does_not_import_bridge() -> None:
     check = (
-        "import sys, topics; topics.load_topic_specs();"
-        " print(sorted(m for m in sys.modules if m.startswith('bridge')))"
+        "import sys, topics; topics.load_topic_specs(); print(sorted(m for m in sys.modules if m.startswith('bridge')))"
     )
     output = subprocess.run(
         [sys.executable, "-c", check],
@@ -156,8 +153,10 @@ def test_unreachable_kafka_fails_with_a_message_not_a_traceback(tmp_path: Path) 
     get_settings.cache_clear()
 
     assert result.exit_code == 1
-    assert result.stderr.strip() == ("error: nothing accepts connections at 127.0.0.1:1: check "
-                                     "BRIDGE_KAFKA__BOOTSTRAP_SERVERS and that the broker is running")
+    assert result.stderr.strip() == (
+        "error: nothing accepts connections at 127.0.0.1:1: check "
+        "BRIDGE_KAFKA__BOOTSTRAP_SERVERS and that the broker is running"
+    )
 
 
 async def _produce(bootstrap: str, topic: str, count: int) -> None:

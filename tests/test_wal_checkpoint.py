@@ -20,16 +20,17 @@ ROW = 3000  # bytes per row: more than half a page, so each row fills a page of 
 def _new_db(tmp_path: Path, journal_mode: str = "WAL") -> Path:
     path = tmp_path / "x.db"
     conn = sqlite3.connect(path)
-    conn.executescript(f"PRAGMA journal_mode={journal_mode}; "
-                       "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);")
+    conn.executescript(f"PRAGMA journal_mode={journal_mode}; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);")
     conn.close()
     return path
 
 
 async def _write(engine, rows: int, start: int = 0) -> None:  # type: ignore[no-untyped-def]
     async with engine.begin() as conn:
-        await conn.execute(text("INSERT INTO t (id, v) VALUES (:id, randomblob(:n))"),
-                           [{"id": start + i, "n": ROW} for i in range(rows)])
+        await conn.execute(
+            text("INSERT INTO t (id, v) VALUES (:id, randomblob(:n))"),
+            [{"id": start + i, "n": ROW} for i in range(rows)],
+        )
 
 
 def _wal_pages(path: Path) -> int:
@@ -38,8 +39,7 @@ def _wal_pages(path: Path) -> int:
 
 
 @pytest.mark.parametrize("backstop", [None, BACKSTOP_PAGES], ids=["sqlite-default", "backstop"])
-async def test_with_the_backstop_the_writers_commits_never_checkpoint(
-        tmp_path: Path, backstop: int | None) -> None:
+async def test_with_the_backstop_the_writers_commits_never_checkpoint(tmp_path: Path, backstop: int | None) -> None:
     path = _new_db(tmp_path)
     size_before = path.stat().st_size
     engine = create_engine(f"sqlite+aiosqlite:///{path}", wal_autocheckpoint=backstop)
@@ -103,7 +103,8 @@ async def test_a_reader_holding_an_old_snapshot_makes_it_stop_early_not_wait(tmp
 
 
 async def test_run_checkpoints_until_told_to_stop_and_outlives_failures(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     missing = tmp_path / "gone.db"
     failing = WalCheckpointer(str(missing), interval_s=0.01)
     path = _new_db(tmp_path)
@@ -163,8 +164,7 @@ async def test_it_checkpoints_when_a_batch_ends_not_in_the_middle_of_the_next(tm
 
 
 @pytest.mark.parametrize("worker", [True, False], ids=["with-checkpointer", "backstop-alone"])
-async def test_under_steady_writes_the_log_cycles_within_the_backstop(
-        tmp_path: Path, worker: bool) -> None:
+async def test_under_steady_writes_the_log_cycles_within_the_backstop(tmp_path: Path, worker: bool) -> None:
     path = _new_db(tmp_path)
     backstop, batch = 400, 50  # pages; BACKSTOP_PAGES scaled down
     engine = create_engine(f"sqlite+aiosqlite:///{path}", wal_autocheckpoint=backstop)

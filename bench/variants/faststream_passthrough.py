@@ -26,16 +26,23 @@ def build(bootstrap: str, group: str, output: str, inputs: list[str]) -> FastStr
     broker = KafkaBroker(bootstrap, enable_idempotence=True, graceful_timeout=30.0)
     publisher = broker.publisher(output)
 
-    @broker.subscriber(*inputs, group_id=group, batch=True, max_records=500, batch_timeout_ms=100,
-                       auto_offset_reset="earliest", isolation_level="read_committed",
-                       ack_policy=AckPolicy.MANUAL, decoder=_records)
+    @broker.subscriber(
+        *inputs,
+        group_id=group,
+        batch=True,
+        max_records=500,
+        batch_timeout_ms=100,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        ack_policy=AckPolicy.MANUAL,
+        decoder=_records,
+    )
     async def copy(body: Any, message: KafkaMessage) -> None:
         pending = []
         for record in message.raw_message:
             headers = {k: v.decode() for k, v in record.headers if k != FANOUT_HEADER}
             for _ in range(fanout(record.headers)):
-                pending.append(await publisher.publish(record.value, key=record.key,
-                                                       headers=headers, no_confirm=True))
+                pending.append(await publisher.publish(record.value, key=record.key, headers=headers, no_confirm=True))
         await asyncio.gather(*pending)
         await message.ack()
 

@@ -27,9 +27,14 @@ async def passthrough(bootstrap: str, group: str, output: str, inputs: list[str]
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
     loop.add_signal_handler(signal.SIGINT, stopping.set)
-    consumer = AIOKafkaConsumer(*inputs, bootstrap_servers=bootstrap, group_id=group,
-                                auto_offset_reset="earliest", enable_auto_commit=False,
-                                isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(
+        *inputs,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
     producer = variant_producer(bootstrap)
     await producer.start()
     await consumer.start()
@@ -43,8 +48,7 @@ async def passthrough(bootstrap: str, group: str, output: str, inputs: list[str]
                 for record in records:
                     headers = [(k, v) for k, v in record.headers if k != FANOUT_HEADER]
                     for _ in range(fanout(record.headers)):
-                        pending.append(await producer.send(output, record.value, key=record.key,
-                                                           headers=headers))
+                        pending.append(await producer.send(output, record.value, key=record.key, headers=headers))
             await asyncio.gather(*pending)
             await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
     finally:

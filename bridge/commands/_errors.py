@@ -28,7 +28,6 @@ EXIT_USAGE = 2
 DEBUG_HINT = "(bridge --debug … shows the traceback)"
 
 
-
 class CommandError(Exception):
     """A failure already worded for the operator: one line, naming the setting or file."""
 
@@ -131,10 +130,10 @@ def _store(error: Exception) -> tuple[list[str], int]:
     cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
     message = first_line(cause)
     if "no such table" in message or ("relation" in message and "does not exist" in message):
-        return [f"the store at {_store_url()} (BRIDGE_STORE__URL) has no schema or an old one: "
-                "run `bridge db upgrade`"], EXIT_FAILED
-    return [f"the store at {_store_url()} (BRIDGE_STORE__URL) failed: "
-            f"{type(cause).__name__}: {message}"], EXIT_FAILED
+        return [
+            f"the store at {_store_url()} (BRIDGE_STORE__URL) has no schema or an old one: run `bridge db upgrade`"
+        ], EXIT_FAILED
+    return [f"the store at {_store_url()} (BRIDGE_STORE__URL) failed: {type(cause).__name__}: {message}"], EXIT_FAILED
 
 
 def _kafka(error: Exception) -> tuple[list[str], int]:
@@ -143,13 +142,17 @@ def _kafka(error: Exception) -> tuple[list[str], int]:
     if isinstance(error, KafkaUnavailable):  # the client's own reason, with the setting to check
         return [error.line], EXIT_FAILED
     message = first_line(error).removeprefix(f"{type(error).__name__}: ")
-    return [f"Kafka is unreachable or refused the request (BRIDGE_KAFKA__BOOTSTRAP_SERVERS="
-            f"{_kafka_servers()}): {type(error).__name__}: {message}"], EXIT_FAILED
+    return [
+        f"Kafka is unreachable or refused the request (BRIDGE_KAFKA__BOOTSTRAP_SERVERS="
+        f"{_kafka_servers()}): {type(error).__name__}: {message}"
+    ], EXIT_FAILED
 
 
 def _tls(error: ssl.SSLError) -> tuple[list[str], int]:
-    return [f"TLS with Kafka at {_kafka_servers()} failed (BRIDGE_KAFKA__SSL_CAFILE, "
-            f"BRIDGE_KAFKA__SSL_CERTFILE, BRIDGE_KAFKA__SSL_KEYFILE): {first_line(error)}"], EXIT_FAILED
+    return [
+        f"TLS with Kafka at {_kafka_servers()} failed (BRIDGE_KAFKA__SSL_CAFILE, "
+        f"BRIDGE_KAFKA__SSL_CERTFILE, BRIDGE_KAFKA__SSL_KEYFILE): {first_line(error)}"
+    ], EXIT_FAILED
 
 
 def _mappings(error: Exception) -> tuple[list[str], int]:
@@ -158,18 +161,26 @@ def _mappings(error: Exception) -> tuple[list[str], int]:
     assert isinstance(error, MappingValidationError)
     settings = _settings()
     folder = getattr(settings, "mappings_dir", "?")
-    return [f"the mappings in {folder} (BRIDGE_MAPPINGS_DIR) are invalid: {error} "
-            "(`bridge mappings validate` lists every problem)"], EXIT_FAILED
+    return [
+        f"the mappings in {folder} (BRIDGE_MAPPINGS_DIR) are invalid: {error} "
+        "(`bridge mappings validate` lists every problem)"
+    ], EXIT_FAILED
 
 
 #: Where a failure without a name of its own (a refused connection, a timeout) came from:
 #: the library whose code raised it, by module prefix.
-_ORIGINS = (("asyncpg", "store"), ("aiosqlite", "store"), ("sqlalchemy", "store"), ("alembic", "store"),
-            ("aiokafka", "kafka"), ("faststream", "kafka"))
+_ORIGINS = (
+    ("asyncpg", "store"),
+    ("aiosqlite", "store"),
+    ("sqlalchemy", "store"),
+    ("alembic", "store"),
+    ("aiokafka", "kafka"),
+    ("faststream", "kafka"),
+)
 
 
 def origin(error: BaseException) -> str | None:
-    """"store" or "kafka" when the innermost library frame of the traceback is one of theirs."""
+    """ "store" or "kafka" when the innermost library frame of the traceback is one of theirs."""
     found = None
     tb = error.__traceback__
     while tb is not None:

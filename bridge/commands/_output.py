@@ -55,12 +55,16 @@ async def reader(settings: Settings | None = None) -> AsyncIterator[Any]:
         try:
             conn = await engine.connect()
         except Exception as error:  # noqa: BLE001 - any failure to connect: the store's line
-            raise CommandError(f"cannot open the store at {settings.store.url} (BRIDGE_STORE__URL): "
-                               f"{type(error).__name__}: {first_line(error)}") from error
+            raise CommandError(
+                f"cannot open the store at {settings.store.url} (BRIDGE_STORE__URL): "
+                f"{type(error).__name__}: {first_line(error)}"
+            ) from error
         try:
             if not await conn.run_sync(lambda sync: sync.dialect.has_table(sync, SCHEMA_MARKER)):
-                raise CommandError(f"the store at {settings.store.url} (BRIDGE_STORE__URL) was never "
-                                   "migrated: run `bridge db upgrade` (or start the bridge) first")
+                raise CommandError(
+                    f"the store at {settings.store.url} (BRIDGE_STORE__URL) was never "
+                    "migrated: run `bridge db upgrade` (or start the bridge) first"
+                )
             yield conn
         finally:
             await conn.close()
@@ -95,12 +99,16 @@ def read_only_engine(store: StoreSettings) -> "AsyncEngine":
     if path is None:
         return store_engine(store, writer=False)
     if not path.is_file():
-        raise CommandError(f"no store at {path} (BRIDGE_STORE__URL={store.url}): run `bridge db upgrade` "
-                           "or start the bridge to create it")
+        raise CommandError(
+            f"no store at {path} (BRIDGE_STORE__URL={store.url}): run `bridge db upgrade` "
+            "or start the bridge to create it"
+        )
     engine = create_async_engine(
         f"sqlite+aiosqlite:///file:{quote(str(path.resolve()))}?mode=ro&uri=true",
         connect_args={"timeout": store.busy_timeout_ms / 1000},
-        json_serializer=jsoncodec.dumps, json_deserializer=jsoncodec.loads)
+        json_serializer=jsoncodec.dumps,
+        json_deserializer=jsoncodec.loads,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

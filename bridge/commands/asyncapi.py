@@ -44,8 +44,7 @@ class _Dumper(yaml.SafeDumper):
 def asyncapi_yaml(settings: Settings | None = None) -> str:
     """`asyncapi_document` as YAML."""
     # Sorted keys: FastStream lists publishers in no stable order.
-    text: str = yaml.dump(asyncapi_document(settings), Dumper=_Dumper, sort_keys=True,
-                          allow_unicode=True, width=100)
+    text: str = yaml.dump(asyncapi_document(settings), Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=100)
     return text
 
 

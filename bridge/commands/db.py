@@ -50,6 +50,7 @@ def db_current(as_json: bool = JSON_OPTION) -> None:
     def render(d: dict[str, Any]) -> None:
         state = "up to date" if d["up_to_date"] else "behind: run `bridge db upgrade`"
         console.print(f"store at {d['current'] or '(never migrated)'}, head {d['head']} ({state})")
+
     output(data, as_json, render)
     if not data["up_to_date"]:
         raise typer.Exit(1)
@@ -67,16 +68,23 @@ def db_history(as_json: bool = JSON_OPTION) -> None:
     def render(items: list[dict[str, Any]]) -> None:
         table = Table("revision", "after", "", "what it does", title="Migrations")
         for r in items:
-            table.add_row(r["revision"], r["down_revision"] or "-", "current" if r["current"]
-                          else "", str(r["description"]).splitlines()[0] if r["description"] else "")
+            table.add_row(
+                r["revision"],
+                r["down_revision"] or "-",
+                "current" if r["current"] else "",
+                str(r["description"]).splitlines()[0] if r["description"] else "",
+            )
         console.print(table)
+
     output(rows, as_json, render)
 
 
 @app.command("prune")
-def db_prune(dry_run: bool = typer.Option(False, "--dry-run", help="Only count (the default)."),
-             execute: bool = typer.Option(False, "--execute", help="Delete, in small steps."),
-             as_json: bool = JSON_OPTION) -> None:
+def db_prune(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only count (the default)."),
+    execute: bool = typer.Option(False, "--execute", help="Delete, in small steps."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Rows past their retention window (BRIDGE_RETENTION__*), per table; deleted with --execute."""
     if dry_run and execute:
         fail("give --dry-run or --execute, not both", code=2)
@@ -100,6 +108,7 @@ def db_prune(dry_run: bool = typer.Option(False, "--dry-run", help="Only count (
             done[name] = done.get(name, 0) + n
             if n:
                 err_console.print(f"{name}: {done[name]} deleted", highlight=False)
+
         try:
             return await Pruner(store, settings.retention).prune(now=now, on_step=progress)
         finally:
@@ -110,24 +119,38 @@ def db_prune(dry_run: bool = typer.Option(False, "--dry-run", help="Only count (
         deleted = run(prune())
         for target in targets:
             target["deleted"] = deleted[target["target"]]
-    data = {"executed": execute, "store": make_url(url).render_as_string(hide_password=True),
-            "targets": targets}
+    data = {"executed": execute, "store": make_url(url).render_as_string(hide_password=True), "targets": targets}
 
     def render(d: dict[str, Any]) -> None:
-        table = Table("what", "table", "rows in table", "older than", "prunable",
-                      *(["deleted"] if execute else []), title="Retention")
+        table = Table(
+            "what",
+            "table",
+            "rows in table",
+            "older than",
+            "prunable",
+            *(["deleted"] if execute else []),
+            title="Retention",
+        )
         for t in d["targets"]:
-            table.add_row(t["target"], t["table"], str(t["rows"]), t["older_than"][:19],
-                          str(t["prunable"]), *([str(t["deleted"])] if execute else []))
+            table.add_row(
+                t["target"],
+                t["table"],
+                str(t["rows"]),
+                t["older_than"][:19],
+                str(t["prunable"]),
+                *([str(t["deleted"])] if execute else []),
+            )
         console.print(table)
         if not execute:
             console.print("preview only: run again with --execute")
+
     output(data, as_json, render)
 
 
 @app.command("backup")
-def db_backup(file: Path = typer.Argument(..., help="where to write the copy (must not exist)"),
-              as_json: bool = JSON_OPTION) -> None:
+def db_backup(
+    file: Path = typer.Argument(..., help="where to write the copy (must not exist)"), as_json: bool = JSON_OPTION
+) -> None:
     """A consistent copy of an SQLite store while the bridge runs (SQLite's online backup)."""
     url = get_settings().store.url
     if not is_sqlite(url):
@@ -154,5 +177,4 @@ def db_backup(file: Path = typer.Argument(..., help="where to write the copy (mu
         source.close()
         target.close()
     data = {"source": source_path, "file": str(file), "bytes": file.stat().st_size}
-    output(data, as_json, lambda d: console.print(
-        f"backed up {d['source']} to {d['file']} ({d['bytes']} bytes)"))
+    output(data, as_json, lambda d: console.print(f"backed up {d['source']} to {d['file']} ({d['bytes']} bytes)"))

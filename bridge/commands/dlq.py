@@ -27,36 +27,63 @@ def _time(value: str, option: str) -> Any:
 
 
 def _entries_table(rows: list[dict[str, Any]], title: str, action: bool = False) -> Table:
-    table = Table("id", "created", "reason", "stage", "status", "replays", "source",
-                  *(["action"] if action else []), title=title)
+    table = Table(
+        "id", "created", "reason", "stage", "status", "replays", "source", *(["action"] if action else []), title=title
+    )
     for r in rows:
-        table.add_row(r["id"], str(r["created_at"])[:19], r["reason_code"], r["stage"], r["status"],
-                      str(r["replay_count"]), f"{r['source_topic']}[{r['partition']}]@{r['offset']}",
-                      *([r["action"]] if action else []))
+        table.add_row(
+            r["id"],
+            str(r["created_at"])[:19],
+            r["reason_code"],
+            r["stage"],
+            r["status"],
+            str(r["replay_count"]),
+            f"{r['source_topic']}[{r['partition']}]@{r['offset']}",
+            *([r["action"]] if action else []),
+        )
     return table
 
 
 @app.command("list")
-def dlq_list(reason: str | None = typer.Option(None, "--reason", help="Only this reason code."),
-             since: str | None = typer.Option(None, "--since", help="Created at or after (ISO 8601 or 2h, 1d)."),
-             status: str | None = typer.Option(None, "--status", help="new | retried | quarantined"),
-             as_json: bool = JSON_OPTION) -> None:
+def dlq_list(
+    reason: str | None = typer.Option(None, "--reason", help="Only this reason code."),
+    since: str | None = typer.Option(None, "--since", help="Created at or after (ISO 8601 or 2h, 1d)."),
+    status: str | None = typer.Option(None, "--status", help="new | retried | quarantined"),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Dead letters, newest first (payloads only with `dlq show`)."""
     if status is not None and status not in STATUSES:
         fail(f"--status: '{status}' is not a status; expected one of {', '.join(STATUSES)}", code=2)
 
     async def go() -> list[dict[str, Any]]:
         async with reader() as conn:
-            return await ops.list_dead_letters(conn, reason=reason, status=status,
-                                               since=_time(since, "--since") if since else None)
+            return await ops.list_dead_letters(
+                conn, reason=reason, status=status, since=_time(since, "--since") if since else None
+            )
+
     rows = run(go())
     output(rows, as_json, lambda r: console.print(_entries_table(r, f"{len(r)} dead letters")))
 
 
 def _render_entry(entry: dict[str, Any]) -> None:
-    for key in ("id", "created_at", "status", "replay_count", "stage", "reason_code", "error_class",
-                "detail", "source_topic", "partition", "offset", "event_id", "sys_id",
-                "mapping_version", "dlq_topic", "published_at"):
+    for key in (
+        "id",
+        "created_at",
+        "status",
+        "replay_count",
+        "stage",
+        "reason_code",
+        "error_class",
+        "detail",
+        "source_topic",
+        "partition",
+        "offset",
+        "event_id",
+        "sys_id",
+        "mapping_version",
+        "dlq_topic",
+        "published_at",
+    ):
         console.print(f"[bold]{key}[/bold]: {entry.get(key)}", highlight=False)
     console.print("[bold]headers[/bold]:")
     for name, value in sorted(entry["headers"].items()):
@@ -66,9 +93,9 @@ def _render_entry(entry: dict[str, Any]) -> None:
 
 
 @app.command("show")
-def dlq_show(dl_id: str = typer.Argument(..., help="dead-letter id"),
-             as_json: bool = JSON_OPTION) -> None:
+def dlq_show(dl_id: str = typer.Argument(..., help="dead-letter id"), as_json: bool = JSON_OPTION) -> None:
     """One dead letter with its headers and its payload."""
+
     async def go() -> dict[str, Any]:
         async with reader() as conn:
             try:
@@ -76,25 +103,30 @@ def dlq_show(dl_id: str = typer.Argument(..., help="dead-letter id"),
             except ops.DeadLetterNotFound:
                 fail(f"no dead letter {dl_id!r}")
                 raise
+
     output(run(go()), as_json, _render_entry)
 
 
 @app.command("retry")
-def dlq_retry(ids: list[str] = typer.Argument(None, help="dead-letter ids"),
-              reason: str | None = typer.Option(None, "--reason", help="Every new entry of this reason."),
-              all_new: bool = typer.Option(False, "--all", help="Every new entry."),
-              max_replays: int = typer.Option(ops.DEFAULT_MAX_REPLAYS, "--max-replays", min=1,
-                                              help="Quarantine entries replayed this often."),
-              execute: bool = typer.Option(False, "--execute", help="Do it (default: preview)."),
-              as_json: bool = JSON_OPTION) -> None:
+def dlq_retry(
+    ids: list[str] = typer.Argument(None, help="dead-letter ids"),
+    reason: str | None = typer.Option(None, "--reason", help="Every new entry of this reason."),
+    all_new: bool = typer.Option(False, "--all", help="Every new entry."),
+    max_replays: int = typer.Option(
+        ops.DEFAULT_MAX_REPLAYS, "--max-replays", min=1, help="Quarantine entries replayed this often."
+    ),
+    execute: bool = typer.Option(False, "--execute", help="Do it (default: preview)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Re-inject dead letters into their original topic (after a fix); preview unless --execute."""
     if sum(bool(x) for x in (ids, reason, all_new)) != 1:
         fail("give dead-letter ids, or --reason, or --all", code=2)
 
     async def go() -> dict[str, Any]:
         async with reader() as conn:
-            plan = ops.plan_retry(await ops.retry_candidates(conn, ids=ids or (), reason=reason,
-                                                             all_new=all_new), max_replays)
+            plan = ops.plan_retry(
+                await ops.retry_candidates(conn, ids=ids or (), reason=reason, all_new=all_new), max_replays
+            )
         if ids and len(plan) < len(set(ids)):
             fail("unknown dead-letter id(s): " + ", ".join(sorted(set(ids) - {p["id"] for p in plan})))
         result = {"executed": execute, "plan": plan, "retried": 0, "quarantined": 0, "skipped": 0}
@@ -110,17 +142,19 @@ def dlq_retry(ids: list[str] = typer.Argument(None, help="dead-letter ids"),
     def render(data: dict[str, Any]) -> None:
         console.print(_entries_table(data["plan"], "Retry plan", action=True))
         if data["executed"]:
-            console.print(f"retried {data['retried']}, quarantined {data['quarantined']}, "
-                          f"skipped {data['skipped']}")
+            console.print(f"retried {data['retried']}, quarantined {data['quarantined']}, skipped {data['skipped']}")
         else:
             console.print("preview only: run again with --execute")
+
     output(run(go()), as_json, render)
 
 
 @app.command("purge")
-def dlq_purge(before: str = typer.Option(..., "--before", help="Created before (ISO 8601 or 30d)."),
-              execute: bool = typer.Option(False, "--execute", help="Delete (default: count only)."),
-              as_json: bool = JSON_OPTION) -> None:
+def dlq_purge(
+    before: str = typer.Option(..., "--before", help="Created before (ISO 8601 or 30d)."),
+    execute: bool = typer.Option(False, "--execute", help="Delete (default: count only)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Delete dead letters (and their payloads) created before a time; preview unless --execute."""
     moment = _time(before, "--before")
 
@@ -135,10 +169,12 @@ def dlq_purge(before: str = typer.Option(..., "--before", help="Created before (
             return await ops.purge(engine, moment, execute=True)
         finally:
             await engine.dispose()
+
     count = run(go())
     data = {"before": moment.isoformat(), "count": count, "executed": execute}
     if as_json:
         print_json(data)
     else:
-        console.print(f"{'deleted' if execute else 'would delete'} {count} dead letters "
-                      f"created before {moment.isoformat()}")
+        console.print(
+            f"{'deleted' if execute else 'would delete'} {count} dead letters created before {moment.isoformat()}"
+        )

@@ -19,22 +19,29 @@ def _label(item: dict[str, Any] | None) -> str:
 
 def _render_case(data: dict[str, Any]) -> None:
     case = data["case"]
-    console.print(f"[bold]{case['number']}[/bold] ({case['table']}) state {case['state']}"
-                  + (f", major case {case['major_case_state']}" if case["major_case_state"] else ""))
+    console.print(
+        f"[bold]{case['number']}[/bold] ({case['table']}) state {case['state']}"
+        + (f", major case {case['major_case_state']}" if case["major_case_state"] else "")
+    )
     if data["parent"]:
         console.print(f"child of {_label(data['parent'])}")
     if data["children"]:
         console.print("children: " + ", ".join(_label(c) for c in data["children"]))
-    console.print("related records: " + (", ".join(
-        f"{r['relation']} {_label(r)}" for r in data["related_records"]) or "none"))
-    table = Table("record", "mod", "note", "rule", "why", "via", "resolution",
-                  title="Related-record updates")
+    console.print(
+        "related records: " + (", ".join(f"{r['relation']} {_label(r)}" for r in data["related_records"]) or "none")
+    )
+    table = Table("record", "mod", "note", "rule", "why", "via", "resolution", title="Related-record updates")
     for u in data["updates"]:
         resolution = u["resolution"] or {}
-        table.add_row(u["record"]["number"] or u["record"]["sys_id"], str(u["sys_mod_count"]),
-                      "[green]sent[/green]" if u["delivered"] else "[yellow]not sent[/yellow]",
-                      u["rule"], u["why"], u["via"] or "",
-                      " ".join(filter(None, (resolution.get("outcome"), resolution.get("code")))))
+        table.add_row(
+            u["record"]["number"] or u["record"]["sys_id"],
+            str(u["sys_mod_count"]),
+            "[green]sent[/green]" if u["delivered"] else "[yellow]not sent[/yellow]",
+            u["rule"],
+            u["why"],
+            u["via"] or "",
+            " ".join(filter(None, (resolution.get("outcome"), resolution.get("code")))),
+        )
     console.print(table)
 
 
@@ -48,7 +55,6 @@ async def _explain(ident: str) -> dict[str, Any]:
 
 
 @app.command("case")
-def explain_case(ident: str = typer.Argument(..., help="case number or sys_id"),
-                 as_json: bool = JSON_OPTION) -> None:
+def explain_case(ident: str = typer.Argument(..., help="case number or sys_id"), as_json: bool = JSON_OPTION) -> None:
     """For each related-record update: whether the case got its notes, and the rule that decided."""
     output(run(_explain(ident)), as_json, _render_case)

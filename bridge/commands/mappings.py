@@ -21,7 +21,8 @@ app = typer.Typer(no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 PathArgument = Annotated[
-    Path | None, typer.Argument(help="mapping folder or file (default: the configured mappings_dir)")]
+    Path | None, typer.Argument(help="mapping folder or file (default: the configured mappings_dir)")
+]
 
 
 def _folder(path: Path | None) -> Path:
@@ -30,8 +31,11 @@ def _folder(path: Path | None) -> Path:
 
 def _fail_validation(error: MappingValidationError, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps({"valid": False, "diagnostics": [d.to_dict() for d in error.diagnostics]},
-                              indent=2, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {"valid": False, "diagnostics": [d.to_dict() for d in error.diagnostics]}, indent=2, ensure_ascii=False
+            )
+        )
     else:
         typer.echo(error.format(), err=True)
         typer.echo(f"{len(error.diagnostics)} error(s)", err=True)
@@ -46,11 +50,19 @@ def validate(path: PathArgument = None, as_json: JsonOption = False) -> None:
     except MappingValidationError as error:
         _fail_validation(error, as_json)
         return
-    summary = {"valid": True, "version": mapping_set.version, "content_hash": mapping_set.content_hash,
-               "table_maps": len(mapping_set.maps), "notes": len(mapping_set.note_keys())}
-    typer.echo(json.dumps(summary, indent=2) if as_json else
-               f"valid: version {mapping_set.version}, {summary['table_maps']} table maps, "
-               f"{summary['notes']} note templates, hash {mapping_set.content_hash[:12]}")
+    summary = {
+        "valid": True,
+        "version": mapping_set.version,
+        "content_hash": mapping_set.content_hash,
+        "table_maps": len(mapping_set.maps),
+        "notes": len(mapping_set.note_keys()),
+    }
+    typer.echo(
+        json.dumps(summary, indent=2)
+        if as_json
+        else f"valid: version {mapping_set.version}, {summary['table_maps']} table maps, "
+        f"{summary['notes']} note templates, hash {mapping_set.content_hash[:12]}"
+    )
 
 
 @app.command("render")
@@ -58,7 +70,8 @@ def render(
     event: Annotated[Path, typer.Option("--event", help="a contract event (JSON file)", exists=True, dir_okay=False)],
     mappings: Annotated[Path | None, typer.Option("--mappings", help="mapping folder (default: mappings_dir)")] = None,
     related: Annotated[
-        Path | None, typer.Option("--related", help="JSON object: role → related record", exists=True)] = None,
+        Path | None, typer.Option("--related", help="JSON object: role → related record", exists=True)
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Dry run of one event: the map chosen (and why not the others) and the command emitted."""
@@ -88,22 +101,27 @@ def render(
 def _print_report(report: dict[str, Any]) -> None:
     console = Console(highlight=False, soft_wrap=True)
     ev, maps = report["event"], report["mappings"]
-    console.print(f"[bold]{ev['source']} {ev['table']} {ev['operation']}[/bold] {ev['action'] or ''}"
-                  f"  (mappings {maps['version']}, {maps['content_hash'][:12]})", markup=True)
+    console.print(
+        f"[bold]{ev['source']} {ev['table']} {ev['operation']}[/bold] {ev['action'] or ''}"
+        f"  (mappings {maps['version']}, {maps['content_hash'][:12]})",
+        markup=True,
+    )
     for candidate in report["candidates"]:
         mark = "[green]✔[/green]" if candidate["chosen"] else "[dim]✘[/dim]"
         console.print(f" {mark} {candidate['name']} ({candidate['where']}): {candidate['reason']}", markup=True)
     if report["command"]:
         command = report["command"]
-        console.print(f"\n[bold]insert {command['target']}.{command['table']}[/bold] via {command['map']}:",
-                      markup=True)
+        console.print(
+            f"\n[bold]insert {command['target']}.{command['table']}[/bold] via {command['map']}:", markup=True
+        )
         for name, value in command["fields"].items():
             console.print(f"   {name} = {value!r}", markup=False)
     for rule in report["rules"]:
         console.print(f" • {rule}", markup=False)
     if report["error"]:
-        console.print(f"[red]mapping error[/red]: {report['error']} (the event would go to the dead-letter topic)",
-                      markup=True)
+        console.print(
+            f"[red]mapping error[/red]: {report['error']} (the event would go to the dead-letter topic)", markup=True
+        )
 
 
 @app.command("test")
@@ -119,8 +137,9 @@ def test(path: PathArgument = None, as_json: JsonOption = False) -> None:
     outcomes = [run_case(mapping_set, case) for case in cases]
     failed = [o for o in outcomes if not o.passed]
     if as_json:
-        typer.echo(json.dumps([{"test": o.case.id, "passed": o.passed, "message": o.message} for o in outcomes],
-                              indent=2))
+        typer.echo(
+            json.dumps([{"test": o.case.id, "passed": o.passed, "message": o.message} for o in outcomes], indent=2)
+        )
     else:
         for outcome in outcomes:
             verdict = "PASS" if outcome.passed else "FAIL"
@@ -150,15 +169,17 @@ def init(
 ) -> None:
     """Write the shipped mapping set (YAML, its tests, the JSON Schema) into FOLDER for editing."""
     source = shipped_mappings_dir()
-    files = sorted(p.relative_to(source) for p in source.rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts)
+    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     if folder.exists() and not folder.is_dir():
         typer.echo(f"{folder} exists and is not a folder", err=True)
         raise typer.Exit(1)
     clashes = [name for name in files if (folder / name).exists()]
     if clashes and not force:
-        typer.echo(f"{folder / clashes[0]} exists ({len(clashes)} of the {len(files)} files would be "
-                   "overwritten); pass --force to overwrite them", err=True)
+        typer.echo(
+            f"{folder / clashes[0]} exists ({len(clashes)} of the {len(files)} files would be "
+            "overwritten); pass --force to overwrite them",
+            err=True,
+        )
         raise typer.Exit(1)
     for name in files:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)

@@ -42,14 +42,18 @@ async def _local_kafka_if(wanted: bool, settings: Settings) -> AsyncIterator[Set
     try:
         from bridgedev.kafka.local_broker import LocalKafka
     except ModuleNotFoundError:
-        raise CommandError("--local-kafka needs a development install (bridgedev: `make setup` "
-                           "in a checkout); point BRIDGE_KAFKA__BOOTSTRAP_SERVERS at a broker "
-                           "instead", EXIT_USAGE) from None
+        raise CommandError(
+            "--local-kafka needs a development install (bridgedev: `make setup` "
+            "in a checkout); point BRIDGE_KAFKA__BOOTSTRAP_SERVERS at a broker "
+            "instead",
+            EXIT_USAGE,
+        ) from None
 
     async with LocalKafka() as kafka:
         err_console.print(f"local Kafka at {kafka.bootstrap_servers}")
-        settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(
-            update={"bootstrap_servers": kafka.bootstrap_servers})})
+        settings = settings.model_copy(
+            update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": kafka.bootstrap_servers})}
+        )
         await create_topics(settings)
         yield settings
 
@@ -65,8 +69,11 @@ async def serve(settings: Settings, local_kafka: bool = False) -> None:
     configure_logging(settings.log_format, settings.log_level)
     for unknown in warn_or_refuse_unknown_variables(echo=False):
         structlog.get_logger("bridge.config").warning(
-            "config.unknown_variable", variable=unknown.name, source=unknown.source,
-            did_you_mean=unknown.suggestion or None)
+            "config.unknown_variable",
+            variable=unknown.name,
+            source=unknown.source,
+            did_you_mean=unknown.suggestion or None,
+        )
     failed_start = _FailedStart(settings.http.host, settings.http.port)
     logging.getLogger("uvicorn.error").addFilter(failed_start)
     _check_mappings(settings)
@@ -75,12 +82,20 @@ async def serve(settings: Settings, local_kafka: bool = False) -> None:
         await wait_for_dependencies(effective, deadline)
         bridge = create_bridge(effective)
         tune_for_batches()  # a process of its own: what exists now lives as long as it does
-        server = uvicorn.Server(uvicorn.Config(
-            bridge.asgi, host=effective.http.host, port=effective.http.port, lifespan="on",
-            log_level="warning", access_log=False,  # URLs carry portal user ids
-            log_config=None))  # uvicorn logs through ours: one JSON line, no traceback
-        await _serve(server, lambda: bridge.consumer.running, deadline,
-                     effective.probes.startup_deadline_s, failed_start)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                bridge.asgi,
+                host=effective.http.host,
+                port=effective.http.port,
+                lifespan="on",
+                log_level="warning",
+                access_log=False,  # URLs carry portal user ids
+                log_config=None,
+            )
+        )  # uvicorn logs through ours: one JSON line, no traceback
+        await _serve(
+            server, lambda: bridge.consumer.running, deadline, effective.probes.startup_deadline_s, failed_start
+        )
 
 
 def _check_mappings(settings: Settings) -> None:
@@ -95,7 +110,8 @@ def _check_mappings(settings: Settings) -> None:
         raise StartupFailed(
             f"the mappings in {settings.mappings_dir} (BRIDGE_MAPPINGS_DIR) are invalid: "
             f"{len(error.diagnostics)} error(s), the first: {first} (`bridge mappings validate` "
-            f"lists them)") from None
+            f"lists them)"
+        ) from None
 
 
 class _FailedStart(logging.Filter):
@@ -116,8 +132,10 @@ class _FailedStart(logging.Filter):
             record.msg, record.args = "bridge.start_failed", ()
             record.error_class = self.cause
         elif "error while attempting to bind" in message:
-            self.cause = (f"cannot listen on {self._address} (BRIDGE_HTTP__HOST, "
-                          "BRIDGE_HTTP__PORT): the address is taken or not this machine's")
+            self.cause = (
+                f"cannot listen on {self._address} (BRIDGE_HTTP__HOST, "
+                "BRIDGE_HTTP__PORT): the address is taken or not this machine's"
+            )
         return True
 
 
@@ -126,8 +144,9 @@ async def _uvicorn(server: uvicorn.Server) -> None:
         await server.serve()
 
 
-async def _serve(server: uvicorn.Server, consuming: Callable[[], bool], deadline: float,
-                 budget_s: float, failed_start: _FailedStart) -> None:
+async def _serve(
+    server: uvicorn.Server, consuming: Callable[[], bool], deadline: float, budget_s: float, failed_start: _FailedStart
+) -> None:
     """Serve until the server stops; StartupFailed unless the bridge consumes by ``deadline``
     (FastStream completes the ASGI start-up first and starts the broker and the consumer
     after, in the background: a failure there would leave a server up that consumes nothing)."""
@@ -146,15 +165,13 @@ async def _serve(server: uvicorn.Server, consuming: Callable[[], bool], deadline
             serving.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await serving
-            raise StartupFailed(f"the bridge did not start consuming within {budget_s:g} s "
-                                f"({DEADLINE_SETTING})")
+            raise StartupFailed(f"the bridge did not start consuming within {budget_s:g} s ({DEADLINE_SETTING})")
         await asyncio.sleep(0.1)
     await serving
 
 
 def run_command(
-    local_kafka: bool = typer.Option(False, "--local-kafka",
-                                     help="Start a local Kafka broker (Maven jars) first."),
+    local_kafka: bool = typer.Option(False, "--local-kafka", help="Start a local Kafka broker (Maven jars) first."),
 ) -> None:
     """Run the bridge: consume the event topics, publish commands, serve HTTP."""
     from bridge.startup import EXIT_STARTUP_FAILED, StartupFailed
@@ -189,8 +206,7 @@ def config_show(as_json: bool = JSON_OPTION) -> None:
         for section, values in data.items():
             if isinstance(values, dict):
                 for key, value in values.items():
-                    console.print(f"BRIDGE_{section.upper()}__{key.upper()} = {value}",
-                                  markup=False, highlight=False)
+                    console.print(f"BRIDGE_{section.upper()}__{key.upper()} = {value}", markup=False, highlight=False)
             else:
                 console.print(f"BRIDGE_{section.upper()} = {values}", markup=False, highlight=False)
     _refuse_unknown_variables()
@@ -211,8 +227,10 @@ def config_check(as_json: bool = JSON_OPTION) -> None:
         try:
             load_mapping_set(settings.mappings_dir)
         except MappingValidationError as error:
-            problems.append(f"BRIDGE_MAPPINGS_DIR: the mappings in {settings.mappings_dir} are invalid: "
-                            f"{error} (`bridge mappings validate` lists every problem)")
+            problems.append(
+                f"BRIDGE_MAPPINGS_DIR: the mappings in {settings.mappings_dir} are invalid: "
+                f"{error} (`bridge mappings validate` lists every problem)"
+            )
     problems += [u.describe() for u in unknown_variables()]
     if as_json:
         print_json({"valid": not problems, "problems": problems})

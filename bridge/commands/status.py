@@ -44,12 +44,16 @@ async def _collect() -> dict[str, Any]:
         folder = {"error": f"{len(error.diagnostics)} validation error(s)"}
     running = ops.running_bridge(settings)
     active = (running or {}).get("checks", {}).get("mappings") if running else None
-    data["mappings"] = {"folder": folder, "running": active,
-                        "matches_running": (active.get("content_hash") == folder.get("content_hash"))
-                        if active else None}
-    data["bridge"] = {"reachable": running is not None,
-                      "ready": running.get("ready") if running else None,
-                      "last_error": running.get("last_error") if running else None}
+    data["mappings"] = {
+        "folder": folder,
+        "running": active,
+        "matches_running": (active.get("content_hash") == folder.get("content_hash")) if active else None,
+    }
+    data["bridge"] = {
+        "reachable": running is not None,
+        "ready": running.get("ready") if running else None,
+        "last_error": running.get("last_error") if running else None,
+    }
     checks = running.get("checks") if running else None
     data["stalled"] = ((checks or {}).get("partitions") or {}).get("stalled", [])
     store_writes = (checks or {}).get("store_writes") or {}
@@ -64,37 +68,58 @@ def _render(data: dict[str, Any]) -> None:
     for problem in data["problems"]:
         console.print(f"  - {problem}", markup=False)
     bridge = data["bridge"]
-    state = ("not reachable" if not bridge["reachable"] else
-             "ready" if bridge["ready"] else "NOT ready")
+    state = "not reachable" if not bridge["reachable"] else "ready" if bridge["ready"] else "NOT ready"
     console.print(f"[bold]bridge[/bold]: {state}; last error: {bridge['last_error'] or 'none'}")
     if data["stalled"]:
-        stalled = Table("topic", "partition", "lag", "committed", "not moving for (s)",
-                        "last error", title="Stalled partitions (see README: a stalled partition)")
+        stalled = Table(
+            "topic",
+            "partition",
+            "lag",
+            "committed",
+            "not moving for (s)",
+            "last error",
+            title="Stalled partitions (see README: a stalled partition)",
+        )
         for p in data["stalled"]:
             error = (p.get("last_error") or {}).get("error_class", "-")
-            stalled.add_row(p["topic"], str(p["partition"]), str(p["lag"]),
-                            "-" if p["committed"] is None else str(p["committed"]),
-                            str(p["stalled_for_s"]), error)
+            stalled.add_row(
+                p["topic"],
+                str(p["partition"]),
+                str(p["lag"]),
+                "-" if p["committed"] is None else str(p["committed"]),
+                str(p["stalled_for_s"]),
+                error,
+            )
         console.print(stalled)
     m = data["mappings"]
     folder = m["folder"].get("version") or m["folder"].get("error")
     running = m["running"]["version"] if m["running"] else "unknown"
-    console.print(f"[bold]mappings[/bold]: folder {folder}, running {running}"
-                  + ("" if m["matches_running"] is None else
-                     " (same)" if m["matches_running"] else " (DIFFERENT)"))
+    console.print(
+        f"[bold]mappings[/bold]: folder {folder}, running {running}"
+        + ("" if m["matches_running"] is None else " (same)" if m["matches_running"] else " (DIFFERENT)")
+    )
     if data["store_error"]:
         console.print(f"[bold]store[/bold]: not readable ({data['store_error']})")
     console.print(f"[bold]outbox backlog[/bold]: {data['outbox_backlog']}")
     if data["lag"] is None:
         console.print(f"[bold]consumer lag[/bold]: unknown ({data['lag_error']})")
     else:
-        lag = Table("topic", "partition", "committed", "end", "lag",
-                    title=f"Consumer lag, group {data['group_id']} "
-                          f"(total {sum(p['lag'] for p in data['lag'])})")
+        lag = Table(
+            "topic",
+            "partition",
+            "committed",
+            "end",
+            "lag",
+            title=f"Consumer lag, group {data['group_id']} (total {sum(p['lag'] for p in data['lag'])})",
+        )
         for p in data["lag"]:
-            lag.add_row(p["topic"], str(p["partition"]),
-                        "-" if p["committed"] is None else str(p["committed"]),
-                        str(p["end_offset"]), str(p["lag"]))
+            lag.add_row(
+                p["topic"],
+                str(p["partition"]),
+                "-" if p["committed"] is None else str(p["committed"]),
+                str(p["end_offset"]),
+                str(p["lag"]),
+            )
         console.print(lag)
     dead = Table("reason", "status", "count", title="Dead letters")
     for d in data["dead_letters"]:

@@ -73,4 +73,3 @@ def _topic_json(topic: TopicInfo) -> dict[str, object]:
         "partitions": [dataclasses.asdict(partition) for partition in topic.partitions],
         "end_offset_total": topic.end_offset_total,
     }
-

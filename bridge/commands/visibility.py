@@ -36,8 +36,14 @@ def list_work_orders(
     def render(rows: list[dict[str, Any]]) -> None:
         table = Table("number", "state", "priority", "account", "case", "short description")
         for row in rows:
-            table.add_row(row["number"], row["state"], row["priority"], row["account"]["name"],
-                          row["case"]["number"], row["short_description"])
+            table.add_row(
+                row["number"],
+                row["state"],
+                row["priority"],
+                row["account"]["name"],
+                row["case"]["number"],
+                row["short_description"],
+            )
         console.print(table)
         console.print(f"{len(rows)} work order(s)")
 
@@ -101,9 +107,12 @@ def who(
 
 
 def _difference(difference: Any) -> dict[str, Any]:
-    return {"table": difference.table, "key": list(difference.key),
-            "expected": None if difference.expected is None else list(difference.expected),
-            "found": None if difference.actual is None else list(difference.actual)}
+    return {
+        "table": difference.table,
+        "key": list(difference.key),
+        "expected": None if difference.expected is None else list(difference.expected),
+        "found": None if difference.actual is None else list(difference.actual),
+    }
 
 
 def _show_differences(differences: list[Any]) -> None:
@@ -139,15 +148,18 @@ def rebuild(
             await engine.dispose()
 
     before, after = run(go()) if execute else (run(preview()), [])
-    data = {"executed": execute, "changes": len(before), "differences": [_difference(d) for d in before],
-            "remaining": len(after)}
+    data = {
+        "executed": execute,
+        "changes": len(before),
+        "differences": [_difference(d) for d in before],
+        "remaining": len(after),
+    }
     if as_json:
         print_json(data)
     else:
         _show_differences(before)
         if not execute:
-            console.print(f"{len(before)} row(s) of the index would change; preview only: run again "
-                          "with --execute")
+            console.print(f"{len(before)} row(s) of the index would change; preview only: run again with --execute")
         elif not after:
             console.print(f"visibility index rebuilt ({len(before)} row(s) changed)")
     if after:
@@ -165,8 +177,13 @@ def check(as_json: bool = JSON_OPTION) -> None:
 
     differences = run(go())
     if as_json:
-        print_json({"consistent": not differences, "count": len(differences),
-                    "differences": [_difference(d) for d in differences]})
+        print_json(
+            {
+                "consistent": not differences,
+                "count": len(differences),
+                "differences": [_difference(d) for d in differences],
+            }
+        )
     else:
         _show_differences(differences)
     if differences:

@@ -48,8 +48,9 @@ def next_offsets(records: Iterable[Any]) -> dict[TopicPartition, int]:
 
 
 class OffsetCommitter:
-    def __init__(self, consumer: Consumer, interval_s: float,
-                 on_failure: Callable[[BaseException], None] | None = None) -> None:
+    def __init__(
+        self, consumer: Consumer, interval_s: float, on_failure: Callable[[BaseException], None] | None = None
+    ) -> None:
         self.consumer = consumer
         self._interval_s = interval_s
         self._on_failure = on_failure
@@ -99,8 +100,7 @@ class OffsetCommitter:
             if not self._pending:
                 return
             owned = self.consumer.assignment()
-            offsets = {tp: OffsetAndMetadata(offset, "")
-                       for tp, offset in self._pending.items() if tp in owned}
+            offsets = {tp: OffsetAndMetadata(offset, "") for tp, offset in self._pending.items() if tp in owned}
             self._pending.clear()
             self._last = time.monotonic()
             if not offsets:

@@ -62,7 +62,15 @@ def default_router() -> Router:
 
     # Order matters within one event: a case's related-record links move before the
     # major-case rules read them.
-    return Router([*work_orders.ROUTES, *work_order_sync.ROUTES, *work_order_inputs.ROUTES,
-                   *work_order_news.ROUTES,
-                   *order_cases.ROUTES, *related_records.ROUTES, *related_notes.ROUTES,
-                   *major_cases.ROUTES])
+    return Router(
+        [
+            *work_orders.ROUTES,
+            *work_order_sync.ROUTES,
+            *work_order_inputs.ROUTES,
+            *work_order_news.ROUTES,
+            *order_cases.ROUTES,
+            *related_records.ROUTES,
+            *related_notes.ROUTES,
+            *major_cases.ROUTES,
+        ]
+    )

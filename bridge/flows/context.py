@@ -64,8 +64,9 @@ class FlowContext:
         e = self.event
         press = (e.event_id,) if e.operation == "action" else ()
         salt = (self.state.reprocess_salt,) if self.state.reprocess_salt else ()
-        return deterministic_command_id(e.source, e.sys_id, str(e.sys_mod_count), e.operation,
-                                        *press, rule, *parts, *salt)
+        return deterministic_command_id(
+            e.source, e.sys_id, str(e.sys_mod_count), e.operation, *press, rule, *parts, *salt
+        )
 
     def correlation_id(self, relation: str) -> str:
         """The correlation id of the insert an action asks for,
@@ -80,17 +81,31 @@ class FlowContext:
         """Decide on a command (the pipeline writes it to the outbox with the batch)."""
         self.decided.append(Decided(command, rule))
 
-    def note(self, case_table: str, case_sys_id: str, key: str, values: Mapping[str, Any], *,
-             rule: str, id_parts: tuple[str, ...] = ()) -> bool:
+    def note(
+        self,
+        case_table: str,
+        case_sys_id: str,
+        key: str,
+        values: Mapping[str, Any],
+        *,
+        rule: str,
+        id_parts: tuple[str, ...] = (),
+    ) -> bool:
         """Write a templated note on a case; False when the mappings disable that note."""
         rendered = self.mappings.render_note(key, values)
         if rendered is None:
             return False
-        self.emit(csm_commands.work_note(
-            case_table, case_sys_id, rendered.text, element=rendered.element,
-            command_id=self.command_id(rule, case_sys_id, key, *id_parts),
-            caused_by=self.caused_by,
-        ), rule=rule)
+        self.emit(
+            csm_commands.work_note(
+                case_table,
+                case_sys_id,
+                rendered.text,
+                element=rendered.element,
+                command_id=self.command_id(rule, case_sys_id, key, *id_parts),
+                caused_by=self.caused_by,
+            ),
+            rule=rule,
+        )
         return True
 
     def filtered(self, outcome: str, detail: str) -> None:

@@ -17,8 +17,7 @@ from bridge.flows.routing_log import Decision, batch_decisions, record_decision
 from bridge.store.unit_of_work import StoredRecord
 
 RULE_REPLAY = "late_child_replay"
-_FACTS = ("record_table", "record_sys_id", "record_number", "sys_mod_count", "event_id",
-          "updated_on")
+_FACTS = ("record_table", "record_sys_id", "record_number", "sys_mod_count", "event_id", "updated_on")
 
 
 async def _holds_other(ctx: FlowContext, child: StoredRecord, row: dict[str, Any]) -> bool:
@@ -48,8 +47,13 @@ async def child_joined(ctx: FlowContext, child: StoredRecord, major: StoredRecor
             rule, delivered = blocked or "late_child_replayed", blocked is None
         if delivered:
             for i, (key, values) in enumerate(notes):
-                ctx.note(child.table, child.sys_id, key, values, rule=RULE_REPLAY,
-                         id_parts=(row["decision_id"], str(i)))
-        record_decision(ctx, Decision(child.sys_id, rule, delivered, via=major.sys_id,
-                                      relations=relations, notes=notes),
-                        facts, "late", row["decision_id"])
+                ctx.note(
+                    child.table, child.sys_id, key, values, rule=RULE_REPLAY, id_parts=(row["decision_id"], str(i))
+                )
+        record_decision(
+            ctx,
+            Decision(child.sys_id, rule, delivered, via=major.sys_id, relations=relations, notes=notes),
+            facts,
+            "late",
+            row["decision_id"],
+        )

@@ -67,16 +67,14 @@ async def track_structure(ctx: FlowContext) -> None:
             await accept_candidate(ctx, child, case)
 
 
-async def _candidacy(ctx: FlowContext, case: StoredRecord, previous: StoredRecord | None, *,
-                     joining: bool) -> bool:
+async def _candidacy(ctx: FlowContext, case: StoredRecord, previous: StoredRecord | None, *, joining: bool) -> bool:
     """Whether the case is a candidate now: proposed, or proposed before and only cleared since
     (CSM may clear ``major_case_state`` before it sets ``parent``). The proposal is remembered
     until the case joins a major case or stops being a candidate."""
     state = case.text("major_case_state")
     remembered = bool(await ctx.state.linked(CANDIDATE, case.sys_id))
     was_proposed = previous is not None and previous.text("major_case_state") == PROPOSED
-    candidate = state == PROPOSED or (
-        state not in NOT_A_CANDIDATE and (remembered or was_proposed))
+    candidate = state == PROPOSED or (state not in NOT_A_CANDIDATE and (remembered or was_proposed))
     if candidate and not joining:
         ctx.state.add_link(CANDIDATE, case.sys_id, case.sys_id)
     elif remembered:
@@ -102,9 +100,16 @@ async def accept_candidate(ctx: FlowContext, child: StoredRecord, major: StoredR
             fields[relation] = record_id
             ctx.state.add_link(related_kind(relation), major.sys_id, record_id)
     if fields:
-        ctx.emit(csm.update(major.table, major.sys_id, fields,
-                            command_id=ctx.command_id(RULE_COPY, major.sys_id, child.sys_id),
-                            caused_by=ctx.caused_by), rule=RULE_COPY)
+        ctx.emit(
+            csm.update(
+                major.table,
+                major.sys_id,
+                fields,
+                command_id=ctx.command_id(RULE_COPY, major.sys_id, child.sys_id),
+                caused_by=ctx.caused_by,
+            ),
+            rule=RULE_COPY,
+        )
 
 
 ROUTES = [Route(CASE_TABLE, ("insert", "update"), track_structure)]

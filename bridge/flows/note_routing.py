@@ -70,14 +70,13 @@ async def route_update(state: BatchState, policy: Any, table: str, record_id: st
             continue  # shared with its major case: decided below, as the major's child
         children = await children_of(state, case_id) if is_major(case) else []
         rule = "major_case" if children else "own_record"
-        routing.deliveries.append((case, Decision(case_id, rule, True,
-                                                  relations=by_case[case_id])))
+        routing.deliveries.append((case, Decision(case_id, rule, True, relations=by_case[case_id])))
         if major is not None:
-            routing.skipped.append(Decision(major.sys_id, "child_own_record", False,
-                                            via=case_id, relations=by_case[case_id]))
+            routing.skipped.append(
+                Decision(major.sys_id, "child_own_record", False, via=case_id, relations=by_case[case_id])
+            )
         for child in children:
-            routing_for_child = await _child_decision(state, policy, child, case_id,
-                                                      by_case[case_id], record_id)
+            routing_for_child = await _child_decision(state, policy, child, case_id, by_case[case_id], record_id)
             if routing_for_child.delivered:
                 routing.deliveries.append((child, routing_for_child))
             else:
@@ -85,15 +84,14 @@ async def route_update(state: BatchState, policy: Any, table: str, record_id: st
     return routing
 
 
-async def _child_decision(state: BatchState, policy: Any, child: StoredRecord, major_id: str,
-                          relations: tuple[str, ...], record_id: str) -> Decision:
+async def _child_decision(
+    state: BatchState, policy: Any, child: StoredRecord, major_id: str, relations: tuple[str, ...], record_id: str
+) -> Decision:
     for relation in relations:
         if relation == REQUEST:
             continue  # a case may hold any number of requests: none is "different"
         own = await state.linked(related_kind(relation), child.sys_id)
         if own and record_id not in own:
-            return Decision(child.sys_id, "different_record", False, via=major_id,
-                            relations=relations)
+            return Decision(child.sys_id, "different_record", False, via=major_id, relations=relations)
     blocked = sync_gate(policy, relations, child)
-    return Decision(child.sys_id, blocked or "synced_to_child", blocked is None, via=major_id,
-                    relations=relations)
+    return Decision(child.sys_id, blocked or "synced_to_child", blocked is None, via=major_id, relations=relations)

@@ -42,8 +42,11 @@ async def track_line(ctx: FlowContext) -> None:
 
 
 async def open_lines(ctx: FlowContext, case_id: str) -> list[StoredRecord]:
-    return [line for line in await ctx.state.linked_records(links.ORDER_CASE_LINE, case_id)
-            if line.text("state") not in CLOSED_LINE_STATES]
+    return [
+        line
+        for line in await ctx.state.linked_records(links.ORDER_CASE_LINE, case_id)
+        if line.text("state") not in CLOSED_LINE_STATES
+    ]
 
 
 def _is_open(wo: StoredRecord | None) -> bool:
@@ -72,18 +75,24 @@ async def _has_task(ctx: FlowContext, line_id: str) -> bool:
     return False
 
 
-def _request_task(ctx: FlowContext, line: StoredRecord, wo_id: str, summary: str,
-                  *id_parts: str) -> None:
+def _request_task(ctx: FlowContext, line: StoredRecord, wo_id: str, summary: str, *id_parts: str) -> None:
     correlation_id = line_task_correlation(wo_id, line.sys_id)
     command_id = ctx.command_id(RULE_LINE_TASK, line.sys_id, *id_parts)
-    ctx.emit(fsm.insert(
-        "wm_task",
-        {"parent": wo_id, "state": "draft",
-         "short_description": f"Order line {line.text('number') or line.sys_id}: {summary}"[:160]},
-        command_id=command_id, correlation_id=correlation_id, caused_by=ctx.caused_by,
-    ), rule=RULE_LINE_TASK)
-    ctx.state.remember_pending(PendingInsert(correlation_id, command_id, line.sys_id,
-                                             RULE_LINE_TASK, "wm_task"))
+    ctx.emit(
+        fsm.insert(
+            "wm_task",
+            {
+                "parent": wo_id,
+                "state": "draft",
+                "short_description": f"Order line {line.text('number') or line.sys_id}: {summary}"[:160],
+            },
+            command_id=command_id,
+            correlation_id=correlation_id,
+            caused_by=ctx.caused_by,
+        ),
+        rule=RULE_LINE_TASK,
+    )
+    ctx.state.remember_pending(PendingInsert(correlation_id, command_id, line.sys_id, RULE_LINE_TASK, "wm_task"))
     ctx.state.add_link(links.LINE_TASK_REQUESTED, line.sys_id, wo_id)
 
 
@@ -152,8 +161,10 @@ async def _give_task(ctx: FlowContext, line: StoredRecord) -> None:
 
 async def _line_names(ctx: FlowContext, line: StoredRecord) -> dict[str, str]:
     case = await ctx.state.record(line.ref("parent"))
-    return {"line_number": line.text("number") or line.sys_id,
-            "case_number": case.text("number") if case is not None else line.text("parent")}
+    return {
+        "line_number": line.text("number") or line.sys_id,
+        "case_number": case.text("number") if case is not None else line.text("parent"),
+    }
 
 
 async def _cancel_task(ctx: FlowContext, line: StoredRecord, task: StoredRecord) -> None:
@@ -161,13 +172,20 @@ async def _cancel_task(ctx: FlowContext, line: StoredRecord, task: StoredRecord)
     if task.text("state") in links.CLOSED_WORK_ORDER_STATES:
         return
     journal: list[tuple[JournalElement, str]] = []
-    rendered = ctx.mappings.render_note("order_line.task_canceled",
-                                        await _line_names(ctx, line))
+    rendered = ctx.mappings.render_note("order_line.task_canceled", await _line_names(ctx, line))
     if rendered is not None:
         journal.append((_element(rendered.element, "wm_task"), rendered.text))
-    ctx.emit(fsm.update("wm_task", task.sys_id, {"state": CANCELED_TASK},
-                        command_id=ctx.command_id(RULE_LINE_CANCEL, task.sys_id),
-                        caused_by=ctx.caused_by, journal=journal), rule=RULE_LINE_CANCEL)
+    ctx.emit(
+        fsm.update(
+            "wm_task",
+            task.sys_id,
+            {"state": CANCELED_TASK},
+            command_id=ctx.command_id(RULE_LINE_CANCEL, task.sys_id),
+            caused_by=ctx.caused_by,
+            journal=journal,
+        ),
+        rule=RULE_LINE_CANCEL,
+    )
 
 
 async def _note_resolved(ctx: FlowContext, line: StoredRecord) -> None:
@@ -179,15 +197,23 @@ async def _note_resolved(ctx: FlowContext, line: StoredRecord) -> None:
         if wo is None or not _is_open(wo):
             continue
         task = tasks.get(wo_id)
-        rendered = ctx.mappings.render_note("order_line.resolved", {
-            **names, "resolution": line.text("state"),
-            "task_number": task.text("number") if task is not None else ""})
+        rendered = ctx.mappings.render_note(
+            "order_line.resolved",
+            {**names, "resolution": line.text("state"), "task_number": task.text("number") if task is not None else ""},
+        )
         if rendered is None:
             continue
-        ctx.emit(fsm.note("wm_order", wo_id, rendered.text,
-                          element=_element(rendered.element, "wm_order"),
-                          command_id=ctx.command_id(RULE_LINE_RESOLVED, wo_id),
-                          caused_by=ctx.caused_by), rule=RULE_LINE_RESOLVED)
+        ctx.emit(
+            fsm.note(
+                "wm_order",
+                wo_id,
+                rendered.text,
+                element=_element(rendered.element, "wm_order"),
+                command_id=ctx.command_id(RULE_LINE_RESOLVED, wo_id),
+                caused_by=ctx.caused_by,
+            ),
+            rule=RULE_LINE_RESOLVED,
+        )
 
 
 def _element(element: JournalElement, table: str) -> JournalElement:
@@ -202,7 +228,7 @@ def line_task_correlation(wo_id: str, line_id: str) -> str:
 
 def _line_of_correlation(correlation_id: str, wo_id: str) -> str | None:
     prefix = f"wo:{wo_id}:line:"
-    line_id = correlation_id[len(prefix):] if wo_id and correlation_id.startswith(prefix) else ""
+    line_id = correlation_id[len(prefix) :] if wo_id and correlation_id.startswith(prefix) else ""
     return line_id if len(line_id) == 32 else None
 
 
@@ -220,14 +246,12 @@ async def link_line_task(ctx: FlowContext) -> None:
     if pending is None or pending.rule != RULE_LINE_TASK or line_id is None:
         return
     wo_id = ref(task, "parent")
-    if any(t.ref("parent") == wo_id and t.sys_id != ctx.event.sys_id
-           for t in await line_tasks(ctx, line_id)):
+    if any(t.ref("parent") == wo_id and t.sys_id != ctx.event.sys_id for t in await line_tasks(ctx, line_id)):
         ctx.filtered("unlinked", "the line already has its task on this work order")
         return  # the link already written is the one used
     ctx.state.add_link(links.LINE_TASK, line_id, ctx.event.sys_id)
     line = await ctx.state.record(line_id)
-    if line is not None and not line.deleted and line.text("state") == CANCELLED \
-            and ctx.current is not None:
+    if line is not None and not line.deleted and line.text("state") == CANCELLED and ctx.current is not None:
         await _cancel_task(ctx, line, ctx.current)
 
 

@@ -37,8 +37,13 @@ CREATE_ACTIONS: dict[str, tuple[str, str]] = {
 }
 
 #: what people call each relation in notes
-LABELS = {"incident": "incident", "problem": "problem", "change": "change request",
-          "caused_by": "caused-by change", REQUEST: "request"}
+LABELS = {
+    "incident": "incident",
+    "problem": "problem",
+    "change": "change request",
+    "caused_by": "caused-by change",
+    REQUEST: "request",
+}
 
 MAJOR_CHILD = "major_child"  # major case → child case (the child's ``parent``)
 #: candidate → itself: proposed and not joined a major case yet (kept while CSM clears

@@ -49,8 +49,7 @@ async def _refusal(ctx: FlowContext, relation: str) -> str | None:
     if relation == REQUEST:
         return None
     label = LABELS[relation]
-    holding = ref(case, relation) or next(
-        iter(await ctx.state.linked(related_kind(relation), event.sys_id)), "")
+    holding = ref(case, relation) or next(iter(await ctx.state.linked(related_kind(relation), event.sys_id)), "")
     if holding:
         held = await ctx.state.record(holding)
         number = held.text("number") if held is not None else text(case, relation)
@@ -69,12 +68,14 @@ async def create_related(ctx: FlowContext) -> None:
     result = None
     if reason is None:
         related = {**await mapping_context(ctx, case), "case": case}
-        result = ctx.mappings.map_record(event.table, table, case, related,
-                                         action_args=dict(event.action_args), sys_id=event.sys_id)
+        result = ctx.mappings.map_record(
+            event.table, table, case, related, action_args=dict(event.action_args), sys_id=event.sys_id
+        )
         reason = None if result is not None else f"no active map to {table} matches this case"
     if reason is not None or result is None:
-        ctx.note(event.table, event.sys_id, "case.action_refused",
-                 {"action": action, "reason": reason}, rule=RULE_REFUSED)
+        ctx.note(
+            event.table, event.sys_id, "case.action_refused", {"action": action, "reason": reason}, rule=RULE_REFUSED
+        )
         ctx.filtered("refused", reason or "")
         return
     fields = dict(result.fields)
@@ -82,10 +83,11 @@ async def create_related(ctx: FlowContext) -> None:
         fields["parent"] = event.sys_id
     correlation_id = ctx.correlation_id(relation)
     command_id = ctx.command_id(action)
-    ctx.emit(itsm.insert(table, fields, command_id=command_id, correlation_id=correlation_id,
-                         caused_by=ctx.caused_by), rule=action)
-    ctx.state.remember_pending(PendingInsert(correlation_id, command_id, event.sys_id, action,
-                                             table))
+    ctx.emit(
+        itsm.insert(table, fields, command_id=command_id, correlation_id=correlation_id, caused_by=ctx.caused_by),
+        rule=action,
+    )
+    ctx.state.remember_pending(PendingInsert(correlation_id, command_id, event.sys_id, action, table))
     if relation != REQUEST:
         ctx.state.add_link(requested_kind(relation), event.sys_id, event.sys_id)
     ctx.detail = f"map {result.map_name}"
@@ -108,15 +110,21 @@ async def link_inserted(ctx: FlowContext) -> None:
     case = await ctx.state.record(case_id)
     if relation == REQUEST or case is None or case.ref(relation) == event.sys_id:
         return
-    ctx.emit(csm.update(case.table, case_id, {relation: event.sys_id},
-                        command_id=ctx.command_id(RULE_LINKED, case_id),
-                        caused_by=ctx.caused_by), rule=RULE_LINKED)
+    ctx.emit(
+        csm.update(
+            case.table,
+            case_id,
+            {relation: event.sys_id},
+            command_id=ctx.command_id(RULE_LINKED, case_id),
+            caused_by=ctx.caused_by,
+        ),
+        rule=RULE_LINKED,
+    )
 
 
 async def track_request_parent(ctx: FlowContext) -> None:
     """A request's ``parent`` as ITSM reports it: link it, move the link when it changes."""
-    new, old = ref(ctx.event.record_dict(), "parent"), ctx.previous.ref("parent") \
-        if ctx.previous else None
+    new, old = ref(ctx.event.record_dict(), "parent"), ctx.previous.ref("parent") if ctx.previous else None
     if old and old != new:
         ctx.state.remove_link(related_kind(REQUEST), old, ctx.event.sys_id)
     if new:
@@ -141,8 +149,7 @@ async def track_case_fields(ctx: FlowContext) -> None:
 
 ROUTES = [
     *(Route(CASE_TABLE, ("action",), create_related, action=a) for a in CREATE_ACTIONS),
-    *(Route(t, ("insert",), link_inserted)
-      for t in ("incident", "problem", "change_request", REQUEST_TABLE)),
+    *(Route(t, ("insert",), link_inserted) for t in ("incident", "problem", "change_request", REQUEST_TABLE)),
     Route(REQUEST_TABLE, ("update",), track_request_parent),
     Route(CASE_TABLE, ("insert", "update"), track_case_fields),
 ]

@@ -44,8 +44,7 @@ class Resolution:
     number: str
 
 
-def _entered(event: Event, previous: StoredRecord | None, field: str,
-             ends: frozenset[str]) -> bool:
+def _entered(event: Event, previous: StoredRecord | None, field: str, ends: frozenset[str]) -> bool:
     """The update moved ``field`` into one of ``ends`` (from outside them)."""
     new = text(event.record_dict(), field)
     old = previous.text(field) if previous is not None else ""
@@ -62,41 +61,49 @@ def resolution_for(event: Event, previous: StoredRecord | None) -> Resolution | 
     elif table == "problem":
         if _entered(event, previous, "state", _PROBLEM_ENDS):
             if text(rec, "resolution_code") == "fix_applied":
-                return Resolution(FIXED_BY_PROBLEM,
-                                  text(rec, "close_notes") or text(rec, "fix_notes"), number)
-        elif ("workaround" in event.changed_fields and text(rec, "workaround")
-              and text(rec, "state") not in _PROBLEM_ENDS):
+                return Resolution(FIXED_BY_PROBLEM, text(rec, "close_notes") or text(rec, "fix_notes"), number)
+        elif (
+            "workaround" in event.changed_fields and text(rec, "workaround") and text(rec, "state") not in _PROBLEM_ENDS
+        ):
             return Resolution(WORKAROUND_FROM_PROBLEM, text(rec, "workaround"), number)
     elif table == "change_request" and _entered(event, previous, "state", frozenset({"3"})):
         if text(rec, "close_code") in _CHANGE_SUCCESS:
             return Resolution(FIXED_BY_CHANGE, text(rec, "close_notes"), number)
-    elif table == "sc_request" and _entered(event, previous, "request_state",
-                                            frozenset({"closed_complete"})):
+    elif table == "sc_request" and _entered(event, previous, "request_state", frozenset({"closed_complete"})):
         return Resolution(REQUEST_CLOSED_COMPLETE, f"Request {number} is Closed Complete", number)
     return None
 
 
-async def apply_resolution(ctx: FlowContext, case: StoredRecord, found: Resolution, *,
-                           may_propose: bool) -> dict[str, str]:
+async def apply_resolution(
+    ctx: FlowContext, case: StoredRecord, found: Resolution, *, may_propose: bool
+) -> dict[str, str]:
     """Suggest or propose ``found`` on ``case``; returns what was done (for the routing log)."""
     done = {"code": found.code}
     if case.text("state") in CASE_DONE_STATES:
         return {**done, "outcome": "case_already_resolved_or_closed"}
     if ctx.mappings.routing.resolution_mode == "propose" and may_propose:
-        lines = (await open_lines(ctx, case.sys_id)
-                 if ORDER_CASE_TABLE in lineage(case.table) else [])
+        lines = await open_lines(ctx, case.sys_id) if ORDER_CASE_TABLE in lineage(case.table) else []
         if not lines:
-            ctx.emit(csm.update(case.table, case.sys_id,
-                                {"state": RESOLVED, "resolution_code": found.code,
-                                 "close_notes": found.close_notes},
-                                command_id=ctx.command_id(RULE_PROPOSE, case.sys_id),
-                                caused_by=ctx.caused_by), rule=RULE_PROPOSE)
+            ctx.emit(
+                csm.update(
+                    case.table,
+                    case.sys_id,
+                    {"state": RESOLVED, "resolution_code": found.code, "close_notes": found.close_notes},
+                    command_id=ctx.command_id(RULE_PROPOSE, case.sys_id),
+                    caused_by=ctx.caused_by,
+                ),
+                rule=RULE_PROPOSE,
+            )
             return {**done, "outcome": "proposed"}
-        ctx.note(case.table, case.sys_id, "case.action_refused",
-                 {"action": "propose resolution",
-                  "reason": f"{len(lines)} order case line(s) still open"},
-                 rule=RULE_PROPOSE)
+        ctx.note(
+            case.table,
+            case.sys_id,
+            "case.action_refused",
+            {"action": "propose resolution", "reason": f"{len(lines)} order case line(s) still open"},
+            rule=RULE_PROPOSE,
+        )
         done["outcome"] = "suggested_open_lines"
-    ctx.note(case.table, case.sys_id, "resolution.suggested",
-             {"code": found.code, "number": found.number}, rule=RULE_SUGGEST)
+    ctx.note(
+        case.table, case.sys_id, "resolution.suggested", {"code": found.code, "number": found.number}, rule=RULE_SUGGEST
+    )
     return {"outcome": "suggested", **done}

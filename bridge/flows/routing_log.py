@@ -53,16 +53,22 @@ def routing_key(case_id: str) -> str:
     return uuid.uuid5(_NAMESPACE, case_id).hex
 
 
-def record_decision(ctx: FlowContext, decision: Decision, update: dict[str, Any],
-                    *id_parts: str) -> None:
+def record_decision(ctx: FlowContext, decision: Decision, update: dict[str, Any], *id_parts: str) -> None:
     """Store a decision about ``update`` (see :func:`update_facts`)."""
     decision_id = ctx.command_id(KIND, decision.case_id, *id_parts).replace("-", "")
-    ctx.state.add_link(KIND, decision_id, routing_key(decision.case_id), **update,
-                       case_id=decision.case_id, rule=decision.rule,
-                       delivered=decision.delivered, via=decision.via,
-                       relations=list(decision.relations),
-                       notes=[[key, values] for key, values in decision.notes],
-                       resolution=dict(decision.resolution))
+    ctx.state.add_link(
+        KIND,
+        decision_id,
+        routing_key(decision.case_id),
+        **update,
+        case_id=decision.case_id,
+        rule=decision.rule,
+        delivered=decision.delivered,
+        via=decision.via,
+        relations=list(decision.relations),
+        notes=[[key, values] for key, values in decision.notes],
+        resolution=dict(decision.resolution),
+    )
     ctx.state.count(f"note_routing.{decision.rule}")
 
 
@@ -70,16 +76,22 @@ def update_facts(ctx: FlowContext) -> dict[str, Any]:
     """What identifies the ITSM update being routed."""
     e = ctx.event
     number = e.record_dict().get("number", "")
-    return {"record_table": e.table, "record_sys_id": e.sys_id,
-            "record_number": number if isinstance(number, str) else "",
-            "sys_mod_count": e.sys_mod_count, "event_id": e.event_id,
-            "updated_on": str(e.sys_updated_on)}
+    return {
+        "record_table": e.table,
+        "record_sys_id": e.sys_id,
+        "record_number": number if isinstance(number, str) else "",
+        "sys_mod_count": e.sys_mod_count,
+        "event_id": e.event_id,
+        "updated_on": str(e.sys_updated_on),
+    }
 
 
 async def batch_decisions(state: BatchState, case_id: str) -> list[dict[str, Any]]:
     """Decisions for a case as this batch sees them: stored ones plus the batch's own."""
-    found = {from_id: {**attrs, "routed_at": utc_text(created_at)}
-             for from_id, attrs, created_at in await state.links_into(KIND, routing_key(case_id))}
+    found = {
+        from_id: {**attrs, "routed_at": utc_text(created_at)}
+        for from_id, attrs, created_at in await state.links_into(KIND, routing_key(case_id))
+    }
     return ordered(found)
 
 
@@ -92,6 +104,13 @@ def utc_text(moment: datetime) -> str:
 def ordered(found: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Decisions by id → a list in the order the bridge routed them."""
     items = [{"decision_id": k, **v} for k, v in found.items()]
-    return sorted(items, key=lambda d: (d["routed_at"], d.get("updated_on", ""),
-                                        d.get("record_sys_id", ""), d.get("sys_mod_count", 0),
-                                        d["decision_id"]))
+    return sorted(
+        items,
+        key=lambda d: (
+            d["routed_at"],
+            d.get("updated_on", ""),
+            d.get("record_sys_id", ""),
+            d.get("sys_mod_count", 0),
+            d["decision_id"],
+        ),
+    )

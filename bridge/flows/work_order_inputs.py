@@ -74,8 +74,7 @@ def record_inputs(mappings: MappingSet) -> dict[str, Input]:
         field = ROLE_FIELDS.get(role)
         if field is not None:
             known = out.get(field)
-            out[field] = Input(RELATED_ROLES.get(role),
-                               fields | known.fields if known is not None else fields)
+            out[field] = Input(RELATED_ROLES.get(role), fields | known.fields if known is not None else fields)
     return out
 
 
@@ -87,14 +86,12 @@ def case_inputs(mappings: MappingSet) -> frozenset[str]:
 
 def field_values(record: Mapping[str, Any]) -> dict[str, str]:
     """A contract-shaped record as command field values (references as bare sys_ids)."""
-    return {k: sys_id_of(v) if isinstance(v, dict) else v
-            for k, v in record.items() if isinstance(v, (str, dict))}
+    return {k: sys_id_of(v) if isinstance(v, dict) else v for k, v in record.items() if isinstance(v, (str, dict))}
 
 
 def is_open(wo: StoredRecord | None) -> bool:
     """Known, not deleted, not closed or canceled: a work order the bridge may still change."""
-    return wo is not None and not wo.deleted and \
-        wo.text("state") not in links.CLOSED_WORK_ORDER_STATES
+    return wo is not None and not wo.deleted and wo.text("state") not in links.CLOSED_WORK_ORDER_STATES
 
 
 async def case_of(ctx: FlowContext, wo_id: str) -> StoredRecord | None:
@@ -133,8 +130,9 @@ def sent_kind(field: str) -> str:
     return f"work_order_sent_{field}"
 
 
-async def derived_changes(ctx: FlowContext, wo_id: str, current: Mapping[str, str],
-                          related: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+async def derived_changes(
+    ctx: FlowContext, wo_id: str, current: Mapping[str, str], related: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
     """The derived fields that read related records, where they differ from what the work
     order will hold (``current``: its stored values)."""
     derived = ctx.mappings.derive_related(WORK_ORDER, current, related)
@@ -158,9 +156,12 @@ async def mark_sent(ctx: FlowContext, wo_id: str, changes: Mapping[str, str]) ->
 async def emit_changes(ctx: FlowContext, wo_id: str, changes: dict[str, str]) -> None:
     """Send the derived fields that change, rule ``work_order_rederived``."""
     if changes:
-        ctx.emit(fsm.update(WORK_ORDER, wo_id, changes,
-                            command_id=ctx.command_id(RULE_REDERIVE, wo_id),
-                            caused_by=ctx.caused_by), rule=RULE_REDERIVE)
+        ctx.emit(
+            fsm.update(
+                WORK_ORDER, wo_id, changes, command_id=ctx.command_id(RULE_REDERIVE, wo_id), caused_by=ctx.caused_by
+            ),
+            rule=RULE_REDERIVE,
+        )
         await mark_sent(ctx, wo_id, changes)
 
 
@@ -181,8 +182,11 @@ async def related_record_changed(ctx: FlowContext) -> None:
     """A CI, a contact (…) appeared, changed what the rules read, or went: the open work orders
     it feeds follow."""
     event = ctx.event
-    feeds = [field for field, source in record_inputs(ctx.mappings).items()
-             if source.table == event.table and _touches(ctx, source.fields)]
+    feeds = [
+        field
+        for field, source in record_inputs(ctx.mappings).items()
+        if source.table == event.table and _touches(ctx, source.fields)
+    ]
     related_of: dict[str, dict[str, dict[str, Any]]] = {}
     done: set[str] = set()
     for field in feeds:
@@ -203,8 +207,9 @@ async def related_record_changed(ctx: FlowContext) -> None:
                 continue
             if case.sys_id not in related_of:
                 related_of[case.sys_id] = await inputs_of(ctx, case.data)
-            await emit_changes(ctx, wo_id, await derived_changes(
-                ctx, wo_id, field_values(wo.data), related_of[case.sys_id]))
+            await emit_changes(
+                ctx, wo_id, await derived_changes(ctx, wo_id, field_values(wo.data), related_of[case.sys_id])
+            )
 
 
 def _touches(ctx: FlowContext, fields: frozenset[str]) -> bool:
@@ -229,8 +234,7 @@ async def case_inserted(ctx: FlowContext) -> None:
         if ctx.is_echo:
             continue
         related = related if related is not None else await inputs_of(ctx, case)
-        await emit_changes(ctx, wo_id,
-                           await derived_changes(ctx, wo_id, field_values(wo.data), related))
+        await emit_changes(ctx, wo_id, await derived_changes(ctx, wo_id, field_values(wo.data), related))
 
 
 async def work_order_changed(ctx: FlowContext) -> None:
@@ -248,8 +252,7 @@ async def work_order_changed(ctx: FlowContext) -> None:
 
 
 ROUTES = [
-    *(Route(table, ("insert", "update", "delete"), related_record_changed)
-      for table in INPUT_TABLES),
+    *(Route(table, ("insert", "update", "delete"), related_record_changed) for table in INPUT_TABLES),
     Route(CASE_TABLE, ("insert",), case_inserted),
     Route(WORK_ORDER, ("update", "delete"), work_order_changed),
 ]

@@ -42,20 +42,33 @@ async def work_order_news(ctx: FlowContext) -> None:
     for case in cases:
         for i, entry in enumerate(journal):
             if entry.element == "work_notes":
-                ctx.note(case.table, case.sys_id, "work_order.work_note",
-                         {"wo_number": number, "author": entry.sys_created_by, "text": entry.value},
-                         rule=RULE_NEWS, id_parts=("note", str(i)))
+                ctx.note(
+                    case.table,
+                    case.sys_id,
+                    "work_order.work_note",
+                    {"wo_number": number, "author": entry.sys_created_by, "text": entry.value},
+                    rule=RULE_NEWS,
+                    id_parts=("note", str(i)),
+                )
         if not state_changed:
             continue
         if new_state in links.CLOSED_WORK_ORDER_STATES:
-            ctx.note(case.table, case.sys_id, "work_order.closed",
-                     {"wo_number": number, "state": new_state,
-                      "close_notes": text(wo, "close_notes")}, rule=RULE_NEWS)
+            ctx.note(
+                case.table,
+                case.sys_id,
+                "work_order.closed",
+                {"wo_number": number, "state": new_state, "close_notes": text(wo, "close_notes")},
+                rule=RULE_NEWS,
+            )
             await _summary_when_all_closed(ctx, case)
         else:
-            ctx.note(case.table, case.sys_id, "work_order.state_changed",
-                     {"wo_number": number, "old_state": old_state, "new_state": new_state},
-                     rule=RULE_NEWS)
+            ctx.note(
+                case.table,
+                case.sys_id,
+                "work_order.state_changed",
+                {"wo_number": number, "old_state": old_state, "new_state": new_state},
+                rule=RULE_NEWS,
+            )
 
 
 async def _summary_when_all_closed(ctx: FlowContext, case: StoredRecord) -> None:
@@ -66,14 +79,18 @@ async def _summary_when_all_closed(ctx: FlowContext, case: StoredRecord) -> None
             states.append((wo.text("number"), wo.text("state")))
     if all(state in links.CLOSED_WORK_ORDER_STATES for _, state in states):
         summary = ", ".join(f"{number}: {state}" for number, state in sorted(states))
-        ctx.note(case.table, case.sys_id, "work_order.all_closed",
-                 {"case_number": case.text("number"), "count": str(len(states)),
-                  "summary": summary}, rule=RULE_NEWS, id_parts=("all_closed",))
+        ctx.note(
+            case.table,
+            case.sys_id,
+            "work_order.all_closed",
+            {"case_number": case.text("number"), "count": str(len(states)), "summary": summary},
+            rule=RULE_NEWS,
+            id_parts=("all_closed",),
+        )
 
 
 #: the case note each journal element of a task becomes (work notes on the case by default)
-TASK_JOURNAL_NOTES = {"work_notes": "work_order_task.work_note",
-                      "comments": "work_order_task.comment"}
+TASK_JOURNAL_NOTES = {"work_notes": "work_order_task.work_note", "comments": "work_order_task.comment"}
 
 
 async def task_news(ctx: FlowContext) -> None:
@@ -92,11 +109,15 @@ async def task_news(ctx: FlowContext) -> None:
     # An echo's journal is the text of our own command: it is not news.
     journal = () if ctx.is_echo else event.journal
     wo = await ctx.state.record(wo_id)
-    names = {"task_number": text(task, "number"),
-             "wo_number": wo.text("number") if wo is not None else text(task, "parent")}
-    notes = [(TASK_JOURNAL_NOTES[entry.element],
-              {**names, "author": entry.sys_created_by, "text": entry.value})
-             for entry in journal if entry.element in TASK_JOURNAL_NOTES]
+    names = {
+        "task_number": text(task, "number"),
+        "wo_number": wo.text("number") if wo is not None else text(task, "parent"),
+    }
+    notes = [
+        (TASK_JOURNAL_NOTES[entry.element], {**names, "author": entry.sys_created_by, "text": entry.value})
+        for entry in journal
+        if entry.element in TASK_JOURNAL_NOTES
+    ]
     if event.operation == "update" and "state" in event.changed_fields:
         notes.append(("work_order_task.state_changed", {**names, "new_state": text(task, "state")}))
     if not notes:
@@ -104,19 +125,24 @@ async def task_news(ctx: FlowContext) -> None:
     # The event's outcome stays "applied" either way: an outcome that depended on which record
     # arrived first would make a reordered delivery's store differ from the ordered one's.
     cases = await _cases_of(ctx, wo_id)
-    if not cases and wo is not None and \
-            not await ctx.state.linked_to(links.CASE_WORK_ORDER, wo_id):
+    if not cases and wo is not None and not await ctx.state.linked_to(links.CASE_WORK_ORDER, wo_id):
         return  # a work order not from a case: its tasks' news concern no case
     if not cases:
         for i, (key, values) in enumerate(notes):
             note_id = ctx.command_id(RULE_HELD, str(i)).replace("-", "")
-            ctx.state.add_link(links.HELD_TASK_NOTE, note_id, wo_id, key=key, values=values,
-                               order=[event.sys_mod_count, i], task=event.sys_id)
+            ctx.state.add_link(
+                links.HELD_TASK_NOTE,
+                note_id,
+                wo_id,
+                key=key,
+                values=values,
+                order=[event.sys_mod_count, i],
+                task=event.sys_id,
+            )
         return
     for case in cases:
         for i, (key, values) in enumerate(notes):
-            ctx.note(case.table, case.sys_id, key, values, rule=RULE_NEWS,
-                     id_parts=("note", str(i)))
+            ctx.note(case.table, case.sys_id, key, values, rule=RULE_NEWS, id_parts=("note", str(i)))
 
 
 async def deliver_held_notes(ctx: FlowContext, wo_ids: list[str]) -> None:
@@ -130,17 +156,17 @@ async def deliver_held_notes(ctx: FlowContext, wo_ids: list[str]) -> None:
         unlinked = not await ctx.state.linked_to(links.CASE_WORK_ORDER, wo_id)
         if not cases and not unlinked:
             continue  # its case is still to come
-        held = sorted(await ctx.state.links_into(links.HELD_TASK_NOTE, wo_id),
-                      key=lambda h: (utc_text(h[2]), str(h[1].get("task", "")),
-                                     h[1].get("order", []), h[0]))
+        held = sorted(
+            await ctx.state.links_into(links.HELD_TASK_NOTE, wo_id),
+            key=lambda h: (utc_text(h[2]), str(h[1].get("task", "")), h[1].get("order", []), h[0]),
+        )
         for note_id, attrs, _ in held:
             ctx.state.remove_link(links.HELD_TASK_NOTE, note_id, wo_id)
             key, values = attrs.get("key"), attrs.get("values")
             if not isinstance(key, str) or not isinstance(values, dict):
                 continue
             for case in cases:
-                ctx.note(case.table, case.sys_id, key, values, rule=RULE_NEWS,
-                         id_parts=("held", note_id))
+                ctx.note(case.table, case.sys_id, key, values, rule=RULE_NEWS, id_parts=("held", note_id))
 
 
 async def work_order_linked(ctx: FlowContext) -> None:
@@ -152,8 +178,7 @@ async def work_order_linked(ctx: FlowContext) -> None:
 async def case_first_seen(ctx: FlowContext) -> None:
     """A case the bridge sees for the first time may have work orders linked before it came."""
     if ctx.previous is None:
-        await deliver_held_notes(ctx, await ctx.state.linked(links.CASE_WORK_ORDER,
-                                                             ctx.event.sys_id))
+        await deliver_held_notes(ctx, await ctx.state.linked(links.CASE_WORK_ORDER, ctx.event.sys_id))
 
 
 ROUTES = [

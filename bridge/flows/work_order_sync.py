@@ -38,9 +38,16 @@ async def keep_derived_fields(ctx: FlowContext) -> None:
     if ctx.event.operation == "insert":
         located = await work_order_inputs.linked_work_order(ctx, {**field_values(wo), **fix})
     if fix or located:
-        ctx.emit(fsm.update("wm_order", ctx.event.sys_id, {**fix, **located},
-                            command_id=ctx.command_id(RULE_DERIVE), caused_by=ctx.caused_by),
-                 rule=RULE_DERIVE)
+        ctx.emit(
+            fsm.update(
+                "wm_order",
+                ctx.event.sys_id,
+                {**fix, **located},
+                command_id=ctx.command_id(RULE_DERIVE),
+                caused_by=ctx.caused_by,
+            ),
+            rule=RULE_DERIVE,
+        )
         await work_order_inputs.mark_sent(ctx, ctx.event.sys_id, located)
 
 
@@ -49,8 +56,7 @@ async def sync_case_to_work_orders(ctx: FlowContext) -> None:
     changed, to its open work orders (whose input links follow the case's fields)."""
     if not ctx.event.changed_fields:
         return
-    inputs_changed = not work_order_inputs.case_inputs(ctx.mappings).isdisjoint(
-        ctx.event.changed_fields)
+    inputs_changed = not work_order_inputs.case_inputs(ctx.mappings).isdisjoint(ctx.event.changed_fields)
     if ctx.is_echo and not inputs_changed:
         return
     case = ctx.event.record_dict()
@@ -71,19 +77,23 @@ async def sync_case_to_work_orders(ctx: FlowContext) -> None:
         fields = ctx.mappings.sync_fields(ctx.event.table, "wm_order", changed, state)
         if any(source in fields for source in FOLLOWS.values()):
             derived = ctx.mappings.derive("wm_order", {**current, **fields})
-            fields.update({k: v for k, v in derived.items()
-                           if k in FOLLOWS and FOLLOWS[k] in fields})
+            fields.update({k: v for k, v in derived.items() if k in FOLLOWS and FOLLOWS[k] in fields})
         fields = {k: v for k, v in fields.items() if current.get(k) != v}
         located = {}
         if inputs_changed:
-            related = related if related is not None else \
-                await work_order_inputs.inputs_of(ctx, case)
-            located = await work_order_inputs.derived_changes(ctx, wo_id, {**current, **fields},
-                                                              related)
+            related = related if related is not None else await work_order_inputs.inputs_of(ctx, case)
+            located = await work_order_inputs.derived_changes(ctx, wo_id, {**current, **fields}, related)
         if fields or located:
-            ctx.emit(fsm.update("wm_order", wo_id, {**fields, **located},
-                                command_id=ctx.command_id(RULE_SYNC, wo_id),
-                                caused_by=ctx.caused_by), rule=RULE_SYNC)
+            ctx.emit(
+                fsm.update(
+                    "wm_order",
+                    wo_id,
+                    {**fields, **located},
+                    command_id=ctx.command_id(RULE_SYNC, wo_id),
+                    caused_by=ctx.caused_by,
+                ),
+                rule=RULE_SYNC,
+            )
             await work_order_inputs.mark_sent(ctx, wo_id, located)
 
 

@@ -20,12 +20,18 @@ RULE_CREATE = "create_work_order"
 
 #: The related records the mappings may read, by role: the case field that names each (the
 #: caller is the case's contact). The case itself is the role ``case``.
-ROLE_FIELDS: dict[str, str] = {"contact": "contact", "caller": "contact", "account": "account",
-                               "cmdb_ci": "cmdb_ci", "consumer": "consumer"}
+ROLE_FIELDS: dict[str, str] = {
+    "contact": "contact",
+    "caller": "contact",
+    "account": "account",
+    "cmdb_ci": "cmdb_ci",
+    "consumer": "consumer",
+}
 
 
-async def related_records(ctx: FlowContext, record: Mapping[str, Any],
-                          roles: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
+async def related_records(
+    ctx: FlowContext, record: Mapping[str, Any], roles: Collection[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """Records the mappings may use, as far as the store knows them: the case itself
     (``case``) and the records its fields name (a deleted or unknown one is left out: a derived
     rule falls through to its next candidate); only ``roles`` when given."""
@@ -42,26 +48,34 @@ async def related_records(ctx: FlowContext, record: Mapping[str, Any],
 async def create_from_case(ctx: FlowContext) -> None:
     event, case = ctx.event, ctx.record
     if case.get("state") in links.CASE_CLOSED_STATES:
-        ctx.note(event.table, event.sys_id, "case.action_refused",
-                 {"action": "create_work_order", "reason": "the case is closed or canceled"},
-                 rule=RULE_CREATE)
+        ctx.note(
+            event.table,
+            event.sys_id,
+            "case.action_refused",
+            {"action": "create_work_order", "reason": "the case is closed or canceled"},
+            rule=RULE_CREATE,
+        )
         ctx.filtered("refused", "case closed or canceled")
         return
-    result = ctx.mappings.map_record(event.table, "wm_order", case,
-                                     await related_records(ctx, case))
+    result = ctx.mappings.map_record(event.table, "wm_order", case, await related_records(ctx, case))
     if result is None:
-        ctx.note(event.table, event.sys_id, "case.action_refused",
-                 {"action": "create_work_order", "reason": "no active work-order map matches"},
-                 rule=RULE_CREATE)
+        ctx.note(
+            event.table,
+            event.sys_id,
+            "case.action_refused",
+            {"action": "create_work_order", "reason": "no active work-order map matches"},
+            rule=RULE_CREATE,
+        )
         ctx.filtered("refused", "no table map matched")
         return
     fields = {"state": "draft", **result.fields, "initiated_from": event.sys_id}
     correlation_id = ctx.correlation_id("wo")
     command_id = ctx.command_id(RULE_CREATE)
-    ctx.emit(fsm.insert("wm_order", fields, command_id=command_id, correlation_id=correlation_id,
-                        caused_by=ctx.caused_by), rule=RULE_CREATE)
-    ctx.state.remember_pending(PendingInsert(correlation_id, command_id, event.sys_id,
-                                             RULE_CREATE, "wm_order"))
+    ctx.emit(
+        fsm.insert("wm_order", fields, command_id=command_id, correlation_id=correlation_id, caused_by=ctx.caused_by),
+        rule=RULE_CREATE,
+    )
+    ctx.state.remember_pending(PendingInsert(correlation_id, command_id, event.sys_id, RULE_CREATE, "wm_order"))
     ctx.detail = f"map {result.map_name}"
 
 
@@ -79,9 +93,13 @@ async def link_inserted_work_order(ctx: FlowContext) -> None:
     if case is None:
         ctx.filtered("unlinked", "initiated_from a case the bridge has not seen")
         return
-    ctx.note(case.table, case_id, "work_order.created",
-             {"wo_number": text(wo, "number"), "case_number": case.text("number")},
-             rule="work_order_linked")
+    ctx.note(
+        case.table,
+        case_id,
+        "work_order.created",
+        {"wo_number": text(wo, "number"), "case_number": case.text("number")},
+        rule="work_order_linked",
+    )
     if pending is not None and pending.rule == RULE_CREATE:
         await order_cases.create_line_tasks(ctx, case, event.sys_id)
 

@@ -39,12 +39,15 @@ def asgi_routes(bridge: ServedBridge) -> list[tuple[str, Any]]:
         await metrics_app(scope, receive, send)
 
     async def page(scope: Scope, receive: Receive, send: Send) -> None:
-        await respond(send, 200, page_html(), "text/html; charset=utf-8",
-                      scope.get("method") == "HEAD")
+        await respond(send, 200, page_html(), "text/html; charset=utf-8", scope.get("method") == "HEAD")
 
     async def status(scope: Scope, receive: Receive, send: Send) -> None:
         await respond_json(scope, send, await status_data(bridge))
 
-    return [("/health", get_only(health)), ("/ready", get_only(ready)),
-            ("/metrics", get_only(metrics)), ("/", get_only(page)),
-            ("/status.json", get_only(status))]
+    return [
+        ("/health", get_only(health)),
+        ("/ready", get_only(ready)),
+        ("/metrics", get_only(metrics)),
+        ("/", get_only(page)),
+        ("/status.json", get_only(status)),
+    ]

@@ -24,17 +24,25 @@ async def readiness(bridge: ServedBridge) -> dict[str, Any]:
     "alive"}}: each {"ok": bool, "error": why not, …}."""
     broker, store = await asyncio.gather(_broker(bridge), _store(bridge))
     telemetry = bridge.telemetry
-    checks = {"broker": broker, "store": store, "mappings": _mappings(bridge),
-              "partitions": _partitions(bridge), "store_writes": _store_writes(bridge),
-              "alive": _alive(bridge)}
-    return {"ready": all(c["ok"] for c in checks.values()), "checks": checks,
-            "last_error": telemetry.last_error, "instance_id": bridge.settings.instance_id}
+    checks = {
+        "broker": broker,
+        "store": store,
+        "mappings": _mappings(bridge),
+        "partitions": _partitions(bridge),
+        "store_writes": _store_writes(bridge),
+        "alive": _alive(bridge),
+    }
+    return {
+        "ready": all(c["ok"] for c in checks.values()),
+        "checks": checks,
+        "last_error": telemetry.last_error,
+        "instance_id": bridge.settings.instance_id,
+    }
 
 
 async def _broker(bridge: ServedBridge) -> dict[str, Any]:
     try:
-        ok = await asyncio.wait_for(bridge.broker_answers(CHECK_TIMEOUT_S),
-                                    timeout=CHECK_TIMEOUT_S + 1)
+        ok = await asyncio.wait_for(bridge.broker_answers(CHECK_TIMEOUT_S), timeout=CHECK_TIMEOUT_S + 1)
     except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
         return {"ok": False, "error": type(error).__name__}
     return {"ok": ok} if ok else {"ok": False, "error": "no answer from the broker"}
@@ -62,9 +70,14 @@ def _mappings(bridge: ServedBridge) -> dict[str, Any]:
     if last is not None:
         first = last.diagnostics[0].format().splitlines()[0] if last.diagnostics else str(last)
         rejection = {"errors": len(last.diagnostics), "first": first}
-    return {"ok": True, "version": reloader.active.version,
-            "content_hash": reloader.active.content_hash, "reloads": reloader.reload_count,
-            "rejected": reloader.rejected_count, "last_rejection": rejection}
+    return {
+        "ok": True,
+        "version": reloader.active.version,
+        "content_hash": reloader.active.content_hash,
+        "reloads": reloader.reload_count,
+        "rejected": reloader.rejected_count,
+        "last_rejection": rejection,
+    }
 
 
 def _alive(bridge: ServedBridge) -> dict[str, Any]:
@@ -79,10 +92,12 @@ def _partitions(bridge: ServedBridge) -> dict[str, Any]:
     """Stalled partitions of this instance, each with the last error the bridge saw."""
     telemetry = bridge.telemetry
     now = time.time()
-    stalled = [{**stall.as_json(now), "last_error": telemetry.last_error}
-               for stall in telemetry.progress.stalls]
-    report: dict[str, Any] = {"ok": not stalled, "stalled": stalled,
-                              "stall_after_s": bridge.settings.probes.stall_after_s}
+    stalled = [{**stall.as_json(now), "last_error": telemetry.last_error} for stall in telemetry.progress.stalls]
+    report: dict[str, Any] = {
+        "ok": not stalled,
+        "stalled": stalled,
+        "stall_after_s": bridge.settings.probes.stall_after_s,
+    }
     if stalled:
         names = ", ".join(f"{s['topic']}[{s['partition']}]" for s in stalled)
         report["error"] = f"not moving with lag: {names}"
@@ -93,5 +108,8 @@ def _store_writes(bridge: ServedBridge) -> dict[str, Any]:
     failure = bridge.telemetry.progress.store_failure()
     if failure is None:
         return {"ok": True}
-    return {"ok": False, "error": f"no store write succeeded for {failure['failing_for_s']} s "
-                                  f"({failure['error_class']})", **failure}
+    return {
+        "ok": False,
+        "error": f"no store write succeeded for {failure['failing_for_s']} s ({failure['error_class']})",
+        **failure,
+    }

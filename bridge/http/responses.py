@@ -10,11 +10,18 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-async def respond(send: Send, status: int, body: bytes, content_type: str,
-                  head_only: bool = False) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store")]})
+async def respond(send: Send, status: int, body: bytes, content_type: str, head_only: bool = False) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": b"" if head_only else body})
 
 
@@ -27,8 +34,9 @@ async def method_not_allowed(send: Send) -> None:
     await respond(send, 405, b"method not allowed", "text/plain")
 
 
-def get_only(handler: Callable[[Scope, Receive, Send], Awaitable[None]]
-             ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+def get_only(
+    handler: Callable[[Scope, Receive, Send], Awaitable[None]],
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """Wrap an ASGI handler so that only GET and HEAD reach it."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:

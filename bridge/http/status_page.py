@@ -22,21 +22,31 @@ async def status_data(bridge: ServedBridge) -> dict[str, Any]:
         "now": time.time(),
         "started_at": telemetry.started_at,
         "instance_id": bridge.settings.instance_id,
-        "mapping": {"version": reloader.active.version,
-                    "content_hash": reloader.active.content_hash,
-                    "reloads": reloader.reload_count,
-                    "rejected": reloader.rejected_count} if reloader else None,
-        "totals": {"events": telemetry.events, "commands": telemetry.commands,
-                   "dead_letters": telemetry.dead_letters,
-                   "outcomes": dict(bridge.outcomes())},
+        "mapping": {
+            "version": reloader.active.version,
+            "content_hash": reloader.active.content_hash,
+            "reloads": reloader.reload_count,
+            "rejected": reloader.rejected_count,
+        }
+        if reloader
+        else None,
+        "totals": {
+            "events": telemetry.events,
+            "commands": telemetry.commands,
+            "dead_letters": telemetry.dead_letters,
+            "outcomes": dict(bridge.outcomes()),
+        },
         "history": telemetry.history_json(),
-        "lag": [{"topic": p.topic, "partition": p.partition, "lag": p.lag}
-                for p in telemetry.lag] if telemetry.lag is not None else None,
+        "lag": [{"topic": p.topic, "partition": p.partition, "lag": p.lag} for p in telemetry.lag]
+        if telemetry.lag is not None
+        else None,
         "backlog": telemetry.backlog,
         "last_error": telemetry.last_error,
         "stalled": [stall.as_json(time.time()) for stall in telemetry.progress.stalls],
         "store_writes": telemetry.progress.store_failure(),
-        "dead_letters": [], "recent_commands": [], "store_error": None,
+        "dead_letters": [],
+        "recent_commands": [],
+        "store_error": None,
     }
     if telemetry.read_engine is not None:
         try:

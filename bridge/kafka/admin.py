@@ -78,8 +78,7 @@ async def create_topics(settings: Settings) -> list[TopicCreateResult]:
     async with _admin(settings) as admin:
         brokers = len((await admin.describe_cluster())["brokers"])
         wanted = {
-            deployed_name(settings, spec): (spec, min(spec.replication_factor, max(brokers, 1)))
-            for spec in specs
+            deployed_name(settings, spec): (spec, min(spec.replication_factor, max(brokers, 1))) for spec in specs
         }
         response = await admin.create_topics(
             [
@@ -160,8 +159,9 @@ async def _admin(settings: Settings) -> AsyncIterator[AIOKafkaAdminClient]:
 async def message_size_limits(settings: Settings, topics: list[str]) -> dict[str, int]:
     """``max.message.bytes`` of each topic (its own, or the broker's default), by name: the
     largest message it takes. A topic the broker does not describe is left out."""
-    resources = [ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": None})
-                 for topic in topics]
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": None}) for topic in topics
+    ]
     async with _admin(settings) as admin:
         responses = await admin.describe_configs(resources)
     limits: dict[str, int] = {}

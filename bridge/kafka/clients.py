@@ -38,9 +38,7 @@ def build_ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
     )
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if kafka.ssl_certfile:
-        context.load_cert_chain(
-            str(kafka.ssl_certfile), keyfile=str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None
-        )
+        context.load_cert_chain(str(kafka.ssl_certfile), keyfile=str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None)
     return context
 
 

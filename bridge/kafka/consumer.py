@@ -88,8 +88,7 @@ class EventConsumer:
 
     async def start(self) -> None:
         self._consumer = consumer = self._build()
-        consumer.subscribe(list(self._settings.topics.events().values()),
-                           listener=_SettleOnRevoke(self._runtime))
+        consumer.subscribe(list(self._settings.topics.events().values()), listener=_SettleOnRevoke(self._runtime))
         await consumer.start()
         self._task = asyncio.get_running_loop().create_task(self._run(consumer))
 
@@ -116,15 +115,13 @@ class EventConsumer:
             # one that gets through is a bug in it. The batch was not acknowledged; going on
             # would commit past it. Stop consuming and say so (/health answers 503).
             self.failure = type(error).__name__
-            log.critical("consumer.crashed", error_class=type(error).__name__,
-                         raised_at=raised_at(error))
+            log.critical("consumer.crashed", error_class=type(error).__name__, raised_at=raised_at(error))
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> None:
         settings = self._settings.consumer
         while self._task is not None:
             try:
-                polled = await consumer.getmany(timeout_ms=settings.poll_timeout_ms,
-                                                max_records=settings.max_records)
+                polled = await consumer.getmany(timeout_ms=settings.poll_timeout_ms, max_records=settings.max_records)
             except ConsumerStoppedError:
                 return
             except KafkaError as error:
@@ -158,4 +155,3 @@ class EventConsumer:
         if consumer is None:
             return None
         return {(tp.topic, tp.partition) for tp in consumer.assignment()}
-

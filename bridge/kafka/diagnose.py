@@ -72,24 +72,34 @@ def explain(kafka: KafkaSettings, error: BaseException, failures: list[Connectio
     cause = failures[0].error if failures else error
     where = failures[0].server if failures else "BRIDGE_KAFKA__BOOTSTRAP_SERVERS"
     if isinstance(cause, SaslAuthenticationFailed):
-        return (f"Kafka at {where} refused the credentials ({kafka.sasl_mechanism}): check "
-                "BRIDGE_KAFKA__SASL_USERNAME and BRIDGE_KAFKA__SASL_PASSWORD")
+        return (
+            f"Kafka at {where} refused the credentials ({kafka.sasl_mechanism}): check "
+            "BRIDGE_KAFKA__SASL_USERNAME and BRIDGE_KAFKA__SASL_PASSWORD"
+        )
     if isinstance(cause, ssl.SSLCertVerificationError):
-        trusted = f"BRIDGE_KAFKA__SSL_CAFILE={kafka.ssl_cafile}" if kafka.ssl_cafile else \
-            "the system's CA store (BRIDGE_KAFKA__SSL_CAFILE is not set)"
-        return (f"the certificate of Kafka at {where} is not trusted by {trusted}: "
-                f"{cause.verify_message}")
+        trusted = (
+            f"BRIDGE_KAFKA__SSL_CAFILE={kafka.ssl_cafile}"
+            if kafka.ssl_cafile
+            else "the system's CA store (BRIDGE_KAFKA__SSL_CAFILE is not set)"
+        )
+        return f"the certificate of Kafka at {where} is not trusted by {trusted}: {cause.verify_message}"
     if isinstance(cause, ssl.SSLError):
         return f"TLS with Kafka at {where} failed ({cause.reason}): check BRIDGE_KAFKA__SSL_* settings"
     if isinstance(cause, ConnectionRefusedError):
-        return (f"nothing accepts connections at {where}: check BRIDGE_KAFKA__BOOTSTRAP_SERVERS "
-                "and that the broker is running")
+        return (
+            f"nothing accepts connections at {where}: check BRIDGE_KAFKA__BOOTSTRAP_SERVERS "
+            "and that the broker is running"
+        )
     if isinstance(cause, KafkaConnectionError) and kafka.security_protocol == "SSL" and not kafka.ssl_certfile:
-        return (f"Kafka at {where} closed the TLS connection: it may require a client certificate "
-                "(BRIDGE_KAFKA__SSL_CERTFILE and BRIDGE_KAFKA__SSL_KEYFILE)")
+        return (
+            f"Kafka at {where} closed the TLS connection: it may require a client certificate "
+            "(BRIDGE_KAFKA__SSL_CERTFILE and BRIDGE_KAFKA__SSL_KEYFILE)"
+        )
     if isinstance(cause, KafkaConnectionError) and kafka.security_protocol != "PLAINTEXT" and failures:
-        return (f"Kafka at {where} closed the connection: check that BRIDGE_KAFKA__SECURITY_PROTOCOL="
-                f"{kafka.security_protocol} matches that listener")
+        return (
+            f"Kafka at {where} closed the connection: check that BRIDGE_KAFKA__SECURITY_PROTOCOL="
+            f"{kafka.security_protocol} matches that listener"
+        )
     if isinstance(cause, (OSError, TimeoutError)):
         return f"Kafka at {where} is unreachable ({type(cause).__name__}): check BRIDGE_KAFKA__BOOTSTRAP_SERVERS"
     return f"Kafka is unreachable or refused the request ({type(cause).__name__}): check BRIDGE_KAFKA__* settings"

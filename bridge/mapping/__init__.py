@@ -39,6 +39,16 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "Diagnostic", "MapCandidate", "MapResult", "MappingError", "MappingReloader", "MappingSet", "MappingSources",
-    "MappingValidationError", "RenderedNote", "RoutingPolicy", "build_mapping_set", "load_mapping_set",
+    "Diagnostic",
+    "MapCandidate",
+    "MapResult",
+    "MappingError",
+    "MappingReloader",
+    "MappingSet",
+    "MappingSources",
+    "MappingValidationError",
+    "RenderedNote",
+    "RoutingPolicy",
+    "build_mapping_set",
+    "load_mapping_set",
 ]

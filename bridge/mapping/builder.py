@@ -13,14 +13,17 @@ from bridge.mapping.templates import Part, parse_template
 from connectors.catalog import TABLES
 
 
-def compile_set(specs: list[MappingFile], docs: list[YamlDocument], lookups: dict[str, dict[str, str]],
-                content_hash: str) -> MappingSet:
+def compile_set(
+    specs: list[MappingFile], docs: list[YamlDocument], lookups: dict[str, dict[str, str]], content_hash: str
+) -> MappingSet:
     version = next(s.version for s in specs if s.version is not None)
     routing = next((s.routing for s in specs if s.routing is not None), Routing())
     tables = {
-        name: ValueTable(name, MappingProxyType(dict(vm.entries if vm.entries is not None else lookups[vm.file or ""])),
-                         vm.default)
-        for spec in specs for name, vm in spec.value_maps.items()
+        name: ValueTable(
+            name, MappingProxyType(dict(vm.entries if vm.entries is not None else lookups[vm.file or ""])), vm.default
+        )
+        for spec in specs
+        for name, vm in spec.value_maps.items()
     }
     maps: list[TableMapRule] = []
     for spec, doc in zip(specs, docs, strict=True):
@@ -29,20 +32,35 @@ def compile_set(specs: list[MappingFile], docs: list[YamlDocument], lookups: dic
             maps.append(_table_map(table_map, doc.file, line, len(maps), tables))
     derived = {
         table: tuple(DerivedRule(r.field, tuple((s.field, s.related) for s in r.first_of)) for r in rules)
-        for spec in specs for table, rules in spec.derived.items()
+        for spec in specs
+        for table, rules in spec.derived.items()
     }
     sync = {(r.source_table, r.target_table): _sync(r) for spec in specs for r in spec.sync}
     notes = {
-        key: NoteRule(n.element, _parts(n.template), tuple((v, _parts(t)) for v, t in n.when_empty.items()),
-                      MappingProxyType({v: tables[m] for v, m in n.labels.items()}),
-                      n.max_value_length)
-        for spec in specs for key, n in spec.notes.items()
+        key: NoteRule(
+            n.element,
+            _parts(n.template),
+            tuple((v, _parts(t)) for v, t in n.when_empty.items()),
+            MappingProxyType({v: tables[m] for v, m in n.labels.items()}),
+            n.max_value_length,
+        )
+        for spec in specs
+        for key, n in spec.notes.items()
     }
     return MappingSet(
-        version=version, content_hash=content_hash,
-        routing=RoutingPolicy(routing.parent_child_case_sync, tuple(routing.case_fields_to_sync),
-                              routing.resolution_mode, routing.late_children_get_earlier_notes),
-        maps=tuple(maps), derived=derived, sync=sync, notes=notes, tables=tuple(TABLES),
+        version=version,
+        content_hash=content_hash,
+        routing=RoutingPolicy(
+            routing.parent_child_case_sync,
+            tuple(routing.case_fields_to_sync),
+            routing.resolution_mode,
+            routing.late_children_get_earlier_notes,
+        ),
+        maps=tuple(maps),
+        derived=derived,
+        sync=sync,
+        notes=notes,
+        tables=tuple(TABLES),
     )
 
 
@@ -50,10 +68,17 @@ def _table_map(table_map: TableMap, file: str, line: int, declared: int, tables:
     rows = [_row(row, tables) for row in table_map.fields]
     rows.sort(key=lambda row: row.kind == "compute")  # stable: compute rows last, so they override copies
     return TableMapRule(
-        name=table_map.name, file=file, line=line, declared=declared, source_table=table_map.source_table,
-        target_table=table_map.target.table, target_system=table_map.target.system, active=table_map.active,
+        name=table_map.name,
+        file=file,
+        line=line,
+        declared=declared,
+        source_table=table_map.source_table,
+        target_table=table_map.target.table,
+        target_system=table_map.target.system,
+        active=table_map.active,
         condition=_expr(table_map.condition) if table_map.condition is not None else None,
-        order=table_map.order, rows=tuple(rows),
+        order=table_map.order,
+        rows=tuple(rows),
     )
 
 
@@ -75,8 +100,12 @@ def _sync(rule: SyncRule) -> SyncTable:
             policies[name] = frozenset(rule.unless_target_state)
         elif not isinstance(policy, str):
             policies[name] = frozenset(policy.unless_target_state)
-    return SyncTable(rule.source_table, rule.target_table, MappingProxyType(policies),  # type: ignore[arg-type]
-                     MappingProxyType(dict(rule.rename)))
+    return SyncTable(
+        rule.source_table,
+        rule.target_table,
+        MappingProxyType(policies),  # type: ignore[arg-type]
+        MappingProxyType(dict(rule.rename)),
+    )
 
 
 def _expr(text: str) -> Compiled:

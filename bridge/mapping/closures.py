@@ -24,8 +24,7 @@ Evaluate = Callable[[Any], Any]
 Builder = Callable[[dict[str, Any], TreeInterpreter, Functions], Evaluate]
 
 
-def compile_node(node: dict[str, Any], interpreter: TreeInterpreter,
-                 functions: Functions) -> Evaluate:
+def compile_node(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functions) -> Evaluate:
     """A function of the input value that returns what ``interpreter.visit(node, value)`` does
     (``functions``: the interpreter's, for function calls)."""
     builder = _BUILDERS.get(node["type"])
@@ -59,8 +58,7 @@ def _fallback(node: dict[str, Any], interpreter: TreeInterpreter, _: Functions) 
     return lambda value: visit(node, value)
 
 
-def _children(node: dict[str, Any], interpreter: TreeInterpreter,
-              functions: Functions) -> list[Evaluate]:
+def _children(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functions) -> list[Evaluate]:
     return [compile_node(child, interpreter, functions) for child in node["children"]]
 
 
@@ -72,6 +70,7 @@ def _field(node: dict[str, Any], *_: Any) -> Evaluate:
             return value.get(name)
         except AttributeError:
             return None
+
     return field
 
 
@@ -87,6 +86,7 @@ def _chain(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functi
         for step in steps:
             value = step(value)
         return value
+
     return chain
 
 
@@ -100,6 +100,7 @@ def _path(names: list[str]) -> Evaluate:
             except AttributeError:
                 return None
         return value
+
     return path
 
 
@@ -112,8 +113,7 @@ def _current(node: dict[str, Any], *_: Any) -> Evaluate:
     return lambda value: value
 
 
-def _comparator(node: dict[str, Any], interpreter: TreeInterpreter,
-                functions: Functions) -> Evaluate:
+def _comparator(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functions) -> Evaluate:
     left, right = _children(node, interpreter, functions)
     op = node["value"]
     constants = [c["value"] for c in node["children"] if c["type"] == "literal"]
@@ -137,6 +137,7 @@ def _and(node: dict[str, Any], interpreter: TreeInterpreter, functions: Function
     def both(value: Any) -> Any:
         matched = left(value)
         return matched if is_false(matched) else right(value)
+
     return both
 
 
@@ -147,6 +148,7 @@ def _or(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functions
     def either(value: Any) -> Any:
         matched = left(value)
         return right(value) if is_false(matched) else matched
+
     return either
 
 
@@ -158,11 +160,11 @@ def _not(node: dict[str, Any], interpreter: TreeInterpreter, functions: Function
         if _is_actual_number(result) and result == 0:
             return False  # jmespath: !0 is false
         return not result
+
     return negated
 
 
-def _function(node: dict[str, Any], interpreter: TreeInterpreter,
-              functions: Functions) -> Evaluate:
+def _function(node: dict[str, Any], interpreter: TreeInterpreter, functions: Functions) -> Evaluate:
     arguments = _children(node, interpreter, functions)
     name, call = node["value"], functions.call_function
     return lambda value: call(name, [argument(value) for argument in arguments])

@@ -55,23 +55,46 @@ class RoutingPolicy:
 class MappingSet:
     """A validated mapping set. Immutable and pure: safe to share between tasks and threads."""
 
-    __slots__ = ("version", "content_hash", "routing", "maps", "_index", "_derived", "_sync", "_notes",
-                 "_related_derived", "_related_inputs")
+    __slots__ = (
+        "version",
+        "content_hash",
+        "routing",
+        "maps",
+        "_index",
+        "_derived",
+        "_sync",
+        "_notes",
+        "_related_derived",
+        "_related_inputs",
+    )
 
-    def __init__(self, *, version: str, content_hash: str, routing: RoutingPolicy, maps: tuple[TableMapRule, ...],
-                 derived: Mapping[str, tuple[DerivedRule, ...]], sync: Mapping[tuple[str, str], SyncTable],
-                 notes: Mapping[str, NoteRule], tables: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        *,
+        version: str,
+        content_hash: str,
+        routing: RoutingPolicy,
+        maps: tuple[TableMapRule, ...],
+        derived: Mapping[str, tuple[DerivedRule, ...]],
+        sync: Mapping[tuple[str, str], SyncTable],
+        notes: Mapping[str, NoteRule],
+        tables: tuple[str, ...],
+    ) -> None:
         self.version = version
         self.content_hash = content_hash
         self.routing = routing
         self.maps = maps
         self._derived = MappingProxyType(dict(derived))
         # The derived rules that read related records, and what they read (role → fields).
-        self._related_derived = MappingProxyType({
-            table: tuple(r for r in rules if any(role is not None for _, role in r.first_of))
-            for table, rules in derived.items()})
-        self._related_inputs = MappingProxyType({
-            table: _inputs_of(rules) for table, rules in self._related_derived.items()})
+        self._related_derived = MappingProxyType(
+            {
+                table: tuple(r for r in rules if any(role is not None for _, role in r.first_of))
+                for table, rules in derived.items()
+            }
+        )
+        self._related_inputs = MappingProxyType(
+            {table: _inputs_of(rules) for table, rules in self._related_derived.items()}
+        )
         self._notes = MappingProxyType(dict(notes))
         self._index = MappingProxyType(_index_maps(maps, tables))
         self._sync = MappingProxyType(_index_sync(sync, tables))
@@ -80,9 +103,16 @@ class MappingSet:
         """The maps that can apply to this table pair, best precedence first."""
         return self._index.get((source_table, target_table), ())
 
-    def map_record(self, source_table: str, target_table: str, record: Mapping[str, Any],
-                   related: Mapping[str, Mapping[str, Any]] = _EMPTY, *,
-                   action_args: Mapping[str, Any] = _EMPTY, sys_id: str | None = None) -> MapResult | None:
+    def map_record(
+        self,
+        source_table: str,
+        target_table: str,
+        record: Mapping[str, Any],
+        related: Mapping[str, Mapping[str, Any]] = _EMPTY,
+        *,
+        action_args: Mapping[str, Any] = _EMPTY,
+        sys_id: str | None = None,
+    ) -> MapResult | None:
         """Choose the table map and build the target fields; None when no map applies.
 
         `sys_id` (the event's) is visible to rows as `record.sys_id`; a case is its own related
@@ -103,16 +133,23 @@ class MappingSet:
                 return MapResult(rule.name, fields, tuple(notes))
         return None
 
-    def explain_map_choice(self, source_table: str, target_table: str, record: Mapping[str, Any],
-                           related: Mapping[str, Mapping[str, Any]] = _EMPTY, *,
-                           action_args: Mapping[str, Any] = _EMPTY,
-                           sys_id: str | None = None) -> tuple[MapCandidate, ...]:
+    def explain_map_choice(
+        self,
+        source_table: str,
+        target_table: str,
+        record: Mapping[str, Any],
+        related: Mapping[str, Mapping[str, Any]] = _EMPTY,
+        *,
+        action_args: Mapping[str, Any] = _EMPTY,
+        sys_id: str | None = None,
+    ) -> tuple[MapCandidate, ...]:
         """Every map that writes `target_table`, with the reason it was or was not chosen."""
         related = _with_source(source_table, record, related)
         return explain(self.maps, source_table, target_table, _input(record, related, action_args, sys_id))
 
-    def derive(self, target_table: str, fields: Mapping[str, Any],
-               related: Mapping[str, Mapping[str, Any]] = _EMPTY) -> dict[str, str]:
+    def derive(
+        self, target_table: str, fields: Mapping[str, Any], related: Mapping[str, Mapping[str, Any]] = _EMPTY
+    ) -> dict[str, str]:
         """The derived fields that must follow `fields` (first non-empty candidate wins)."""
         out: dict[str, str] = {}
         for rule in self._derived.get(target_table, ()):
@@ -121,8 +158,9 @@ class MappingSet:
                 out[rule.field] = value
         return out
 
-    def derive_related(self, target_table: str, fields: Mapping[str, Any],
-                       related: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    def derive_related(
+        self, target_table: str, fields: Mapping[str, Any], related: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, str]:
         """After creation: the derived fields that read related records (the work order's
         location), as they must be now. `fields`: the target's current values; `related`: the
         related records as they are now. A field none of whose candidates is known is left out."""
@@ -142,8 +180,9 @@ class MappingSet:
         (a change of one of these may change a derived value)."""
         return self._related_inputs.get(target_table, _EMPTY)
 
-    def sync_fields(self, source_table: str, target_table: str, changed: Mapping[str, Any],
-                    target_state: str) -> dict[str, str]:
+    def sync_fields(
+        self, source_table: str, target_table: str, changed: Mapping[str, Any], target_state: str
+    ) -> dict[str, str]:
         """After creation: the target fields to update for these changed source fields.
 
         Fields without a policy never flow. Derivations that need only these fields (company ←
@@ -185,8 +224,9 @@ class MappingSet:
         return self._sync.get((source_table, target_table))
 
 
-def _with_source(source_table: str, record: Mapping[str, Any],
-                 related: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+def _with_source(
+    source_table: str, record: Mapping[str, Any], related: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Mapping[str, Any]]:
     """The related records, with a case as its own `case` (unless given)."""
     if "case" in related or not is_case_table(source_table):
         return related
@@ -202,8 +242,9 @@ def _inputs_of(rules: tuple[DerivedRule, ...]) -> Mapping[str, frozenset[str]]:
     return MappingProxyType({role: frozenset(fields) for role, fields in inputs.items()})
 
 
-def _input(record: Mapping[str, Any], related: Mapping[str, Any], action_args: Mapping[str, Any],
-           sys_id: str | None) -> dict[str, Any]:
+def _input(
+    record: Mapping[str, Any], related: Mapping[str, Any], action_args: Mapping[str, Any], sys_id: str | None
+) -> dict[str, Any]:
     view = dict(record)
     if sys_id is not None:
         view["sys_id"] = sys_id
@@ -262,8 +303,9 @@ def _derived_value(rule: DerivedRule, fields: Mapping[str, Any], related: Mappin
     return "" if present else None
 
 
-def _index_maps(maps: tuple[TableMapRule, ...],
-                tables: tuple[str, ...]) -> dict[tuple[str, str], tuple[TableMapRule, ...]]:
+def _index_maps(
+    maps: tuple[TableMapRule, ...], tables: tuple[str, ...]
+) -> dict[tuple[str, str], tuple[TableMapRule, ...]]:
     index: dict[tuple[str, str], list[TableMapRule]] = {}
     for table in tables:
         ancestors = set(lineage(table)) or {table}

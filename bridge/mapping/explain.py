@@ -10,8 +10,9 @@ from bridge.mapping.diagnostics import MappingError
 from connectors.catalog import lineage
 
 
-def explain(maps: Iterable[TableMapRule], source_table: str, target_table: str,
-            data: dict[str, Any]) -> tuple[MapCandidate, ...]:
+def explain(
+    maps: Iterable[TableMapRule], source_table: str, target_table: str, data: dict[str, Any]
+) -> tuple[MapCandidate, ...]:
     """Each of ``maps`` that writes ``target_table``, with why it was or was not chosen."""
     ancestors = lineage(source_table) or (source_table,)
     verdicts: list[tuple[TableMapRule, str | None]] = []  # None: it matches
@@ -23,9 +24,11 @@ def explain(maps: Iterable[TableMapRule], source_table: str, target_table: str,
         if rule is chosen:
             reason = _chosen_reason(rule, [r for r, w in verdicts if w is None and r is not rule])
         elif why is None and chosen is not None:
-            reason = (f"matches, but declared after '{chosen.name}' with the same order {rule.order}"
-                      if rule.order == chosen.order else
-                      f"matches, but its order {rule.order} is lower than '{chosen.name}' ({chosen.order})")
+            reason = (
+                f"matches, but declared after '{chosen.name}' with the same order {rule.order}"
+                if rule.order == chosen.order
+                else f"matches, but its order {rule.order} is lower than '{chosen.name}' ({chosen.order})"
+            )
         else:
             reason = why or "not chosen"
         out.append(MapCandidate(rule.name, rule.where, rule.order, rule is chosen, reason))
@@ -47,9 +50,13 @@ def _mismatch(rule: TableMapRule, ancestors: tuple[str, ...], source_table: str,
 
 
 def _chosen_reason(rule: TableMapRule, others: list[TableMapRule]) -> str:
-    via = "" if not others else (
-        f"; highest order among {len(others) + 1} matching maps"
-        if all(o.order < rule.order for o in others) else
-        "; same order as another matching map, declared first"
+    via = (
+        ""
+        if not others
+        else (
+            f"; highest order among {len(others) + 1} matching maps"
+            if all(o.order < rule.order for o in others)
+            else "; same order as another matching map, declared first"
+        )
     )
     return f"chosen (order {rule.order}{via})"

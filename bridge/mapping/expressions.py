@@ -27,11 +27,26 @@ from connectors.common.values import as_text
 ROOTS = ("record", "related", "action_args")
 
 # Children of these nodes are evaluated against the same value as the node itself.
-_SAME_SCOPE = {"comparator", "and_expression", "or_expression", "not_expression", "function_expression",
-               "multi_select_list", "multi_select_dict", "key_val_pair"}
+_SAME_SCOPE = {
+    "comparator",
+    "and_expression",
+    "or_expression",
+    "not_expression",
+    "function_expression",
+    "multi_select_list",
+    "multi_select_dict",
+    "key_val_pair",
+}
 # Only the first child of these sees the node's value; the others see the left side's result.
-_LEFT_SCOPE = {"subexpression", "index_expression", "projection", "value_projection",
-               "filter_projection", "pipe", "flatten"}
+_LEFT_SCOPE = {
+    "subexpression",
+    "index_expression",
+    "projection",
+    "value_projection",
+    "filter_projection",
+    "pipe",
+    "flatten",
+}
 
 
 class _BridgeFunctions(functions.Functions):
@@ -115,9 +130,11 @@ def _record_fields(node: dict[str, Any]) -> Iterator[str]:
 def _check(node: dict[str, Any], *, root_scope: bool) -> Iterator[ExpressionProblem]:
     kind, children = node["type"], node.get("children", [])
     if kind == "field" and root_scope and node["value"] not in ROOTS:
-        yield ExpressionProblem("bad-expression",
-                                f"'{node['value']}' is not an input; start with record., related. or action_args.",
-                                f"did you mean 'record.{node['value']}'?")
+        yield ExpressionProblem(
+            "bad-expression",
+            f"'{node['value']}' is not an input; start with record., related. or action_args.",
+            f"did you mean 'record.{node['value']}'?",
+        )
     if kind == "function_expression":
         name = node["value"]
         if name not in FUNCTIONS:

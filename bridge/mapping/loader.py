@@ -42,10 +42,11 @@ def read_sources(path: Path) -> MappingSources:
     folder = path if path.is_dir() else path.parent
     names = sorted(folder.glob("*.yaml")) if path.is_dir() else [path] if path.is_file() else []
     lookup_root = folder / LOOKUP_DIR
-    lookups = {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(lookup_root.rglob("*.yaml")) if p.is_file()
-    } if lookup_root.is_dir() else {}
+    lookups = (
+        {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(lookup_root.rglob("*.yaml")) if p.is_file()}
+        if lookup_root.is_dir()
+        else {}
+    )
     return MappingSources({str(p): p.read_bytes() for p in names}, lookups, f"{folder}/")
 
 
@@ -60,8 +61,9 @@ def load_mapping_set(path: Path) -> MappingSet:
 def build_mapping_set(sources: MappingSources) -> MappingSet:
     """Validate and compile a set from bytes (pure)."""
     if not sources.files:
-        raise MappingValidationError([Diagnostic(sources.lookup_prefix or ".", 0, 0, "no-mappings", "",
-                                                 "no *.yaml mapping files")])
+        raise MappingValidationError(
+            [Diagnostic(sources.lookup_prefix or ".", 0, 0, "no-mappings", "", "no *.yaml mapping files")]
+        )
     diagnostics: list[Diagnostic] = []
     parsed: list[Parsed] = []
     for name in sorted(sources.files):
@@ -83,15 +85,17 @@ def build_mapping_set(sources: MappingSources) -> MappingSet:
     # Names declared by a value map that failed validation count as declared: a reference to
     # it is not a second problem.
     names = {name for p in parsed for name in p.spec.value_maps} | {
-        name for p in parsed for name in declared_names(p.doc, "value_maps")}
+        name for p in parsed for name in declared_names(p.doc, "value_maps")
+    }
     diagnostics += check_set(parsed, names)
     if diagnostics:
         raise MappingValidationError(diagnostics)
     return compile_set([p.spec for p in parsed], [p.doc for p in parsed], lookups, _content_hash(parsed, lookups))
 
 
-def _resolve_lookups(parsed: list[Parsed],
-                     sources: MappingSources) -> tuple[dict[str, dict[str, str]], list[Diagnostic]]:
+def _resolve_lookups(
+    parsed: list[Parsed], sources: MappingSources
+) -> tuple[dict[str, dict[str, str]], list[Diagnostic]]:
     entries: dict[str, dict[str, str]] = {}
     problems: list[Diagnostic] = []
     for p in parsed:
@@ -100,11 +104,17 @@ def _resolve_lookups(parsed: list[Parsed],
                 continue
             relative = PurePosixPath(value_map.file)
             if relative.is_absolute() or ".." in relative.parts or relative.parts[:1] != (LOOKUP_DIR,):
-                problems.append(p.doc.diagnostic(("value_maps", name, "file"), "lookup-file",
-                                                 f"lookup files live under '{LOOKUP_DIR}/' in the mappings folder"))
+                problems.append(
+                    p.doc.diagnostic(
+                        ("value_maps", name, "file"),
+                        "lookup-file",
+                        f"lookup files live under '{LOOKUP_DIR}/' in the mappings folder",
+                    )
+                )
             elif value_map.file not in sources.lookups:
-                problems.append(p.doc.diagnostic(("value_maps", name, "file"), "lookup-file",
-                                                 f"no lookup file '{value_map.file}'"))
+                problems.append(
+                    p.doc.diagnostic(("value_maps", name, "file"), "lookup-file", f"no lookup file '{value_map.file}'")
+                )
             else:
                 loaded = _read_lookup(sources.lookup_prefix + value_map.file, sources.lookups[value_map.file])
                 if isinstance(loaded, list):
@@ -131,4 +141,3 @@ def _content_hash(parsed: list[Parsed], lookups: dict[str, dict[str, str]]) -> s
     }
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
-

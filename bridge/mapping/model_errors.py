@@ -11,12 +11,23 @@ from pydantic import BaseModel, ValidationError
 from bridge.mapping.diagnostics import Diagnostic, did_you_mean
 from bridge.mapping.safe_yaml import YamlDocument
 
-_TYPE_ERRORS = {"string_type", "int_type", "bool_type", "dict_type", "list_type", "model_type",
-                "model_attributes_type", "int_from_float", "int_parsing", "bool_parsing"}
+_TYPE_ERRORS = {
+    "string_type",
+    "int_type",
+    "bool_type",
+    "dict_type",
+    "list_type",
+    "model_type",
+    "model_attributes_type",
+    "int_from_float",
+    "int_parsing",
+    "bool_parsing",
+}
 
 
-def diagnostics_from(error: ValidationError, doc: YamlDocument,
-                     root: type[BaseModel] | None = None) -> list[Diagnostic]:
+def diagnostics_from(
+    error: ValidationError, doc: YamlDocument, root: type[BaseModel] | None = None
+) -> list[Diagnostic]:
     """One diagnostic per pydantic error, positioned on the offending key or value."""
     out = []
     for item in error.errors(include_url=False):
@@ -24,8 +35,11 @@ def diagnostics_from(error: ValidationError, doc: YamlDocument,
         path = data_path(loc, doc.data, keep_last=kind in ("extra_forbidden", "missing"))
         if kind == "extra_forbidden":
             allowed = _keys_at(root, loc[:-1]) if root is not None else []
-            out.append(doc.diagnostic(path, "unknown-key", f"unknown key '{loc[-1]}'",
-                                      did_you_mean(str(loc[-1]), allowed), key=True))
+            out.append(
+                doc.diagnostic(
+                    path, "unknown-key", f"unknown key '{loc[-1]}'", did_you_mean(str(loc[-1]), allowed), key=True
+                )
+            )
         elif kind == "missing":
             out.append(doc.diagnostic(path, "missing-key", f"missing required key '{loc[-1]}'"))
         elif kind in _TYPE_ERRORS:
@@ -36,8 +50,11 @@ def diagnostics_from(error: ValidationError, doc: YamlDocument,
             hint = did_you_mean(given, choices) if isinstance(given, str) else ""
             out.append(doc.diagnostic(path, "invalid-value", f"expected {expected}", hint))
         elif kind == "string_pattern_mismatch":
-            out.append(doc.diagnostic(path, "invalid-name",
-                                      "names use letters, digits, '_', '.', '-' and start with a letter or '_'"))
+            out.append(
+                doc.diagnostic(
+                    path, "invalid-name", "names use letters, digits, '_', '.', '-' and start with a letter or '_'"
+                )
+            )
         else:
             message = item["msg"].removeprefix("Value error, ")
             out.append(doc.diagnostic(path, "invalid-value", message[0].lower() + message[1:] if message else kind))

@@ -47,9 +47,13 @@ class MappingReloader:
         except MappingValidationError as error:
             self.rejected_count += 1
             self.last_error = error
-            log.warning("mappings.reload_rejected", errors=len(error.diagnostics),
-                        first=error.diagnostics[0].format().splitlines()[0] if error.diagnostics else "",
-                        active_version=self.active.version, active_hash=self.active.content_hash)
+            log.warning(
+                "mappings.reload_rejected",
+                errors=len(error.diagnostics),
+                first=error.diagnostics[0].format().splitlines()[0] if error.diagnostics else "",
+                active_version=self.active.version,
+                active_hash=self.active.content_hash,
+            )
             return False
         self.last_error = None
         if candidate.content_hash == self.active.content_hash:
@@ -57,8 +61,13 @@ class MappingReloader:
         previous = self.active
         self.active = candidate
         self.reload_count += 1
-        log.info("mappings.reloaded", version=candidate.version, content_hash=candidate.content_hash,
-                 previous_version=previous.version, previous_hash=previous.content_hash)
+        log.info(
+            "mappings.reloaded",
+            version=candidate.version,
+            content_hash=candidate.content_hash,
+            previous_version=previous.version,
+            previous_hash=previous.content_hash,
+        )
         return True
 
     async def watch(self, stop: asyncio.Event) -> None:

@@ -11,8 +11,9 @@ from bridge.mapping.engine import MappingSet
 from connectors.catalog import TABLES, lineage
 
 
-def render_event(mapping_set: MappingSet, event: Mapping[str, Any],
-                 related: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+def render_event(
+    mapping_set: MappingSet, event: Mapping[str, Any], related: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
     """What the mappings would do with `event`, as data (the CLI prints it)."""
     table = str(event.get("table", ""))
     raw_record = event.get("record")
@@ -20,7 +21,10 @@ def render_event(mapping_set: MappingSet, event: Mapping[str, Any],
     report: dict[str, Any] = {
         "event": {k: event.get(k) for k in ("source", "table", "operation", "action", "sys_id")},
         "mappings": {"version": mapping_set.version, "content_hash": mapping_set.content_hash},
-        "candidates": [], "command": None, "error": None, "rules": [],
+        "candidates": [],
+        "command": None,
+        "error": None,
+        "rules": [],
     }
     target = vocabulary.ACTION_TARGETS.get(str(event.get("action") or ""))
     if event.get("operation") == "action" and target:
@@ -28,8 +32,9 @@ def render_event(mapping_set: MappingSet, event: Mapping[str, Any],
         raw_args, raw_sys_id = event.get("action_args"), event.get("sys_id")
         args: Mapping[str, Any] = raw_args if isinstance(raw_args, dict) else {}
         sys_id = raw_sys_id if isinstance(raw_sys_id, str) else None
-        candidates = mapping_set.explain_map_choice(table, target, record, related or {},
-                                                    action_args=args, sys_id=sys_id)
+        candidates = mapping_set.explain_map_choice(
+            table, target, record, related or {}, action_args=args, sys_id=sys_id
+        )
         report["candidates"] = [
             {"name": c.name, "where": c.where, "order": c.order, "chosen": c.chosen, "reason": c.reason}
             for c in candidates
@@ -42,9 +47,15 @@ def render_event(mapping_set: MappingSet, event: Mapping[str, Any],
         if result is None:
             report["rules"].append(f"no active map from '{table}' to '{target}' applies: nothing is emitted")
         else:
-            report["command"] = {"target": TABLES[target].system, "table": target, "operation": "insert",
-                                 "map": result.map_name, "fields": result.fields,
-                                 "mapping_version": mapping_set.version, "mapping_hash": mapping_set.content_hash}
+            report["command"] = {
+                "target": TABLES[target].system,
+                "table": target,
+                "operation": "insert",
+                "map": result.map_name,
+                "fields": result.fields,
+                "mapping_version": mapping_set.version,
+                "mapping_hash": mapping_set.content_hash,
+            }
         return report
     report["rules"] = _other_rules(mapping_set, table, event)
     return report

@@ -97,11 +97,13 @@ class _StrictLoader(yaml.SafeLoader):
             raise _Refusal("yaml-alias", "aliases (*name) are not allowed; repeat the value instead", event.start_mark)
         if isinstance(event, ScalarEvent | CollectionStartEvent):
             if event.anchor is not None:
-                raise _Refusal("yaml-alias", "anchors (&name) are not allowed; repeat the value instead",
-                               event.start_mark)
+                raise _Refusal(
+                    "yaml-alias", "anchors (&name) are not allowed; repeat the value instead", event.start_mark
+                )
             if event.tag is not None:
-                raise _Refusal("yaml-tag", f"tags such as '{event.tag}' are not allowed; write plain values",
-                               event.start_mark)
+                raise _Refusal(
+                    "yaml-tag", f"tags such as '{event.tag}' are not allowed; write plain values", event.start_mark
+                )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:

@@ -28,10 +28,13 @@ from bridge.mapping.spec import MappingFile
 #: Key paths of units that can be left out, with ``int`` for a list index, ``str`` for a name.
 _UNITS: tuple[tuple[Any, ...], ...] = (
     (str,),
-    ("table_maps", int), ("table_maps", int, "fields", int),
+    ("table_maps", int),
+    ("table_maps", int, "fields", int),
     ("sync", int),
-    ("value_maps", str), ("notes", str),
-    ("derived", str), ("derived", str, int),
+    ("value_maps", str),
+    ("notes", str),
+    ("derived", str),
+    ("derived", str, int),
 )
 #: Keys with a default whose invalid value can go alone (the unit holding them is checked
 #: with the default): ``(pattern, keys)``.
@@ -39,8 +42,12 @@ _OPTIONAL: tuple[tuple[Any, ...], ...] = (
     ("table_maps", int, frozenset({"active", "condition", "order", "description"})),
     ("table_maps", int, "fields", int, frozenset({"value_map", "default", "omit_empty"})),
     ("notes", str, frozenset({"element", "max_value_length"})),
-    ("routing", frozenset({"parent_child_case_sync", "case_fields_to_sync", "resolution_mode",
-                           "late_children_get_earlier_notes"})),
+    (
+        "routing",
+        frozenset(
+            {"parent_child_case_sync", "case_fields_to_sync", "resolution_mode", "late_children_get_earlier_notes"}
+        ),
+    ),
 )
 MAX_ROUNDS = 50  # each round leaves out at least one unit; a file has few
 
@@ -57,8 +64,10 @@ def salvage(doc: YamlDocument) -> Parsed | None:
         try:
             return Parsed(partial, MappingFile.model_validate(data))
         except ValidationError as error:
-            units = {_unit_of(partial.original(data_path(tuple(e["loc"]), data, keep_last=True)), e["type"])
-                     for e in error.errors(include_url=False)}
+            units = {
+                _unit_of(partial.original(data_path(tuple(e["loc"]), data, keep_last=True)), e["type"])
+                for e in error.errors(include_url=False)
+            }
             if None in units or units <= left_out:
                 return None
             left_out |= {unit for unit in units if unit is not None}
@@ -84,17 +93,24 @@ def _unit(path: KeyPath) -> KeyPath | None:
 
 def _matches(path: KeyPath, pattern: tuple[Any, ...]) -> bool:
     return len(path) == len(pattern) and all(
-        (isinstance(part, want) and not isinstance(part, bool)) if isinstance(want, type)
-        else part in want if isinstance(want, frozenset) else part == want
-        for part, want in zip(path, pattern, strict=True))
+        (isinstance(part, want) and not isinstance(part, bool))
+        if isinstance(want, type)
+        else part in want
+        if isinstance(want, frozenset)
+        else part == want
+        for part, want in zip(path, pattern, strict=True)
+    )
 
 
 def _without(node: Any, path: KeyPath, left_out: set[KeyPath], kept: dict[KeyPath, tuple[int, ...]]) -> Any:
     """``node`` without the units in ``left_out``; ``kept`` gets the original index of each
     list item that stays (under the list's original path)."""
     if isinstance(node, dict):
-        return {key: _without(value, (*path, key), left_out, kept)
-                for key, value in node.items() if (*path, key) not in left_out}
+        return {
+            key: _without(value, (*path, key), left_out, kept)
+            for key, value in node.items()
+            if (*path, key) not in left_out
+        }
     if isinstance(node, list):
         indexes = tuple(i for i in range(len(node)) if (*path, i) not in left_out)
         if len(indexes) != len(node):

@@ -25,15 +25,27 @@ class Parsed:
 def check_set(files: list[Parsed], value_map_names: set[str]) -> list[Diagnostic]:
     """Every cross-file and semantic problem of a parsed set (`value_map_names`: all declared)."""
     out = list(_check_singletons(files))
-    out += _check_unique(files, "table_maps", lambda f: [(m.name, ("table_maps", i, "name"))
-                                                        for i, m in enumerate(f.table_maps)], "map")
+    out += _check_unique(
+        files, "table_maps", lambda f: [(m.name, ("table_maps", i, "name")) for i, m in enumerate(f.table_maps)], "map"
+    )
     out += _check_unique(files, "value_maps", lambda f: [(n, ("value_maps", n)) for n in f.value_maps], "value map")
     out += _check_unique(files, "notes", lambda f: [(k, ("notes", k)) for k in f.notes], "note template")
-    out += _check_unique(files, "derived", lambda f: [(f"{t}.{r.field}", ("derived", t, i, "field"))
-                                                     for t, rules in f.derived.items() for i, r in enumerate(rules)],
-                         "derived field")
-    out += _check_unique(files, "sync", lambda f: [(f"{r.source_table} → {r.target_table}", ("sync", i))
-                                                  for i, r in enumerate(f.sync)], "sync rule")
+    out += _check_unique(
+        files,
+        "derived",
+        lambda f: [
+            (f"{t}.{r.field}", ("derived", t, i, "field"))
+            for t, rules in f.derived.items()
+            for i, r in enumerate(rules)
+        ],
+        "derived field",
+    )
+    out += _check_unique(
+        files,
+        "sync",
+        lambda f: [(f"{r.source_table} → {r.target_table}", ("sync", i)) for i, r in enumerate(f.sync)],
+        "sync rule",
+    )
     for parsed in files:
         doc, spec = parsed.doc, parsed.spec
         for i, table_map in enumerate(spec.table_maps):
@@ -60,10 +72,13 @@ def _check_synced_derived(files: list[Parsed]) -> Iterator[Diagnostic]:
                 to = rule.rename.get(name, name)
                 if policy != "never" and (rule.target_table, to) in derived:
                     yield parsed.doc.diagnostic(
-                        ("sync", i, "fields", name), "derived-field-synced",
+                        ("sync", i, "fields", name),
+                        "derived-field-synced",
                         f"'{to}' is derived on '{rule.target_table}': it follows its rule in 'derived' "
                         "after creation too, a sync policy would overwrite it",
-                        "remove it from the sync fields", key=True)
+                        "remove it from the sync fields",
+                        key=True,
+                    )
 
 
 def _check_singletons(files: list[Parsed]) -> Iterator[Diagnostic]:
@@ -71,11 +86,20 @@ def _check_singletons(files: list[Parsed]) -> Iterator[Diagnostic]:
         # A section that failed validation is declared all the same (no "missing" on top of it).
         declared = [p for p in files if getattr(p.spec, section) is not None or declares(p.doc, section)]
         for extra in declared[1:]:
-            yield extra.doc.diagnostic((section,), "duplicate-section",
-                                       f"'{section}' is already declared in {declared[0].doc.file}", key=True)
+            yield extra.doc.diagnostic(
+                (section,), "duplicate-section", f"'{section}' is already declared in {declared[0].doc.file}", key=True
+            )
     if files and not any(p.spec.version is not None or declares(p.doc, "version") for p in files):
-        yield Diagnostic(files[0].doc.file, 1, 1, "missing-version", "version",
-                         "the mapping set has no 'version' (declare it in exactly one file)", "", files[0].doc.line(1))
+        yield Diagnostic(
+            files[0].doc.file,
+            1,
+            1,
+            "missing-version",
+            "version",
+            "the mapping set has no 'version' (declare it in exactly one file)",
+            "",
+            files[0].doc.line(1),
+        )
 
 
 def declares(doc: YamlDocument, section: str) -> bool:
@@ -89,16 +113,20 @@ def declared_names(doc: YamlDocument, section: str) -> set[str]:
     return {str(name) for name in names} if isinstance(names, dict) else set()
 
 
-def _check_unique(files: list[Parsed], section: str, names: Callable[[MappingFile], Iterable[tuple[str, P]]],
-                  what: str) -> Iterator[Diagnostic]:
+def _check_unique(
+    files: list[Parsed], section: str, names: Callable[[MappingFile], Iterable[tuple[str, P]]], what: str
+) -> Iterator[Diagnostic]:
     seen: dict[str, str] = {}
     for parsed in files:
         for name, path in names(parsed.spec):
             line, _ = parsed.doc.position(path)
             if name in seen:
-                yield parsed.doc.diagnostic(path, "duplicate-name",
-                                            f"{what} '{name}' is already declared at {seen[name]}",
-                                            key=section in ("value_maps", "notes"))
+                yield parsed.doc.diagnostic(
+                    path,
+                    "duplicate-name",
+                    f"{what} '{name}' is already declared at {seen[name]}",
+                    key=section in ("value_maps", "notes"),
+                )
             else:
                 seen[name] = f"{parsed.doc.file}:{line}"
 
@@ -112,8 +140,15 @@ def _table(doc: YamlDocument, path: P, name: str) -> tuple[TableSpec | None, lis
 def _field(doc: YamlDocument, path: P, table: TableSpec | None, name: str, *, key: bool = False) -> list[Diagnostic]:
     if table is None or table.has_field(name):
         return []
-    return [doc.diagnostic(path, "unknown-field", f"table '{table.name}' has no field '{name}'",
-                           did_you_mean(name, table.fields), key=key)]
+    return [
+        doc.diagnostic(
+            path,
+            "unknown-field",
+            f"table '{table.name}' has no field '{name}'",
+            did_you_mean(name, table.fields),
+            key=key,
+        )
+    ]
 
 
 def _expression(doc: YamlDocument, path: P, text: str, source: TableSpec | None) -> list[Diagnostic]:
@@ -134,9 +169,13 @@ def _check_table_map(doc: YamlDocument, at: P, table_map: TableMap, value_maps: 
     target, problems = _table(doc, (*at, "target", "table"), table_map.target.table)
     out += problems
     if target is not None and target.system != table_map.target.system:
-        out.append(doc.diagnostic((*at, "target", "system"), "table-system-mismatch",
-                                  f"table '{target.name}' belongs to '{target.system}', "
-                                  f"not '{table_map.target.system}'"))
+        out.append(
+            doc.diagnostic(
+                (*at, "target", "system"),
+                "table-system-mismatch",
+                f"table '{target.name}' belongs to '{target.system}', not '{table_map.target.system}'",
+            )
+        )
     if table_map.condition is not None:
         out += _expression(doc, (*at, "condition"), table_map.condition, source)
     kinds: dict[str, set[str]] = {}
@@ -151,8 +190,13 @@ def _check_table_map(doc: YamlDocument, at: P, table_map: TableMap, value_maps: 
         kind = "compute" if row.compute is not None else "copy" if row.copy_from is not None else "set"
         previous = kinds.setdefault(row.field, set())
         if previous and (kind in previous or "set" in previous | {kind}):
-            out.append(doc.diagnostic((*row_at, "field"), "duplicate-field",
-                                      f"field '{row.field}' is set twice (only a compute may override a copy)"))
+            out.append(
+                doc.diagnostic(
+                    (*row_at, "field"),
+                    "duplicate-field",
+                    f"field '{row.field}' is set twice (only a compute may override a copy)",
+                )
+            )
         previous.add(kind)
     return out
 
@@ -169,9 +213,14 @@ def _check_derived(doc: YamlDocument, table_name: str, rules: Iterable[DerivedFi
             if source.related is None:
                 out += _field(doc, (*src_at, "field"), table, source.field)
             elif source.related not in vocabulary.RELATED_ROLES:
-                out.append(doc.diagnostic((*src_at, "related"), "unknown-role",
-                                          f"unknown related role '{source.related}'",
-                                          did_you_mean(source.related, vocabulary.RELATED_ROLES)))
+                out.append(
+                    doc.diagnostic(
+                        (*src_at, "related"),
+                        "unknown-role",
+                        f"unknown related role '{source.related}'",
+                        did_you_mean(source.related, vocabulary.RELATED_ROLES),
+                    )
+                )
             else:
                 role_table = vocabulary.RELATED_ROLES[source.related]
                 out += _field(doc, (*src_at, "field"), TABLES.get(role_table) if role_table else None, source.field)
@@ -187,21 +236,30 @@ def _check_sync(doc: YamlDocument, at: P, rule: SyncRule) -> list[Diagnostic]:
         out += _state(doc, (*at, "unless_target_state", i), rule.target_table, state, known_states)
     for name, to in rule.rename.items():
         if name not in rule.fields:
-            out.append(doc.diagnostic((*at, "rename", name), "unknown-field",
-                                      f"'{name}' is renamed but has no sync policy", key=True))
+            out.append(
+                doc.diagnostic(
+                    (*at, "rename", name), "unknown-field", f"'{name}' is renamed but has no sync policy", key=True
+                )
+            )
         out += _field(doc, (*at, "rename", name), target, to)
     for name, policy in rule.fields.items():
         out += _field(doc, (*at, "fields", name), source, name, key=True)
         if name not in rule.rename:
             out += _field(doc, (*at, "fields", name), target, name, key=True)
         if policy == "unless_target_state" and not rule.unless_target_state:
-            out.append(doc.diagnostic((*at, "fields", name), "missing-states",
-                                      "policy 'unless_target_state' needs the rule's 'unless_target_state' list",
-                                      "or write {unless_target_state: [states]} here"))
+            out.append(
+                doc.diagnostic(
+                    (*at, "fields", name),
+                    "missing-states",
+                    "policy 'unless_target_state' needs the rule's 'unless_target_state' list",
+                    "or write {unless_target_state: [states]} here",
+                )
+            )
         if not isinstance(policy, str):
             for i, state in enumerate(policy.unless_target_state):
-                out += _state(doc, (*at, "fields", name, "unless_target_state", i), rule.target_table, state,
-                              known_states)
+                out += _state(
+                    doc, (*at, "fields", name, "unless_target_state", i), rule.target_table, state, known_states
+                )
     return out
 
 
@@ -213,19 +271,40 @@ def _state(doc: YamlDocument, path: P, table: str, state: str, known: frozenset[
 
 def _check_note(doc: YamlDocument, key: str, note: NoteTemplate, value_maps: set[str]) -> list[Diagnostic]:
     if key not in vocabulary.NOTE_KEYS:
-        return [doc.diagnostic(("notes", key), "unknown-note-key", f"no flow writes a note '{key}'",
-                               did_you_mean(key, vocabulary.NOTE_KEYS), key=True)]
+        return [
+            doc.diagnostic(
+                ("notes", key),
+                "unknown-note-key",
+                f"no flow writes a note '{key}'",
+                did_you_mean(key, vocabulary.NOTE_KEYS),
+                key=True,
+            )
+        ]
     allowed = vocabulary.NOTE_KEYS[key]
     out = _check_template(doc, ("notes", key, "template"), key, note.template, allowed)
     for name, template in note.when_empty.items():
         out += _check_template(doc, ("notes", key, "when_empty", name), key, template, allowed)
         if name not in allowed:
-            out.append(doc.diagnostic(("notes", key, "when_empty", name), "unknown-placeholder",
-                                      f"'{name}' is not a value of '{key}'", did_you_mean(name, allowed), key=True))
+            out.append(
+                doc.diagnostic(
+                    ("notes", key, "when_empty", name),
+                    "unknown-placeholder",
+                    f"'{name}' is not a value of '{key}'",
+                    did_you_mean(name, allowed),
+                    key=True,
+                )
+            )
     for name, map_name in note.labels.items():
         if name not in allowed:
-            out.append(doc.diagnostic(("notes", key, "labels", name), "unknown-placeholder",
-                                      f"'{name}' is not a value of '{key}'", did_you_mean(name, allowed), key=True))
+            out.append(
+                doc.diagnostic(
+                    ("notes", key, "labels", name),
+                    "unknown-placeholder",
+                    f"'{name}' is not a value of '{key}'",
+                    did_you_mean(name, allowed),
+                    key=True,
+                )
+            )
         out += _value_map(doc, ("notes", key, "labels", name), map_name, value_maps)
     return out
 
@@ -235,10 +314,14 @@ def _check_template(doc: YamlDocument, path: P, key: str, template: str, allowed
     if isinstance(parts, TemplateProblem):
         return [doc.diagnostic(path, "bad-template", f"at character {parts.offset + 1}: {parts.message}")]
     return [
-        doc.diagnostic(path, "unknown-placeholder",
-                       f"'{{{name}}}' is not a value of '{key}' (values: {', '.join(sorted(allowed))})",
-                       did_you_mean(name, allowed))
-        for name in placeholders(parts) if name not in allowed
+        doc.diagnostic(
+            path,
+            "unknown-placeholder",
+            f"'{{{name}}}' is not a value of '{key}' (values: {', '.join(sorted(allowed))})",
+            did_you_mean(name, allowed),
+        )
+        for name in placeholders(parts)
+        if name not in allowed
     ]
 
 
@@ -248,7 +331,12 @@ def _check_routing(doc: YamlDocument, fields: list[str]) -> list[Diagnostic]:
     if "state" in fields:
         missing = [f for f in vocabulary.STATE_COMPANIONS if f not in fields]
         if missing:
-            out.append(doc.diagnostic(("routing", "case_fields_to_sync"), "state-requires-close-fields",
-                                      f"syncing 'state' requires syncing {' and '.join(missing)} too",
-                                      f"add {', '.join(missing)}"))
+            out.append(
+                doc.diagnostic(
+                    ("routing", "case_fields_to_sync"),
+                    "state-requires-close-fields",
+                    f"syncing 'state' requires syncing {' and '.join(missing)} too",
+                    f"add {', '.join(missing)}",
+                )
+            )
     return out

@@ -35,13 +35,20 @@ Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$", 
 Expression = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
 DEFAULT_CASE_FIELDS_TO_SYNC = (
-    "priority", "state", "comments", "work_notes", "assigned_to", "close_notes", "resolution_code",
+    "priority",
+    "state",
+    "comments",
+    "work_notes",
+    "assigned_to",
+    "close_notes",
+    "resolution_code",
 )
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True,
-                              populate_by_name=False)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, hide_input_in_errors=True, populate_by_name=False
+    )
 
 
 class Target(_Model):
@@ -55,11 +62,13 @@ class FieldRow(_Model):
     """One target field: exactly one of `copy`, `set`, `compute`; then `value_map`, `default`."""
 
     field: Name = Field(description="target field")
-    copy_from: Name | None = Field(None, alias="copy",
-                                   description="source field to copy (references copy their sys_id)")
+    copy_from: Name | None = Field(
+        None, alias="copy", description="source field to copy (references copy their sys_id)"
+    )
     set_value: Text | None = Field(None, alias="set", description="constant value")
-    compute: Expression | None = Field(None, description="JMESPath over {record, related, action_args}; "
-                                                         "overrides a copy of the same field")
+    compute: Expression | None = Field(
+        None, description="JMESPath over {record, related, action_args}; overrides a copy of the same field"
+    )
     value_map: Name | None = Field(None, description="named value map applied to the value")
     default: Text | None = Field(None, description="used when the value is empty or the value map has no entry")
     omit_empty: bool = Field(False, description="leave the field out of the command when its value is empty")
@@ -69,8 +78,9 @@ class FieldRow(_Model):
         sources = (("copy", self.copy_from), ("set", self.set_value), ("compute", self.compute))
         given = [k for k, v in sources if v is not None]
         if len(given) != 1:
-            raise ValueError("a field row needs exactly one of copy / set / compute "
-                             f"(got {', '.join(given) or 'none'})")
+            raise ValueError(
+                f"a field row needs exactly one of copy / set / compute (got {', '.join(given) or 'none'})"
+            )
         return self
 
 
@@ -105,9 +115,12 @@ class DerivedSource(_Model):
     """A candidate value: a field of the target record, or of a related record (`related` role)."""
 
     field: Name
-    related: Name | None = Field(None, description="role of a related record: case (the case itself), "
-                                                   "cmdb_ci (the affected CI), caller (the case's contact), "
-                                                   "contact, account, consumer, …")
+    related: Name | None = Field(
+        None,
+        description="role of a related record: case (the case itself), "
+        "cmdb_ci (the affected CI), caller (the case's contact), "
+        "contact, account, consumer, …",
+    )
 
 
 class DerivedField(_Model):

@@ -41,7 +41,7 @@ def parse_template(text: str) -> tuple[Part, ...] | TemplateProblem:
     parts: list[Part] = []
     literal, position = "", 0
     for match in _TOKEN.finditer(text):
-        literal += text[position:match.start()]
+        literal += text[position : match.start()]
         token = match.group(0)
         if token in ("{{", "}}"):
             literal += token[0]
@@ -51,8 +51,9 @@ def parse_template(text: str) -> tuple[Part, ...] | TemplateProblem:
             literal = ""
             parts.append((match.group(1),))
         else:
-            return TemplateProblem(match.start(), f"stray '{token}': placeholders are {{name}}; "
-                                                  f"write {token * 2} for a literal brace")
+            return TemplateProblem(
+                match.start(), f"stray '{token}': placeholders are {{name}}; write {token * 2} for a literal brace"
+            )
         position = match.end()
     literal += text[position:]
     if literal:
@@ -67,8 +68,7 @@ def placeholders(parts: tuple[Part, ...]) -> list[str]:
 def render(parts: tuple[Part, ...], values: Mapping[str, Any], max_value_length: int) -> str:
     """Fill the placeholders with escaped values (a missing value is empty)."""
     return "".join(
-        part if isinstance(part, str) else escape_value(values.get(part[0]), max_value_length)
-        for part in parts
+        part if isinstance(part, str) else escape_value(values.get(part[0]), max_value_length) for part in parts
     )
 
 

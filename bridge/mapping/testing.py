@@ -122,8 +122,14 @@ def run_case(mapping_set: MappingSet, collected: CollectedCase) -> CaseOutcome:
         target = case.target_table or vocabulary.ACTION_TARGETS.get(event.get("action") or "", "")
         if not target:
             return _outcome(collected, "no target table: give an action that creates a record, or target_table")
-        result = mapping_set.map_record(event["table"], target, event["record"], case.related,
-                                        action_args=event.get("action_args") or {}, sys_id=event.get("sys_id"))
+        result = mapping_set.map_record(
+            event["table"],
+            target,
+            event["record"],
+            case.related,
+            action_args=event.get("action_args") or {},
+            sys_id=event.get("sys_id"),
+        )
     except MappingError as error:
         return _outcome(collected, f"mapping error: {error}")
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -170,15 +176,18 @@ def _check_error(case: YamlCase) -> str:
         if found:
             return ""
         return "expected error[{}]{}, got: {}".format(
-            expected.code, f" on line {expected.line}" if expected.line else "",
-            "; ".join(f"{d.line}:{d.col} {d.code}" for d in error.diagnostics))
+            expected.code,
+            f" on line {expected.line}" if expected.line else "",
+            "; ".join(f"{d.line}:{d.col} {d.code}" for d in error.diagnostics),
+        )
     return f"expected error[{expected.code}], but the mapping is valid"
 
 
 def _diff(expected: dict[str, str], actual: dict[str, str]) -> str:
     keys = sorted(set(expected) | set(actual))
-    return ", ".join(f"{k}: expected {expected.get(k)!r}, got {actual.get(k)!r}"
-                     for k in keys if expected.get(k) != actual.get(k))
+    return ", ".join(
+        f"{k}: expected {expected.get(k)!r}, got {actual.get(k)!r}" for k in keys if expected.get(k) != actual.get(k)
+    )
 
 
 def _outcome(collected: CollectedCase, problem: str) -> CaseOutcome:

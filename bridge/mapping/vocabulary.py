@@ -60,8 +60,16 @@ NOTE_FAMILY_TABLE: dict[str, str] = {
 }
 
 _WO_STATES = frozenset(
-    {"draft", "ready_for_dispatch", "assigned", "accepted", "work_in_progress",
-     "closed_complete", "closed_incomplete", "canceled"}
+    {
+        "draft",
+        "ready_for_dispatch",
+        "assigned",
+        "accepted",
+        "work_in_progress",
+        "closed_complete",
+        "closed_incomplete",
+        "canceled",
+    }
 )
 STATE_VALUES: dict[str, frozenset[str]] = {
     "sn_customerservice_case": frozenset({"1", "10", "18", "6", "3", "7"}),
@@ -72,12 +80,10 @@ STATE_VALUES: dict[str, frozenset[str]] = {
     "problem": frozenset({"101", "102", "103", "104", "106", "107"}),
     "change_request": frozenset({"-5", "-4", "-3", "-2", "-1", "0", "3", "4"}),
     "sc_request": frozenset(
-        {"requested", "in_process", "closed_complete", "closed_incomplete", "closed_cancelled",
-         "closed_rejected"}
+        {"requested", "in_process", "closed_complete", "closed_incomplete", "closed_cancelled", "closed_rejected"}
     ),
     "sn_order_case_line": frozenset(
-        {"draft", "new", "work_in_progress", "awaiting_info", "resolved_accepted",
-         "resolved_denied", "cancelled"}
+        {"draft", "new", "work_in_progress", "awaiting_info", "resolved_accepted", "resolved_denied", "cancelled"}
     ),
 }
 

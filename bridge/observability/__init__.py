@@ -22,8 +22,7 @@ from bridge.observability.view import ObservedBridge
 __all__ = ["ObservedBridge", "Sample", "Telemetry", "observability_lifespan"]
 
 
-def observability_lifespan(
-        bridge: ObservedBridge) -> Callable[[], contextlib.AbstractAsyncContextManager[None]]:
+def observability_lifespan(bridge: ObservedBridge) -> Callable[[], contextlib.AbstractAsyncContextManager[None]]:
     """The ASGI app's ``lifespan``: opens what the HTTP surface needs and runs the sampler."""
 
     @contextlib.asynccontextmanager
@@ -32,8 +31,7 @@ def observability_lifespan(
         from bridge.store.engine import store_engine
 
         telemetry = bridge.telemetry
-        telemetry.read_engine = engine = store_engine(bridge.settings.store, writer=False,
-                                                      busy_timeout_ms=2000)
+        telemetry.read_engine = engine = store_engine(bridge.settings.store, writer=False, busy_timeout_ms=2000)
         stop = asyncio.Event()
         task = asyncio.get_running_loop().create_task(Sampler(bridge).run(stop))
         try:

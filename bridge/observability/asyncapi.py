@@ -47,25 +47,29 @@ def _text(description: str) -> dict[str, str]:
     return {"type": "string", "description": description}
 
 
-def _headers(described: dict[str, str | dict[str, Any]], *, required: bool,
-             optional: tuple[str, ...] = ()) -> dict[str, Any]:
+def _headers(
+    described: dict[str, str | dict[str, Any]], *, required: bool, optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """A Kafka headers schema: every header is text (a description, or a schema); `required`
     closes the set (the bridge's own messages carry exactly these), `optional` ones apart."""
-    schema: dict[str, Any] = {"type": "object", "properties": {
-        name: _text(text) if isinstance(text, str) else text for name, text in described.items()}}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: _text(text) if isinstance(text, str) else text for name, text in described.items()},
+    }
     if required:
-        schema.update(required=[name for name in described if name not in optional],
-                      additionalProperties=False)
+        schema.update(required=[name for name in described if name not in optional], additionalProperties=False)
     return schema
 
 
 # What `bridge dlq retry` adds to an event it re-injects; the systems' events need none.
-EVENT_HEADERS: Final = _headers({
-    HEADER_PREFIX + "replay-count": "re-injections by `bridge dlq retry` (a count quarantines "
-                                    "a loop)",
-    HEADER_PREFIX + "dead-letter-id": "the dead letter a re-injected event comes from",
-    "traceparent": "W3C trace context of the producer: the bridge's spans continue its trace",
-}, required=False)
+EVENT_HEADERS: Final = _headers(
+    {
+        HEADER_PREFIX + "replay-count": "re-injections by `bridge dlq retry` (a count quarantines a loop)",
+        HEADER_PREFIX + "dead-letter-id": "the dead letter a re-injected event comes from",
+        "traceparent": "W3C trace context of the producer: the bridge's spans continue its trace",
+    },
+    required=False,
+)
 #: FastStream writes it on every message it publishes (the bridge gives it the message's id);
 #: not required: the outbox does not write it itself
 CORRELATION: Final = "correlation_id"
@@ -74,42 +78,49 @@ CORRELATION_HEADER: Final = {CORRELATION: "the message's id again (`x-bridge-mes
 #: (`BRIDGE_TRACING__ENABLED`); an event's own is followed when it has one
 TRACE_HEADERS: Final = {
     "traceparent": "W3C trace context (tracing on): the message's producer span, a child of "
-                   "the bridge's span of the causing event",
+    "the bridge's span of the causing event",
     "tracestate": "W3C vendor trace state, when the causing event's trace has one",
 }
 TRACE_OPTIONAL: Final = (CORRELATION, *TRACE_HEADERS)
-COMMAND_HEADERS: Final = _headers({
-    **CORRELATION_HEADER,
-    HEADER_PREFIX + "message-id": "the `command_id`: a re-published command carries the same",
-    HEADER_PREFIX + "mapping-version": "version of the mapping set that decided the command",
-    HEADER_PREFIX + "mapping-hash": "content hash of that mapping set",
-    HEADER_PREFIX + "cause-event": "`event_id` of the event that caused the command",
-    HEADER_PREFIX + "rule": "the flow rule that decided the command",
-    "content-type": {"type": "string", "const": "application/json"},
-    **TRACE_HEADERS,
-}, required=True, optional=TRACE_OPTIONAL)
-DEAD_LETTER_HEADERS: Final = _headers({
-    **CORRELATION_HEADER,
-    "content-type": {"type": "string", "const": "application/octet-stream"},
-    HEADER_PREFIX + "message-id": "`dlq-` and the dead letter's id",
-    HEADER_PREFIX + "dead-letter-id": "the dead letter's id in the store (`bridge dlq show`)",
-    HEADER_PREFIX + "original-topic": "where the message was read",
-    HEADER_PREFIX + "original-partition": "its partition there",
-    HEADER_PREFIX + "original-offset": "its offset there",
-    HEADER_PREFIX + "stage": "where it failed: decode, map, flow or batch",
-    HEADER_PREFIX + "error-class": "the class of the error (never its message: no input values)",
-    HEADER_PREFIX + "reason": "the reason code (`invalid_json`, `duplicate_key`, `key_mismatch`, "
-                              "`source_mismatch`, …: the README lists them)",
-    HEADER_PREFIX + "mapping-version": "the active mapping version (empty before any applied)",
-    HEADER_PREFIX + "replay-count": "how many times `bridge dlq retry` re-injected it",
-    HEADER_PREFIX + "truncated": "`true` when the payload is the input cut down: the input was "
-                                 "larger than the topic takes (whole in the store: `bridge dlq "
-                                 "show`)",
-    HEADER_PREFIX + "original-size": "when cut down: the input's size in bytes",
-    HEADER_PREFIX + "original-sha256": "when cut down: the SHA-256 of the whole input (hex)",
-    **TRACE_HEADERS,
-}, required=True, optional=(*TRACE_OPTIONAL, *(HEADER_PREFIX + name for name in (
-    "truncated", "original-size", "original-sha256"))))
+COMMAND_HEADERS: Final = _headers(
+    {
+        **CORRELATION_HEADER,
+        HEADER_PREFIX + "message-id": "the `command_id`: a re-published command carries the same",
+        HEADER_PREFIX + "mapping-version": "version of the mapping set that decided the command",
+        HEADER_PREFIX + "mapping-hash": "content hash of that mapping set",
+        HEADER_PREFIX + "cause-event": "`event_id` of the event that caused the command",
+        HEADER_PREFIX + "rule": "the flow rule that decided the command",
+        "content-type": {"type": "string", "const": "application/json"},
+        **TRACE_HEADERS,
+    },
+    required=True,
+    optional=TRACE_OPTIONAL,
+)
+DEAD_LETTER_HEADERS: Final = _headers(
+    {
+        **CORRELATION_HEADER,
+        "content-type": {"type": "string", "const": "application/octet-stream"},
+        HEADER_PREFIX + "message-id": "`dlq-` and the dead letter's id",
+        HEADER_PREFIX + "dead-letter-id": "the dead letter's id in the store (`bridge dlq show`)",
+        HEADER_PREFIX + "original-topic": "where the message was read",
+        HEADER_PREFIX + "original-partition": "its partition there",
+        HEADER_PREFIX + "original-offset": "its offset there",
+        HEADER_PREFIX + "stage": "where it failed: decode, map, flow or batch",
+        HEADER_PREFIX + "error-class": "the class of the error (never its message: no input values)",
+        HEADER_PREFIX + "reason": "the reason code (`invalid_json`, `duplicate_key`, `key_mismatch`, "
+        "`source_mismatch`, …: the README lists them)",
+        HEADER_PREFIX + "mapping-version": "the active mapping version (empty before any applied)",
+        HEADER_PREFIX + "replay-count": "how many times `bridge dlq retry` re-injected it",
+        HEADER_PREFIX + "truncated": "`true` when the payload is the input cut down: the input was "
+        "larger than the topic takes (whole in the store: `bridge dlq "
+        "show`)",
+        HEADER_PREFIX + "original-size": "when cut down: the input's size in bytes",
+        HEADER_PREFIX + "original-sha256": "when cut down: the SHA-256 of the whole input (hex)",
+        **TRACE_HEADERS,
+    },
+    required=True,
+    optional=(*TRACE_OPTIONAL, *(HEADER_PREFIX + name for name in ("truncated", "original-size", "original-sha256"))),
+)
 
 
 def _key(description: str) -> dict[str, Any]:
@@ -125,7 +136,8 @@ def _event_message(system: str) -> dict[str, Any]:
         "correlationId": {
             "location": "$message.payload#/caused_by_command",
             "description": "the `command_id` of the bridge command that made the change (null "
-                           "when a person or another integration did): the command's echo"},
+            "when a person or another integration did): the command's echo",
+        },
     }
 
 
@@ -137,22 +149,24 @@ def _command_message(system: str) -> dict[str, Any]:
         "bindings": _key("the target record's sys_id; an insert's `correlation_id`"),
         "correlationId": {
             "location": "$message.payload#/command_id",
-            "description": "the change the command makes comes back as an event whose "
-                           "`caused_by_command` is this id"},
+            "description": "the change the command makes comes back as an event whose `caused_by_command` is this id",
+        },
     }
 
 
 _DEAD_LETTER_MESSAGE: Final = {
     "description": "Input the bridge could not process: the message as it was read, byte for "
-                   "byte (invalid JSON or UTF-8 included; empty for a tombstone).",
+    "byte (invalid JSON or UTF-8 included; empty for a tombstone).",
     "contentType": "application/octet-stream",
-    "payload": {"type": "string", "format": "binary",
-                "description": "the original message's bytes, unchanged"},
+    "payload": {"type": "string", "format": "binary", "description": "the original message's bytes, unchanged"},
     "headers": DEAD_LETTER_HEADERS,
-    "bindings": _key("the original message's key (when no record's key could be, the record's "
-                     "sys_id or the dead letter's id)"),
-    "correlationId": {"location": f"$message.header#/{HEADER_PREFIX}dead-letter-id",
-                      "description": "the dead letter's id in the store"},
+    "bindings": _key(
+        "the original message's key (when no record's key could be, the record's sys_id or the dead letter's id)"
+    ),
+    "correlationId": {
+        "location": f"$message.header#/{HEADER_PREFIX}dead-letter-id",
+        "description": "the dead letter's id in the store",
+    },
 }
 
 
@@ -169,13 +183,14 @@ def add_event_channels(document: dict[str, Any], topics: TopicNames) -> None:
         channels[name] = {
             "address": topic,
             "description": f"{system.upper()}'s record events (the contract envelope), read in "
-                           "batches by the bridge's consumer group",
+            "batches by the bridge's consumer group",
             "servers": servers,
             "messages": {"Message": {"$ref": f"#/components/messages/{name}:Message"}},
             "bindings": {"kafka": {"topic": topic, "bindingVersion": _KAFKA_BINDING}},
         }
         operations[f"{name}:receive"] = {
-            "action": "receive", "channel": {"$ref": f"#/channels/{name}"},
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{name}"},
             "messages": [{"$ref": f"#/channels/{name}/messages/Message"}],
         }
 
@@ -206,5 +221,4 @@ def _component(reference: str) -> str:
 
 def specification(broker: Any) -> AsyncAPI:
     """The ``specification=`` argument for the bridge's ``AsgiFastStream``."""
-    return AsyncAPI(broker, title="csm-fsm-bridge", version="1.0.0", description=DESCRIPTION,
-                    schema_version="3.0.0")
+    return AsyncAPI(broker, title="csm-fsm-bridge", version="1.0.0", description=DESCRIPTION, schema_version="3.0.0")

@@ -68,8 +68,9 @@ class LagProbe:
         committed = await self._admin.list_consumer_group_offsets(self._group, partitions=partitions)
         starts = await self._consumer.beginning_offsets(partitions)
         ends = await self._consumer.end_offsets(partitions)
-        return [PartitionLag(tp.topic, tp.partition, _offset(committed.get(tp)), starts[tp], ends[tp])
-                for tp in partitions]
+        return [
+            PartitionLag(tp.topic, tp.partition, _offset(committed.get(tp)), starts[tp], ends[tp]) for tp in partitions
+        ]
 
 
 def _offset(meta: object) -> int | None:
@@ -81,5 +82,8 @@ async def topic_partitions(admin: AIOKafkaAdminClient, topics: list[str]) -> dic
     """Partition numbers of those ``topics`` that exist."""
     # Describe all topics: naming topics in a metadata request auto-creates them on some clusters.
     described = {t["topic"]: t for t in await admin.describe_topics()}
-    return {topic: sorted(p["partition"] for p in described[topic]["partitions"])
-            for topic in topics if topic in described and described[topic]["error_code"] == 0}
+    return {
+        topic: sorted(p["partition"] for p in described[topic]["partitions"])
+        for topic in topics
+        if topic in described and described[topic]["error_code"] == 0
+    }

@@ -39,8 +39,13 @@ class Stall:
     since: float  # time.time() when its committed offset last moved (or was first seen)
 
     def as_json(self, now: float) -> dict[str, Any]:
-        return {"topic": self.topic, "partition": self.partition, "lag": self.lag,
-                "committed": self.committed, "stalled_for_s": round(now - self.since, 1)}
+        return {
+            "topic": self.topic,
+            "partition": self.partition,
+            "lag": self.lag,
+            "committed": self.committed,
+            "stalled_for_s": round(now - self.since, 1),
+        }
 
 
 class ProgressTracker:
@@ -54,8 +59,9 @@ class ProgressTracker:
         self._store_failing_since: float | None = None
         self._store_error: str | None = None
 
-    def observe(self, lag: Sequence[PartitionLag], assigned: Collection[TopicPartition] | None,
-                now: float | None = None) -> list[Stall]:
+    def observe(
+        self, lag: Sequence[PartitionLag], assigned: Collection[TopicPartition] | None, now: float | None = None
+    ) -> list[Stall]:
         """Take a lag sample; the partitions of ``assigned`` (all, when None: not known) that
         are stalled now."""
         now = time.time() if now is None else now
@@ -67,8 +73,7 @@ class ProgressTracker:
             if committed != p.committed or p.lag == 0:
                 since = now  # it moved, or has nothing to do
             seen[key] = (p.committed, since)
-            if p.lag > 0 and now - since >= self._stall_after_s and \
-                    (assigned is None or key in assigned):
+            if p.lag > 0 and now - since >= self._stall_after_s and (assigned is None or key in assigned):
                 stalls.append(Stall(p.topic, p.partition, p.lag, p.committed, since))
         self._positions = seen
         self.partitions = list(seen)

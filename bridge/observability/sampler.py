@@ -52,14 +52,19 @@ class Sampler:
             self._telemetry.metrics.wal_pages.set(wal_pages)
         reloader = bridge.reloader
         if reloader is not None:
-            self._telemetry.metrics.set_mappings(reloader.active.version,
-                                                 reloader.active.content_hash,
-                                                 reloader.reload_count, reloader.rejected_count)
+            self._telemetry.metrics.set_mappings(
+                reloader.active.version, reloader.active.content_hash, reloader.reload_count, reloader.rejected_count
+            )
         # /ready's checks, as this sample saw them: the lag probe reached the broker, the
         # backlog query the store, no partition stalled, the store takes writes
         progress = self._telemetry.progress
-        ready = (lag is not None and backlog is not None and reloader is not None
-                 and not progress.stalls and progress.store_failure() is None)
+        ready = (
+            lag is not None
+            and backlog is not None
+            and reloader is not None
+            and not progress.stalls
+            and progress.store_failure() is None
+        )
         self._telemetry.metrics.ready.set(1 if ready else 0)
 
     async def _lag(self) -> list[PartitionLag] | None:
@@ -85,9 +90,11 @@ class Sampler:
 async def _backlog(read_engine: AsyncEngine) -> int:
     """Unsent outbox rows, counted on a read connection (never takes SQLite's write lock)."""
     async with read_engine.connect() as conn:
-        return int((await conn.execute(
-            select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
-        )).scalar_one())
+        return int(
+            (
+                await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None)))
+            ).scalar_one()
+        )
 
 
 async def _quietly(awaitable: Any, what: str) -> Any:

@@ -54,8 +54,7 @@ class Telemetry:
         self.read_engine: AsyncEngine | None = None  # a reader, opened by the lifespan
         self.progress = ProgressTracker(settings.probes)
         # read when scraped: the same moment /ready judges by
-        self.metrics.store_write_failing.set_function(
-            lambda: float(self.progress.store_failure() is not None))
+        self.metrics.store_write_failing.set_function(lambda: float(self.progress.store_failure() is not None))
         self.started_at = time.time()
 
     # -- BatchObserver -----------------------------------------------------------------------
@@ -68,9 +67,15 @@ class Telemetry:
         detailed = log.is_enabled_for(logging.DEBUG)
         for event, outcome in result.events if detailed else ():
             if event is not None:
-                log.debug("event.processed", event_id=event.event_id, source=event.source,
-                          table=event.table, sys_id=event.sys_id, operation=event.operation,
-                          outcome=outcome)
+                log.debug(
+                    "event.processed",
+                    event_id=event.event_id,
+                    source=event.source,
+                    table=event.table,
+                    sys_id=event.sys_id,
+                    operation=event.operation,
+                    outcome=outcome,
+                )
         for row in result.outbox:
             if row.get("kind") == "dead_letter":
                 self.dead_letters += 1
@@ -78,10 +83,15 @@ class Telemetry:
             else:
                 self.commands += 1
                 if detailed:
-                    log.debug("command.emitted", message_id=row.get("message_id"),
-                              target=row.get("target"), table=row.get("target_table"),
-                              rule=row.get("rule"), cause_event_id=row.get("cause_event_id"),
-                              mapping_version=row.get("mapping_version"))
+                    log.debug(
+                        "command.emitted",
+                        message_id=row.get("message_id"),
+                        target=row.get("target"),
+                        table=row.get("target_table"),
+                        rule=row.get("rule"),
+                        cause_event_id=row.get("cause_event_id"),
+                        mapping_version=row.get("mapping_version"),
+                    )
 
     def on_phases(self, phases: PhaseTimes, size: int) -> None:
         self.metrics.record_phases(phases)
@@ -89,22 +99,19 @@ class Telemetry:
     def on_transient_error(self, error: BaseException) -> None:
         self.metrics.transient_errors.labels(type(error).__name__).inc()
         self._store_failed_if(error)
-        self.last_error = {"error_class": type(error).__name__, "at": time.time(),
-                           "kind": "transient"}
+        self.last_error = {"error_class": type(error).__name__, "at": time.time(), "kind": "transient"}
 
     def on_rewind(self) -> None:
         self.metrics.rewinds.inc()
 
     def on_commit_failure(self) -> None:
         self.metrics.commit_failures.inc()
-        self.last_error = {"error_class": "CommitFailedError", "at": time.time(),
-                           "kind": "offset_commit"}
+        self.last_error = {"error_class": "CommitFailedError", "at": time.time(), "kind": "offset_commit"}
 
     def on_batch_failure(self, error: BaseException) -> None:
         self.metrics.batch_failures.labels(type(error).__name__).inc()
         self._store_failed_if(error)
-        self.last_error = {"error_class": type(error).__name__, "at": time.time(),
-                           "kind": "batch_failure"}
+        self.last_error = {"error_class": type(error).__name__, "at": time.time(), "kind": "batch_failure"}
 
     def _store_failed_if(self, error: BaseException) -> None:
         if is_store_error(error):
@@ -112,20 +119,26 @@ class Telemetry:
 
     # -- fed by the sampler -------------------------------------------------------------------
 
-    def record_sample(self, lag: list[PartitionLag] | None, backlog: int | None,
-                      assigned: Collection[TopicPartition] | None = None) -> Sample:
+    def record_sample(
+        self, lag: list[PartitionLag] | None, backlog: int | None, assigned: Collection[TopicPartition] | None = None
+    ) -> Sample:
         """A sample of the group's lag (None: the broker did not answer) and the outbox
         backlog; ``assigned``: the partitions this instance consumes (None: not known)."""
         self.lag, self.backlog = lag, backlog
         if lag is not None:
             self.metrics.set_lag({(p.topic, p.partition): p.lag for p in lag})
             stalls = self.progress.observe(lag, assigned)
-            self.metrics.set_stalled(self.progress.partitions,
-                                     {(s.topic, s.partition) for s in stalls})
+            self.metrics.set_stalled(self.progress.partitions, {(s.topic, s.partition) for s in stalls})
         if backlog is not None:
             self.metrics.outbox_backlog.set(backlog)
-        sample = Sample(time.time(), self.events, self.commands, self.dead_letters,
-                        sum(p.lag for p in lag) if lag is not None else None, backlog)
+        sample = Sample(
+            time.time(),
+            self.events,
+            self.commands,
+            self.dead_letters,
+            sum(p.lag for p in lag) if lag is not None else None,
+            backlog,
+        )
         self.history.append(sample)
         return sample
 
@@ -135,11 +148,16 @@ class Telemetry:
 
 def _log_dead_letter(row: dict[str, Any]) -> None:
     headers = row.get("headers") or {}
-    log.info("event.dead_lettered", event_id=row.get("cause_event_id"),
-             sys_id=row.get("cause_sys_id"), reason=headers.get("x-bridge-reason"),
-             stage=headers.get("x-bridge-stage"), error_class=headers.get("x-bridge-error-class"),
-             dead_letter_id=headers.get("x-bridge-dead-letter-id"),
-             topic=headers.get("x-bridge-original-topic"),
-             partition=headers.get("x-bridge-original-partition"),
-             offset=headers.get("x-bridge-original-offset"),
-             mapping_version=row.get("mapping_version"))
+    log.info(
+        "event.dead_lettered",
+        event_id=row.get("cause_event_id"),
+        sys_id=row.get("cause_sys_id"),
+        reason=headers.get("x-bridge-reason"),
+        stage=headers.get("x-bridge-stage"),
+        error_class=headers.get("x-bridge-error-class"),
+        dead_letter_id=headers.get("x-bridge-dead-letter-id"),
+        topic=headers.get("x-bridge-original-topic"),
+        partition=headers.get("x-bridge-original-partition"),
+        offset=headers.get("x-bridge-original-offset"),
+        mapping_version=row.get("mapping_version"),
+    )

@@ -37,8 +37,9 @@ def install_tracing(settings: Settings) -> TracerProvider | None:
     attributes = {"service.name": "csm-fsm-bridge"}
     if settings.instance_id:
         attributes["service.instance.id"] = settings.instance_id
-    provider = TracerProvider(resource=Resource.create(attributes),
-                              sampler=ParentBased(TraceIdRatioBased(config.sample_ratio)))
+    provider = TracerProvider(
+        resource=Resource.create(attributes), sampler=ParentBased(TraceIdRatioBased(config.sample_ratio))
+    )
     provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
     trace.set_tracer_provider(provider)
     return provider

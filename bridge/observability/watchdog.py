@@ -31,8 +31,9 @@ class Block:
 
 
 class LoopWatchdog:
-    def __init__(self, limit_s: float, beat_s: float | None = None, *,
-                 on_block: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self, limit_s: float, beat_s: float | None = None, *, on_block: Callable[[float], None] | None = None
+    ) -> None:
         self.limit_s = limit_s
         self._on_block = on_block
         self.beat_s = beat_s if beat_s is not None else min(1.0, limit_s / 4)
@@ -86,6 +87,8 @@ class LoopWatchdog:
             return f"the event loop has not turned for {stuck:.1f} s (limit {self.limit_s:g} s)"
         block = self.last_block
         if block is not None and time.monotonic() - block.ended_at < self.limit_s:
-            return (f"the event loop was blocked for {block.seconds:.1f} s (limit "
-                    f"{self.limit_s:g} s), {time.monotonic() - block.ended_at:.1f} s ago")
+            return (
+                f"the event loop was blocked for {block.seconds:.1f} s (limit "
+                f"{self.limit_s:g} s), {time.monotonic() - block.ended_at:.1f} s ago"
+            )
         return None

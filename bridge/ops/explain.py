@@ -21,9 +21,13 @@ CASE_TABLES = ("sn_customerservice_case", "sn_order_case")
 
 def _summary(row: Any) -> dict[str, Any]:
     data = row["data"]
-    return {"sys_id": row["sys_id"], "table": row["table_name"], "number": row["number"],
-            "state": text(data, "state") or text(data, "request_state"),
-            "major_case_state": text(data, "major_case_state")}
+    return {
+        "sys_id": row["sys_id"],
+        "table": row["table_name"],
+        "number": row["number"],
+        "state": text(data, "state") or text(data, "request_state"),
+        "major_case_state": text(data, "major_case_state"),
+    }
 
 
 async def _records(conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -34,37 +38,39 @@ async def _records(conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str,
 
 
 async def _targets(conn: AsyncConnection, kind: str, from_id: str) -> list[str]:
-    rows = await conn.execute(select(links.c.to_id)
-                              .where(links.c.kind == kind, links.c.from_id == from_id))
+    rows = await conn.execute(select(links.c.to_id).where(links.c.kind == kind, links.c.from_id == from_id))
     return sorted(r[0] for r in rows)
 
 
 async def load_decisions(conn: AsyncConnection, case_id: str) -> list[dict[str, Any]]:
     """Stored routing decisions for a case, in the order the bridge routed them."""
-    rows = await conn.execute(select(links.c.from_id, links.c.attrs, links.c.created_at)
-                              .where(links.c.kind == KIND, links.c.to_id == routing_key(case_id)))
-    return ordered({from_id: {**attrs, "routed_at": utc_text(created_at)}
-                    for from_id, attrs, created_at in rows})
+    rows = await conn.execute(
+        select(links.c.from_id, links.c.attrs, links.c.created_at).where(
+            links.c.kind == KIND, links.c.to_id == routing_key(case_id)
+        )
+    )
+    return ordered({from_id: {**attrs, "routed_at": utc_text(created_at)} for from_id, attrs, created_at in rows})
 
 
 async def explain_case(conn: AsyncConnection, ident: str) -> dict[str, Any]:
     """The case, its major/children, related records and every routing decision about it."""
     case = await find_record(conn, ident, CASE_TABLES)
     case_id = case["sys_id"]
-    related = {relation: await _targets(conn, related_kind(relation), case_id)
-               for relation in (*RELATED_FIELDS, REQUEST)}
+    related = {
+        relation: await _targets(conn, related_kind(relation), case_id) for relation in (*RELATED_FIELDS, REQUEST)
+    }
     children = await _targets(conn, MAJOR_CHILD, case_id)
     parent_id = ref(case["data"], "parent")
     decisions = await load_decisions(conn, case_id)
-    named = (*children, parent_id, *(d.get("via") for d in decisions),
-             *(i for ids in related.values() for i in ids))
+    named = (*children, parent_id, *(d.get("via") for d in decisions), *(i for ids in related.values() for i in ids))
     known = await _records(conn, sorted({i for i in named if i}))  # no empty ids (nor None)
     return {
         "case": _summary(case),
         "parent": known.get(parent_id) if parent_id else None,
         "children": [known.get(c, {"sys_id": c}) for c in children],
-        "related_records": [{"relation": relation, **known.get(i, {"sys_id": i})}
-                            for relation, ids in related.items() for i in ids],
+        "related_records": [
+            {"relation": relation, **known.get(i, {"sys_id": i})} for relation, ids in related.items() for i in ids
+        ],
         "updates": [_update(d, known) for d in decisions],
     }
 
@@ -72,8 +78,11 @@ async def explain_case(conn: AsyncConnection, ident: str) -> dict[str, Any]:
 def _update(decision: dict[str, Any], known: dict[str, dict[str, Any]]) -> dict[str, Any]:
     via = decision.get("via") or ""
     return {
-        "record": {"table": decision.get("record_table"), "sys_id": decision.get("record_sys_id"),
-                   "number": decision.get("record_number")},
+        "record": {
+            "table": decision.get("record_table"),
+            "sys_id": decision.get("record_sys_id"),
+            "number": decision.get("record_number"),
+        },
         "sys_mod_count": decision.get("sys_mod_count"),
         "updated_on": decision.get("updated_on"),
         "routed_at": decision.get("routed_at"),

@@ -73,50 +73,75 @@ class ReplaySummary:
             if row["kind"] == "dead_letter":
                 self.dead_letters += 1
             else:
-                self.commands.append({k: row.get(k) for k in (
-                    "message_id", "target", "target_table", "target_sys_id", "rule",
-                    "cause_event_id", "mapping_version")})
+                self.commands.append(
+                    {
+                        k: row.get(k)
+                        for k in (
+                            "message_id",
+                            "target",
+                            "target_table",
+                            "target_sys_id",
+                            "rule",
+                            "cause_event_id",
+                            "mapping_version",
+                        )
+                    }
+                )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "read": self.read,
-                "applied": self.outcomes.get("applied", 0),
-                "skipped_duplicate": self.outcomes.get("duplicate", 0),
-                "dead_lettered": self.outcomes.get("dead_lettered", 0),
-                "outcomes": dict(sorted(self.outcomes.items())),
-                "commands": len(self.commands), "emitted": self.emitted,
-                "ranges": self.ranges, "command_list": self.commands}
+        return {
+            "dry_run": self.dry_run,
+            "read": self.read,
+            "applied": self.outcomes.get("applied", 0),
+            "skipped_duplicate": self.outcomes.get("duplicate", 0),
+            "dead_lettered": self.outcomes.get("dead_lettered", 0),
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "commands": len(self.commands),
+            "emitted": self.emitted,
+            "ranges": self.ranges,
+            "command_list": self.commands,
+        }
 
 
 Progress = Callable[[int, int], None]  # (records done, records in range)
 
 
-async def replay(settings: Settings, request: ReplayRequest,
-                 progress: Progress | None = None) -> ReplaySummary:
+async def replay(settings: Settings, request: ReplayRequest, progress: Progress | None = None) -> ReplaySummary:
     """Replay ``request``; ``progress`` is told how far along the range the reading is."""
     if request.reprocess_reason is not None and not request.reprocess_reason.strip():
         raise ReplayError("--force-reprocess needs a non-empty --reason")
     mapping_set = load_mapping_set(settings.mappings_dir)
-    salt = (f"{request.reprocess_reason.strip()}@{datetime.now(timezone.utc).isoformat()}"
-            if request.reprocess_reason else None)
+    salt = (
+        f"{request.reprocess_reason.strip()}@{datetime.now(timezone.utc).isoformat()}"
+        if request.reprocess_reason
+        else None
+    )
     summary = ReplaySummary(dry_run=not request.execute)
     store = open_batch_store(settings.store)
-    consumer = AIOKafkaConsumer(**aiokafka_client_kwargs(settings.kafka), group_id=None,
-                                enable_auto_commit=False, isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(
+        **aiokafka_client_kwargs(settings.kafka),
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
     producer = None
     try:
         await _opened(store.open())
         await consumer.start()
         ranges = await _ranges(settings, consumer, request)
-        summary.ranges = [{"partition": tp.partition, "start": a, "end": b}
-                          for tp, (a, b) in sorted(ranges.items())]
+        summary.ranges = [{"partition": tp.partition, "start": a, "end": b} for tp, (a, b) in sorted(ranges.items())]
         processor = build_processor(store, settings, lambda: mapping_set)
         relay = None
         if request.execute:
-            producer = AIOKafkaProducer(**aiokafka_client_kwargs(settings.kafka),
-                                        enable_idempotence=True, acks="all")
+            producer = AIOKafkaProducer(**aiokafka_client_kwargs(settings.kafka), enable_idempotence=True, acks="all")
             await producer.start()
-            relay = OutboxRelay(store, _sender(producer), await known_message_size_limits(
-                settings, [settings.topics.dead_letters, *settings.topics.commands().values()]))
+            relay = OutboxRelay(
+                store,
+                _sender(producer),
+                await known_message_size_limits(
+                    settings, [settings.topics.dead_letters, *settings.topics.commands().values()]
+                ),
+            )
         async for raws, done, total in _read(consumer, ranges, request):
             for part, result in await _process(processor, raws, not request.execute, salt):
                 if relay is not None:
@@ -132,8 +157,9 @@ async def replay(settings: Settings, request: ReplayRequest,
     return summary
 
 
-async def _process(processor: BatchProcessor, raws: list[RawRecord], dry_run: bool,
-                   salt: str | None) -> list[tuple[list[RawRecord], BatchResult]]:
+async def _process(
+    processor: BatchProcessor, raws: list[RawRecord], dry_run: bool, salt: str | None
+) -> list[tuple[list[RawRecord], BatchResult]]:
     """One batch, as the bridge runs it: when it fails for something other than an outage (a
     record the store refuses, a bug one record triggers), its records one at a time, and a
     record that fails alone is dead-lettered (stage ``batch``; rolled back in a dry run), so
@@ -170,20 +196,23 @@ async def _opened(opening: Any) -> None:
 
 def _unless_transient(error: Exception) -> None:
     if is_transient(error):
-        raise ReplayError(f"stopped by {type(error).__name__}: the store or the broker is "
-                          "unavailable. What was replayed stands: run the same command again "
-                          "(the events already applied are skipped).") from None
+        raise ReplayError(
+            f"stopped by {type(error).__name__}: the store or the broker is "
+            "unavailable. What was replayed stands: run the same command again "
+            "(the events already applied are skipped)."
+        ) from None
 
 
 def _sender(producer: AIOKafkaProducer) -> Any:
     async def send(topic: str, key: bytes, value: bytes, headers: Mapping[str, str]) -> Any:
-        return await producer.send(topic, value, key=key,
-                                   headers=[(k, v.encode()) for k, v in headers.items()])
+        return await producer.send(topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()])
+
     return send
 
 
-async def _ranges(settings: Settings, consumer: AIOKafkaConsumer,
-                  request: ReplayRequest) -> dict[TopicPartition, tuple[int, int]]:
+async def _ranges(
+    settings: Settings, consumer: AIOKafkaConsumer, request: ReplayRequest
+) -> dict[TopicPartition, tuple[int, int]]:
     """[start, end) per partition; end is the end offset now, or the first offset after --until."""
     partitions = await _partitions(settings, request.topic)
     if request.partition is not None:
@@ -193,14 +222,18 @@ async def _ranges(settings: Settings, consumer: AIOKafkaConsumer,
     tps = [TopicPartition(request.topic, p) for p in partitions]
     firsts = await consumer.beginning_offsets(tps)
     ends = await consumer.end_offsets(tps)
-    starts = ({tp: max(request.from_offset, firsts[tp]) for tp in tps}
-              if request.from_offset is not None else await _at(consumer, tps, request.since, ends))
+    starts = (
+        {tp: max(request.from_offset, firsts[tp]) for tp in tps}
+        if request.from_offset is not None
+        else await _at(consumer, tps, request.since, ends)
+    )
     stops = await _at(consumer, tps, request.until, ends) if request.until else ends
     return {tp: (min(starts[tp], ends[tp]), min(stops[tp], ends[tp])) for tp in tps}
 
 
-async def _at(consumer: AIOKafkaConsumer, tps: list[TopicPartition], moment: datetime | None,
-              ends: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+async def _at(
+    consumer: AIOKafkaConsumer, tps: list[TopicPartition], moment: datetime | None, ends: Mapping[TopicPartition, int]
+) -> dict[TopicPartition, int]:
     """The first offset at or after ``moment`` per partition (the end offset if none is)."""
     if moment is None:
         return dict(ends)
@@ -220,8 +253,9 @@ async def _partitions(settings: Settings, topic: str) -> list[int]:
     return found[topic]
 
 
-async def _read(consumer: AIOKafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]],
-                request: ReplayRequest) -> Any:
+async def _read(
+    consumer: AIOKafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]], request: ReplayRequest
+) -> Any:
     """Yield (records to process, records read so far, records in range) batch by batch."""
     pending = {tp: r for tp, r in ranges.items() if r[0] < r[1]}
     total = sum(b - a for a, b in pending.values())

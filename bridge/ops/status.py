@@ -23,39 +23,66 @@ from bridge.store.schema import counters, dead_letters, outbox
 async def dead_letter_counts(conn: AsyncConnection) -> list[dict[str, Any]]:
     """[{"reason", "status", "count"}], most frequent first."""
     rows = await conn.execute(
-        select(dead_letters.c.reason_code, dead_letters.c.status, func.count())
-        .group_by(dead_letters.c.reason_code, dead_letters.c.status))
+        select(dead_letters.c.reason_code, dead_letters.c.status, func.count()).group_by(
+            dead_letters.c.reason_code, dead_letters.c.status
+        )
+    )
     found = [{"reason": r[0], "status": r[1], "count": int(r[2])} for r in rows]
     return sorted(found, key=lambda d: (-d["count"], d["reason"], d["status"]))
 
 
 async def outbox_backlog(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(func.count()).select_from(outbox)
-                                   .where(outbox.c.sent_at.is_(None)))).scalar_one())
+    return int(
+        (await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None)))).scalar_one()
+    )
 
 
 async def recent_commands(conn: AsyncConnection, limit: int = 15) -> list[dict[str, Any]]:
     """The latest commands written to the outbox (ids and targets, never payloads)."""
-    rows = (await conn.execute(
-        select(outbox.c.message_id, outbox.c.target, outbox.c.target_table,
-               outbox.c.target_sys_id, outbox.c.rule, outbox.c.mapping_version,
-               outbox.c.created_at, outbox.c.sent_at)
-        .where(outbox.c.kind == "command").order_by(outbox.c.seq.desc()).limit(limit)
-    )).mappings().all()
+    rows = (
+        (
+            await conn.execute(
+                select(
+                    outbox.c.message_id,
+                    outbox.c.target,
+                    outbox.c.target_table,
+                    outbox.c.target_sys_id,
+                    outbox.c.rule,
+                    outbox.c.mapping_version,
+                    outbox.c.created_at,
+                    outbox.c.sent_at,
+                )
+                .where(outbox.c.kind == "command")
+                .order_by(outbox.c.seq.desc())
+                .limit(limit)
+            )
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
 async def event_counters(conn: AsyncConnection) -> dict[str, int]:
     """The store's monotonic counters (``events.in``, ``events.applied``, ``commands.…``)."""
-    return {r[0]: int(r[1]) for r in await conn.execute(select(counters.c.name, counters.c.value)
-                                                      .order_by(counters.c.name))}
+    return {
+        r[0]: int(r[1]) for r in await conn.execute(select(counters.c.name, counters.c.value).order_by(counters.c.name))
+    }
 
 
 async def consumer_lag(settings: Settings) -> list[dict[str, Any]]:
     """Per partition of the event topics: committed offset, end offset, lag."""
     async with LagProbe(settings) as probe:
-        return [{"topic": p.topic, "partition": p.partition, "committed": p.committed,
-                 "end_offset": p.end_offset, "lag": p.lag} for p in await probe.sample()]
+        return [
+            {
+                "topic": p.topic,
+                "partition": p.partition,
+                "committed": p.committed,
+                "end_offset": p.end_offset,
+                "lag": p.lag,
+            }
+            for p in await probe.sample()
+        ]
 
 
 def running_bridge(settings: Settings, timeout_s: float = 3.0) -> dict[str, Any] | None:
@@ -99,8 +126,9 @@ def assess(report: dict[str, Any], checks: dict[str, Any] | None) -> tuple[str, 
     if not bridge["reachable"]:
         down.append("bridge: no answer on its HTTP port")
     elif not bridge["ready"]:
-        failing = [f"{name}: {check.get('error', 'failing')}"
-                   for name, check in (checks or {}).items() if not check.get("ok")]
+        failing = [
+            f"{name}: {check.get('error', 'failing')}" for name, check in (checks or {}).items() if not check.get("ok")
+        ]
         degraded += failing or ["bridge: not ready"]
     folder = report["mappings"]["folder"]
     if "error" in folder:

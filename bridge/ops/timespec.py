@@ -19,8 +19,9 @@ def parse_time(text: str, *, now: datetime | None = None) -> datetime:
     try:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"not a time: {text!r} (ISO 8601 such as 2024-05-01T12:00:00Z, "
-                         "or an age such as 30m, 2h, 7d)") from None
+        raise ValueError(
+            f"not a time: {text!r} (ISO 8601 such as 2024-05-01T12:00:00Z, or an age such as 30m, 2h, 7d)"
+        ) from None
     return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 

@@ -51,8 +51,7 @@ class KeyMismatch(DecodeError):
     the event and the record)."""
 
     def __init__(self, event: Event) -> None:
-        super().__init__("key_mismatch", "key: expected the record's sys_id, the event topics' "
-                                         "message key")
+        super().__init__("key_mismatch", "key: expected the record's sys_id, the event topics' message key")
         self.event = event
 
     def __reduce__(self) -> tuple[type[DecodeError], tuple[str, str]]:
@@ -72,9 +71,15 @@ class BatchResult:
 class BatchProcessor:
     """Turns raw records into store changes and outbox rows, in one transaction per batch."""
 
-    def __init__(self, store: BatchStore, topics: TopicNames, router: Router,
-                 mappings: Callable[[], MappingSet], hooks: Sequence[ChangeHook] = (),
-                 tracing: EventTracing | None = None) -> None:
+    def __init__(
+        self,
+        store: BatchStore,
+        topics: TopicNames,
+        router: Router,
+        mappings: Callable[[], MappingSet],
+        hooks: Sequence[ChangeHook] = (),
+        tracing: EventTracing | None = None,
+    ) -> None:
         self._store = store
         self._tracing = tracing
         self._topics = topics
@@ -84,9 +89,14 @@ class BatchProcessor:
         self._source_of_topic = {t: s for s, t in topics.events().items()}
         self._command_topics = topics.commands()
 
-    async def process(self, raws: Sequence[RawRecord], *, dry_run: bool = False,
-                      reprocess_salt: str | None = None,
-                      published: Sequence[str] = ()) -> BatchResult:
+    async def process(
+        self,
+        raws: Sequence[RawRecord],
+        *,
+        dry_run: bool = False,
+        reprocess_salt: str | None = None,
+        published: Sequence[str] = (),
+    ) -> BatchResult:
         """Apply one batch in one transaction.
 
         ``dry_run`` rolls the transaction back: the result shows what would be emitted.
@@ -114,7 +124,8 @@ class BatchProcessor:
             state = BatchState(transaction, now, reprocess_salt=reprocess_salt)
             with phases.phase("prefetch"):
                 await state.prefetch(
-                    [e.sys_id for e in events], *_referenced_ids(events),
+                    [e.sys_id for e in events],
+                    *_referenced_ids(events),
                     correlation_ids=[_correlation_id(e) for e in events],
                     versions=[_version(e) for e in events],
                 )
@@ -123,16 +134,21 @@ class BatchProcessor:
                     span = traced.start_record(index) if traced is not None else None
                     written = len(state.writes.outbox)
                     if isinstance(item, DecodeError):
-                        self._dead_letter(state, raw, "decode", item.reason_code, item,
-                                          item.detail, mappings.version,
-                                          event=item.event if isinstance(item, KeyMismatch)
-                                          else None)
+                        self._dead_letter(
+                            state,
+                            raw,
+                            "decode",
+                            item.reason_code,
+                            item,
+                            item.detail,
+                            mappings.version,
+                            event=item.event if isinstance(item, KeyMismatch) else None,
+                        )
                         outcome = "dead_lettered"
                     elif isinstance(item, Event):
                         outcome = await self._apply_guarded(state, raw, item, mappings)
                     else:  # the decoder itself failed on this record (a bug)
-                        self._dead_letter_internal(state, raw, "decode", item, mappings.version,
-                                                   None)
+                        self._dead_letter_internal(state, raw, "decode", item, mappings.version, None)
                         outcome = "dead_lettered"
                     state.count("events.in")
                     state.count(f"events.{outcome}")
@@ -161,8 +177,7 @@ class BatchProcessor:
             traced.end(result.outcomes)
         return result
 
-    async def dead_letter_alone(self, raw: RawRecord, error: BaseException, *,
-                                dry_run: bool = False) -> BatchResult:
+    async def dead_letter_alone(self, raw: RawRecord, error: BaseException, *, dry_run: bool = False) -> BatchResult:
         """Dead-letter a record that fails every batch it is in, in a transaction of its own
         (rolled back when ``dry_run``). A record already processed is left alone: its effects
         stand, a failure after its commit is the outbox relay's to retry, and the result is
@@ -178,13 +193,19 @@ class BatchProcessor:
         except Exception as failure:  # noqa: BLE001 - sorted out below
             if is_transient(failure) or event is None:
                 raise
-            log.error("record.dead_letter_failed", error_class=type(failure).__name__,
-                      raised_at=raised_at(failure), topic=raw.topic, partition=raw.partition,
-                      offset=raw.offset)
+            log.error(
+                "record.dead_letter_failed",
+                error_class=type(failure).__name__,
+                raised_at=raised_at(failure),
+                topic=raw.topic,
+                partition=raw.partition,
+                offset=raw.offset,
+            )
         return await self._dead_letter_alone(raw, error, None, dry_run)
 
-    async def _dead_letter_alone(self, raw: RawRecord, error: BaseException, event: Event | None,
-                                 dry_run: bool) -> BatchResult:
+    async def _dead_letter_alone(
+        self, raw: RawRecord, error: BaseException, event: Event | None, dry_run: bool
+    ) -> BatchResult:
         mappings = self._mappings()
         traced = self._tracing.batch([raw]) if self._tracing is not None else None
         transaction = await self._store.begin()
@@ -232,9 +253,14 @@ class BatchProcessor:
             # batch's objects are freed by reference counting, not by the cycle collector.
             return error.with_traceback(None)
         except Exception as error:  # noqa: BLE001 - whatever it is, it costs this record only
-            log.error("decode.internal_error", error_class=type(error).__name__,
-                      raised_at=raised_at(error), topic=raw.topic, partition=raw.partition,
-                      offset=raw.offset)
+            log.error(
+                "decode.internal_error",
+                error_class=type(error).__name__,
+                raised_at=raised_at(error),
+                topic=raw.topic,
+                partition=raw.partition,
+                offset=raw.offset,
+            )
             return error.with_traceback(None)
         key = raw.key
         if key is not None and key != event.sys_id.encode():
@@ -243,8 +269,7 @@ class BatchProcessor:
             return KeyMismatch(event)
         return event
 
-    async def _apply_guarded(self, state: BatchState, raw: RawRecord, event: Event,
-                             mappings: MappingSet) -> str:
+    async def _apply_guarded(self, state: BatchState, raw: RawRecord, event: Event, mappings: MappingSet) -> str:
         """``_apply``, and whatever escapes it (a read, the dedupe, writing the commands) undone
         for this event and dead-lettered: only an outage fails the batch."""
         point = state.savepoint()
@@ -254,13 +279,17 @@ class BatchProcessor:
             if is_transient(error):
                 raise
             state.rollback(point)
-            log.error("event.internal_error", error_class=type(error).__name__,
-                      raised_at=raised_at(error), event_id=event.event_id, table=event.table)
+            log.error(
+                "event.internal_error",
+                error_class=type(error).__name__,
+                raised_at=raised_at(error),
+                event_id=event.event_id,
+                table=event.table,
+            )
             self._dead_letter_internal(state, raw, "flow", error, mappings.version, event)
             return "dead_lettered"
 
-    async def _apply(self, state: BatchState, raw: RawRecord, event: Event,
-                     mappings: MappingSet) -> str:
+    async def _apply(self, state: BatchState, raw: RawRecord, event: Event, mappings: MappingSet) -> str:
         if state.already_processed(_version(event)) and state.reprocess_salt is None:
             return "duplicate"  # nothing recorded: the first copy's row stands
         stored = await state.record(event.sys_id)
@@ -268,8 +297,9 @@ class BatchProcessor:
         point = state.savepoint()
         try:
             if _is_stale(event, stored):
-                ctx.filtered("stale", f"sys_mod_count {event.sys_mod_count} <= "
-                                      f"{stored.sys_mod_count if stored else '-'}")
+                ctx.filtered(
+                    "stale", f"sys_mod_count {event.sys_mod_count} <= {stored.sys_mod_count if stored else '-'}"
+                )
             else:
                 _store(state, event, stored)
                 ctx.current = await state.record(event.sys_id)
@@ -280,36 +310,58 @@ class BatchProcessor:
         except (FlowDataError, MappingError) as error:
             state.rollback(point)
             reason = getattr(error, "reason_code", "mapping_error")
-            self._dead_letter(state, raw, "flow" if isinstance(error, FlowDataError) else "map",
-                              reason, error, str(error), mappings.version, event=event)
+            self._dead_letter(
+                state,
+                raw,
+                "flow" if isinstance(error, FlowDataError) else "map",
+                reason,
+                error,
+                str(error),
+                mappings.version,
+                event=event,
+            )
             ctx.outcome, ctx.detail = "dead_lettered", reason
         except Exception as error:  # noqa: BLE001 - a bug must cost one event, not the stream
             if is_transient(error):
                 raise  # says nothing about the event: the whole batch is retried
             state.rollback(point)
-            log.error("flow.internal_error", error_class=type(error).__name__,
-                      raised_at=raised_at(error), event_id=event.event_id, table=event.table)
+            log.error(
+                "flow.internal_error",
+                error_class=type(error).__name__,
+                raised_at=raised_at(error),
+                event_id=event.event_id,
+                table=event.table,
+            )
             ctx.outcome = "dead_lettered"
-            ctx.detail = self._dead_letter_internal(state, raw, "flow", error, mappings.version,
-                                                    event)
+            ctx.detail = self._dead_letter_internal(state, raw, "flow", error, mappings.version, event)
         if ctx.outcome == "dead_lettered":
             # Not recorded as processed: a fixed and re-injected copy must run (`dlq retry`);
             # a redelivered copy finds its dead letter already there (same input position).
             return ctx.outcome
         for decided in ctx.decided:
             self._write_command(state, event, decided, mappings)
-        state.mark_processed({
-            "event_id": event.event_id, "source": event.source, "table_name": event.table,
-            "sys_id": event.sys_id, "sys_mod_count": event.sys_mod_count,
-            "operation": event.operation, "action": event.action or "",
-            "press_id": press_id(event), "outcome": ctx.outcome,
-            "detail": ctx.detail, "mapping_version": mappings.version, "topic": raw.topic,
-            "partition": raw.partition, "offset": raw.offset, "processed_at": state.now,
-        })
+        state.mark_processed(
+            {
+                "event_id": event.event_id,
+                "source": event.source,
+                "table_name": event.table,
+                "sys_id": event.sys_id,
+                "sys_mod_count": event.sys_mod_count,
+                "operation": event.operation,
+                "action": event.action or "",
+                "press_id": press_id(event),
+                "outcome": ctx.outcome,
+                "detail": ctx.detail,
+                "mapping_version": mappings.version,
+                "topic": raw.topic,
+                "partition": raw.partition,
+                "offset": raw.offset,
+                "processed_at": state.now,
+            }
+        )
         return ctx.outcome
 
-    def _write_command(self, state: BatchState, event: Event, decided: Decided,
-                       mappings: MappingSet) -> None:
+    def _write_command(self, state: BatchState, event: Event, decided: Decided, mappings: MappingSet) -> None:
         """The outbox row of a command a flow decided on (published after the commit)."""
         command, rule = decided.command, decided.rule
         headers = {
@@ -319,64 +371,96 @@ class BatchProcessor:
             HEADER_PREFIX + "rule": rule,
             "content-type": "application/json",
         }
-        state.writes.outbox.append(command_row(
-            command=command, topic=self._command_topics[command.target], headers=headers,
-            cause_event_id=event.event_id, cause_sys_id=event.sys_id, rule=rule,
-            mapping_version=mappings.version, now=state.now,
-        ))
+        state.writes.outbox.append(
+            command_row(
+                command=command,
+                topic=self._command_topics[command.target],
+                headers=headers,
+                cause_event_id=event.event_id,
+                cause_sys_id=event.sys_id,
+                rule=rule,
+                mapping_version=mappings.version,
+                now=state.now,
+            )
+        )
         state.count(f"commands.{command.target}.{command.table}.{command.operation}")
 
-    def _dead_letter_internal(self, state: BatchState, raw: RawRecord, stage: str,
-                              error: BaseException, mapping_version: str | None,
-                              event: Event | None) -> str:
+    def _dead_letter_internal(
+        self,
+        state: BatchState,
+        raw: RawRecord,
+        stage: str,
+        error: BaseException,
+        mapping_version: str | None,
+        event: Event | None,
+    ) -> str:
         """Dead-letter an event an unexpected exception (a bug, or writes the store refuses)
         failed; its reason code."""
         reason, detail = describe_failure(error)
         self._dead_letter(state, raw, stage, reason, error, detail, mapping_version, event=event)
         return reason
 
-    def _dead_letter(self, state: BatchState, raw: RawRecord, stage: str, reason: str,
-                     error: BaseException, detail: str, mapping_version: str | None,
-                     event: Event | None = None) -> None:
+    def _dead_letter(
+        self,
+        state: BatchState,
+        raw: RawRecord,
+        stage: str,
+        reason: str,
+        error: BaseException,
+        detail: str,
+        mapping_version: str | None,
+        event: Event | None = None,
+    ) -> None:
         entry, row = dead_letter_rows(
-            raw, stage=stage, reason_code=reason, error=error, detail=detail,
-            dlq_topic=self._topics.dead_letters, mapping_version=mapping_version, now=state.now,
-            event_id=event.event_id if event else None, sys_id=event.sys_id if event else None,
+            raw,
+            stage=stage,
+            reason_code=reason,
+            error=error,
+            detail=detail,
+            dlq_topic=self._topics.dead_letters,
+            mapping_version=mapping_version,
+            now=state.now,
+            event_id=event.event_id if event else None,
+            sys_id=event.sys_id if event else None,
             replay_count=replay_count_of(raw),
         )
         state.writes.dead_letters.append(entry)
         state.writes.outbox.append(row)
 
 
-def _result(state: BatchState, events: list[tuple[Event | None, str]],
-            phases: PhaseTimes | None = None) -> BatchResult:
+def _result(state: BatchState, events: list[tuple[Event | None, str]], phases: PhaseTimes | None = None) -> BatchResult:
     """What a finished transaction emits and counts."""
-    return BatchResult(events=events, outbox=state.writes.outbox,
-                       outcomes={k[7:]: v for k, v in state.writes.counters.items()
-                                 if k.startswith("events.")},
-                       phases=phases or PhaseTimes())
+    return BatchResult(
+        events=events,
+        outbox=state.writes.outbox,
+        outcomes={k[7:]: v for k, v in state.writes.counters.items() if k.startswith("events.")},
+        phases=phases or PhaseTimes(),
+    )
 
 
 def _version(event: Event) -> DedupeKey:
     """The dedupe key: a republished copy (new event id, new offset) of a change has the same;
     each press of an action has its own (see ``press_id``)."""
-    return (event.sys_id, event.sys_mod_count, event.operation, event.action or "",
-            press_id(event))
+    return (event.sys_id, event.sys_mod_count, event.operation, event.action or "", press_id(event))
 
 
 def _is_stale(event: Event, stored: StoredRecord | None) -> bool:
     """An insert/update/delete not newer than what we applied. Actions are requests, never stale."""
-    return (event.operation in VERSIONED and stored is not None
-            and event.sys_mod_count <= stored.sys_mod_count)
+    return event.operation in VERSIONED and stored is not None and event.sys_mod_count <= stored.sys_mod_count
 
 
 def _store(state: BatchState, event: Event, stored: StoredRecord | None) -> None:
-    if event.operation == "action" and stored is not None and \
-            event.sys_mod_count <= stored.sys_mod_count:
+    if event.operation == "action" and stored is not None and event.sys_mod_count <= stored.sys_mod_count:
         return  # the action came with an older copy of the record: keep the newer one
     state.put_record(
-        StoredRecord(event.sys_id, event.source, event.table, event.sys_mod_count,
-                     event.record_dict(), deleted=event.operation == "delete"),
+        StoredRecord(
+            event.sys_id,
+            event.source,
+            event.table,
+            event.sys_mod_count,
+            event.record_dict(),
+            deleted=event.operation == "delete",
+        ),
         "update" if event.operation == "action" else event.operation,
     )
 

@@ -45,10 +45,20 @@ def replay_count_of(raw: RawRecord) -> int:
     return 0
 
 
-def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: BaseException,
-                     detail: str, dlq_topic: str, mapping_version: str | None, now: datetime,
-                     event_id: str | None = None, sys_id: str | None = None,
-                     replay_count: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+def dead_letter_rows(
+    raw: RawRecord,
+    *,
+    stage: str,
+    reason_code: str,
+    error: BaseException,
+    detail: str,
+    dlq_topic: str,
+    mapping_version: str | None,
+    now: datetime,
+    event_id: str | None = None,
+    sys_id: str | None = None,
+    replay_count: int = 0,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``dead_letters`` row and the outbox row that publishes it to the DLQ topic."""
     dl_id = dead_letter_id(raw)
     payload = raw.value or b""
@@ -58,12 +68,21 @@ def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: Bas
     key = (raw.key or b"").decode("utf-8", "replace")
     key = (key if len(key) <= _MAX_KEY and "\x00" not in key else "") or sys_id or dl_id
     entry = {
-        "id": dl_id, "source_topic": raw.topic, "partition": raw.partition, "offset": raw.offset,
-        "stage": stage, "reason_code": reason_code, "error_class": error_class,
+        "id": dl_id,
+        "source_topic": raw.topic,
+        "partition": raw.partition,
+        "offset": raw.offset,
+        "stage": stage,
+        "reason_code": reason_code,
+        "error_class": error_class,
         # An exception's text may quote anything; PostgreSQL's text cannot hold a NUL.
-        "detail": detail[:2000].replace("\x00", "\\x00"), "event_id": event_id, "sys_id": sys_id,
+        "detail": detail[:2000].replace("\x00", "\\x00"),
+        "event_id": event_id,
+        "sys_id": sys_id,
         "payload": payload,
-        "mapping_version": mapping_version, "replay_count": replay_count, "status": "new",
+        "mapping_version": mapping_version,
+        "replay_count": replay_count,
+        "status": "new",
         "created_at": now,
     }
     headers = {
@@ -79,18 +98,29 @@ def dead_letter_rows(raw: RawRecord, *, stage: str, reason_code: str, error: Bas
         "content-type": "application/octet-stream",  # the input's bytes, whatever they are
     }
     outbox_row = {
-        "message_id": "dlq-" + dl_id, "kind": "dead_letter", "topic": dlq_topic,
+        "message_id": "dlq-" + dl_id,
+        "kind": "dead_letter",
+        "topic": dlq_topic,
         "msg_key": key,
-        "payload": payload, "headers": headers, "target": None, "target_table": None,
-        "target_sys_id": None, "correlation_id": None, "cause_event_id": event_id,
-        "cause_sys_id": sys_id, "rule": "dead_letter", "mapping_version": mapping_version,
-        "created_at": now, "sent_at": None,
+        "payload": payload,
+        "headers": headers,
+        "target": None,
+        "target_table": None,
+        "target_sys_id": None,
+        "correlation_id": None,
+        "cause_event_id": event_id,
+        "cause_sys_id": sys_id,
+        "rule": "dead_letter",
+        "mapping_version": mapping_version,
+        "created_at": now,
+        "sent_at": None,
     }
     return entry, outbox_row
 
 
-_KNOWN = Statement("known_dead_letters", lambda d: select(dead_letters.c.id).where(
-    dead_letters.c.id.in_(id_list("ids", d))), "ids")
+_KNOWN = Statement(
+    "known_dead_letters", lambda d: select(dead_letters.c.id).where(dead_letters.c.id.in_(id_list("ids", d))), "ids"
+)
 
 
 def known_plan(writes: BatchWrites) -> Plan[set[str]]:
@@ -108,5 +138,8 @@ def drop_known(writes: BatchWrites, known: set[str]) -> None:
     to the topic once, however often its record is processed."""
     if known:
         writes.dead_letters[:] = [e for e in writes.dead_letters if e["id"] not in known]
-        writes.outbox[:] = [row for row in writes.outbox if row["kind"] != "dead_letter"
-                            or row["message_id"].removeprefix("dlq-") not in known]
+        writes.outbox[:] = [
+            row
+            for row in writes.outbox
+            if row["kind"] != "dead_letter" or row["message_id"].removeprefix("dlq-") not in known
+        ]

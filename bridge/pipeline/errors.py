@@ -32,18 +32,26 @@ _PG_UNIQUE_VIOLATION = "23505"
 #: SQLSTATE classes of a database that cannot serve now: a connection lost, the server short of
 #: resources or shutting down, a serialization failure or deadlock (the retry may pass)
 _PG_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
-_SQLITE_RACE_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT_UNIQUE,
-                                sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY})
-_SQLITE_DATA_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG,
-                                sqlite3.SQLITE_MISMATCH})
+_SQLITE_RACE_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY})
+_SQLITE_DATA_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH})
 #: SQLite's primary codes of a database that cannot serve now (locked, out of memory or disk,
 #: read-only, an I/O error…). SQLITE_ERROR, a statement SQLite cannot run (no such table, a
 #: syntax error), is not one: it would fail every retry.
-_SQLITE_OUTAGE_CODES = frozenset({
-    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_INTERRUPT,
-})
+_SQLITE_OUTAGE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+        sqlite3.SQLITE_INTERRUPT,
+    }
+)
 
 
 def _driver_error(error: BaseException) -> BaseException:
@@ -62,8 +70,12 @@ def store_rejection(error: BaseException) -> str | None:
             return f"SQLSTATE {sqlstate}"
         return None
     code = getattr(orig, "sqlite_errorcode", None)
-    if isinstance(orig, sqlite3.Error) and isinstance(code, int) \
-            and code & 0xFF in _SQLITE_DATA_CODES and code not in _SQLITE_RACE_CODES:
+    if (
+        isinstance(orig, sqlite3.Error)
+        and isinstance(code, int)
+        and code & 0xFF in _SQLITE_DATA_CODES
+        and code not in _SQLITE_RACE_CODES
+    ):
         return str(getattr(orig, "sqlite_errorname", code))
     return None
 

@@ -23,10 +23,10 @@ def change_hooks() -> list[ChangeHook]:
     return [maintenance_plan]
 
 
-def build_processor(store: BatchStore, settings: Settings,
-                    mappings: Callable[[], MappingSet]) -> BatchProcessor:
-    return BatchProcessor(store, settings.topics, default_router(), mappings, change_hooks(),
-                          tracing=event_tracing(settings))
+def build_processor(store: BatchStore, settings: Settings, mappings: Callable[[], MappingSet]) -> BatchProcessor:
+    return BatchProcessor(
+        store, settings.topics, default_router(), mappings, change_hooks(), tracing=event_tracing(settings)
+    )
 
 
 def event_tracing(settings: Settings) -> EventTracing | None:

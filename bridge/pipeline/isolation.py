@@ -18,9 +18,11 @@ from bridge.pipeline.records import RawRecord
 T = TypeVar("T")
 
 
-async def each_alone(raws: Sequence[RawRecord], run: Callable[[list[RawRecord]], Awaitable[T]],
-                     dead_letter: Callable[[RawRecord, Exception], Awaitable[T]],
-                     ) -> list[tuple[RawRecord, T]]:
+async def each_alone(
+    raws: Sequence[RawRecord],
+    run: Callable[[list[RawRecord]], Awaitable[T]],
+    dead_letter: Callable[[RawRecord, Exception], Awaitable[T]],
+) -> list[tuple[RawRecord, T]]:
     """``run`` each record as a batch of its own; ``dead_letter`` one that fails for anything
     but an outage. What each gave, in order."""
     done: list[tuple[RawRecord, T]] = []

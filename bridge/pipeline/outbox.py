@@ -76,26 +76,42 @@ def _unsent_plan(cutoff: datetime, limit: int) -> Plan[list[dict[str, Any]]]:
     return found
 
 
-def command_row(*, command: Command, topic: str, headers: Mapping[str, str], cause_event_id: str,
-                cause_sys_id: str, rule: str, mapping_version: str | None,
-                now: datetime) -> dict[str, Any]:
+def command_row(
+    *,
+    command: Command,
+    topic: str,
+    headers: Mapping[str, str],
+    cause_event_id: str,
+    cause_sys_id: str,
+    rule: str,
+    mapping_version: str | None,
+    now: datetime,
+) -> dict[str, Any]:
     """An outbox row for a contract command."""
     return {
-        "message_id": command.command_id, "kind": "command", "topic": topic,
+        "message_id": command.command_id,
+        "kind": "command",
+        "topic": topic,
         "msg_key": command.message_key,
-        "payload": command.to_json(), "headers": dict(headers), "target": command.target,
-        "target_table": command.table, "target_sys_id": command.sys_id or None,
-        "correlation_id": command.correlation_id or None, "cause_event_id": cause_event_id,
-        "cause_sys_id": cause_sys_id, "rule": rule, "mapping_version": mapping_version,
-        "created_at": now, "sent_at": None,
+        "payload": command.to_json(),
+        "headers": dict(headers),
+        "target": command.target,
+        "target_table": command.table,
+        "target_sys_id": command.sys_id or None,
+        "correlation_id": command.correlation_id or None,
+        "cause_event_id": cause_event_id,
+        "cause_sys_id": cause_sys_id,
+        "rule": rule,
+        "mapping_version": mapping_version,
+        "created_at": now,
+        "sent_at": None,
     }
 
 
 class OutboxRelay:
     """Publishes outbox rows; one instance per process, shared by the batch path and the relay."""
 
-    def __init__(self, store: BatchStore, send: Send,
-                 limits: Mapping[str, int] | None = None) -> None:
+    def __init__(self, store: BatchStore, send: Send, limits: Mapping[str, int] | None = None) -> None:
         self._store = store
         self._send = send
         #: the largest message each topic takes (``max.message.bytes``), where known
@@ -109,8 +125,7 @@ class OutboxRelay:
         self._in_flight: set[str] = set()  # handed to the producer, not yet acknowledged
         self.published = 0
 
-    async def publish(self, rows: Sequence[Mapping[str, Any]], *,
-                      defer_mark: bool = False) -> list[Mapping[str, Any]]:
+    async def publish(self, rows: Sequence[Mapping[str, Any]], *, defer_mark: bool = False) -> list[Mapping[str, Any]]:
         """Publish rows (already committed) without awaiting each, then mark them sent (now, or
         later when ``defer_mark``: see :meth:`unmarked`). Returns the rows published (not those
         set aside, or held back behind one)."""
@@ -136,8 +151,7 @@ class OutboxRelay:
         confirmed.add_done_callback(lambda _done: self._in_flight.difference_update(ids))
         return confirmed
 
-    async def _enqueue(self, rows: Sequence[Mapping[str, Any]]
-                       ) -> tuple[list[Mapping[str, Any]], list[Awaitable[Any]]]:
+    async def _enqueue(self, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[Awaitable[Any]]]:
         """Hand rows to the producer, in order: the rows handed over, and their acks. A command
         the producer refuses for good at once (larger than it sends, or than its topic takes)
         is set aside, and one behind a refused row of its record waits (both left unsent)."""
@@ -164,8 +178,7 @@ class OutboxRelay:
             refusal: KafkaError = MessageSizeTooLargeError()
         else:
             try:
-                return await self._send(row["topic"], row["msg_key"].encode(), row["payload"],
-                                        headers)
+                return await self._send(row["topic"], row["msg_key"].encode(), row["payload"], headers)
             except KafkaError as error:  # refused before it left: it would be, every time
                 if error.retriable:
                     raise
@@ -178,8 +191,13 @@ class OutboxRelay:
         hold back its record's later rows behind it."""
         self.refused[row["message_id"]] = type(error).__name__
         self._held.add((row["topic"], row["msg_key"]))
-        log.error("outbox.refused", message_id=row["message_id"], topic=row["topic"],
-                  error_class=type(error).__name__, bytes=len(row["payload"]))
+        log.error(
+            "outbox.refused",
+            message_id=row["message_id"],
+            topic=row["topic"],
+            error_class=type(error).__name__,
+            bytes=len(row["payload"]),
+        )
 
     async def _send_dead_letter(self, row: Mapping[str, Any]) -> Awaitable[Any]:
         """Hand a dead letter to the producer, cut down first if its topic would refuse it; the
@@ -202,8 +220,12 @@ class OutboxRelay:
         limit = self.limits.get(row["topic"])
         if limit is None:
             return None
-        return limit - _RECORD_OVERHEAD - len(row["msg_key"].encode()) \
+        return (
+            limit
+            - _RECORD_OVERHEAD
+            - len(row["msg_key"].encode())
             - sum(len(k.encode()) + len(v.encode()) for k, v in headers.items())
+        )
 
     async def _acknowledged_or_cut_down(self, row: Mapping[str, Any], ack: Awaitable[Any]) -> None:
         try:
@@ -221,30 +243,39 @@ class OutboxRelay:
         row aside."""
         payload: bytes = row["payload"]
         headers = _headers(row)
-        cut_headers = {**headers, HEADER_PREFIX + "truncated": "true",
-                       HEADER_PREFIX + "original-size": str(len(payload)),
-                       HEADER_PREFIX + "original-sha256": hashlib.sha256(payload).hexdigest()}
+        cut_headers = {
+            **headers,
+            HEADER_PREFIX + "truncated": "true",
+            HEADER_PREFIX + "original-size": str(len(payload)),
+            HEADER_PREFIX + "original-sha256": hashlib.sha256(payload).hexdigest(),
+        }
         room = self._room(row, cut_headers)
         attempts = [(payload, headers)] if refusal is not None else []
-        attempts += [(payload[:size], cut_headers) for size in CUT_DOWN_BYTES
-                     if size < len(payload) and (room is None or size <= room)]
+        attempts += [
+            (payload[:size], cut_headers)
+            for size in CUT_DOWN_BYTES
+            if size < len(payload) and (room is None or size <= room)
+        ]
         for body, sent_headers in attempts:
             try:
-                await (await self._send(row["topic"], row["msg_key"].encode(), body,
-                                        sent_headers))
+                await (await self._send(row["topic"], row["msg_key"].encode(), body, sent_headers))
             except KafkaError as error:
                 if error.retriable:
                     raise
                 refusal = error
                 continue
-            log.warning("dead_letter.cut_down", message_id=row["message_id"], topic=row["topic"],
-                        refused=type(refusal).__name__ if refusal else None,
-                        bytes=len(payload), sent=len(body))
+            log.warning(
+                "dead_letter.cut_down",
+                message_id=row["message_id"],
+                topic=row["topic"],
+                refused=type(refusal).__name__ if refusal else None,
+                bytes=len(payload),
+                sent=len(body),
+            )
             return
         raise refusal or MessageSizeTooLargeError()
 
-    async def _acknowledged(self, rows: Sequence[Mapping[str, Any]],
-                            acks: Sequence[Awaitable[Any]]) -> None:
+    async def _acknowledged(self, rows: Sequence[Mapping[str, Any]], acks: Sequence[Awaitable[Any]]) -> None:
         await asyncio.gather(*acks)
         await failpoint_async("publish_acknowledged")
         failpoint("after_publish")
@@ -275,10 +306,14 @@ class OutboxRelay:
         while True:
             cutoff = datetime.now(timezone.utc) - older_than
             rows: Sequence[Mapping[str, Any]] = await self._store.run(_unsent_plan(cutoff, limit))
-            rows = [r for r in rows if r["message_id"] not in self._unmarked
-                    and r["message_id"] not in self._in_flight
-                    and r["message_id"] not in self.refused
-                    and (r["topic"], r["msg_key"]) not in self._held]
+            rows = [
+                r
+                for r in rows
+                if r["message_id"] not in self._unmarked
+                and r["message_id"] not in self._in_flight
+                and r["message_id"] not in self.refused
+                and (r["topic"], r["msg_key"]) not in self._held
+            ]
             if not rows:
                 return total
             try:

@@ -44,5 +44,12 @@ class RawRecord:
 
     @classmethod
     def from_consumer_record(cls, record: ConsumerRecord) -> RawRecord:
-        return cls(record.topic, record.partition, record.offset, record.key, record.value,
-                   record.timestamp, tuple(record.headers or ()))
+        return cls(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value,
+            record.timestamp,
+            tuple(record.headers or ()),
+        )

@@ -29,8 +29,7 @@ MAX_BATCH_LINKS = 128
 
 
 def _carrier(raw: RawRecord) -> dict[str, str]:
-    return {name: value.decode("latin-1") for name, value in raw.headers
-            if isinstance(value, bytes | bytearray)}
+    return {name: value.decode("latin-1") for name, value in raw.headers if isinstance(value, bytes | bytearray)}
 
 
 class EventTracing:
@@ -50,29 +49,42 @@ class BatchTrace:
         self._tracer = tracer
         self._raws = raws
         # Records without headers (most producers that do not trace) skip the propagator.
-        self._parents: list[Context | None] = [propagate.extract(_carrier(raw)) if raw.headers else None
-                                               for raw in raws]
+        self._parents: list[Context | None] = [
+            propagate.extract(_carrier(raw)) if raw.headers else None for raw in raws
+        ]
         links = []
         for parent in self._parents:
             context = trace.get_current_span(parent).get_span_context() if parent else None
             if context is not None and context.is_valid:
                 links.append(Link(context))
         self.span = tracer.start_span(
-            "process", kind=SpanKind.CONSUMER, links=links[:MAX_BATCH_LINKS],
-            attributes={"messaging.system": "kafka", "messaging.operation.type": "process",
-                        "messaging.batch.message_count": len(raws)})
+            "process",
+            kind=SpanKind.CONSUMER,
+            links=links[:MAX_BATCH_LINKS],
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.batch.message_count": len(raws),
+            },
+        )
         self._open: Span | None = None
 
     def start_record(self, index: int) -> Span:
         """The span of the batch's ``index``-th record, open until :meth:`end_record`."""
         raw = self._raws[index]
         self._open = self._tracer.start_span(
-            f"process {raw.topic}", context=self._parents[index], kind=SpanKind.CONSUMER,
+            f"process {raw.topic}",
+            context=self._parents[index],
+            kind=SpanKind.CONSUMER,
             links=[Link(self.span.get_span_context())],
-            attributes={"messaging.system": "kafka", "messaging.operation.type": "process",
-                        "messaging.destination.name": raw.topic,
-                        "messaging.destination.partition.id": str(raw.partition),
-                        "messaging.kafka.offset": raw.offset})
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": raw.topic,
+                "messaging.destination.partition.id": str(raw.partition),
+                "messaging.kafka.offset": raw.offset,
+            },
+        )
         return self._open
 
     def end_record(self, span: Span, outcome: str, caused: Sequence[dict[str, Any]]) -> None:

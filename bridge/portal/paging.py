@@ -67,7 +67,12 @@ def decode_cursor(token: str) -> Cursor:
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise BadCursor from None
     # Only what a page could have handed out: a NUL, say, would reach PostgreSQL and fail there.
-    if not (isinstance(number, str) and isinstance(sys_id, str) and len(number) <= 200
-            and "\x00" not in number and _SYS_ID.fullmatch(sys_id)):
+    if not (
+        isinstance(number, str)
+        and isinstance(sys_id, str)
+        and len(number) <= 200
+        and "\x00" not in number
+        and _SYS_ID.fullmatch(sys_id)
+    ):
         raise BadCursor
     return Cursor(number, sys_id)

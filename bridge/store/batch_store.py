@@ -85,8 +85,9 @@ def open_batch_store(store: StoreSettings, *, wal_autocheckpoint: int | None = N
     if url.get_backend_name() == "sqlite":
         from bridge.store.sqlite_store import SqliteStore
 
-        return SqliteStore(url.database or "", busy_timeout_ms=store.busy_timeout_ms,
-                           wal_autocheckpoint=wal_autocheckpoint)
+        return SqliteStore(
+            url.database or "", busy_timeout_ms=store.busy_timeout_ms, wal_autocheckpoint=wal_autocheckpoint
+        )
     from bridge.store.postgres_store import PostgresStore
 
     return PostgresStore(url.set(drivername="postgresql").render_as_string(hide_password=False))

@@ -123,8 +123,9 @@ class WalCheckpointer:
         if self._conn is None:
             # Any thread of the pool may run the next call; they never overlap.
             # mode=rw: a missing file is an error, never a new empty database.
-            conn = sqlite3.connect(f"file:{pathname2url(self._path)}?mode=rw", uri=True,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                f"file:{pathname2url(self._path)}?mode=rw", uri=True, isolation_level=None, check_same_thread=False
+            )
             # A connection that found the database in rollback mode (a new store, before the
             # writer's first connection) would answer (0, -1, -1) for ever: switch it here.
             conn.execute("PRAGMA journal_mode=WAL").fetchone()

@@ -29,8 +29,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_000,
-                  wal_autocheckpoint: int | None = None) -> AsyncEngine:
+def create_engine(
+    url: str, *, writer: bool = True, busy_timeout_ms: int = 10_000, wal_autocheckpoint: int | None = None
+) -> AsyncEngine:
     """An async engine; ``writer`` engines take SQLite's write lock when a transaction begins.
 
     ``wal_autocheckpoint``: the log size (pages) at which SQLite checkpoints inside a commit.
@@ -38,11 +39,12 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, **_JSON)
     engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **_JSON)
-    pragmas = ["journal_mode=WAL", f"busy_timeout={busy_timeout_ms}", "synchronous=FULL",
-               "foreign_keys=ON"]
+    pragmas = ["journal_mode=WAL", f"busy_timeout={busy_timeout_ms}", "synchronous=FULL", "foreign_keys=ON"]
     if wal_autocheckpoint is not None:
-        pragmas += [f"wal_autocheckpoint={int(wal_autocheckpoint)}",
-                    f"journal_size_limit={int(wal_autocheckpoint) * 4096}"]
+        pragmas += [
+            f"wal_autocheckpoint={int(wal_autocheckpoint)}",
+            f"journal_size_limit={int(wal_autocheckpoint) * 4096}",
+        ]
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -62,5 +64,4 @@ def create_engine(url: str, *, writer: bool = True, busy_timeout_ms: int = 10_00
 
 def store_engine(store: StoreSettings, *, writer: bool = True, **options: Any) -> AsyncEngine:
     """The engine of the configured store, its settings applied (``options`` override them)."""
-    return create_engine(store.url, writer=writer, **{
-        "busy_timeout_ms": store.busy_timeout_ms, **options})
+    return create_engine(store.url, writer=writer, **{"busy_timeout_ms": store.busy_timeout_ms, **options})

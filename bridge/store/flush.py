@@ -36,23 +36,34 @@ def flush_plan(state: BatchState, hooks: Sequence[ChangeHook] = ()) -> Plan[None
         # outbox rows and counters). Otherwise a plain insert: if another instance processed one
         # of these events concurrently, the unique key fails the whole transaction and the
         # batch is retried, finding duplicates.
-        yield ExecuteMany(PROCESSED_REPLAYED if state.reprocess_salt is not None else PROCESSED,
-                          w.processed)
+        yield ExecuteMany(PROCESSED_REPLAYED if state.reprocess_salt is not None else PROCESSED, w.processed)
     if w.records:
-        yield ExecuteMany(RECORDS_UPSERT, [
-            {"sys_id": r.sys_id, "source": r.source, "table_name": r.table,
-             "number": _number(r.data.get("number")), "sys_mod_count": r.sys_mod_count,
-             "deleted": r.deleted, "data": r.json_text(), "updated_at": now}
-            for r in w.records.values()
-        ])
+        yield ExecuteMany(
+            RECORDS_UPSERT,
+            [
+                {
+                    "sys_id": r.sys_id,
+                    "source": r.source,
+                    "table_name": r.table,
+                    "number": _number(r.data.get("number")),
+                    "sys_mod_count": r.sys_mod_count,
+                    "deleted": r.deleted,
+                    "data": r.json_text(),
+                    "updated_at": now,
+                }
+                for r in w.records.values()
+            ],
+        )
     if w.links_removed:
-        yield ExecuteMany(LINKS_DELETE, [{"kind": k, "from_id": f, "to_id": t}
-                                         for k, f, t in sorted(w.links_removed)])
+        yield ExecuteMany(LINKS_DELETE, [{"kind": k, "from_id": f, "to_id": t} for k, f, t in sorted(w.links_removed)])
     if w.links_added:
-        yield ExecuteMany(LINKS_INSERT, [
-            {"kind": k, "from_id": f, "to_id": t, "attrs": attrs, "created_at": now}
-            for (k, f, t), attrs in w.links_added.items()
-        ])
+        yield ExecuteMany(
+            LINKS_INSERT,
+            [
+                {"kind": k, "from_id": f, "to_id": t, "attrs": attrs, "created_at": now}
+                for (k, f, t), attrs in w.links_added.items()
+            ],
+        )
     if w.outbox:
         yield ExecuteMany(OUTBOX_INSERT, w.outbox)
     if w.dead_letters:
@@ -60,8 +71,7 @@ def flush_plan(state: BatchState, hooks: Sequence[ChangeHook] = ()) -> Plan[None
     if w.published:
         yield Execute(MARK_SENT, {"ids": w.published, "now": now})
     if w.counters:
-        yield ExecuteMany(COUNTERS_UPSERT, [{"name": k, "value": v}
-                                            for k, v in sorted(w.counters.items())])
+        yield ExecuteMany(COUNTERS_UPSERT, [{"name": k, "value": v} for k, v in sorted(w.counters.items())])
     if w.changes:
         for hook in hooks:
             yield from hook(w.changes)

@@ -29,11 +29,13 @@ ONLY_ON = "only_on_dialects"
 def include_object(dialect_name: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
     """Alembic's ``include_object`` hook for a store of ``dialect_name``: leaves out of the
     comparison the declared indexes that dialect does not build."""
+
     def include(obj: Any, _name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
         if type_ == "index" and not reflected:
             only_on = obj.info.get(ONLY_ON)
             return only_on is None or dialect_name in only_on
         return True
+
     return include
 
 

@@ -27,7 +27,6 @@ async def upgrade(url: str, revision: str = "head") -> None:
     await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
 
 
-
 def head_revision(url: str) -> str | None:
     """The newest migration this code knows."""
     return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
@@ -38,8 +37,7 @@ async def current_revision(url: str) -> str | None:
     engine = create_engine(url, writer=False)
     try:
         async with engine.connect() as conn:
-            return await conn.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_revision())
+            return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
     finally:
         await engine.dispose()
 
@@ -47,6 +45,13 @@ async def current_revision(url: str) -> str | None:
 def history(url: str) -> list[dict[str, str | None]]:
     """Every migration, newest first: revision, the one before, what it does (first line)."""
     script = ScriptDirectory.from_config(alembic_config(url))
-    return [{"revision": rev.revision, "down_revision": rev.down_revision  # type: ignore[dict-item]
-             if not isinstance(rev.down_revision, tuple) else ",".join(rev.down_revision),
-             "description": (rev.doc or "").strip()} for rev in script.walk_revisions()]
+    return [
+        {
+            "revision": rev.revision,
+            "down_revision": rev.down_revision  # type: ignore[dict-item]
+            if not isinstance(rev.down_revision, tuple)
+            else ",".join(rev.down_revision),
+            "description": (rev.doc or "").strip(),
+        }
+        for rev in script.walk_revisions()
+    ]

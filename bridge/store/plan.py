@@ -88,8 +88,7 @@ FetchCall = Callable[[str, tuple[Any, ...]], Awaitable[Sequence[Row]]]
 ExecuteCall = Callable[[str, tuple[Any, ...]], Awaitable[Any]]
 
 
-async def _run_async(plan: Plan[T], dialect: str, many: ManyCall, fetch: FetchCall,
-                     execute: ExecuteCall) -> T:
+async def _run_async(plan: Plan[T], dialect: str, many: ManyCall, fetch: FetchCall, execute: ExecuteCall) -> T:
     """Drive a plan with an async driver's calls: one await per operation."""
     rows: Rows = []
     try:
@@ -115,9 +114,13 @@ async def _run_async(plan: Plan[T], dialect: str, many: ManyCall, fetch: FetchCa
 
 async def run_asyncpg(conn: Any, plan: Plan[T]) -> T:
     """Run a plan on an ``asyncpg`` connection: one await per operation."""
-    return await _run_async(plan, POSTGRESQL, conn.executemany,
-                            lambda sql, params: conn.fetch(sql, *params),
-                            lambda sql, params: conn.execute(sql, *params))
+    return await _run_async(
+        plan,
+        POSTGRESQL,
+        conn.executemany,
+        lambda sql, params: conn.fetch(sql, *params),
+        lambda sql, params: conn.execute(sql, *params),
+    )
 
 
 async def run_sqlalchemy(conn: Any, plan: Plan[T]) -> T:
@@ -128,5 +131,10 @@ async def run_sqlalchemy(conn: Any, plan: Plan[T]) -> T:
         rows: Sequence[Row] = (await conn.exec_driver_sql(sql, params)).all()
         return rows
 
-    return await _run_async(plan, POSTGRESQL if conn.dialect.name == POSTGRESQL else SQLITE,
-                            conn.exec_driver_sql, fetch, conn.exec_driver_sql)
+    return await _run_async(
+        plan,
+        POSTGRESQL if conn.dialect.name == POSTGRESQL else SQLITE,
+        conn.exec_driver_sql,
+        fetch,
+        conn.exec_driver_sql,
+    )

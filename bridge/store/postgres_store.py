@@ -28,8 +28,7 @@ STATEMENT_CACHE = 256
 class PostgresStore(PlanRunner):
     dialect = POSTGRESQL
 
-    def __init__(self, dsn: str, *, max_connections: int = 4,
-                 connect_timeout_s: float = 10.0) -> None:
+    def __init__(self, dsn: str, *, max_connections: int = 4, connect_timeout_s: float = 10.0) -> None:
         self._dsn = dsn
         self._max = max_connections
         self._timeout = connect_timeout_s
@@ -40,8 +39,8 @@ class PostgresStore(PlanRunner):
     async def open(self) -> None:
         if self._pool is None:
             self._pool = await asyncpg.create_pool(
-                self._dsn, min_size=1, max_size=self._max, timeout=self._timeout,
-                statement_cache_size=STATEMENT_CACHE)
+                self._dsn, min_size=1, max_size=self._max, timeout=self._timeout, statement_cache_size=STATEMENT_CACHE
+            )
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

@@ -129,8 +129,7 @@ class Target:
 
 def _sent_dead_letter_only(_dialect: str) -> ColumnElement[bool]:
     """A retried dead letter whose outbox row (``dlq-<id>``) is sent or gone."""
-    unsent = exists().where(outbox.c.message_id == literal("dlq-") + dead_letters.c.id,
-                            outbox.c.sent_at.is_(None))
+    unsent = exists().where(outbox.c.message_id == literal("dlq-") + dead_letters.c.id, outbox.c.sent_at.is_(None))
     return and_(dead_letters.c.status == "retried", ~unsent)
 
 
@@ -147,22 +146,49 @@ def _correlated(dialect: str, yes: bool) -> ColumnElement[bool]:
 
 _PROCESSED_ORDER = (processed_events.c.action, processed_events.c.processed_at)
 TARGETS: tuple[Target, ...] = (
-    Target("processed_events", processed_events, processed_events.c.processed_at,
-           "processed_events_days", lambda d: processed_events.c.action == "", _PROCESSED_ORDER,
-           sqlite_by_rowid=True),
+    Target(
+        "processed_events",
+        processed_events,
+        processed_events.c.processed_at,
+        "processed_events_days",
+        lambda d: processed_events.c.action == "",
+        _PROCESSED_ORDER,
+        sqlite_by_rowid=True,
+    ),
     # ``> ''`` rather than ``!= ''``: a range of the index, not a scan of it
-    Target("action_keys", processed_events, processed_events.c.processed_at,
-           "action_keys_days", lambda d: processed_events.c.action > "", _PROCESSED_ORDER,
-           sqlite_by_rowid=True),
-    Target("sent_commands", outbox, outbox.c.sent_at, "sent_commands_days",
-           lambda d: and_(outbox.c.kind == "command", _correlated(d, False))),
-    Target("pending_inserts", outbox, outbox.c.sent_at, "pending_inserts_days",
-           lambda d: and_(outbox.c.kind == "command", _correlated(d, True))),
-    Target("dead_letters", dead_letters, dead_letters.c.created_at, "dead_letters_days",
-           _sent_dead_letter_only),
+    Target(
+        "action_keys",
+        processed_events,
+        processed_events.c.processed_at,
+        "action_keys_days",
+        lambda d: processed_events.c.action > "",
+        _PROCESSED_ORDER,
+        sqlite_by_rowid=True,
+    ),
+    Target(
+        "sent_commands",
+        outbox,
+        outbox.c.sent_at,
+        "sent_commands_days",
+        lambda d: and_(outbox.c.kind == "command", _correlated(d, False)),
+    ),
+    Target(
+        "pending_inserts",
+        outbox,
+        outbox.c.sent_at,
+        "pending_inserts_days",
+        lambda d: and_(outbox.c.kind == "command", _correlated(d, True)),
+    ),
+    Target("dead_letters", dead_letters, dead_letters.c.created_at, "dead_letters_days", _sent_dead_letter_only),
     # The literal kind (not a parameter): only then does the partial index serve the query.
-    Target("routing_log", links, links.c.created_at, "routing_log_days",
-           lambda d: text(ROUTING_LOG_WHERE), sqlite_index="ix_links_routing_age"),
+    Target(
+        "routing_log",
+        links,
+        links.c.created_at,
+        "routing_log_days",
+        lambda d: text(ROUTING_LOG_WHERE),
+        sqlite_index="ix_links_routing_age",
+    ),
 )
 BY_NAME = {target.name: target for target in TARGETS}
 
@@ -197,46 +223,57 @@ def _chosen(target: Target, dialect: str, *columns: Any) -> Any:
     if dialect == SQLITE and target.sqlite_index:
         # FROM as text, to name the index; its columns unqualified (they would add the table)
         age: ColumnElement[Any] = literal_column(target.age.name)
-        return (select(*columns).select_from(
-            text(f"{target.table.name} INDEXED BY {target.sqlite_index}"))
-            .where(age < _cutoff(target.age), target.condition(dialect)).order_by(age)
-            .limit(limit))
-    query = (select(*columns).select_from(target.table).where(target.where(dialect))
-             .order_by(*(target.order or (target.age,))).limit(limit))
+        return (
+            select(*columns)
+            .select_from(text(f"{target.table.name} INDEXED BY {target.sqlite_index}"))
+            .where(age < _cutoff(target.age), target.condition(dialect))
+            .order_by(age)
+            .limit(limit)
+        )
+    query = (
+        select(*columns)
+        .select_from(target.table)
+        .where(target.where(dialect))
+        .order_by(*(target.order or (target.age,)))
+        .limit(limit)
+    )
     return query.with_for_update(skip_locked=True) if dialect == POSTGRESQL else query
 
 
 def _delete_step(target: Target) -> Callable[[str], Any]:
     def build(dialect: str) -> Any:
         key = _key(target.table, dialect)[0]
-        chosen = _chosen(target, dialect, *_key(target.table, dialect,
-                                                qualified=not target.sqlite_index))
+        chosen = _chosen(target, dialect, *_key(target.table, dialect, qualified=not target.sqlite_index))
         match = key == func.any(_ArrayOf(chosen)) if dialect == POSTGRESQL else key.in_(chosen)
         return delete(target.table).where(match).returning(literal_column("1"))
+
     return build
 
 
 def _count(target: Target) -> Callable[[str], Any]:
-    return lambda dialect: select(func.count()).select_from(target.table).where(
-        target.where(dialect))
+    return lambda dialect: select(func.count()).select_from(target.table).where(target.where(dialect))
 
 
 def _total(target: Target) -> Callable[[str], Any]:
     return lambda dialect: select(func.count()).select_from(target.table)
 
 
-STEPS = {t.name: Statement(f"prune_{t.name}", _delete_step(t)) for t in TARGETS
-         if t.name != "dead_letters"}
+STEPS = {t.name: Statement(f"prune_{t.name}", _delete_step(t)) for t in TARGETS if t.name != "dead_letters"}
 COUNTS = {t.name: Statement(f"prunable_{t.name}", _count(t)) for t in TARGETS}
 TOTALS = {t.table.name: Statement(f"rows_{t.table.name}", _total(t)) for t in TARGETS}
 
 # Dead letters go with their outbox row: choose the ids, then delete both.
-DEAD_LETTERS_CHOSEN = Statement("prune_dead_letters_chosen", lambda d: _chosen(
-    BY_NAME["dead_letters"], d, dead_letters.c.id))
-DEAD_LETTERS_OUTBOX_DELETE = Statement("prune_dead_letters_outbox", lambda d: delete(outbox).where(
-    outbox.c.message_id.in_(id_list("ids", d)), outbox.c.sent_at.is_not(None)), "ids")
-DEAD_LETTERS_DELETE = Statement("prune_dead_letters", lambda d: delete(dead_letters).where(
-    dead_letters.c.id.in_(id_list("ids", d))), "ids")
+DEAD_LETTERS_CHOSEN = Statement(
+    "prune_dead_letters_chosen", lambda d: _chosen(BY_NAME["dead_letters"], d, dead_letters.c.id)
+)
+DEAD_LETTERS_OUTBOX_DELETE = Statement(
+    "prune_dead_letters_outbox",
+    lambda d: delete(outbox).where(outbox.c.message_id.in_(id_list("ids", d)), outbox.c.sent_at.is_not(None)),
+    "ids",
+)
+DEAD_LETTERS_DELETE = Statement(
+    "prune_dead_letters", lambda d: delete(dead_letters).where(dead_letters.c.id.in_(id_list("ids", d))), "ids"
+)
 
 
 # SQLite, ``processed_events``: the next rows in rowid order, each with whether it is past the
@@ -245,22 +282,29 @@ _ROWID: ColumnElement[Any] = literal_column("rowid")
 
 
 def _scan(target: Target) -> Callable[[str], Any]:
-    return lambda dialect: select(
-        _ROWID, (target.age < _cutoff(target.age)).label("old"),
-        target.condition(dialect).label("ours"),
-    ).select_from(target.table).where(_ROWID > bindparam("after", type_=Integer)) \
-        .order_by(_ROWID).limit(bindparam("limit", type_=Integer))
+    return lambda dialect: (
+        select(
+            _ROWID,
+            (target.age < _cutoff(target.age)).label("old"),
+            target.condition(dialect).label("ours"),
+        )
+        .select_from(target.table)
+        .where(_ROWID > bindparam("after", type_=Integer))
+        .order_by(_ROWID)
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 def _rowid_delete(table: Table) -> Callable[[str], Any]:
     return lambda dialect: delete(table).where(_ROWID.in_(id_list("ids", dialect, Integer)))
 
 
-SCANS = {t.name: Statement(f"prune_scan_{t.name}", _scan(t)) for t in TARGETS
-         if t.sqlite_by_rowid}
-ROWID_DELETES = {t.table.name: Statement(f"prune_rowids_{t.table.name}",
-                                         _rowid_delete(t.table), "ids")
-                 for t in TARGETS if t.sqlite_by_rowid}
+SCANS = {t.name: Statement(f"prune_scan_{t.name}", _scan(t)) for t in TARGETS if t.sqlite_by_rowid}
+ROWID_DELETES = {
+    t.table.name: Statement(f"prune_rowids_{t.table.name}", _rowid_delete(t.table), "ids")
+    for t in TARGETS
+    if t.sqlite_by_rowid
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,8 +315,7 @@ class Step:
     resume: int | None
 
 
-def _step_plan(target: Target, dialect: str, cutoff: datetime, limit: int,
-               after: int) -> Plan[Step]:
+def _step_plan(target: Target, dialect: str, cutoff: datetime, limit: int, after: int) -> Plan[Step]:
     params = {"cutoff": cutoff, "limit": limit}
     if target.sqlite_by_rowid and dialect == SQLITE:
         return (yield from _scan_plan(target, cutoff, limit, after))
@@ -324,9 +367,15 @@ def preview_plan(settings: RetentionSettings, now: datetime) -> Plan[list[dict[s
         if target.table.name not in totals:
             totals[target.table.name] = (yield Fetch(TOTALS[target.table.name]))[0][0]
         prunable = (yield Fetch(COUNTS[target.name], {"cutoff": cutoff}))[0][0]
-        found.append({"target": target.name, "table": target.table.name,
-                      "older_than": cutoff.isoformat(), "rows": totals[target.table.name],
-                      "prunable": prunable})
+        found.append(
+            {
+                "target": target.name,
+                "table": target.table.name,
+                "older_than": cutoff.isoformat(),
+                "rows": totals[target.table.name],
+                "prunable": prunable,
+            }
+        )
     return found
 
 
@@ -336,8 +385,12 @@ StepObserver = Callable[[str, int], None]
 class Pruner:
     """Prunes a store in bounded steps, each a transaction of its own on the batch path's store."""
 
-    def __init__(self, store: BatchStore, settings: RetentionSettings,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self,
+        store: BatchStore,
+        settings: RetentionSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -345,12 +398,18 @@ class Pruner:
     async def step(self, name: str, cutoff: datetime, after: int = 0) -> Step:
         """Delete at most ``step_rows`` rows of one target older than ``cutoff`` (reading at
         most that many, past rowid ``after``, where SQLite scans by rowid)."""
-        return await self.store.run(_step_plan(BY_NAME[name], self.store.dialect, cutoff,
-                                               self.settings.step_rows, after))
+        return await self.store.run(
+            _step_plan(BY_NAME[name], self.store.dialect, cutoff, self.settings.step_rows, after)
+        )
 
-    async def prune(self, *, now: datetime | None = None, pause_s: float = 0.0,
-                    stopping: asyncio.Event | None = None,
-                    on_step: StepObserver | None = None) -> dict[str, int]:
+    async def prune(
+        self,
+        *,
+        now: datetime | None = None,
+        pause_s: float = 0.0,
+        stopping: asyncio.Event | None = None,
+        on_step: StepObserver | None = None,
+    ) -> dict[str, int]:
         """One pass: every target, step by step until a step finds no more; the rows deleted
         per target. Stops between two steps when ``stopping`` is set."""
         deleted = {t.name: 0 for t in TARGETS}
@@ -375,8 +434,12 @@ async def _pause(stopping: asyncio.Event | None, seconds: float) -> None:
         await asyncio.wait_for(stopping.wait(), seconds)
 
 
-async def pruning_loop(store: BatchStore, settings: RetentionSettings, stopping: asyncio.Event,
-                       clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+async def pruning_loop(
+    store: BatchStore,
+    settings: RetentionSettings,
+    stopping: asyncio.Event,
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> None:
     """The bridge's pruner: a pass every ``interval_s`` (the first one an interval after the
     start), until ``stopping``; nothing at all when retention is off. A failing pass is logged
     and the next one tries again."""

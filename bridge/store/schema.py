@@ -57,8 +57,12 @@ links = Table(
     Index("ix_links_from", "from_id", "kind"),
     # Retention prunes the routing log (``note_routing`` links) by age; partial, so that no
     # other link pays for it.
-    Index("ix_links_routing_age", "created_at", sqlite_where=text(ROUTING_LOG_WHERE),
-          postgresql_where=text(ROUTING_LOG_WHERE)),
+    Index(
+        "ix_links_routing_age",
+        "created_at",
+        sqlite_where=text(ROUTING_LOG_WHERE),
+        postgresql_where=text(ROUTING_LOG_WHERE),
+    ),
 )
 
 #: One row per distinct input event: the dedupe key and what became of it.
@@ -94,8 +98,9 @@ processed_events = Table(
     # only: SQLite finds the oldest rows in rowid order (``bridge.store.retention``), and an
     # index here cost its batch path a tenth of its CPU. Rows come in time order: each insert
     # lands at the right edge of its action's range.
-    Index("ix_processed_events_age", "action", "processed_at",
-          info={ONLY_ON: ("postgresql",)}).ddl_if(dialect="postgresql"),
+    Index("ix_processed_events_age", "action", "processed_at", info={ONLY_ON: ("postgresql",)}).ddl_if(
+        dialect="postgresql"
+    ),
 )
 
 #: Everything the bridge publishes (commands and dead letters), written in the same transaction

@@ -85,8 +85,7 @@ def dialect_insert(dialect_name: str, table: Table) -> Any:
 def values_of(table: Table, *excluded: str) -> dict[str, Any]:
     """Every column of ``table`` (but ``excluded``) as a parameter of its name and type: rows
     are given as dicts with exactly these keys."""
-    return {c.name: bindparam(c.name, type_=c.type) for c in table.columns
-            if c.name not in excluded}
+    return {c.name: bindparam(c.name, type_=c.type) for c in table.columns if c.name not in excluded}
 
 
 def insert_rows(dialect_name: str, table: Table, *excluded: str) -> Any:
@@ -204,13 +203,14 @@ AnyCompoundSelect: TypeAlias = CompoundSelect[Unpack[tuple[Any, ...]]]
 CoreStatement = AnySelect | AnyCompoundSelect | Insert | Update | Delete | TextClause
 
 
-def compile_sql(statement: CoreStatement, dialect_name: str, *,
-                lists: frozenset[str] = frozenset()) -> Sql:
+def compile_sql(statement: CoreStatement, dialect_name: str, *, lists: frozenset[str] = frozenset()) -> Sql:
     """``statement`` compiled for ``dialect_name``; ``lists`` names its id-list parameters."""
     compiled = statement.compile(dialect=_DIALECTS[dialect_name])
     if "__[POSTCOMPILE_" in compiled.string:
-        raise ValueError(f"{statement!r}: an expanding IN list cannot be prepared once; "
-                         "use id_list() for a list parameter, or = / OR for constants")
+        raise ValueError(
+            f"{statement!r}: an expanding IN list cannot be prepared once; "
+            "use id_list() for a list parameter, or = / OR for constants"
+        )
     names = tuple(compiled.positiontup or ())
     converters = _CONVERTERS[dialect_name]
     conversions = []
@@ -218,8 +218,7 @@ def compile_sql(statement: CoreStatement, dialect_name: str, *,
         kind = "list" if name in lists else _kind(compiled.binds[name].type)
         if kind in converters:
             conversions.append((index, converters[kind]))
-    defaults = {name: value for name, value in compiled.params.items()
-                if name in names and value is not None}
+    defaults = {name: value for name, value in compiled.params.items() if name in names and value is not None}
     if len(names) == 1:
         single = itemgetter(names[0])
         getter: Callable[[Mapping[str, Any]], Any] = lambda row: (single(row),)  # noqa: E731
@@ -247,7 +246,8 @@ class Statement:
         compiled = self._compiled.get(dialect_name)
         if compiled is None:
             compiled = self._compiled[dialect_name] = compile_sql(
-                self._build(dialect_name), dialect_name, lists=self._lists)
+                self._build(dialect_name), dialect_name, lists=self._lists
+            )
         return compiled
 
     def statement(self, dialect_name: str) -> CoreStatement:
@@ -259,6 +259,18 @@ class Statement:
 
 
 __all__ = [
-    "CHUNK", "POSTGRESQL", "SQLITE", "Sql", "Statement", "chunks", "compile_sql",
-    "dialect_insert", "id_list", "insert_rows", "values_of", "read_json", "read_timestamp", "sqlite_timestamp",
+    "CHUNK",
+    "POSTGRESQL",
+    "SQLITE",
+    "Sql",
+    "Statement",
+    "chunks",
+    "compile_sql",
+    "dialect_insert",
+    "id_list",
+    "insert_rows",
+    "values_of",
+    "read_json",
+    "read_timestamp",
+    "sqlite_timestamp",
 ]

@@ -38,8 +38,7 @@ CACHED_STATEMENTS = 256
 class SqliteStore(PlanRunner):
     dialect = SQLITE
 
-    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000,
-                 wal_autocheckpoint: int | None = None) -> None:
+    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000, wal_autocheckpoint: int | None = None) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self.wal_autocheckpoint = wal_autocheckpoint
@@ -72,14 +71,16 @@ class SqliteStore(PlanRunner):
 
     def _connect(self) -> None:
         # isolation_level=None: the driver opens no transaction of its own; BEGIN is ours.
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000,
-                               isolation_level=None, cached_statements=CACHED_STATEMENTS)
-        pragmas = ["journal_mode=WAL", f"busy_timeout={self.busy_timeout_ms}",
-                   "synchronous=FULL", "foreign_keys=ON"]
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None, cached_statements=CACHED_STATEMENTS
+        )
+        pragmas = ["journal_mode=WAL", f"busy_timeout={self.busy_timeout_ms}", "synchronous=FULL", "foreign_keys=ON"]
         if self.wal_autocheckpoint is not None:
             # Also cut the log file back to that size when it starts over, after a burst.
-            pragmas += [f"wal_autocheckpoint={int(self.wal_autocheckpoint)}",
-                        f"journal_size_limit={int(self.wal_autocheckpoint) * 4096}"]
+            pragmas += [
+                f"wal_autocheckpoint={int(self.wal_autocheckpoint)}",
+                f"journal_size_limit={int(self.wal_autocheckpoint) * 4096}",
+            ]
         for pragma in pragmas:
             conn.execute(f"PRAGMA {pragma}").fetchall()
         self._conn = conn
@@ -138,8 +139,7 @@ class _ConnectionThread:
                 loop.call_soon_threadsafe(_deliver, done, outcome, time.thread_time() - began)
 
 
-def _deliver(done: asyncio.Future[Any], outcome: tuple[Any, BaseException | None],
-             cpu: float) -> None:
+def _deliver(done: asyncio.Future[Any], outcome: tuple[Any, BaseException | None], cpu: float) -> None:
     if done.cancelled():
         return  # the caller went away; its transaction is rolled back by the next one
     result, error = outcome

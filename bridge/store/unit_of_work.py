@@ -44,9 +44,17 @@ class StoredRecord:
 
     __slots__ = ("sys_id", "source", "table", "sys_mod_count", "deleted", "_data", "_text")
 
-    def __init__(self, sys_id: str, source: str, table: str, sys_mod_count: int,
-                 data: Mapping[str, Any] | None = None, deleted: bool = False, *,
-                 text: str | None = None) -> None:
+    def __init__(
+        self,
+        sys_id: str,
+        source: str,
+        table: str,
+        sys_mod_count: int,
+        data: Mapping[str, Any] | None = None,
+        deleted: bool = False,
+        *,
+        text: str | None = None,
+    ) -> None:
         self.sys_id = sys_id
         self.source = source
         self.table = table
@@ -139,8 +147,7 @@ class _Read:
 class BatchState:
     """Cached view of the store for one batch, plus the writes the batch makes."""
 
-    def __init__(self, transaction: StoreTransaction, now: datetime,
-                 reprocess_salt: str | None = None) -> None:
+    def __init__(self, transaction: StoreTransaction, now: datetime, reprocess_salt: str | None = None) -> None:
         self.transaction = transaction
         self.now = now
         self.reprocess_salt = reprocess_salt
@@ -162,8 +169,7 @@ class BatchState:
     def savepoint(self) -> Savepoint:
         """Mark the state so that a failing event can be undone without touching the others."""
         w = self.writes
-        return (len(self._undo), len(w.outbox), len(w.processed), len(w.changes),
-                len(self._counted))
+        return (len(self._undo), len(w.outbox), len(w.processed), len(w.changes), len(self._counted))
 
     def rollback(self, point: Savepoint) -> None:
         undo_len, outbox_len, processed_len, changes_len, counted_len = point
@@ -181,9 +187,15 @@ class BatchState:
 
     # -- loading ---------------------------------------------------------------------------
 
-    async def prefetch(self, sys_ids: Iterable[str], referenced: Iterable[str] = (),
-                       followed: Iterable[str] = (), *, correlation_ids: Iterable[str] = (),
-                       versions: Iterable[DedupeKey] = ()) -> None:
+    async def prefetch(
+        self,
+        sys_ids: Iterable[str],
+        referenced: Iterable[str] = (),
+        followed: Iterable[str] = (),
+        *,
+        correlation_ids: Iterable[str] = (),
+        versions: Iterable[DedupeKey] = (),
+    ) -> None:
         """Read what the batch's events need, in one plan: the records ``sys_ids`` and their
         links; the records they reference (``referenced``), with the links of those whose links
         the flows follow (``followed``); the records and links at the other end of the links of
@@ -193,12 +205,13 @@ class BatchState:
         versions = set(versions)
         linked = (own | {s for s in followed if s}) - self._edges_loaded
         # the records of the versions asked about too: whether a version is new is read off them
-        records_only = ({s for s in referenced if s} | {v[0] for v in versions}) \
-            - linked - self._records.keys()
+        records_only = ({s for s in referenced if s} | {v[0] for v in versions}) - linked - self._records.keys()
         correlations = sorted({c for c in correlation_ids if c and c not in self._pending})
-        self._take(await self.transaction.run(
-            _prefetch_plan(linked, records_only, own, correlations, versions,
-                           dict(self._records))))
+        self._take(
+            await self.transaction.run(
+                _prefetch_plan(linked, records_only, own, correlations, versions, dict(self._records))
+            )
+        )
         for correlation_id in correlations:
             self._pending.setdefault(correlation_id, None)
 
@@ -221,8 +234,8 @@ class BatchState:
         for row in read.pending:
             self._pending[row[0]] = PendingInsert(*row)
         self._seen_versions.update(
-            (sys_id, count, operation, action, press) for sys_id, count, operation, action, press
-            in read.seen)
+            (sys_id, count, operation, action, press) for sys_id, count, operation, action, press in read.seen
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -267,13 +280,15 @@ class BatchState:
         this batch's own (not loaded with a record's edges: these carry attributes)."""
         self.loads_on_demand += 1
         rows = await self.transaction.run(_links_into_plan(kind, to_id))
-        found = {from_id: (read_json(attrs), read_timestamp(created_at))
-                 for from_id, attrs, created_at in rows}
+        found = {from_id: (read_json(attrs), read_timestamp(created_at)) for from_id, attrs, created_at in rows}
         for (k, from_id, t), attrs in self.writes.links_added.items():
             if k == kind and t == to_id:
                 found[from_id] = (attrs, self.now)
-        return [(from_id, attrs, created_at) for from_id, (attrs, created_at) in found.items()
-                if (kind, from_id, to_id) not in self.writes.links_removed]
+        return [
+            (from_id, attrs, created_at)
+            for from_id, (attrs, created_at) in found.items()
+            if (kind, from_id, to_id) not in self.writes.links_removed
+        ]
 
     def pending_insert(self, correlation_id: str | None) -> PendingInsert | None:
         return self._pending.get(correlation_id) if correlation_id else None
@@ -287,8 +302,7 @@ class BatchState:
 
     def mark_processed(self, row: dict[str, Any]) -> None:
         self.writes.processed.append(row)
-        self._seen_versions.add((row["sys_id"], row["sys_mod_count"], row["operation"],
-                                 row["action"], row["press_id"]))
+        self._seen_versions.add((row["sys_id"], row["sys_mod_count"], row["operation"], row["action"], row["press_id"]))
 
     def put_record(self, new: StoredRecord, operation: str) -> None:
         before = self._records.get(new.sys_id)
@@ -296,12 +310,16 @@ class BatchState:
         self._undo.append((BatchState._restore_record, (new.sys_id, before, written)))
         self._records[new.sys_id] = new
         self.writes.records[new.sys_id] = new
-        self.writes.changes.append(RecordChange(
-            source=new.source, table=new.table, sys_id=new.sys_id,
-            operation=operation,  # type: ignore[arg-type]
-            before=before.lazy() if before is not None and not before.deleted else None,
-            after=None if new.deleted else new.data,
-        ))
+        self.writes.changes.append(
+            RecordChange(
+                source=new.source,
+                table=new.table,
+                sys_id=new.sys_id,
+                operation=operation,  # type: ignore[arg-type]
+                before=before.lazy() if before is not None and not before.deleted else None,
+                after=None if new.deleted else new.data,
+            )
+        )
 
     def add_link(self, kind: str, from_id: str, to_id: str, **attrs: Any) -> bool:
         """Add an edge; False when it already existed."""
@@ -328,8 +346,7 @@ class BatchState:
         self._undo.append((BatchState._restore_pending, (pending.correlation_id, previous)))
         self._pending[pending.correlation_id] = pending
 
-    def _restore_record(self, sys_id: str, before: StoredRecord | None,
-                        written: StoredRecord | None) -> None:
+    def _restore_record(self, sys_id: str, before: StoredRecord | None, written: StoredRecord | None) -> None:
         self._records[sys_id] = before
         if written is None:
             self.writes.records.pop(sys_id, None)
@@ -340,12 +357,12 @@ class BatchState:
         self._pending[correlation_id] = previous
 
     def _edge_undo(self, edge: Edge) -> tuple[Callable[..., None], tuple[Any, ...]]:
-        return (BatchState._restore_edge, (edge, edge in self._edges,
-                                           self.writes.links_added.get(edge),
-                                           edge in self.writes.links_removed))
+        return (
+            BatchState._restore_edge,
+            (edge, edge in self._edges, self.writes.links_added.get(edge), edge in self.writes.links_removed),
+        )
 
-    def _restore_edge(self, edge: Edge, present: bool, added: dict[str, Any] | None,
-                      removed: bool) -> None:
+    def _restore_edge(self, edge: Edge, present: bool, added: dict[str, Any] | None, removed: bool) -> None:
         (self._edges.add if present else self._edges.discard)(edge)
         if added is None:
             self.writes.links_added.pop(edge, None)
@@ -390,12 +407,19 @@ class _EdgeIndex:
 
 def _stored(row: Row) -> StoredRecord:
     sys_id, source, table, count, deleted, data = row
-    return StoredRecord(sys_id, source, table, count, deleted=bool(deleted),
-                        text=data if isinstance(data, str) else None,
-                        data=None if isinstance(data, str) else data)
+    return StoredRecord(
+        sys_id,
+        source,
+        table,
+        count,
+        deleted=bool(deleted),
+        text=data if isinstance(data, str) else None,
+        data=None if isinstance(data, str) else data,
+    )
 
 
 # -- read plans (run in the store's transaction) ------------------------------------------
+
 
 def _records_and_edges(ids: set[str], read: _Read) -> Plan[None]:
     if not ids:
@@ -418,17 +442,21 @@ def _records_and_edges_plan(ids: set[str]) -> Plan[_Read]:
     return read
 
 
-def _prefetch_plan(linked: set[str], records_only: set[str], own: set[str],
-                   correlations: list[str], versions: set[DedupeKey],
-                   known: Mapping[str, StoredRecord | None]) -> Plan[_Read]:
+def _prefetch_plan(
+    linked: set[str],
+    records_only: set[str],
+    own: set[str],
+    correlations: list[str],
+    versions: set[DedupeKey],
+    known: Mapping[str, StoredRecord | None],
+) -> Plan[_Read]:
     read = _Read()
     wanted = linked | records_only
     if wanted:  # one statement for every record, one for the links of those that need them
         read.records += yield Fetch(RECORDS, {"ids": sorted(wanted)})
         read.record_ids |= records_only
     if linked:
-        read.edges.update((kind, f, t) for kind, f, t in
-                          (yield Fetch(EDGES, {"ids": sorted(linked)})))
+        read.edges.update((kind, f, t) for kind, f, t in (yield Fetch(EDGES, {"ids": sorted(linked)})))
         read.ids |= linked
     # The other ends of the events' own links: a work order's case, a case's work orders, an
     # ITSM record's cases… unless a record has many (see FANOUT_CAP).
@@ -441,17 +469,21 @@ def _prefetch_plan(linked: set[str], records_only: set[str], own: set[str],
     others = {other for found in ends.values() if len(found) <= FANOUT_CAP for other in found}
     yield from _records_and_edges(others - read.ids, read)
     if correlations:
-        read.pending = (yield Fetch(PENDING, {"ids": correlations}))
+        read.pending = yield Fetch(PENDING, {"ids": correlations})
     # Which versions were processed. Processing a version stores the record at that version or
     # a newer one, so a version newer than the stored record (or of a record never stored) is
     # new: most updates need no lookup at all.
     stored = {row[0]: row[3] for row in read.records}
-    stored.update((sys_id, record.sys_mod_count) for sys_id, record in known.items()
-                  if record is not None and sys_id not in stored)
+    stored.update(
+        (sys_id, record.sys_mod_count)
+        for sys_id, record in known.items()
+        if record is not None and sys_id not in stored
+    )
     maybe_seen = {v for v in versions if v[0] in stored and v[1] <= stored[v[0]]}
     if maybe_seen:
-        rows = yield Fetch(SEEN, {"ids": sorted({v[0] for v in maybe_seen}),
-                                  "counts": sorted({v[1] for v in maybe_seen})})
+        rows = yield Fetch(
+            SEEN, {"ids": sorted({v[0] for v in maybe_seen}), "counts": sorted({v[1] for v in maybe_seen})}
+        )
         read.seen = [tuple(row) for row in rows if tuple(row) in maybe_seen]
     return read
 

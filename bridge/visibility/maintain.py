@@ -75,19 +75,24 @@ def _ids_of(dialect_name: str) -> Select[Any]:
 
 
 # Declared once, compiled once per dialect; ``ids`` is the list parameter.
-_ADMINS_OF_ACCOUNTS = Statement(
-    "admins_of_accounts", lambda d: scopes.users_with_admin_keys(_ids_of(d)), "ids")
+_ADMINS_OF_ACCOUNTS = Statement("admins_of_accounts", lambda d: scopes.users_with_admin_keys(_ids_of(d)), "ids")
 _PARTNER_ADMINS_OF_ACCOUNTS = Statement(
-    "partner_admins_of_accounts",
-    lambda d: scopes.users_with_admin_keys(_ids_of(d), (rules.PARTNER_ADMIN,)), "ids")
-_PARTNER_ADMINS_OF_OLD_ENDS = Statement("partner_admins_of_old_ends", lambda d: (
-    scopes.users_with_admin_keys(
-        union(select(rel.c.from_company).where(rel.c.sys_id.in_(_ids_of(d))),
-              select(rel.c.to_company).where(rel.c.sys_id.in_(_ids_of(d)))),
-        (rules.PARTNER_ADMIN,))), "ids")
+    "partner_admins_of_accounts", lambda d: scopes.users_with_admin_keys(_ids_of(d), (rules.PARTNER_ADMIN,)), "ids"
+)
+_PARTNER_ADMINS_OF_OLD_ENDS = Statement(
+    "partner_admins_of_old_ends",
+    lambda d: scopes.users_with_admin_keys(
+        union(
+            select(rel.c.from_company).where(rel.c.sys_id.in_(_ids_of(d))),
+            select(rel.c.to_company).where(rel.c.sys_id.in_(_ids_of(d))),
+        ),
+        (rules.PARTNER_ADMIN,),
+    ),
+    "ids",
+)
 _CONTACTS_OF_OLD_LINKS = Statement(
-    "contacts_of_old_links", lambda d: select(crel.c.contact).where(crel.c.sys_id.in_(_ids_of(d))),
-    "ids")
+    "contacts_of_old_links", lambda d: select(crel.c.contact).where(crel.c.sys_id.in_(_ids_of(d))), "ids"
+)
 _ADMINS_ABOVE = Statement("admins_above", lambda d: scopes.admin_users_above(_ids_of(d)), "ids")
 
 
@@ -99,7 +104,8 @@ def _affected_by_old_state(by_table: ByTable) -> Plan[set[str]]:
         affected |= yield from _user_ids(_PARTNER_ADMINS_OF_OLD_ENDS, batch)
     # A relationship's new ends: partner admins' admin accounts do not change with it.
     new_ends = {
-        end for change in _live(by_table, "account_relationship")
+        end
+        for change in _live(by_table, "account_relationship")
         for end in _values(change, "from_company", "to_company")
     }
     for batch in chunks(sorted(new_ends)):
@@ -113,14 +119,14 @@ def _replace_rows(groups: Iterable[tuple[str, list[RecordChange]]]) -> Plan[None
     for table_name, changes in groups:
         table: Table = INDEX_TABLE_OF[table_name]
         yield from delete_by_ids(table, [c.sys_id for c in changes if c.after is None])
-        yield from upsert(table, [index_row(table_name, c.sys_id, c.after)
-                                  for c in changes if c.after is not None])
+        yield from upsert(table, [index_row(table_name, c.sys_id, c.after) for c in changes if c.after is not None])
 
 
 def _affected_by_new_state(by_table: ByTable) -> Plan[set[str]]:
     affected = {sys_id for table in USER_TABLES for sys_id in _ids(by_table, table)}
-    affected |= {c for change in _live(by_table, "sn_customerservice_contact_relationship")
-                 for c in _values(change, "contact")}
+    affected |= {
+        c for change in _live(by_table, "sn_customerservice_contact_relationship") for c in _values(change, "contact")
+    }
     for batch in chunks(_ids(by_table, "customer_account")):
         affected |= yield from _user_ids(_ADMINS_ABOVE, batch)
     return affected
@@ -138,8 +144,7 @@ def _moves_the_index(before: Mapping[str, Any] | None, change: RecordChange) -> 
     does, or a ``bridge visibility rebuild``)."""
     if before is None or change.after is None:
         return True
-    return (index_row(change.table, change.sys_id, before)
-            != index_row(change.table, change.sys_id, change.after))
+    return index_row(change.table, change.sys_id, before) != index_row(change.table, change.sys_id, change.after)
 
 
 def _ids(by_table: ByTable, table: str) -> list[str]:

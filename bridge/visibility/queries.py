@@ -152,16 +152,21 @@ async def visible_work_orders(
 
 def _granted(user_id: Any, table: Table = wo) -> Exists:
     """True for a work-order (or case) row when one of the user's scope rows matches it."""
-    return select(scope.c.user_id).where(
-        scope.c.user_id == user_id,
-        or_(*(and_(scope.c.rule == rule, scope.c.key_id == table.c[column]) for rule, column, _ in RULE_COLUMNS)),
-    ).exists()
+    return (
+        select(scope.c.user_id)
+        .where(
+            scope.c.user_id == user_id,
+            or_(*(and_(scope.c.rule == rule, scope.c.key_id == table.c[column]) for rule, column, _ in RULE_COLUMNS)),
+        )
+        .exists()
+    )
 
 
 async def work_order_detail(conn: AsyncConnection, user_id: str, wo_sys_id: str) -> dict[str, Any] | None:
     """The work order with its tasks, or None when it does not exist or the user may not see it."""
     query = _with_labels(select(*_summary_columns()).select_from(wo)).where(
-        wo.c.sys_id == wo_sys_id, _granted(user_id, wo))
+        wo.c.sys_id == wo_sys_id, _granted(user_id, wo)
+    )
     row = (await conn.execute(query)).first()
     if row is None:
         return None
@@ -253,8 +258,10 @@ async def find_case_id(conn: AsyncConnection, sys_id_or_number: str) -> str | No
     """The sys_id of a case given its sys_id or its number."""
     row = (
         await conn.execute(
-            select(cases.c.sys_id).where(or_(cases.c.sys_id == sys_id_or_number, cases.c.number == sys_id_or_number))
-            .order_by(cases.c.sys_id).limit(1)
+            select(cases.c.sys_id)
+            .where(or_(cases.c.sys_id == sys_id_or_number, cases.c.number == sys_id_or_number))
+            .order_by(cases.c.sys_id)
+            .limit(1)
         )
     ).first()
     return row.sys_id if row else None

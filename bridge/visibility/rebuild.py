@@ -76,8 +76,7 @@ async def check(conn: AsyncConnection) -> list[Difference]:
     differences: list[Difference] = []
     for table in INDEX_TABLES:
         key_width = len(table.primary_key.columns)
-        actual = {row_tuple(table, row)
-                  for row in (await conn.execute(select(table))).mappings()}
+        actual = {row_tuple(table, row) for row in (await conn.execute(select(table))).mappings()}
         wanted = {row[:key_width]: row for row in expected[table.name]}
         found = {row[:key_width]: row for row in actual}
         for key in sorted(wanted.keys() | found.keys()):

@@ -41,7 +41,6 @@ INDEX_TABLE_OF: dict[str, Table] = {
 USER_TABLES = ("customer_contact", "csm_consumer")
 
 
-
 def ref(record: Mapping[str, Any], field: str) -> str | None:
     """The sys_id a reference field points to; None (a NULL column) when empty."""
     # The decoder validates references; anything else cannot match a sys_id, so it is empty.

@@ -44,8 +44,9 @@ def _granted(row: str) -> str:
 
 def _related_to(case: str, record: str) -> str:
     """The ITSM record ``record`` is one of the case ``case``'s related records."""
-    named = [f"({case}.{field} = {record}.sys_id AND {record}.table_name = '{table}')"
-             for field, table in CASE_RECORD_FIELDS]
+    named = [
+        f"({case}.{field} = {record}.sys_id AND {record}.table_name = '{table}')" for field, table in CASE_RECORD_FIELDS
+    ]
     request = f"({case}.sys_id = {record}.parent_case AND {record}.table_name = '{REQUEST_TABLE}')"
     return " OR ".join([*named, request])
 
@@ -59,11 +60,11 @@ PORTAL_POLICIES = {
     # Visible by its own columns (the related records), or named by a visible work order (the
     # work-order list shows its number).
     vis_cases.name: f"{_granted('vis_cases')} "
-                    "OR EXISTS (SELECT 1 FROM vis_work_orders w WHERE w.case_id = vis_cases.sys_id)",
+    "OR EXISTS (SELECT 1 FROM vis_work_orders w WHERE w.case_id = vis_cases.sys_id)",
     # Only the records of a case visible by its own columns: a case readable through a work
     # order alone does not open its related records.
     vis_itsm_records.name: f"EXISTS (SELECT 1 FROM vis_cases c WHERE ({_related_to('c', 'vis_itsm_records')}) "
-                           f"AND {_granted('c')})",
+    f"AND {_granted('c')})",
 }
 
 

@@ -87,24 +87,35 @@ def _ids(dialect_name: str) -> Any:
 
 def _admin_scope(rule: str) -> Statement:
     """The scope rows of admin rule ``rule`` for the users ``ids``."""
-    return Statement(f"scope_{rule}", lambda d: scope.insert().from_select(
-        SCOPE_COLUMNS, _admin_accounts(rule, _ids(d))), "ids")
+    return Statement(
+        f"scope_{rule}", lambda d: scope.insert().from_select(SCOPE_COLUMNS, _admin_accounts(rule, _ids(d))), "ids"
+    )
 
 
 #: Declared once, compiled once per dialect; ``ids`` is the list of users. The order matters:
 #: the related accounts read the admin rows.
 _RECOMPUTE = (
     Statement("scope_delete", lambda d: delete(scope).where(scope.c.user_id.in_(_ids(d))), "ids"),
-    Statement("scope_self", lambda d: scope.insert().from_select(
-        SCOPE_COLUMNS, select(users.c.sys_id, literal(rules.SELF), users.c.sys_id)
-        .where(users.c.sys_id.in_(_ids(d)))), "ids"),
-    Statement("scope_partner", lambda d: scope.insert().from_select(
-        SCOPE_COLUMNS,
-        select(users.c.sys_id, literal(rules.PARTNER), users.c.sys_id).where(
-            users.c.sys_id.in_(_ids(d)), users.c.kind == "contact", users.c.is_partner)), "ids"),
+    Statement(
+        "scope_self",
+        lambda d: scope.insert().from_select(
+            SCOPE_COLUMNS,
+            select(users.c.sys_id, literal(rules.SELF), users.c.sys_id).where(users.c.sys_id.in_(_ids(d))),
+        ),
+        "ids",
+    ),
+    Statement(
+        "scope_partner",
+        lambda d: scope.insert().from_select(
+            SCOPE_COLUMNS,
+            select(users.c.sys_id, literal(rules.PARTNER), users.c.sys_id).where(
+                users.c.sys_id.in_(_ids(d)), users.c.kind == "contact", users.c.is_partner
+            ),
+        ),
+        "ids",
+    ),
     *(_admin_scope(rule) for rule in rules.ADMIN_RULES),
-    Statement("scope_related", lambda d: scope.insert().from_select(
-        SCOPE_COLUMNS, _related_accounts(_ids(d))), "ids"),
+    Statement("scope_related", lambda d: scope.insert().from_select(SCOPE_COLUMNS, _related_accounts(_ids(d))), "ids"),
 )
 
 

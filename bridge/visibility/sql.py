@@ -30,14 +30,17 @@ def _upsert(table: Table) -> Statement:
         stmt = insert_statement(dialect_name, table)
         return stmt.on_conflict_do_update(
             index_elements=list(table.primary_key.columns),
-            set_={c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key})
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key},
+        )
+
     return Statement(f"{table.name}_upsert", build)
 
 
 @cache
 def _delete_by_ids(table: Table) -> Statement:
-    return Statement(f"{table.name}_delete",
-                     lambda d: delete(table).where(table.c.sys_id.in_(id_list("ids", d))), "ids")
+    return Statement(
+        f"{table.name}_delete", lambda d: delete(table).where(table.c.sys_id.in_(id_list("ids", d))), "ids"
+    )
 
 
 def upsert(table: Table, rows: Sequence[dict[str, Any]]) -> Plan[None]:

@@ -31,18 +31,19 @@ def _check_choice(value: str, choices: dict[str, Any], what: str) -> None:
 def run(
     seed: SeedOption = 1,
     size: SizeOption = "small",
-    rate: Annotated[float | None, typer.Option(help="Events per second (default: unlimited).",
-                                               min=0.1)] = None,
-    count: Annotated[int | None, typer.Option(help="Workload events after the population.",
-                                              min=0)] = None,
+    rate: Annotated[float | None, typer.Option(help="Events per second (default: unlimited).", min=0.1)] = None,
+    count: Annotated[int | None, typer.Option(help="Workload events after the population.", min=0)] = None,
     duration: Annotated[float | None, typer.Option(help="Seconds of workload.", min=0.1)] = None,
     mix: Annotated[str, typer.Option(help=f"Change mix: {', '.join(MIXES)}.")] = "standard",
-    record: Annotated[Path | None, typer.Option(
-        help="Append every command received to this JSONL file.")] = None,
-    no_population: Annotated[bool, typer.Option(
-        "--no-population",
-        help="Do not publish the population's inserts (the bridge has them from an earlier run "
-             "with this seed and size); the workload still changes those records.")] = False,
+    record: Annotated[Path | None, typer.Option(help="Append every command received to this JSONL file.")] = None,
+    no_population: Annotated[
+        bool,
+        typer.Option(
+            "--no-population",
+            help="Do not publish the population's inserts (the bridge has them from an earlier run "
+            "with this seed and size); the workload still changes those records.",
+        ),
+    ] = False,
     linger: Annotated[float, typer.Option(help="Seconds to keep answering commands at the end.")] = 2.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -52,14 +53,28 @@ def run(
     if (count is None) == (duration is None):
         typer.echo("give exactly one of --count and --duration", err=True)
         raise typer.Exit(2)
-    options = RunOptions(seed=seed, size=size, mix=mix, rate=rate, count=count, duration=duration,
-                         population=not no_population, linger=linger, record_path=record)
-    progress = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True)
+    options = RunOptions(
+        seed=seed,
+        size=size,
+        mix=mix,
+        rate=rate,
+        count=count,
+        duration=duration,
+        population=not no_population,
+        linger=linger,
+        record_path=record,
+    )
+    progress = Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     with progress:
         task = progress.add_task("events", total=None)  # the population adds an unknown number
-        result = asyncio.run(run_simulation(
-            options, get_settings(), progress=lambda n: progress.advance(task, n)))
+        result = asyncio.run(run_simulation(options, get_settings(), progress=lambda n: progress.advance(task, n)))
     _print(result.to_dict(), as_json)
 
 

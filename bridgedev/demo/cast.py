@@ -30,8 +30,9 @@ def pick_cast(world: SimWorld) -> Cast:
     admin = index.contacts_by_account[account][0]
     other = next(a for a in index.customer_accounts[1:] if _unrelated(world, account, a))
     partner = index.partner_accounts[0]
-    return Cast(account, admin, partner, index.contacts_by_account[partner][0], other,
-                index.contacts_by_account[other][0])
+    return Cast(
+        account, admin, partner, index.contacts_by_account[partner][0], other, index.contacts_by_account[other][0]
+    )
 
 
 def _unrelated(world: SimWorld, account: str, candidate: str) -> bool:
@@ -49,11 +50,29 @@ def _unrelated(world: SimWorld, account: str, candidate: str) -> bool:
     return account not in family(candidate) and candidate not in family(account)
 
 
-def new_case(world: SimWorld, rng: random.Random, account: str, contact: str, *, partner: str = "",
-             partner_contact: str = "", **fields: str) -> dict[str, Any]:
+def new_case(
+    world: SimWorld,
+    rng: random.Random,
+    account: str,
+    contact: str,
+    *,
+    partner: str = "",
+    partner_contact: str = "",
+    **fields: str,
+) -> dict[str, Any]:
     """An open case for ``account`` (insert event), with the given fields on top of plausible ones."""
-    values = {**case_values(world, rng), "state": "10", "account": account, "contact": contact,
-              "consumer": "", "partner": partner, "partner_contact": partner_contact,
-              "parent": "", "resolution_code": "", "close_notes": "", **fields}
+    values = {
+        **case_values(world, rng),
+        "state": "10",
+        "account": account,
+        "contact": contact,
+        "consumer": "",
+        "partner": partner,
+        "partner_contact": partner_contact,
+        "parent": "",
+        "resolution_code": "",
+        "close_notes": "",
+        **fields,
+    }
     values["location"] = world.store.get(contact, "location")
     return insert_case(world, rng, values)

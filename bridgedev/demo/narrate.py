@@ -12,8 +12,17 @@ from rich.markup import escape
 from bridgedev.demo.story import Scene
 
 Label = Callable[[str], str]
-_REFERENCES = ("account", "contact", "partner", "partner_contact", "location", "company", "caller",
-               "initiated_from", "asset")
+_REFERENCES = (
+    "account",
+    "contact",
+    "partner",
+    "partner_contact",
+    "location",
+    "company",
+    "caller",
+    "initiated_from",
+    "asset",
+)
 _MAX_COMMANDS = 12
 
 
@@ -34,8 +43,10 @@ def tell_scene(console: Console, number: int, scene: Scene, label: Label) -> Non
 
 
 def _tell_command(console: Console, command: dict[str, Any], label: Label) -> None:
-    console.print(f"  [magenta]bridge[/]   {command['operation']} [bold]{command['system']}.{command['table']}"
-                  f"[/] {escape(command['record'])} [dim]({command['outcome']})[/]")
+    console.print(
+        f"  [magenta]bridge[/]   {command['operation']} [bold]{command['system']}.{command['table']}"
+        f"[/] {escape(command['record'])} [dim]({command['outcome']})[/]"
+    )
     fields = [f"{k}: {label(v) if k in _REFERENCES else v}" for k, v in command["fields"].items() if v]
     if fields:
         console.print("           " + escape(_short("; ".join(fields), 400)), style="dim")

@@ -31,8 +31,7 @@ async def run_demo(options: DemoOptions, settings: Settings, console: Console) -
         store = options.store or Path(scratch) / "bridge.db"
         console.print("[bold]Starting[/] a local Kafka broker, the bridge and simulated CSM, FSM and ITSM…")
         async with open_stage(settings, f"sqlite+aiosqlite:///{store}", options.port, SEED) as stage:
-            console.print(f"  Kafka {stage.settings.kafka.bootstrap_servers} · bridge {stage.base_url} · "
-                          f"store {store}")
+            console.print(f"  Kafka {stage.settings.kafka.bootstrap_servers} · bridge {stage.base_url} · store {store}")
             scenes = await play(stage)
             labels = _labeller(stage)
             for number, scene in enumerate(scenes, 1):
@@ -41,9 +40,11 @@ async def run_demo(options: DemoOptions, settings: Settings, console: Console) -
             console.rule()
             if options.once:
                 return summary
-            console.print(f"The bridge keeps running. Status page: [bold]{stage.base_url}/[/] · metrics: "
-                          f"{stage.base_url}/metrics\nPortal API: {summary.portal_url}?user=<sys_id> with "
-                          f"header 'Authorization: Bearer {stage.token}'\nPress Ctrl-C to stop everything.")
+            console.print(
+                f"The bridge keeps running. Status page: [bold]{stage.base_url}/[/] · metrics: "
+                f"{stage.base_url}/metrics\nPortal API: {summary.portal_url}?user=<sys_id> with "
+                f"header 'Authorization: Bearer {stage.token}'\nPress Ctrl-C to stop everything."
+            )
             await _until_interrupted(stage)
             return summary
 

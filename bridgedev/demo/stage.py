@@ -63,8 +63,11 @@ class Stage:
 
     async def portal(self, user: str) -> list[dict[str, Any]]:
         """The work orders the portal API shows to ``user``."""
-        response = await self.http.get(f"{self.portal_url}/portal/v1/work-orders", params={"user": user},
-                                       headers={"Authorization": f"Bearer {self.token}"})
+        response = await self.http.get(
+            f"{self.portal_url}/portal/v1/work-orders",
+            params={"user": user},
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         response.raise_for_status()
         return list(response.json()["result"])
 
@@ -76,13 +79,15 @@ def _dead_letters(stats: Any) -> int:
 def demo_settings(base: Settings, bootstrap: str, store_url: str, port: int) -> tuple[Settings, str]:
     token = base.http.portal_token.get_secret_value() or secrets.token_urlsafe(24)
     mappings = base.mappings_dir if base.mappings_dir.is_dir() else shipped_mappings_dir()
-    settings = base.model_copy(update={
-        "kafka": base.kafka.model_copy(update={"bootstrap_servers": bootstrap}),
-        "store": base.store.model_copy(update={"url": store_url}),
-        "http": base.http.model_copy(update={"port": port, "portal_token": SecretStr(token)}),
-        "consumer": base.consumer.model_copy(update={"group_id": "bridge-demo"}),
-        "mappings_dir": mappings,
-    })
+    settings = base.model_copy(
+        update={
+            "kafka": base.kafka.model_copy(update={"bootstrap_servers": bootstrap}),
+            "store": base.store.model_copy(update={"url": store_url}),
+            "http": base.http.model_copy(update={"port": port, "portal_token": SecretStr(token)}),
+            "consumer": base.consumer.model_copy(update={"group_id": "bridge-demo"}),
+            "mappings_dir": mappings,
+        }
+    )
     return settings, token
 
 
@@ -95,9 +100,11 @@ async def open_stage(base: Settings, store_url: str, port: int, seed: int) -> As
     async with LocalKafka() as kafka:
         settings, token = demo_settings(base, kafka.bootstrap_servers, store_url, port)
         await create_topics(settings)
-        async with _bridge(settings) as (bridge, server, base_url), \
-                Simulator(settings, seed=seed, group_id="bridge-demo-systems") as simulator, \
-                httpx.AsyncClient(timeout=10) as http:
+        async with (
+            _bridge(settings) as (bridge, server, base_url),
+            Simulator(settings, seed=seed, group_id="bridge-demo-systems") as simulator,
+            httpx.AsyncClient(timeout=10) as http,
+        ):
             yield Stage(settings, bridge, simulator, http, server, base_url, base_url, token)
 
 
@@ -106,8 +113,11 @@ async def _bridge(settings: Settings) -> AsyncIterator[tuple[Any, uvicorn.Server
     from bridge.app import create_bridge
 
     bridge = create_bridge(settings)
-    server = uvicorn.Server(uvicorn.Config(bridge.asgi, host=settings.http.host, port=settings.http.port,
-                                           lifespan="on", log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            bridge.asgi, host=settings.http.host, port=settings.http.port, lifespan="on", log_level="warning"
+        )
+    )
     task = asyncio.create_task(server.serve(), name="bridge")
     try:
         async with asyncio.timeout(90):

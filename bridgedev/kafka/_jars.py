@@ -16,8 +16,7 @@ _DONE_MARKER = "resolved.ok"
 # without one SLF4J falls back to a no-op logger and a failed start prints nothing.
 _LOGGING_3X = (("org.slf4j", "slf4j-reload4j", "1.7.36"), ("ch.qos.reload4j", "reload4j", "1.2.25"))
 _LOGGING_4X = tuple(
-    ("org.apache.logging.log4j", artifact, "2.24.3")
-    for artifact in ("log4j-api", "log4j-core", "log4j-slf4j-impl")
+    ("org.apache.logging.log4j", artifact, "2.24.3") for artifact in ("log4j-api", "log4j-core", "log4j-slf4j-impl")
 )
 
 

@@ -168,9 +168,7 @@ class LocalKafka:
         except Exception:  # noqa: BLE001 - whatever stopped it, the log tail says why
             tail = self._log_tail()
             await self.stop(keep_data=False)
-            raise LocalKafkaError(
-                f"Kafka {self.version} did not become ready; broker log tail:\n{tail}"
-            ) from None
+            raise LocalKafkaError(f"Kafka {self.version} did not become ready; broker log tail:\n{tail}") from None
         except BaseException:  # cancelled or interrupted: don't leave a half-started broker
             self.stop_sync(keep_data=False)
             raise

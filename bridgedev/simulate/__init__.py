@@ -17,7 +17,24 @@ from bridgedev.simulate.workload import MIXES, Mix, Workload, population_message
 from bridgedev.simulate.world import SimWorld
 
 __all__ = [
-    "BRIDGE_USER", "MIXES", "SIZES", "CommandRecorder", "Mix", "PopulationSize", "ReceivedCommand",
-    "Responders", "RunOptions", "RunSummary", "SimMessage", "SimWorld", "Simulator", "Workload",
-    "message_of", "populate", "population_messages", "run_simulation", "simulation_stream", "summary",
+    "BRIDGE_USER",
+    "MIXES",
+    "SIZES",
+    "CommandRecorder",
+    "Mix",
+    "PopulationSize",
+    "ReceivedCommand",
+    "Responders",
+    "RunOptions",
+    "RunSummary",
+    "SimMessage",
+    "SimWorld",
+    "Simulator",
+    "Workload",
+    "message_of",
+    "populate",
+    "population_messages",
+    "run_simulation",
+    "simulation_stream",
+    "summary",
 ]

@@ -32,27 +32,41 @@ class EventFactory:
         self._clock = clock
         self._sequence = 0
 
-    def insert(self, table: str, sys_id: str, values: Mapping[str, str], *, by: str,
-               label: str | None = None, caused_by_command: str | None = None,
-               journal: Iterable[JournalNote] = ()) -> dict[str, Any]:
+    def insert(
+        self,
+        table: str,
+        sys_id: str,
+        values: Mapping[str, str],
+        *,
+        by: str,
+        label: str | None = None,
+        caused_by_command: str | None = None,
+        journal: Iterable[JournalNote] = (),
+    ) -> dict[str, Any]:
         """Create a record (``sys_mod_count`` 0); ``label`` is its display value elsewhere."""
         self.store.insert(table, sys_id, values)
         if label is not None:
             self.store.set_label(sys_id, label)
-        return self._envelope(sys_id, "insert", by=by, caused_by_command=caused_by_command,
-                              journal=journal)
+        return self._envelope(sys_id, "insert", by=by, caused_by_command=caused_by_command, journal=journal)
 
-    def update(self, sys_id: str, values: Mapping[str, str], *, by: str,
-               journal: Iterable[JournalNote] = (),
-               caused_by_command: str | None = None) -> dict[str, Any] | None:
+    def update(
+        self,
+        sys_id: str,
+        values: Mapping[str, str],
+        *,
+        by: str,
+        journal: Iterable[JournalNote] = (),
+        caused_by_command: str | None = None,
+    ) -> dict[str, Any] | None:
         """Change fields and/or add journal entries; None when nothing would change."""
         notes = [note for note in journal if note[1]]
         changed = self.store.apply(sys_id, values)
         if not changed and not notes:
             return None
         self.store.bump(sys_id)
-        return self._envelope(sys_id, "update", by=by, changed=changed, journal=notes,
-                              caused_by_command=caused_by_command)
+        return self._envelope(
+            sys_id, "update", by=by, changed=changed, journal=notes, caused_by_command=caused_by_command
+        )
 
     def action(self, sys_id: str, action: str, args: Mapping[str, str], *, by: str) -> dict[str, Any]:
         """An agent pressed a button on the record; it counts as a change of the record."""
@@ -66,10 +80,18 @@ class EventFactory:
         self.store.remove(sys_id)
         return event
 
-    def _envelope(self, sys_id: str, operation: str, *, by: str, action: str | None = None,
-                  action_args: dict[str, str] | None = None, changed: Iterable[str] = (),
-                  journal: Iterable[JournalNote] = (),
-                  caused_by_command: str | None = None) -> dict[str, Any]:
+    def _envelope(
+        self,
+        sys_id: str,
+        operation: str,
+        *,
+        by: str,
+        action: str | None = None,
+        action_args: dict[str, str] | None = None,
+        changed: Iterable[str] = (),
+        journal: Iterable[JournalNote] = (),
+        caused_by_command: str | None = None,
+    ) -> dict[str, Any]:
         self._sequence += 1
         table = self.store.table(sys_id)
         now = self._clock.now()

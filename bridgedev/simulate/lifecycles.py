@@ -17,23 +17,34 @@ from bridgedev.simulate.world import SimWorld
 from connectors.catalog import TABLES
 
 PREFIX = {
-    "sn_customerservice_case": "CS", "sn_order_case": "ORDCS", "customer_account": "ACC",
-    "csm_order": "ORD", "wm_order": "WO", "wm_task": "WOT", "incident": "INC", "problem": "PRB",
-    "change_request": "CHG", "sc_request": "REQ",
+    "sn_customerservice_case": "CS",
+    "sn_order_case": "ORDCS",
+    "customer_account": "ACC",
+    "csm_order": "ORD",
+    "wm_order": "WO",
+    "wm_task": "WOT",
+    "incident": "INC",
+    "problem": "PRB",
+    "change_request": "CHG",
+    "sc_request": "REQ",
 }
 INITIAL_STATE = {
-    "wm_order": ("state", "draft"), "wm_task": ("state", "draft"), "incident": ("state", "1"),
-    "problem": ("state", "101"), "change_request": ("state", "-5"),
+    "wm_order": ("state", "draft"),
+    "wm_task": ("state", "draft"),
+    "incident": ("state", "1"),
+    "problem": ("state", "101"),
+    "change_request": ("state", "-5"),
     "sc_request": ("request_state", "requested"),
 }
 TERMINAL = {
     "wm_order": {"closed_complete", "closed_incomplete", "canceled"},
     "wm_task": {"closed_complete", "closed_incomplete", "canceled"},
-    "incident": {"7", "8"}, "problem": {"107"}, "change_request": {"3", "4"},
+    "incident": {"7", "8"},
+    "problem": {"107"},
+    "change_request": {"3", "4"},
     "sc_request": {"closed_complete", "closed_incomplete", "closed_cancelled", "closed_rejected"},
 }
-_WORK_ORDER_FLOW = ("draft", "ready_for_dispatch", "assigned", "accepted", "work_in_progress",
-                    "closed_complete")
+_WORK_ORDER_FLOW = ("draft", "ready_for_dispatch", "assigned", "accepted", "work_in_progress", "closed_complete")
 _NORMAL_CHANGE_FLOW = ("-5", "-4", "-3", "-2", "-1", "0", "3")
 _STANDARD_CHANGE_FLOW = ("-5", "-2", "-1", "0", "3")
 
@@ -41,9 +52,16 @@ _STANDARD_CHANGE_FLOW = ("-5", "-2", "-1", "0", "3")
 Step = tuple[dict[str, str], list[JournalNote], str]
 
 
-def create_record(world: SimWorld, table: str, values: Mapping[str, str], *, by: str,
-                  sys_id: str | None = None, caused_by_command: str | None = None,
-                  journal: Iterable[JournalNote] = ()) -> dict[str, Any]:
+def create_record(
+    world: SimWorld,
+    table: str,
+    values: Mapping[str, str],
+    *,
+    by: str,
+    sys_id: str | None = None,
+    caused_by_command: str | None = None,
+    journal: Iterable[JournalNote] = (),
+) -> dict[str, Any]:
     """Insert a record with its table's number and first state; tracks FSM/ITSM records as active."""
     fields = dict(values)
     if table in INITIAL_STATE and not fields.get(INITIAL_STATE[table][0]):
@@ -52,8 +70,9 @@ def create_record(world: SimWorld, table: str, values: Mapping[str, str], *, by:
     if table in PREFIX and "number" in TABLES[table].fields:
         fields["number"] = world.numbers.next(PREFIX[table])
     sys_id = sys_id or world.ids.sys_id(table, fields.get("number", len(world.store)))
-    event = world.events.insert(table, sys_id, fields, by=by, label=fields.get("number"),
-                                caused_by_command=caused_by_command, journal=journal)
+    event = world.events.insert(
+        table, sys_id, fields, by=by, label=fields.get("number"), caused_by_command=caused_by_command, journal=journal
+    )
     track(world, sys_id)
     return event
 
@@ -111,8 +130,15 @@ def _incident(world: SimWorld, rng: random.Random, sys_id: str, state: str) -> S
     if state == "2":
         if rng.random() < 0.4:
             return {"state": "3", "hold_reason": rng.choice(vocab.INCIDENT_HOLD_REASONS)}, [], user
-        return ({"state": "6", "close_code": rng.choice(vocab.INCIDENT_CLOSE_CODES),
-                 "close_notes": "Root cause fixed; monitored for 24h"}, [], user)
+        return (
+            {
+                "state": "6",
+                "close_code": rng.choice(vocab.INCIDENT_CLOSE_CODES),
+                "close_notes": "Root cause fixed; monitored for 24h",
+            },
+            [],
+            user,
+        )
     if state == "3":
         return {"state": "2", "hold_reason": ""}, [("work_notes", "Vendor responded")], user
     return {"state": "7"}, [], user  # resolved → closed
@@ -159,11 +185,18 @@ def _request(world: SimWorld, rng: random.Random, sys_id: str, state: str) -> St
     user = rng.choice(vocab.FULFILLERS)
     if state == "requested":
         return {"request_state": "in_process"}, [], user
-    final = rng.choices(("closed_complete", "closed_incomplete", "closed_cancelled", "closed_rejected"),
-                        (7, 1, 1, 1))[0]
+    final = rng.choices(("closed_complete", "closed_incomplete", "closed_cancelled", "closed_rejected"), (7, 1, 1, 1))[
+        0
+    ]
     notes = [("comments", "Your request has been fulfilled")] if final == "closed_complete" else []
     return {"request_state": final}, notes, user
 
 
-_STEPS = {"wm_order": _work_order, "wm_task": _task, "incident": _incident, "problem": _problem,
-          "change_request": _change, "sc_request": _request}
+_STEPS = {
+    "wm_order": _work_order,
+    "wm_task": _task,
+    "incident": _incident,
+    "problem": _problem,
+    "change_request": _change,
+    "sc_request": _request,
+}

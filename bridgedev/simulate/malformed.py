@@ -93,11 +93,18 @@ def _invalid_value(event: dict[str, Any], rng: random.Random) -> bytes:
 
 
 CORRUPTORS: dict[str, Corruptor] = {
-    "invalid_json": _invalid_json, "invalid_utf8": _invalid_utf8, "not_an_object": _not_an_object,
-    "missing_field": _missing_field, "wrong_type": _wrong_type, "invalid_sys_id": _invalid_sys_id,
-    "invalid_reference": _invalid_reference, "unknown_source": _unknown_source,
-    "source_mismatch": _source_mismatch, "unknown_table": _unknown_table,
-    "unknown_operation": _unknown_operation, "unknown_action": _unknown_action,
+    "invalid_json": _invalid_json,
+    "invalid_utf8": _invalid_utf8,
+    "not_an_object": _not_an_object,
+    "missing_field": _missing_field,
+    "wrong_type": _wrong_type,
+    "invalid_sys_id": _invalid_sys_id,
+    "invalid_reference": _invalid_reference,
+    "unknown_source": _unknown_source,
+    "source_mismatch": _source_mismatch,
+    "unknown_table": _unknown_table,
+    "unknown_operation": _unknown_operation,
+    "unknown_action": _unknown_action,
     "invalid_value": _invalid_value,
 }
 

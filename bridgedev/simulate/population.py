@@ -51,11 +51,16 @@ def populate(world: SimWorld, size: PopulationSize | str) -> Iterator[dict[str, 
     plan = SIZES[size] if isinstance(size, str) else size
     rng = random.Random(f"{world.seed}:population")
     _reference_pools(world)
-    builders = (partners(world, rng, plan.partner_accounts),
-                customers(world, rng, plan.customer_accounts), relationships(world, rng),
-                consumers(world, rng, plan.consumers), orders(world, rng),
-                configuration_items(world, rng), build_cases(world, rng, plan.cases),
-                build_standalone_records(world, rng, plan.standalone_records))
+    builders = (
+        partners(world, rng, plan.partner_accounts),
+        customers(world, rng, plan.customer_accounts),
+        relationships(world, rng),
+        consumers(world, rng, plan.consumers),
+        orders(world, rng),
+        configuration_items(world, rng),
+        build_cases(world, rng, plan.cases),
+        build_standalone_records(world, rng, plan.standalone_records),
+    )
     for builder in builders:
         for event in builder:
             world.clock.advance(1)

@@ -9,8 +9,14 @@ from typing import Any
 from bridgedev.simulate import vocab
 from bridgedev.simulate.world import SimWorld
 
-_CUSTOMER_ROLES = (("customer", 45), ("customer,customer_admin", 15), ("customer_admin", 8),
-                   ("", 15), ("customer,partner", 2), ("customer,customer_admin,partner_admin", 2))
+_CUSTOMER_ROLES = (
+    ("customer", 45),
+    ("customer,customer_admin", 15),
+    ("customer_admin", 8),
+    ("", 15),
+    ("customer,partner", 2),
+    ("customer,customer_admin,partner_admin", 2),
+)
 _PARTNER_ROLES = (("partner", 50), ("partner,partner_admin", 25), ("partner_admin", 10), ("", 15))
 
 
@@ -21,12 +27,11 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
 def _person(world: SimWorld, rng: random.Random, kind: str, domain: str) -> tuple[str, dict[str, str]]:
     serial = world.numbers.next(kind)
     name = f"{rng.choice(vocab.FIRST_NAMES)} {rng.choice(vocab.LAST_NAMES)}"
-    email = f"{name.split()[0].lower()}.{serial[len(kind):].lstrip('0')}@{domain}"
+    email = f"{name.split()[0].lower()}.{serial[len(kind) :].lstrip('0')}@{domain}"
     return world.ids.sys_id(kind, serial), {"name": name, "email": email}
 
 
-def _account(world: SimWorld, rng: random.Random, name: str, parent: str, *,
-             partner: bool) -> Iterator[dict[str, Any]]:
+def _account(world: SimWorld, rng: random.Random, name: str, parent: str, *, partner: bool) -> Iterator[dict[str, Any]]:
     index = world.index
     number = world.numbers.next("ACC")
     sys_id = world.ids.sys_id("account", number)
@@ -40,22 +45,40 @@ def _account(world: SimWorld, rng: random.Random, name: str, parent: str, *,
     if parent:
         index.account_parent[sys_id] = parent
     index.assets_by_account[sys_id] = [
-        world.reference_id("asset", f"{number}:{i}", f"P{rng.randrange(10**7):07d}")
-        for i in range(rng.randint(0, 3))
+        world.reference_id("asset", f"{number}:{i}", f"P{rng.randrange(10**7):07d}") for i in range(rng.randint(0, 3))
     ]
-    yield world.events.insert("customer_account", sys_id, {
-        "number": number, "name": name, "parent": parent, "primary_contact": contacts[0][0],
-        "customer": "false" if partner else "true", "partner": "true" if partner else "false",
-    }, by=rng.choice(vocab.AGENTS), label=name)
+    yield world.events.insert(
+        "customer_account",
+        sys_id,
+        {
+            "number": number,
+            "name": name,
+            "parent": parent,
+            "primary_contact": contacts[0][0],
+            "customer": "false" if partner else "true",
+            "partner": "true" if partner else "false",
+        },
+        by=rng.choice(vocab.AGENTS),
+        label=name,
+    )
     roles = _PARTNER_ROLES if partner else _CUSTOMER_ROLES
     for i, (contact_id, person) in enumerate(contacts):
         admin = "partner,partner_admin" if partner else "customer,customer_admin"
         role = admin if i == 0 else _pick(rng, roles)  # the primary contact administers the account
         index.contacts.append(contact_id)
         index.contacts_by_account.setdefault(sys_id, []).append(contact_id)
-        yield world.events.insert("customer_contact", contact_id, {
-            **person, "account": sys_id, "roles": role, "location": site,
-        }, by=rng.choice(vocab.AGENTS), label=person["name"])
+        yield world.events.insert(
+            "customer_contact",
+            contact_id,
+            {
+                **person,
+                "account": sys_id,
+                "roles": role,
+                "location": site,
+            },
+            by=rng.choice(vocab.AGENTS),
+            label=person["name"],
+        )
 
 
 def partners(world: SimWorld, rng: random.Random, count: int) -> Iterator[dict[str, Any]]:
@@ -112,31 +135,48 @@ def relationships(world: SimWorld, rng: random.Random) -> Iterator[dict[str, Any
             yield contact_relationship(world, rng, contact, rng.choice(index.customer_accounts))
 
 
-def relationship(world: SimWorld, rng: random.Random, from_company: str, to_company: str,
-                 kind: str) -> dict[str, Any]:
+def relationship(world: SimWorld, rng: random.Random, from_company: str, to_company: str, kind: str) -> dict[str, Any]:
     """Insert an ``account_relationship`` (used by the population and the workload)."""
     sys_id = world.ids.sys_id("account_relationship", len(world.store), from_company, to_company)
     world.index.account_relationships.add(sys_id)
-    return world.events.insert("account_relationship", sys_id, {
-        "from_company": from_company, "to_company": to_company, "relationship_type": kind,
-    }, by=rng.choice(vocab.AGENTS))
+    return world.events.insert(
+        "account_relationship",
+        sys_id,
+        {
+            "from_company": from_company,
+            "to_company": to_company,
+            "relationship_type": kind,
+        },
+        by=rng.choice(vocab.AGENTS),
+    )
 
 
 def contact_relationship(world: SimWorld, rng: random.Random, contact: str, company: str) -> dict[str, Any]:
     """Insert a ``sn_customerservice_contact_relationship``: the contact also acts for ``company``."""
     sys_id = world.ids.sys_id("contact_relationship", len(world.store), contact, company)
     world.index.contact_relationships.add(sys_id)
-    return world.events.insert("sn_customerservice_contact_relationship", sys_id,
-                               {"contact": contact, "company": company}, by=rng.choice(vocab.AGENTS))
+    return world.events.insert(
+        "sn_customerservice_contact_relationship",
+        sys_id,
+        {"contact": contact, "company": company},
+        by=rng.choice(vocab.AGENTS),
+    )
 
 
 def consumers(world: SimWorld, rng: random.Random, count: int) -> Iterator[dict[str, Any]]:
     for _ in range(count):
         sys_id, person = _person(world, rng, "consumer", "mail.example")
         world.index.consumers.append(sys_id)
-        yield world.events.insert("csm_consumer", sys_id, {
-            **person, "location": rng.choice(world.index.locations),
-        }, by=rng.choice(vocab.AGENTS), label=person["name"])
+        yield world.events.insert(
+            "csm_consumer",
+            sys_id,
+            {
+                **person,
+                "location": rng.choice(world.index.locations),
+            },
+            by=rng.choice(vocab.AGENTS),
+            label=person["name"],
+        )
 
 
 def configuration_items(world: SimWorld, rng: random.Random) -> Iterator[dict[str, Any]]:
@@ -155,10 +195,18 @@ def configuration_item(world: SimWorld, rng: random.Random, account: str) -> dic
     sys_id = world.ids.sys_id("cmdb_ci", serial)
     index.cmdb_cis.append(sys_id)
     index.cmdb_cis_by_account.setdefault(account, []).append(sys_id)
-    return world.events.insert("cmdb_ci", sys_id, {
-        "name": name, "location": ci_site(world, rng, account), "company": account,
-        "operational_status": rng.choice("1111112"),
-    }, by=rng.choice(vocab.ITIL_USERS), label=name)
+    return world.events.insert(
+        "cmdb_ci",
+        sys_id,
+        {
+            "name": name,
+            "location": ci_site(world, rng, account),
+            "company": account,
+            "operational_status": rng.choice("1111112"),
+        },
+        by=rng.choice(vocab.ITIL_USERS),
+        label=name,
+    )
 
 
 def ci_site(world: SimWorld, rng: random.Random, account: str) -> str:
@@ -178,16 +226,33 @@ def _order(world: SimWorld, rng: random.Random, account: str, contact: str) -> I
     number = world.numbers.next("ORD")
     order = world.ids.sys_id("order", number)
     world.index.orders_by_account.setdefault(account, []).append(order)
-    yield world.events.insert("csm_order", order, {
-        "number": number, "account": account, "contact": contact, "consumer": "",
-        "state": rng.choice(("new", "in_progress", "fulfilled")),
-    }, by=rng.choice(vocab.AGENTS), label=number)
+    yield world.events.insert(
+        "csm_order",
+        order,
+        {
+            "number": number,
+            "account": account,
+            "contact": contact,
+            "consumer": "",
+            "state": rng.choice(("new", "in_progress", "fulfilled")),
+        },
+        by=rng.choice(vocab.AGENTS),
+        label=number,
+    )
     ship_to = world.store.get(contact, "location")
     for line in range(rng.randint(1, 3)):
         item = world.ids.sys_id("order_line", number, line)
         world.index.line_items_by_order.setdefault(order, []).append(item)
-        yield world.events.insert("csm_order_line_item", item, {
-            "order": order, "product": rng.choice(world.index.products),
-            "quantity": str(rng.randint(1, 20)), "state": rng.choice(("new", "shipped", "delivered")),
-            "ship_to": ship_to,
-        }, by=rng.choice(vocab.AGENTS), label=f"{number}-{line + 1}")
+        yield world.events.insert(
+            "csm_order_line_item",
+            item,
+            {
+                "order": order,
+                "product": rng.choice(world.index.products),
+                "quantity": str(rng.randint(1, 20)),
+                "state": rng.choice(("new", "shipped", "delivered")),
+                "ship_to": ship_to,
+            },
+            by=rng.choice(vocab.AGENTS),
+            label=f"{number}-{line + 1}",
+        )

@@ -38,13 +38,22 @@ def case_values(world: SimWorld, rng: random.Random, *, consumer_case: bool = Fa
     assets = index.assets_by_account.get(account, [])
     cis = index.cmdb_cis_by_account.get(account, [])
     return {
-        "state": state, "priority": rng.choice("12334444"), "impact": rng.choice("123"),
-        "urgency": rng.choice("123"), "channel": rng.choice(vocab.CHANNELS),
-        "account": account, "contact": contact, "consumer": consumer,
-        "partner": partner, "partner_contact": partner_contact,
-        "product": rng.choice(index.products), "asset": rng.choice(assets) if assets else "",
-        "cmdb_ci": rng.choice(cis) if cis and rng.random() < 0.4 else "", "location": location,
-        "category": rng.choice(vocab.CATEGORIES), "assignment_group": rng.choice(index.groups),
+        "state": state,
+        "priority": rng.choice("12334444"),
+        "impact": rng.choice("123"),
+        "urgency": rng.choice("123"),
+        "channel": rng.choice(vocab.CHANNELS),
+        "account": account,
+        "contact": contact,
+        "consumer": consumer,
+        "partner": partner,
+        "partner_contact": partner_contact,
+        "product": rng.choice(index.products),
+        "asset": rng.choice(assets) if assets else "",
+        "cmdb_ci": rng.choice(cis) if cis and rng.random() < 0.4 else "",
+        "location": location,
+        "category": rng.choice(vocab.CATEGORIES),
+        "assignment_group": rng.choice(index.groups),
         "assigned_to": rng.choice(index.agents) if state != "1" else "",
         "short_description": rng.choice(vocab.CASE_PROBLEMS),
         "description": rng.choice(vocab.CASE_DETAILS),
@@ -53,8 +62,7 @@ def case_values(world: SimWorld, rng: random.Random, *, consumer_case: bool = Fa
     }
 
 
-def insert_case(world: SimWorld, rng: random.Random, values: dict[str, str],
-                table: str = CASE_TABLE) -> dict[str, Any]:
+def insert_case(world: SimWorld, rng: random.Random, values: dict[str, str], table: str = CASE_TABLE) -> dict[str, Any]:
     """Create a case (or order case) and index it."""
     event = create_record(world, table, values, by=rng.choice(vocab.AGENTS))
     world.index.cases.append(event["sys_id"])
@@ -72,8 +80,7 @@ def build_cases(world: SimWorld, rng: random.Random, count: int) -> Iterator[dic
         elif kind == "major":
             yield from _major_case(world, rng, max(1, min(5, target - len(world.index.cases) - 1)))
         elif kind == "candidate":
-            yield insert_case(world, rng, {**case_values(world, rng), "state": "10",
-                                           "major_case_state": "proposed"})
+            yield insert_case(world, rng, {**case_values(world, rng), "state": "10", "major_case_state": "proposed"})
         else:
             yield insert_case(world, rng, case_values(world, rng, consumer_case=kind == "consumer"))
 
@@ -102,29 +109,41 @@ def _order_case(world: SimWorld, rng: random.Random) -> Iterator[dict[str, Any]]
         yield insert_case(world, rng, case_values(world, rng))
         return
     order = rng.choice(index.orders_by_account[account])
-    values = {**case_values(world, rng), "account": account, "order": order,
-              "contact": world.store.get(order, "contact")}
+    values = {
+        **case_values(world, rng),
+        "account": account,
+        "order": order,
+        "contact": world.store.get(order, "contact"),
+    }
     if values["cmdb_ci"] not in index.cmdb_cis_by_account.get(account, ()):
         values["cmdb_ci"] = ""  # the CI picked for another account
     case = insert_case(world, rng, values, ORDER_CASE_TABLE)
     yield case
     for item in index.line_items_by_order[order]:
         line = world.ids.sys_id("order_case_line", case["sys_id"], item)
-        yield world.events.insert("sn_order_case_line", line, {
-            "parent": case["sys_id"], "order_line_item": item,
-            "state": rng.choice(("new", "work_in_progress", "awaiting_info", "resolved_accepted")),
-        }, by=rng.choice(vocab.AGENTS))
+        yield world.events.insert(
+            "sn_order_case_line",
+            line,
+            {
+                "parent": case["sys_id"],
+                "order_line_item": item,
+                "state": rng.choice(("new", "work_in_progress", "awaiting_info", "resolved_accepted")),
+            },
+            by=rng.choice(vocab.AGENTS),
+        )
 
 
 def _major_case(world: SimWorld, rng: random.Random, children: int) -> Iterator[dict[str, Any]]:
-    major = insert_case(world, rng, {**case_values(world, rng), "state": "10", "priority": "1",
-                                     "major_case_state": "accepted"})
+    major = insert_case(
+        world, rng, {**case_values(world, rng), "state": "10", "priority": "1", "major_case_state": "accepted"}
+    )
     world.index.major_cases.append(major["sys_id"])
     yield major
     product = world.store.get(major["sys_id"], "product")
     for _ in range(rng.randint(1, children)):
-        yield insert_case(world, rng, {**case_values(world, rng), "state": "10",
-                                       "parent": major["sys_id"], "product": product})
+        yield insert_case(
+            world, rng, {**case_values(world, rng), "state": "10", "parent": major["sys_id"], "product": product}
+        )
 
 
 STANDALONE_TABLES = ("wm_order", "incident", "problem", "change_request", "sc_request")
@@ -141,14 +160,34 @@ def standalone_record(world: SimWorld, rng: random.Random, table: str) -> dict[s
     text = rng.choice(vocab.CASE_PROBLEMS)
     if table == "wm_order":
         account = rng.choice(world.index.customer_accounts)
-        return create_record(world, table, {
-            "account": account, "company": account, "priority": rng.choice("1234"),
-            "short_description": f"Preventive maintenance: {text}"}, by="dispatcher")
+        return create_record(
+            world,
+            table,
+            {
+                "account": account,
+                "company": account,
+                "priority": rng.choice("1234"),
+                "short_description": f"Preventive maintenance: {text}",
+            },
+            by="dispatcher",
+        )
     if table == "change_request":
-        return create_record(world, table, {"type": rng.choice(("normal", "standard", "emergency")),
-                                            "short_description": text}, by=rng.choice(vocab.CHANGE_MANAGERS))
+        return create_record(
+            world,
+            table,
+            {"type": rng.choice(("normal", "standard", "emergency")), "short_description": text},
+            by=rng.choice(vocab.CHANGE_MANAGERS),
+        )
     if table == "incident":
-        return create_record(world, table, {"priority": rng.choice("1234"), "impact": rng.choice("123"),
-                                            "urgency": rng.choice("123"), "short_description": text},
-                             by=rng.choice(vocab.ITIL_USERS))
+        return create_record(
+            world,
+            table,
+            {
+                "priority": rng.choice("1234"),
+                "impact": rng.choice("123"),
+                "urgency": rng.choice("123"),
+                "short_description": text,
+            },
+            by=rng.choice(vocab.ITIL_USERS),
+        )
     return create_record(world, table, {"short_description": text}, by=rng.choice(vocab.ITIL_USERS))

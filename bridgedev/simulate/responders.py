@@ -69,8 +69,15 @@ class Responders:
         values = {**command.fields, "correlation_id": command.correlation_id}
         sys_id = world.ids.sys_id("command", command.command_id)
         journal = [(entry.element, entry.value) for entry in command.journal]
-        event = create_record(world, command.table, values, by=BRIDGE_USER, sys_id=sys_id,
-                              caused_by_command=command.command_id, journal=journal)
+        event = create_record(
+            world,
+            command.table,
+            values,
+            by=BRIDGE_USER,
+            sys_id=sys_id,
+            caused_by_command=command.command_id,
+            journal=journal,
+        )
         if is_case_table(command.table):
             world.index.cases.append(sys_id)
             self._track_case(sys_id)
@@ -78,8 +85,9 @@ class Responders:
 
     def _update(self, command: InboundCommand) -> dict[str, Any] | None:
         journal = [(entry.element, entry.value) for entry in command.journal]
-        event = self.world.events.update(command.sys_id, dict(command.fields), by=BRIDGE_USER,
-                                         journal=journal, caused_by_command=command.command_id)
+        event = self.world.events.update(
+            command.sys_id, dict(command.fields), by=BRIDGE_USER, journal=journal, caused_by_command=command.command_id
+        )
         track(self.world, command.sys_id)
         if is_case_table(command.table):
             self._track_case(command.sys_id)
@@ -91,11 +99,25 @@ class Responders:
         else:
             self.world.open_cases.discard(sys_id)
 
-    def _done(self, system: str, command: Any, outcome: str, reason: str = "", *,
-              events: list[dict[str, Any]] | None = None, sys_id: str = "") -> list[SimMessage]:
+    def _done(
+        self,
+        system: str,
+        command: Any,
+        outcome: str,
+        reason: str = "",
+        *,
+        events: list[dict[str, Any]] | None = None,
+        sys_id: str = "",
+    ) -> list[SimMessage]:
         events = events or []
-        self.recorder.record(ReceivedCommand(
-            system, outcome, reason, command if isinstance(command, dict) else None,
-            tuple(e["event_id"] for e in events), sys_id))
+        self.recorder.record(
+            ReceivedCommand(
+                system,
+                outcome,
+                reason,
+                command if isinstance(command, dict) else None,
+                tuple(e["event_id"] for e in events),
+                sys_id,
+            )
+        )
         return [message_of(event, f"answer:{event['operation']}") for event in events]
-

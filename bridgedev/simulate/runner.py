@@ -32,12 +32,22 @@ from bridgedev.simulate.world import SimWorld
 class Simulator:
     """CSM, FSM and ITSM connected to Kafka for one seed; use as ``async with Simulator(...)``."""
 
-    def __init__(self, settings: Settings | None = None, *, seed: int = 1,
-                 bootstrap_servers: str | None = None, topics: TopicNames | None = None,
-                 recorder: CommandRecorder | None = None, group_id: str = "bridge-simulator") -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        seed: int = 1,
+        bootstrap_servers: str | None = None,
+        topics: TopicNames | None = None,
+        recorder: CommandRecorder | None = None,
+        group_id: str = "bridge-simulator",
+    ) -> None:
         settings = settings or Settings()
-        kafka = settings.kafka if bootstrap_servers is None else \
-            settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})
+        kafka = (
+            settings.kafka
+            if bootstrap_servers is None
+            else settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})
+        )
         self.topics = topics or settings.topics
         self.world = SimWorld(seed)
         self.recorder = recorder if recorder is not None else CommandRecorder()
@@ -54,20 +64,23 @@ class Simulator:
         await self.start()
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        trace: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         await self.stop()
 
     async def start(self) -> None:
         """Connect, and start answering commands in the background."""
         kwargs = aiokafka_client_kwargs(self._kafka)
         kwargs["client_id"] = f"{self._kafka.client_id}-simulator"
-        self._producer = AIOKafkaProducer(**kwargs, enable_idempotence=True, linger_ms=5,
-                                          max_batch_size=256 * 1024)
+        self._producer = AIOKafkaProducer(**kwargs, enable_idempotence=True, linger_ms=5, max_batch_size=256 * 1024)
         await self._producer.start()
         self._consumer = AIOKafkaConsumer(
-            *self._systems, **kwargs, group_id=self._group_id,
-            auto_offset_reset="earliest", enable_auto_commit=False,
+            *self._systems,
+            **kwargs,
+            group_id=self._group_id,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
         )
         await self._consumer.start()
         self._answering = asyncio.create_task(self._answer_commands(), name="simulator-answers")
@@ -149,22 +162,40 @@ class RunSummary:
     records: int = 0  # records the simulated systems hold at the end
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "sent": self.sent, "sent_total": sum(self.sent.values()),
-                "duplicates": {"sent": self.sent.get("duplicate", 0),
-                               "commands_received": self.commands["outcomes"].get("duplicate", 0)},
-                "commands": self.commands, "records": self.records,
-                "elapsed_s": round(self.elapsed_s, 3)}
+        return {
+            "seed": self.seed,
+            "sent": self.sent,
+            "sent_total": sum(self.sent.values()),
+            "duplicates": {
+                "sent": self.sent.get("duplicate", 0),
+                "commands_received": self.commands["outcomes"].get("duplicate", 0),
+            },
+            "commands": self.commands,
+            "records": self.records,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
 
 
-async def run_simulation(options: RunOptions, settings: Settings | None = None, *,
-                         bootstrap_servers: str | None = None, topics: TopicNames | None = None,
-                         progress: Callable[[int], None] | None = None) -> RunSummary:
+async def run_simulation(
+    options: RunOptions,
+    settings: Settings | None = None,
+    *,
+    bootstrap_servers: str | None = None,
+    topics: TopicNames | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunSummary:
     """Publish the population and the workload at the chosen rate, answering commands meanwhile."""
     if options.count is None and options.duration is None:
         raise ValueError("give a count or a duration")
     recorder = CommandRecorder(options.record_path, keep=False)
-    simulator = Simulator(settings, seed=options.seed, bootstrap_servers=bootstrap_servers,
-                          topics=topics, recorder=recorder, group_id=options.group_id)
+    simulator = Simulator(
+        settings,
+        seed=options.seed,
+        bootstrap_servers=bootstrap_servers,
+        topics=topics,
+        recorder=recorder,
+        group_id=options.group_id,
+    )
     started = time.monotonic()
     async with simulator:
         world = simulator.world
@@ -178,12 +209,22 @@ async def run_simulation(options: RunOptions, settings: Settings | None = None, 
         deadline = None if options.duration is None else time.monotonic() + options.duration
         await _paced(simulator, workload, options.rate, deadline, progress)
         await asyncio.sleep(options.linger)
-    return RunSummary(options.seed, dict(sorted(simulator.sent.items())), recorder.summary(),
-                      time.monotonic() - started, len(simulator.world.store))
+    return RunSummary(
+        options.seed,
+        dict(sorted(simulator.sent.items())),
+        recorder.summary(),
+        time.monotonic() - started,
+        len(simulator.world.store),
+    )
 
 
-async def _paced(simulator: Simulator, messages: Iterator[SimMessage], rate: float | None,
-                 deadline: float | None, progress: Callable[[int], None] | None) -> None:
+async def _paced(
+    simulator: Simulator,
+    messages: Iterator[SimMessage],
+    rate: float | None,
+    deadline: float | None,
+    progress: Callable[[int], None] | None,
+) -> None:
     """Send in batches: as fast as possible, or each message at its scheduled time (start + i/rate)."""
     start, sent = time.monotonic(), 0
     while deadline is None or time.monotonic() < deadline:

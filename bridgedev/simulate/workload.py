@@ -62,17 +62,26 @@ class Mix:
             raise ValueError("duplicate_share + malformed_share must be in [0, 1)")
 
 
-_STANDARD = {"case_update": 30, "new_case": 5, "create_work_order": 8, "create_incident": 3,
-             "create_problem": 2, "create_change": 2, "create_request": 3,
-             "work_order_progress": 15, "itsm_lifecycle": 15, "account_change": 3,
-             "contact_change": 4, "relationship_change": 3, "ci_change": 2}
+_STANDARD = {
+    "case_update": 30,
+    "new_case": 5,
+    "create_work_order": 8,
+    "create_incident": 3,
+    "create_problem": 2,
+    "create_change": 2,
+    "create_request": 3,
+    "work_order_progress": 15,
+    "itsm_lifecycle": 15,
+    "account_change": 3,
+    "contact_change": 4,
+    "relationship_change": 3,
+    "ci_change": 2,
+}
 MIXES: dict[str, Mix] = {
     "standard": Mix(_STANDARD),
     "clean": Mix(_STANDARD, duplicate_share=0.0, malformed_share=0.0),
-    "csm": Mix({k: v for k, v in _STANDARD.items()
-                if k not in ("work_order_progress", "itsm_lifecycle", "ci_change")}),
-    "lifecycle": Mix({"work_order_progress": 50, "itsm_lifecycle": 50}, duplicate_share=0.0,
-                     malformed_share=0.0),
+    "csm": Mix({k: v for k, v in _STANDARD.items() if k not in ("work_order_progress", "itsm_lifecycle", "ci_change")}),
+    "lifecycle": Mix({"work_order_progress": 50, "itsm_lifecycle": 50}, duplicate_share=0.0, malformed_share=0.0),
     "hostile": Mix(_STANDARD, duplicate_share=0.1, malformed_share=0.1),
 }
 
@@ -136,8 +145,14 @@ class Workload:
         return SimMessage(model.source, model.key, raw, f"malformed:{reason}")
 
 
-def simulation_stream(seed: int, *, size: PopulationSize | str = "small", mix: Mix | str = "standard",
-                      count: int | None = None, world: SimWorld | None = None) -> Iterator[SimMessage]:
+def simulation_stream(
+    seed: int,
+    *,
+    size: PopulationSize | str = "small",
+    mix: Mix | str = "standard",
+    count: int | None = None,
+    world: SimWorld | None = None,
+) -> Iterator[SimMessage]:
     """The population's inserts, then ``count`` workload messages (forever when None)."""
     world = world or SimWorld(seed)
     yield from population_messages(world, size)

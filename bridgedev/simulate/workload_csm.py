@@ -15,8 +15,15 @@ from bridgedev.simulate.world import SimWorld
 
 Event = dict[str, Any] | None
 _CASE_NEXT_STATE = {"1": ("10",), "10": ("18", "6"), "18": ("10",), "6": ("3", "10")}
-_ROLE_SETS = ("customer", "customer,customer_admin", "customer_admin", "", "partner",
-              "partner,partner_admin", "customer,partner_admin")
+_ROLE_SETS = (
+    "customer",
+    "customer,customer_admin",
+    "customer_admin",
+    "",
+    "partner",
+    "partner,partner_admin",
+    "customer,partner_admin",
+)
 
 
 def case_update(world: SimWorld, rng: random.Random) -> Event:
@@ -27,8 +34,10 @@ def case_update(world: SimWorld, rng: random.Random) -> Event:
         return None
     store, index = world.store, world.index
     values: dict[str, str] = {}
-    what = rng.choices(("priority", "contact", "account", "short_description", "state", "note",
-                        "cmdb_ci", "location"), (20, 12, 6, 10, 30, 22, 5, 3))[0]
+    what = rng.choices(
+        ("priority", "contact", "account", "short_description", "state", "note", "cmdb_ci", "location"),
+        (20, 12, 6, 10, 30, 22, 5, 3),
+    )[0]
     account = store.get(case, "account")
     if what == "priority":
         values["priority"] = rng.choice([p for p in "1234" if p != store.get(case, "priority")])
@@ -65,16 +74,24 @@ def case_action(world: SimWorld, rng: random.Random, action: str) -> Event:
         return None
     args: dict[str, str] = {}
     if action == "create_change":
-        args = ({"type": "normal"} if rng.random() < 0.5 else
-                {"type": "standard", "template": rng.choice(vocab.CHANGE_TEMPLATES)})
+        args = (
+            {"type": "normal"}
+            if rng.random() < 0.5
+            else {"type": "standard", "template": rng.choice(vocab.CHANGE_TEMPLATES)}
+        )
     elif action == "create_request":
         args = {"cat_item": rng.choice(vocab.CAT_ITEMS)}
     return world.events.action(case, action, args, by=rng.choice(vocab.AGENTS))
 
 
 def new_case(world: SimWorld, rng: random.Random) -> Event:
-    values = {**case_values(world, rng, consumer_case=rng.random() < 0.08), "state": "1",
-              "assigned_to": "", "resolution_code": "", "close_notes": ""}
+    values = {
+        **case_values(world, rng, consumer_case=rng.random() < 0.08),
+        "state": "1",
+        "assigned_to": "",
+        "resolution_code": "",
+        "close_notes": "",
+    }
     return insert_case(world, rng, values)
 
 

@@ -33,12 +33,18 @@ def work_order_progress(world: SimWorld, rng: random.Random) -> Event:
 
 def add_task(world: SimWorld, rng: random.Random, order: str) -> dict[str, Any]:
     """Insert a ``wm_task`` under the work order, assigned to a technician."""
-    return create_record(world, "wm_task", {
-        "parent": order, "state": "assigned",
-        "short_description": rng.choice(vocab.TASK_DESCRIPTIONS),
-        "assigned_to": rng.choice(world.index.technicians),
-        "expected_start": world.clock.later(rng.randrange(3600, 3 * 86400, 900)),
-    }, by="dispatcher")
+    return create_record(
+        world,
+        "wm_task",
+        {
+            "parent": order,
+            "state": "assigned",
+            "short_description": rng.choice(vocab.TASK_DESCRIPTIONS),
+            "assigned_to": rng.choice(world.index.technicians),
+            "expected_start": world.clock.later(rng.randrange(3600, 3 * 86400, 900)),
+        },
+        by="dispatcher",
+    )
 
 
 def itsm_lifecycle(world: SimWorld, rng: random.Random) -> Event:

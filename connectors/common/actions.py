@@ -14,9 +14,7 @@ _ACTION_NAMES = ", ".join(CASE_ACTIONS)
 _CHANGE_TYPES = ("normal", "standard")
 
 
-def check_action(
-    table: str, operation: str, action: str | None, action_args: Mapping[str, Any]
-) -> Violation | None:
+def check_action(table: str, operation: str, action: str | None, action_args: Mapping[str, Any]) -> Violation | None:
     """The first way `action` / `action_args` break the contract, or None when they follow it.
 
     Details name fields and the expected values only, never the values received.

@@ -32,8 +32,16 @@ class CommandBuilder:
         journal: Iterable[JournalItem] = (),
     ) -> Command:
         """Create a record; `correlation_id` comes back in the inserted record."""
-        return self._build(table, "insert", "", fields, command_id=command_id,
-                           correlation_id=correlation_id, caused_by=caused_by, journal=journal)
+        return self._build(
+            table,
+            "insert",
+            "",
+            fields,
+            command_id=command_id,
+            correlation_id=correlation_id,
+            caused_by=caused_by,
+            journal=journal,
+        )
 
     def update(
         self,
@@ -46,8 +54,16 @@ class CommandBuilder:
         journal: Iterable[JournalItem] = (),
     ) -> Command:
         """Change fields of an existing record and/or append journal entries."""
-        return self._build(table, "update", sys_id, fields, command_id=command_id,
-                           correlation_id="", caused_by=caused_by, journal=journal)
+        return self._build(
+            table,
+            "update",
+            sys_id,
+            fields,
+            command_id=command_id,
+            correlation_id="",
+            caused_by=caused_by,
+            journal=journal,
+        )
 
     def note(
         self,
@@ -60,8 +76,7 @@ class CommandBuilder:
         element: JournalElement = "work_notes",
     ) -> Command:
         """Append one journal entry to a record, changing no field."""
-        return self.update(table, sys_id, {}, command_id=command_id, caused_by=caused_by,
-                           journal=[(element, text)])
+        return self.update(table, sys_id, {}, command_id=command_id, caused_by=caused_by, journal=[(element, text)])
 
     def _build(
         self,
@@ -86,8 +101,9 @@ class CommandBuilder:
             sys_id=sys_id,
             correlation_id=correlation_id,
             # Most values are already strings: only the others go through `_wire_value`.
-            fields={name: value if value.__class__ is str else _wire_value(name, value)
-                    for name, value in fields.items()},
+            fields={
+                name: value if value.__class__ is str else _wire_value(name, value) for name, value in fields.items()
+            },
             journal=tuple(_journal_entry(item) for item in journal) if journal else (),
             caused_by=caused_by,
         )

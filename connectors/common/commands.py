@@ -52,9 +52,14 @@ def writable_fields(spec: TableSpec) -> frozenset[str]:
 
 
 #: A reference in a command's `fields`: the target's bare sys_id, or `""` to empty it.
-ReferenceValue = Annotated[str, msgspec.Meta(
-    max_length=32, extra_json_schema={"pattern": "^([0-9a-f]{32})?$"},
-    description='a reference: the bare sys_id of the target, or "" to empty it')]
+ReferenceValue = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=32,
+        extra_json_schema={"pattern": "^([0-9a-f]{32})?$"},
+        description='a reference: the bare sys_id of the target, or "" to empty it',
+    ),
+]
 
 
 @cache
@@ -62,13 +67,17 @@ def fields_model(table: str) -> type[msgspec.Struct]:
     """The fields a command may set on `table` (a catalog table), as a Struct: what `Command`
     checks its `fields` with, and their JSON Schema."""
     spec = TABLES[table]
-    fields = [(name, ReferenceValue if name in spec.references else str, "")
-              for name in sorted(writable_fields(spec))]
-    doc = (f"The fields a command may set on `{table}`: references as bare sys_ids, every "
-           "other value a string.")
-    return msgspec.defstruct(f"{table}.fields", fields, module=__name__,
-                             namespace={"__doc__": doc}, frozen=True, gc=False,
-                             forbid_unknown_fields=True)
+    fields = [(name, ReferenceValue if name in spec.references else str, "") for name in sorted(writable_fields(spec))]
+    doc = f"The fields a command may set on `{table}`: references as bare sys_ids, every other value a string."
+    return msgspec.defstruct(
+        f"{table}.fields",
+        fields,
+        module=__name__,
+        namespace={"__doc__": doc},
+        frozen=True,
+        gc=False,
+        forbid_unknown_fields=True,
+    )
 
 
 @cache
@@ -91,17 +100,22 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, forbid_unknow
     it), every other value as a string."""
 
     # Fields in the contract's order: `to_json()` writes them so, in one call to the encoder.
-    command_id: Annotated[str, msgspec.Meta(
-        min_length=1, description="idempotency key: the same id twice has the effect of once")]
+    command_id: Annotated[
+        str, msgspec.Meta(min_length=1, description="idempotency key: the same id twice has the effect of once")
+    ]
     target: System
     table: str
     operation: CommandOperation
-    sys_id: Annotated[str, msgspec.Meta(
-        extra_json_schema={"pattern": "^([0-9a-f]{32})?$"},
-        description='the target record: its sys_id for an update, "" for an insert')] = ""
-    correlation_id: Annotated[str, msgspec.Meta(
-        description="an insert's key: the inserted record carries it back in "
-                    "`record.correlation_id`")] = ""
+    sys_id: Annotated[
+        str,
+        msgspec.Meta(
+            extra_json_schema={"pattern": "^([0-9a-f]{32})?$"},
+            description='the target record: its sys_id for an update, "" for an insert',
+        ),
+    ] = ""
+    correlation_id: Annotated[
+        str, msgspec.Meta(description="an insert's key: the inserted record carries it back in `record.correlation_id`")
+    ] = ""
     fields: dict[str, str] = {}
     journal: tuple[CommandJournalEntry, ...] = ()
     caused_by: CausedBy
@@ -159,7 +173,7 @@ def _fields_problem(fields: dict[str, str], spec: TableSpec) -> str:
         if value.__class__ is not str:
             return f"field {name!r}: command values are strings"
         if value and name in spec.references and not is_sys_id(value):
-            return f"reference field {name!r} takes a bare sys_id or \"\""
+            return f'reference field {name!r} takes a bare sys_id or ""'
     # Convert refused what no rule above names: the two readings of the catalog disagree (a bug).
     return f"fields of {spec.name}: not a contract command's"
 
@@ -179,7 +193,8 @@ def _type_problem(command: Command) -> str | None:
     if command.fields.__class__ is not dict:
         return "fields: expected a dict"
     if command.journal.__class__ is not tuple or any(
-            entry.__class__ is not CommandJournalEntry for entry in command.journal):
+        entry.__class__ is not CommandJournalEntry for entry in command.journal
+    ):
         return "journal: expected a tuple of CommandJournalEntry"
     if command.caused_by.__class__ is not CausedBy:
         return "caused_by: expected a CausedBy"
@@ -192,7 +207,7 @@ def _contract_problem(command: Command) -> str | None:
         return f"table {command.table!r} is not a {command.target} table"
     if command.operation == "insert":
         if command.sys_id:
-            return "an insert has sys_id \"\" (the system assigns it)"
+            return 'an insert has sys_id "" (the system assigns it)'
         if not command.correlation_id:
             return "an insert needs a correlation_id"
     else:

@@ -79,23 +79,34 @@ def _decode_fast(raw: bytes | None, topic_source: str | None) -> Event | object 
     except (msgspec.DecodeError, RecursionError):  # what msgspec's generic decoder refuses too
         return REFUSED
     count = wire.sys_mod_count
-    if (topic_source is not None and wire.source != topic_source) \
-            or not (count.isdigit() and count.isascii()):
+    if (topic_source is not None and wire.source != topic_source) or not (count.isdigit() and count.isascii()):
         return None
     # Every key read is a key kept (none repeated). Nesting is the wire types': at most three.
     encoded, defaults = _ENCODER.encode(wire), _defaults_written(wire)
     # The types hold only strings and null, which msgspec writes as short as JSON allows: a
     # compact message of the same length as its parsed form dropped nothing (one comparison);
     # any other goes by its quotes.
-    if len(raw) != len(encoded) - _BYTES_OF_DEFAULT * defaults \
-            and may_repeat_a_key(raw, encoded, _QUOTES_OF_DEFAULT * defaults):
+    if len(raw) != len(encoded) - _BYTES_OF_DEFAULT * defaults and may_repeat_a_key(
+        raw, encoded, _QUOTES_OF_DEFAULT * defaults
+    ):
         return None
     args, journal = wire.action_args, wire.journal
-    return Event(wire.event_id, wire.source, wire.table, wire.operation, wire.sys_id, int(count),
-                 wire.record, wire.action or None, {} if args is UNSET else args,
-                 wire.sys_updated_on or "", wire.sys_updated_by or "",
-                 wire.caused_by_command or None, wire.changed_fields or (),
-                 () if journal is UNSET else journal)
+    return Event(
+        wire.event_id,
+        wire.source,
+        wire.table,
+        wire.operation,
+        wire.sys_id,
+        int(count),
+        wire.record,
+        wire.action or None,
+        {} if args is UNSET else args,
+        wire.sys_updated_on or "",
+        wire.sys_updated_by or "",
+        wire.caused_by_command or None,
+        wire.changed_fields or (),
+        () if journal is UNSET else journal,
+    )
 
 
 _ENCODER: Final = msgspec.json.Encoder()
@@ -109,8 +120,7 @@ def _defaults_written(wire: StrictEnvelope) -> int:
     may have left them out: it is then shorter, with fewer quotes, and is not a repeat)."""
     if wire.journal is UNSET:
         return 0
-    return sum((entry.sys_created_on == "") + (entry.sys_created_by == "")
-               for entry in wire.journal)
+    return sum((entry.sys_created_on == "") + (entry.sys_created_by == "") for entry in wire.journal)
 
 
 def decode_checked(raw: bytes | None, *, topic_source: str | None = None) -> Event:
@@ -132,8 +142,9 @@ def _check(raw: bytes | None, data: dict[str, Any], topic_source: str | None) ->
     if _NUL_ESCAPE in raw:  # type: ignore[operator]  # raw is bytes: _parse refused None
         reject_nul(data, spec)
     extra = {key: value for key, value in data.items() if key not in KNOWN_KEYS}
-    return Event(source=source, table=spec.name, operation=operation, record=record,
-                 journal=journal, extra=extra, **values)
+    return Event(
+        source=source, table=spec.name, operation=operation, record=record, journal=journal, extra=extra, **values
+    )
 
 
 def _parse(raw: bytes | None, *, not_json: bool = False) -> dict[str, Any]:
@@ -177,8 +188,7 @@ def _check_shape(raw: bytes, data: dict[str, Any]) -> dict[str, Any]:
     if nests_too_deep(data, 1):
         fail("invalid_json", _TOO_DEEP)
     if may_repeat_a_key(raw, dumps_bytes(data)) and repeats_a_key(raw):
-        fail("duplicate_key", "message: an object has the same key twice (which value counts "
-                              "is ambiguous)")
+        fail("duplicate_key", "message: an object has the same key twice (which value counts is ambiguous)")
     return data
 
 

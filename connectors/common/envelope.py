@@ -40,9 +40,7 @@ def _string(data: dict[str, Any], key: str) -> str:
     return value
 
 
-def check_identity(
-    data: dict[str, Any], topic_source: str | None
-) -> tuple[System, TableSpec, Operation]:
+def check_identity(data: dict[str, Any], topic_source: str | None) -> tuple[System, TableSpec, Operation]:
     """Required keys, then source, table and operation: returns (source, table spec, operation)."""
     for key in REQUIRED:
         if key not in data:
@@ -66,10 +64,8 @@ def check_scalars(data: dict[str, Any]) -> dict[str, Any]:
     if not is_sys_id(_string(data, "sys_id")):
         fail("invalid_sys_id", "sys_id: expected 32 lowercase hex characters")
     event_id = _string(data, "event_id")
-    if not event_id or len(event_id) > MAX_EVENT_ID or not event_id.isprintable() \
-            or event_id.strip() != event_id:
-        fail("invalid_value", f"event_id: expected 1-{MAX_EVENT_ID} printable characters, "
-                             "no edge spaces")
+    if not event_id or len(event_id) > MAX_EVENT_ID or not event_id.isprintable() or event_id.strip() != event_id:
+        fail("invalid_value", f"event_id: expected 1-{MAX_EVENT_ID} printable characters, no edge spaces")
     count = _string(data, "sys_mod_count")
     if not (count.isascii() and count.isdigit()):
         fail("wrong_type", "sys_mod_count: expected a string of decimal digits")
@@ -124,8 +120,7 @@ def check_journal(value: Any, spec: TableSpec) -> tuple[JournalEntry, ...]:
     """The journal entries, each checked key by key (element, value, sys_created_on/by)."""
     if not isinstance(value, list):
         fail("wrong_type", "journal: expected a list")
-    return tuple(_journal_entry(item, f"journal[{index}]", spec)
-                 for index, item in enumerate(value))
+    return tuple(_journal_entry(item, f"journal[{index}]", spec) for index, item in enumerate(value))
 
 
 def _journal_entry(item: Any, path: str, spec: TableSpec) -> JournalEntry:
@@ -142,13 +137,14 @@ def _journal_entry(item: Any, path: str, spec: TableSpec) -> JournalEntry:
         if not isinstance(item.get(key, ""), str):
             fail("wrong_type", f"{path}.{key}: expected a string")
     if element not in spec.journal:
-        fail("invalid_value", f"{path}.element: expected one of "
-                              f"{', '.join(sorted(spec.journal)) or 'none'} for {spec.name}")
+        fail(
+            "invalid_value",
+            f"{path}.element: expected one of {', '.join(sorted(spec.journal)) or 'none'} for {spec.name}",
+        )
     created_on = item.get("sys_created_on", "")
     if created_on and not is_timestamp(created_on):
         fail("invalid_value", f"{path}.sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
-    entry = (cast(JournalElement, element), item["value"], created_on,
-             item.get("sys_created_by", ""))
+    entry = (cast(JournalElement, element), item["value"], created_on, item.get("sys_created_by", ""))
     extra = {key: v for key, v in item.items() if key not in _JOURNAL_KEYS}
     return JournalEntryWithExtra(*entry, extra=extra) if extra else JournalEntry(*entry)
 

@@ -84,8 +84,7 @@ class Event(msgspec.Struct, frozen=True, gc=False):
         check_record(self.record, self.table)
         number = self.record.get("number")
         if number.__class__ is str and len(number) > MAX_NUMBER:
-            raise DecodeError("invalid_value",
-                              f"record.number: expected at most {MAX_NUMBER} characters")
+            raise DecodeError("invalid_value", f"record.number: expected at most {MAX_NUMBER} characters")
 
     def ref(self, field: str) -> str | None:
         """The `sys_id` a reference field of the record points to; `None` when empty.
@@ -147,8 +146,7 @@ def _envelope_problem(event: Event) -> Problem | None:
     if not is_sys_id(event.sys_id):
         return "invalid_sys_id", "sys_id: expected 32 lowercase hex characters"
     if not is_event_id(event.event_id):
-        return "invalid_value", (f"event_id: expected 1-{MAX_EVENT_ID} printable characters, "
-                                 "no edge spaces")
+        return "invalid_value", (f"event_id: expected 1-{MAX_EVENT_ID} printable characters, no edge spaces")
     count = event.sys_mod_count
     if count.__class__ is not int or not 0 <= count <= MAX_MOD_COUNT:
         return "invalid_value", f"sys_mod_count: expected at most {MAX_MOD_COUNT}"
@@ -164,11 +162,15 @@ def _envelope_problem(event: Event) -> Problem | None:
     action = event.action
     if action is not None and action.__class__ is not str:
         return "wrong_type", "action: expected a string or null"
-    if event.action_args.__class__ is not dict or event.record.__class__ is not dict \
-            or event.extra.__class__ is not dict:
+    if (
+        event.action_args.__class__ is not dict
+        or event.record.__class__ is not dict
+        or event.extra.__class__ is not dict
+    ):
         return "wrong_type", "action_args, record, extra: expected dicts"
-    return check_action(event.table, event.operation, action, event.action_args) \
-        or _journal_problem(event.journal, spec, event.sys_updated_on)
+    return check_action(event.table, event.operation, action, event.action_args) or _journal_problem(
+        event.journal, spec, event.sys_updated_on
+    )
 
 
 def _strings(values: Any) -> bool:
@@ -191,22 +193,30 @@ def _journal_problem(journal: Any, spec: TableSpec, checked_on: str) -> Problem 
         if not isinstance(entry, JournalEntry):
             return "wrong_type", f"journal[{index}]: expected a JournalEntry"
         if entry.element.__class__ is not str or entry.element not in spec.journal:
-            return "invalid_value", (f"journal[{index}].element: expected one of "
-                                     f"{', '.join(sorted(spec.journal)) or 'none'} for {spec.name}")
+            return "invalid_value", (
+                f"journal[{index}].element: expected one of {', '.join(sorted(spec.journal)) or 'none'} for {spec.name}"
+            )
         if not (entry.value.__class__ is str and entry.sys_created_by.__class__ is str) or (
-                isinstance(entry, JournalEntryWithExtra) and entry.extra.__class__ is not dict):
+            isinstance(entry, JournalEntryWithExtra) and entry.extra.__class__ is not dict
+        ):
             return "wrong_type", f"journal[{index}]: expected strings"
         if entry.sys_created_on != checked_on and not is_optional_timestamp(entry.sys_created_on):
-            return "invalid_value", (f"journal[{index}].sys_created_on: expected "
-                                     "'YYYY-MM-DD HH:MM:SS'")
+            return "invalid_value", (f"journal[{index}].sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
     return None
 
 
 def is_event_id(value: object) -> bool:
     """1 to `MAX_EVENT_ID` printable characters, no space at either end."""
-    return value.__class__ is str and 0 < len(value) <= MAX_EVENT_ID \
-        and value.isprintable() and value.strip() == value
+    return value.__class__ is str and 0 < len(value) <= MAX_EVENT_ID and value.isprintable() and value.strip() == value
 
 
-__all__ = ["JOURNAL_ELEMENTS", "CausedBy", "Event", "JournalElement", "JournalEntry",
-           "JournalEntryWithExtra", "Operation", "System"]
+__all__ = [
+    "JOURNAL_ELEMENTS",
+    "CausedBy",
+    "Event",
+    "JournalElement",
+    "JournalEntry",
+    "JournalEntryWithExtra",
+    "Operation",
+    "System",
+]

@@ -32,13 +32,15 @@ def record_structs(system: str, module: str) -> dict[str, type[msgspec.Struct]]:
     """One Struct per table of `system`, named after its table (the title of its schema)."""
     structs: dict[str, type[msgspec.Struct]] = {}
     for name, spec in tables_of(system).items():
-        fields = [(field, RefOrEmpty if field in spec.references else str, "")
-                  for field in sorted(spec.fields)]
-        doc = (f"A record of the {system.upper()} table `{name}`, its full state after the "
-               "change: contract fields are strings, references `\"\"` or `{value, "
-               "display_value}`; other fields may appear, and are kept.")
-        structs[name] = msgspec.defstruct(name, fields, module=module, namespace={"__doc__": doc},
-                                          frozen=True, gc=False)
+        fields = [(field, RefOrEmpty if field in spec.references else str, "") for field in sorted(spec.fields)]
+        doc = (
+            f"A record of the {system.upper()} table `{name}`, its full state after the "
+            'change: contract fields are strings, references `""` or `{value, '
+            "display_value}`; other fields may appear, and are kept."
+        )
+        structs[name] = msgspec.defstruct(
+            name, fields, module=module, namespace={"__doc__": doc}, frozen=True, gc=False
+        )
     return structs
 
 
@@ -87,5 +89,4 @@ def record_problem(record: Any, spec: TableSpec) -> tuple[ReasonCode, str] | Non
 
 
 def _is_reference(value: Any) -> bool:
-    return isinstance(value, dict) and is_sys_id(value.get("value")) and \
-        isinstance(value.get("display_value"), str)
+    return isinstance(value, dict) and is_sys_id(value.get("value")) and isinstance(value.get("display_value"), str)

@@ -38,7 +38,8 @@ def wire_schemas(ref_template: str = COMPONENTS) -> dict[str, dict[str, Any]]:
     """Every schema by name: the Structs' (msgspec's) and each system's event and command."""
     _, schemas = msgspec.json.schema_components(
         [EventEnvelope, Command, *record_models().values(), *map(fields_model, sorted(TABLES))],
-        ref_template=ref_template)
+        ref_template=ref_template,
+    )
     for system in SYSTEMS:
         tables = [tables_of(system)[name] for name in sorted(tables_of(system))]
         schemas[event_schema_name(system)] = _event_schema(system, tables, ref_template)
@@ -54,7 +55,7 @@ def _event_schema(system: str, tables: list[TableSpec], template: str) -> dict[s
     return {
         "title": event_schema_name(system),
         "description": f"A {system.upper()} record event: the envelope, with the record and the "
-                       "journal elements of its table.",
+        "journal elements of its table.",
         "allOf": [_ref(template, EventEnvelope.__name__)],
         "properties": {"source": {"const": system}},
         "oneOf": [_event_table(spec, template) for spec in tables],
@@ -80,7 +81,7 @@ def _command_schema(system: str, tables: list[TableSpec], template: str) -> dict
     return {
         "title": command_schema_name(system),
         "description": f"A command to {system.upper()}: the envelope, with the fields a command "
-                       "may set on its table and the table's journal elements.",
+        "may set on its table and the table's journal elements.",
         "allOf": [_ref(template, Command.__name__), _OPERATION_RULES],
         "properties": {"target": {"const": system}},
         "oneOf": [_command_table(spec, template) for spec in tables],
@@ -88,11 +89,14 @@ def _command_schema(system: str, tables: list[TableSpec], template: str) -> dict
 
 
 def _command_table(spec: TableSpec, template: str) -> dict[str, Any]:
-    return {"title": spec.name, "properties": {
-        "table": {"const": spec.name},
-        "fields": _ref(template, fields_model(spec.name).__name__),
-        "journal": _journal_items(spec),
-    }}
+    return {
+        "title": spec.name,
+        "properties": {
+            "table": {"const": spec.name},
+            "fields": _ref(template, fields_model(spec.name).__name__),
+            "journal": _journal_items(spec),
+        },
+    }
 
 
 def _journal_items(spec: TableSpec) -> dict[str, Any]:
@@ -103,12 +107,23 @@ def _journal_items(spec: TableSpec) -> dict[str, Any]:
 
 # An insert names no record and needs a correlation_id; an update names its record and sets a
 # field or appends a journal entry (`Command` checks the same).
-_OPERATION_RULES: Final = {"oneOf": [
-    {"properties": {"operation": {"const": "insert"}, "sys_id": {"const": ""},
-                    "correlation_id": {"minLength": 1}},
-     "required": ["correlation_id"]},
-    {"properties": {"operation": {"const": "update"}, "sys_id": {"pattern": SYS_ID_PATTERN}},
-     "required": ["sys_id"],
-     "anyOf": [{"properties": {"fields": {"minProperties": 1}}, "required": ["fields"]},
-               {"properties": {"journal": {"minItems": 1}}, "required": ["journal"]}]},
-]}
+_OPERATION_RULES: Final = {
+    "oneOf": [
+        {
+            "properties": {
+                "operation": {"const": "insert"},
+                "sys_id": {"const": ""},
+                "correlation_id": {"minLength": 1},
+            },
+            "required": ["correlation_id"],
+        },
+        {
+            "properties": {"operation": {"const": "update"}, "sys_id": {"pattern": SYS_ID_PATTERN}},
+            "required": ["sys_id"],
+            "anyOf": [
+                {"properties": {"fields": {"minProperties": 1}}, "required": ["fields"]},
+                {"properties": {"journal": {"minItems": 1}}, "required": ["journal"]},
+            ],
+        },
+    ]
+}

@@ -34,7 +34,7 @@ def nests_too_deep(value: Any, depth: int) -> bool:
     beyond `MAX_NESTING` levels."""
     if depth > MAX_NESTING:
         return True
-    for child in (value.values() if value.__class__ is dict else value):
+    for child in value.values() if value.__class__ is dict else value:
         cls = child.__class__
         if (cls is dict or cls is list) and nests_too_deep(child, depth + 1):
             return True

@@ -26,14 +26,24 @@ _SYS_ID = re.compile(r"[0-9a-f]{32}")
 _HEX_DIGITS = b"0123456789abcdef"
 _TIMESTAMP_MATCH = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}").fullmatch
 
-SysId = Annotated[str, msgspec.Meta(
-    min_length=32, max_length=32, extra_json_schema={"pattern": SYS_ID_PATTERN},
-    description="32 lowercase hex characters")]
+SysId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=32,
+        max_length=32,
+        extra_json_schema={"pattern": SYS_ID_PATTERN},
+        description="32 lowercase hex characters",
+    ),
+]
 #: A timestamp, or `""` where the contract lets it be empty.
-OptionalTimestamp = Annotated[str, msgspec.Meta(
-    max_length=TIMESTAMP_LENGTH,
-    extra_json_schema={"pattern": "^(" + TIMESTAMP_PATTERN[1:-1] + ")?$"},
-    description="'YYYY-MM-DD HH:MM:SS' (UTC), or empty")]
+OptionalTimestamp = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=TIMESTAMP_LENGTH,
+        extra_json_schema={"pattern": "^(" + TIMESTAMP_PATTERN[1:-1] + ")?$"},
+        description="'YYYY-MM-DD HH:MM:SS' (UTC), or empty",
+    ),
+]
 
 
 def is_sys_id(value: object) -> bool:
@@ -46,8 +56,7 @@ def are_sys_ids(values: list[str]) -> bool:
     checked the lengths): one pass over all of a record's or a command's references. Deleting
     the hex digits from the bytes leaves nothing: a third of the time of one regex."""
     text = "".join(values)
-    return len(text) == 32 * len(values) and text.isascii() \
-        and not text.encode().translate(None, _HEX_DIGITS)
+    return len(text) == 32 * len(values) and text.isascii() and not text.encode().translate(None, _HEX_DIGITS)
 
 
 def is_timestamp(value: object) -> bool:

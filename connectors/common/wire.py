@@ -19,13 +19,23 @@ from connectors.common.limits import MAX_EVENT_ID, MAX_MOD_COUNT
 from connectors.common.literals import JournalElement, Operation, System
 from connectors.common.values import OptionalTimestamp, SysId
 
-EventId = Annotated[str, msgspec.Meta(
-    min_length=1, max_length=MAX_EVENT_ID,
-    description="unique per event (a UUID); printable, no space at either end")]
-ModCount = Annotated[str, msgspec.Meta(
-    min_length=1, max_length=len(str(MAX_MOD_COUNT)), extra_json_schema={
-        "pattern": f"^[0-9]{{1,{len(str(MAX_MOD_COUNT))}}}$"},
-    description=f"the record's version: a decimal integer, at most {MAX_MOD_COUNT}")]
+EventId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_EVENT_ID,
+        description="unique per event (a UUID); printable, no space at either end",
+    ),
+]
+ModCount = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=len(str(MAX_MOD_COUNT)),
+        extra_json_schema={"pattern": f"^[0-9]{{1,{len(str(MAX_MOD_COUNT))}}}$"},
+        description=f"the record's version: a decimal integer, at most {MAX_MOD_COUNT}",
+    ),
+]
 
 
 class EventJournalEntry(msgspec.Struct, frozen=True, gc=False):
@@ -64,8 +74,12 @@ class JournalEntry(EventJournalEntry, frozen=True, gc=False, forbid_unknown_fiel
     Checked as part of its `Event` (which elements exist depends on the table)."""
 
     def to_wire(self) -> dict[str, Any]:
-        return {"element": self.element, "value": self.value,
-                "sys_created_on": self.sys_created_on, "sys_created_by": self.sys_created_by}
+        return {
+            "element": self.element,
+            "value": self.value,
+            "sys_created_on": self.sys_created_on,
+            "sys_created_by": self.sys_created_by,
+        }
 
 
 class StrictEnvelope(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):

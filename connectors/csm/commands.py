@@ -27,8 +27,7 @@ def work_note(
     case or order case."""
     if not is_case_table(case_table):
         raise ValueError(f"table {case_table!r} is not a case table")
-    return _CSM.note(case_table, case_sys_id, text, command_id=command_id, caused_by=caused_by,
-                     element=element)
+    return _CSM.note(case_table, case_sys_id, text, command_id=command_id, caused_by=caused_by, element=element)
 
 
 __all__ = ["insert", "note", "update", "work_note"]

@@ -38,10 +38,21 @@ async def test_irrelevant_rules_are_timed_batch_by_batch(stream: list, tmp_path:
 async def test_rules_that_change_the_outputs_are_refused(stream: list, tmp_path: Path) -> None:
     relevant = tmp_path / "relevant"
     shutil.copytree(MAPPINGS, relevant)
-    (relevant / "zz_relevant.yaml").write_text(yaml.safe_dump({"table_maps": [{
-        "name": "wins_every_case", "source_table": "sn_customerservice_case",
-        "target": {"system": "fsm", "table": "wm_order"}, "order": 1000,
-        "fields": [{"field": "short_description", "set": "not what the shipped map says"}]}]}))
+    (relevant / "zz_relevant.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "table_maps": [
+                    {
+                        "name": "wins_every_case",
+                        "source_table": "sn_customerservice_case",
+                        "target": {"system": "fsm", "table": "wm_order"},
+                        "order": 1000,
+                        "fields": [{"field": "short_description", "set": "not what the shipped map says"}],
+                    }
+                ]
+            }
+        )
+    )
 
     with pytest.raises(OutputsDiffer, match="not irrelevant"):
         await paired_rules_run(stream, SqliteTemplates(tmp_path), LINKS, MAPPINGS, relevant)

@@ -22,18 +22,30 @@ from tests.fixtures.postgres import postgres_url  # noqa: F401 - the session's P
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
-VARIANTS = {"b0", "b1", "bridge_sqlite", "bridge_sqlite_large_store", "bridge_sqlite_extra_rules",
-            "bridge_postgres"}
+VARIANTS = {"b0", "b1", "bridge_sqlite", "bridge_sqlite_large_store", "bridge_sqlite_extra_rules", "bridge_postgres"}
 RUN_FIGURES = {"events_per_s", "cpu_us_per_event", "peak_rss_mib", "steady_rss_mib", "outputs"}
 LATENCY_FIGURES = {"p50_ms", "p90_ms", "p99_ms", "max_ms", "outputs_measured"}
 
 
-async def test_a_tiny_run_reports_every_metric(kafka_bootstrap: str, postgres_url: str,  # noqa: F811
-                                               tmp_path: Path) -> None:
-    config = replace(QUICK, events=300, blocks=1, links=(100, 1_000), latency_seconds=3.0,
-                     low_rate_seconds=3.0, idle_seconds=2.0, latency_fixed_rates=(50.0,),
-                     bootstrap=kafka_bootstrap, postgres_url=postgres_url, out_dir=tmp_path,
-                     run_timeout_s=120.0)
+async def test_a_tiny_run_reports_every_metric(
+    kafka_bootstrap: str,
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = replace(
+        QUICK,
+        events=300,
+        blocks=1,
+        links=(100, 1_000),
+        latency_seconds=3.0,
+        low_rate_seconds=3.0,
+        idle_seconds=2.0,
+        latency_fixed_rates=(50.0,),
+        bootstrap=kafka_bootstrap,
+        postgres_url=postgres_url,
+        out_dir=tmp_path,
+        run_timeout_s=120.0,
+    )
     results = await run_benchmark(config, say=lambda _line: None)
     results["summary"] = summarize(results)
     write_all(results, tmp_path)
@@ -80,9 +92,13 @@ async def test_a_tiny_run_reports_every_metric(kafka_bootstrap: str, postgres_ur
     assert at_half["cores"]["machine"] >= at_half["cores"]["variant"] > 0
     names = {t["name"] for t in summary["targets"]}
     assert names >= {
-        "bridge on SQLite ≥ 30% of B0", "bridge on PostgreSQL ≥ 20% of B0",
-        "1M links ≥ 90% of 10k links", "1,000 irrelevant rules cost < 5%",
-        "steady RSS in a full-speed drain ≤ 150 MiB", "bridge CPU at 50 events/s ≤ 5% of a core"}
+        "bridge on SQLite ≥ 30% of B0",
+        "bridge on PostgreSQL ≥ 20% of B0",
+        "1M links ≥ 90% of 10k links",
+        "1,000 irrelevant rules cost < 5%",
+        "steady RSS in a full-speed drain ≤ 150 MiB",
+        "bridge CPU at 50 events/s ≤ 5% of a core",
+    }
     assert any(name.startswith("CPU for a batch of one event") for name in names)
     report = (tmp_path / "report.md").read_text()
     assert "## A normal day" in report

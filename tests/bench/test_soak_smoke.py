@@ -15,8 +15,7 @@ pytestmark = pytest.mark.kafka
 
 
 async def test_a_short_soak_reports_memory_and_drains(kafka_bootstrap: str, tmp_path: Path) -> None:
-    result = await soak(kafka_bootstrap, minutes=0.4, rate=50, work_dir=tmp_path,
-                        say=lambda _line: None)
+    result = await soak(kafka_bootstrap, minutes=0.4, rate=50, work_dir=tmp_path, say=lambda _line: None)
     paths = write(result, tmp_path / "out")
 
     assert result.drained, "every event sent was committed by the bridge"
@@ -24,8 +23,12 @@ async def test_a_short_soak_reports_memory_and_drains(kafka_bootstrap: str, tmp_
     # scheduled count, and (unless the loop stalled for half the run) at least half of it.
     scheduled = 0.4 * 60 * 50
     assert scheduled / 2 <= result.sent <= scheduled
-    assert result.points[-1].sent <= result.sent and all(  # counted as it went, never backwards
-        a.sent <= b.sent for a, b in zip(result.points, result.points[1:], strict=False))
+    assert (
+        result.points[-1].sent <= result.sent
+        and all(  # counted as it went, never backwards
+            a.sent <= b.sent for a, b in zip(result.points, result.points[1:], strict=False)
+        )
+    )
     summary = result.summary()
     assert summary["after_warmup_rss_mib"] > 0 and summary["peak_rss_mib"] >= summary["end_rss_mib"] > 0
     assert summary["end_lag"] >= 0

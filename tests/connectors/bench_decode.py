@@ -34,18 +34,21 @@ def _case_update_variants() -> dict[str, bytes]:
     """The contract's case update as published (pretty), as `json.dumps` writes it (~1.9 kB),
     and compact (as the simulators publish)."""
     raw = event_examples()["csm-case-update.json"]
-    return {"csm-case-update.json": raw,
-            "csm-case-update (json.dumps)": json.dumps(json.loads(raw)).encode(),
-            "csm-case-update (compact)": json.dumps(json.loads(raw), separators=(",", ":"),
-                                                    ensure_ascii=False).encode()}
+    return {
+        "csm-case-update.json": raw,
+        "csm-case-update (json.dumps)": json.dumps(json.loads(raw)).encode(),
+        "csm-case-update (compact)": json.dumps(json.loads(raw), separators=(",", ":"), ensure_ascii=False).encode(),
+    }
 
 
 def _malformed() -> dict[str, bytes]:
     """Bad events that fail late (in the record) and early (not JSON)."""
     document = json.loads(event_examples()["csm-case-update.json"])
     document["record"]["contact"] = {"value": "not a sys_id", "display_value": "Ada"}
-    return {"malformed: record.contact": json.dumps(document).encode(),
-            "malformed: truncated JSON": event_examples()["csm-case-update.json"][:-40]}
+    return {
+        "malformed: record.contact": json.dumps(document).encode(),
+        "malformed: truncated JSON": event_examples()["csm-case-update.json"][:-40],
+    }
 
 
 def _expect_error(raw: bytes) -> Callable[[], object]:
@@ -55,6 +58,7 @@ def _expect_error(raw: bytes) -> Callable[[], object]:
         except DecodeError as error:
             return error
         raise AssertionError("the malformed event decoded")
+
     return run
 
 
@@ -64,8 +68,14 @@ def _work_order_insert() -> Callable[[], bytes]:
     fields, cause = dict(expected["fields"]), CausedBy(**expected["caused_by"])
 
     def run() -> bytes:
-        return fsm.insert("wm_order", fields, command_id=expected["command_id"],
-                          correlation_id=f"case:{CASE_ID}:wo:1", caused_by=cause).to_json()
+        return fsm.insert(
+            "wm_order",
+            fields,
+            command_id=expected["command_id"],
+            correlation_id=f"case:{CASE_ID}:wo:1",
+            caused_by=cause,
+        ).to_json()
+
     return run
 
 

@@ -36,6 +36,7 @@ def _set(path: str, value: Any, name: str = "csm-case-update.json") -> bytes:
         for key in parents:
             target = target[int(key)] if isinstance(target, list) else target[key]
         target[int(last) if isinstance(target, list) else last] = value
+
     return _edit(name, change)
 
 
@@ -64,19 +65,30 @@ ACTION = "csm-case-action-create-change.json"
 CASES: list[tuple[str, bytes, str, str | None]] = [
     # (reason, raw, field named in the detail, topic_source)
     ("invalid_utf8", b'{"event_id": "\xff' + CANARY.encode() + b'"}', "message", None),
-    ("invalid_utf8", _set("record.description", "x").replace(b'"x"', b'"\\udc00' +
-                                                              CANARY.encode() + b'"'),
-     "message", None),
+    (
+        "invalid_utf8",
+        _set("record.description", "x").replace(b'"x"', b'"\\udc00' + CANARY.encode() + b'"'),
+        "message",
+        None,
+    ),
     ("invalid_json", CASE[:-40].replace(b"Escalated", CANARY.encode()), "message", None),
     ("invalid_json", _set("record.priority", 12345).replace(b"12345", b"NaN"), "message", None),
     # Valid syntax, but beyond any float: no system meant infinity.
     ("invalid_json", _set("record.priority", 12345).replace(b"12345", b"1e400"), "message", None),
     # Valid syntax, nested deeper than any parser here goes (msgspec and json both recurse).
-    ("invalid_json", _set("u_canary", CANARY).replace(
-        b'"' + CANARY.encode() + b'"', b"[" * 100_000 + b"]" * 100_000), "message", None),
+    (
+        "invalid_json",
+        _set("u_canary", CANARY).replace(b'"' + CANARY.encode() + b'"', b"[" * 100_000 + b"]" * 100_000),
+        "message",
+        None,
+    ),
     # Beyond the nesting the decoder allows (MAX_NESTING), whatever the stack's depth.
-    ("invalid_json", _set("u_canary", CANARY).replace(
-        b'"' + CANARY.encode() + b'"', b'{"a":' * 40 + b"1" + b"}" * 40), "message", None),
+    (
+        "invalid_json",
+        _set("u_canary", CANARY).replace(b'"' + CANARY.encode() + b'"', b'{"a":' * 40 + b"1" + b"}" * 40),
+        "message",
+        None,
+    ),
     ("invalid_json", b'{"a":' * 1000 + b"1" + b"}" * 1000, "message", None),
     # A key written twice: the parsers keep the last, so which one a system meant is unknown.
     ("duplicate_key", _repeated("sys_id", "b" * 32), "message", None),
@@ -84,15 +96,13 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     ("duplicate_key", _repeated("record.contact.value", "b" * 32), "message", None),
     ("duplicate_key", _repeated("journal.0.value", CANARY), "message", None),
     ("duplicate_key", _repeated("u_extra.x", CANARY), "message", None),
-    ("duplicate_key", _repeated("sys_id", "b" * 32).replace(b'"sys_id":', b'"sys_id"  :'),
-     "message", None),
+    ("duplicate_key", _repeated("sys_id", "b" * 32).replace(b'"sys_id":', b'"sys_id"  :'), "message", None),
     ("not_an_object", json.dumps([CANARY]).encode(), "message", None),
     ("not_an_object", b'"' + CANARY.encode() + b'"', "message", None),
     ("not_an_object", None, "message", None),  # a tombstone
     ("missing_field", _delete("table"), "table", None),
     ("missing_field", _delete("sys_mod_count"), "sys_mod_count", None),
-    ("missing_field", _set("journal.0", {"element": "work_notes", "sys_created_by": CANARY}),
-     "journal[0].value", None),
+    ("missing_field", _set("journal.0", {"element": "work_notes", "sys_created_by": CANARY}), "journal[0].value", None),
     ("missing_field", _set("action", None, ACTION), "action", None),
     ("wrong_type", _set("sys_mod_count", CANARY), "sys_mod_count", None),
     ("wrong_type", _set("sys_mod_count", 4), "sys_mod_count", None),
@@ -109,13 +119,16 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     ("invalid_sys_id", _set("sys_id", "C1659A27528573A105244296A480C759"), "sys_id", None),
     ("invalid_sys_id", _set("sys_id", "c1659a27528573a105244296a480c75\n"), "sys_id", None),
     ("invalid_reference", _set("record.contact", CANARY), "record.contact", None),
-    ("invalid_reference", _set("record.contact", {"value": CANARY, "display_value": "Ada"}),
-     "record.contact", None),
+    ("invalid_reference", _set("record.contact", {"value": CANARY, "display_value": "Ada"}), "record.contact", None),
     ("invalid_reference", _set("record.contact.display_value", None), "record.contact", None),
     ("invalid_reference", _set("record.contact", {"value": "a" * 32}), "record.contact", None),
     ("invalid_reference", _set("record.contact", None), "record.contact", None),
-    ("invalid_reference", _set("record.primary_contact", "bc426cb526c586b3fe29fb306dbd2614",
-                               "csm-account-insert.json"), "record.primary_contact", None),
+    (
+        "invalid_reference",
+        _set("record.primary_contact", "bc426cb526c586b3fe29fb306dbd2614", "csm-account-insert.json"),
+        "record.primary_contact",
+        None,
+    ),
     ("unknown_source", _set("source", CANARY), "source", None),
     ("unknown_source", _set("source", "CSM"), "source", None),
     ("source_mismatch", event_examples()["fsm-task-insert.json"], "source", "csm"),
@@ -127,19 +140,28 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     ("unknown_operation", _set("operation", CANARY), "operation", None),
     ("unknown_operation", _set("operation", "UPDATE"), "operation", None),
     ("unknown_action", _set("action", CANARY, ACTION), "action", None),
-    ("unknown_action", _edit("fsm-work-order-update.json", lambda d: d.update(
-        operation="action", action="create_work_order")), "action", None),
-    ("invalid_action_args", _set("action_args", {"type": CANARY}, ACTION),
-     "action_args.type", None),
-    ("invalid_action_args", _set("action_args", {"type": "standard"}, ACTION),
-     "action_args.template", None),
-    ("invalid_action_args", _set("action_args", {CANARY: "normal", "type": "normal"}, ACTION),
-     "action_args", None),
+    (
+        "unknown_action",
+        _edit("fsm-work-order-update.json", lambda d: d.update(operation="action", action="create_work_order")),
+        "action",
+        None,
+    ),
+    ("invalid_action_args", _set("action_args", {"type": CANARY}, ACTION), "action_args.type", None),
+    ("invalid_action_args", _set("action_args", {"type": "standard"}, ACTION), "action_args.template", None),
+    ("invalid_action_args", _set("action_args", {CANARY: "normal", "type": "normal"}, ACTION), "action_args", None),
     ("invalid_action_args", _set("action_args", {"type": 1}, ACTION), "action_args.type", None),
-    ("invalid_action_args", _edit(ACTION, lambda d: d.update(
-        action="create_request", action_args={})), "action_args.cat_item", None),
-    ("invalid_action_args", _set("action_args", {"note": CANARY},
-                                 "csm-case-action-create-work-order.json"), "action_args", None),
+    (
+        "invalid_action_args",
+        _edit(ACTION, lambda d: d.update(action="create_request", action_args={})),
+        "action_args.cat_item",
+        None,
+    ),
+    (
+        "invalid_action_args",
+        _set("action_args", {"note": CANARY}, "csm-case-action-create-work-order.json"),
+        "action_args",
+        None,
+    ),
     ("invalid_action_args", _set("action_args", {"type": "normal"}), "action_args", None),
     ("invalid_value", _set("event_id", ""), "event_id", None),
     ("invalid_value", _set("event_id", f" {CANARY} "), "event_id", None),
@@ -148,21 +170,39 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     # A journal entry's own timestamp is checked like the change's (the fast path takes an
     # entry stamped with the change's checked time as read; any other is checked).
     ("invalid_value", _set("journal.0.sys_created_on", CANARY), "journal[0].sys_created_on", None),
-    ("invalid_value", _set("journal.0.sys_created_on", "2026-11-22T10:15:00Z"),
-     "journal[0].sys_created_on", None),
+    ("invalid_value", _set("journal.0.sys_created_on", "2026-11-22T10:15:00Z"), "journal[0].sys_created_on", None),
     ("wrong_type", _set("journal.0.sys_created_on", 1764000000), "journal[0].sys_created_on", None),
     # Two faults: the one checked first is reported, on both paths (the record comes last).
-    ("invalid_value", _edit("csm-case-update.json", lambda d: (
-        d["journal"][0].update(sys_created_on=CANARY), d["record"].update(priority=1))),
-     "journal[0].sys_created_on", None),
-    ("invalid_value", _edit("csm-case-update.json", lambda d: (
-        d.update(sys_updated_on=CANARY), d["record"].update(priority=1))), "sys_updated_on", None),
-    ("invalid_value", _edit("csm-case-update.json", lambda d: (
-        d.update(event_id="e" * 65), d["record"].update(priority=1))), "event_id", None),
-    ("invalid_value", _edit("csm-case-update.json", lambda d: d["record"].update(
-        number="CS" + "0" * 39, description=CANARY + "\x00")), "record.number", None),
-    ("invalid_value", _set("journal.0.element", "comments", "fsm-work-order-update.json"),
-     "journal[0].element", None),
+    (
+        "invalid_value",
+        _edit(
+            "csm-case-update.json",
+            lambda d: (d["journal"][0].update(sys_created_on=CANARY), d["record"].update(priority=1)),
+        ),
+        "journal[0].sys_created_on",
+        None,
+    ),
+    (
+        "invalid_value",
+        _edit("csm-case-update.json", lambda d: (d.update(sys_updated_on=CANARY), d["record"].update(priority=1))),
+        "sys_updated_on",
+        None,
+    ),
+    (
+        "invalid_value",
+        _edit("csm-case-update.json", lambda d: (d.update(event_id="e" * 65), d["record"].update(priority=1))),
+        "event_id",
+        None,
+    ),
+    (
+        "invalid_value",
+        _edit(
+            "csm-case-update.json", lambda d: d["record"].update(number="CS" + "0" * 39, description=CANARY + "\x00")
+        ),
+        "record.number",
+        None,
+    ),
+    ("invalid_value", _set("journal.0.element", "comments", "fsm-work-order-update.json"), "journal[0].element", None),
     ("invalid_value", _set("action", "create_incident"), "action", None),
     ("invalid_value", _set("sys_mod_count", "9" * 40), "sys_mod_count", None),
     ("invalid_value", _set("sys_mod_count", str(2**31)), "sys_mod_count", None),
@@ -171,8 +211,7 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
     ("invalid_value", _set("event_id", "e" * 65), "event_id", None),
     ("invalid_value", _set("record.number", "CS" + "0" * 39), "record.number", None),
     # PostgreSQL's text cannot hold a NUL character, wherever it is.
-    ("invalid_value", _set("record.short_description", CANARY + "\x00"), "record.short_description",
-     None),
+    ("invalid_value", _set("record.short_description", CANARY + "\x00"), "record.short_description", None),
     ("invalid_value", _set("record.u_canary\x00", "x"), "record", None),
     ("invalid_value", _set("journal.0.value", CANARY + "\x00"), "journal[0]", None),
     ("invalid_value", _set("sys_updated_by", "\x00" + CANARY), "sys_updated_by", None),
@@ -181,9 +220,7 @@ CASES: list[tuple[str, bytes, str, str | None]] = [
 
 
 @pytest.mark.parametrize(("reason", "raw", "field", "topic_source"), CASES)
-def test_bad_payload_is_rejected_with_its_reason(
-    reason: str, raw: bytes, field: str, topic_source: str | None
-) -> None:
+def test_bad_payload_is_rejected_with_its_reason(reason: str, raw: bytes, field: str, topic_source: str | None) -> None:
     with pytest.raises(DecodeError) as caught:
         decode_event(raw, topic_source=topic_source)
     error = caught.value
@@ -232,20 +269,29 @@ def test_escaped_backslash_before_u_is_not_mistaken_for_a_surrogate() -> None:
 
 
 def test_largest_accepted_event_id_number_and_count() -> None:
-    raw = _edit("csm-case-update.json", lambda d: (
-        d.update(event_id="e" * 64, sys_mod_count=str(2**31 - 1)),
-        d["record"].update(number="CS" + "0" * 38)))
+    raw = _edit(
+        "csm-case-update.json",
+        lambda d: (
+            d.update(event_id="e" * 64, sys_mod_count=str(2**31 - 1)),
+            d["record"].update(number="CS" + "0" * 38),
+        ),
+    )
     event = decode_event(raw)
 
-    assert (len(event.event_id), len(event.record_dict()["number"]), event.sys_mod_count) == \
-        (64, 40, 2**31 - 1)
+    assert (len(event.event_id), len(event.record_dict()["number"]), event.sys_mod_count) == (64, 40, 2**31 - 1)
     assert decode_checked(raw) == event  # the exact path draws the limits where the fast one does
 
 
 @pytest.mark.parametrize("event_id", ["", " e1", "e1 ", "e\n1"])
 def test_an_event_or_a_cause_built_in_code_needs_a_proper_event_id(event_id: str) -> None:
-    values: dict[str, Any] = {"source": "fsm", "table": "wm_task", "operation": "update",
-                              "sys_id": "c" * 32, "sys_mod_count": 2, "record": {}}
+    values: dict[str, Any] = {
+        "source": "fsm",
+        "table": "wm_task",
+        "operation": "update",
+        "sys_id": "c" * 32,
+        "sys_mod_count": 2,
+        "record": {},
+    }
     with pytest.raises(DecodeError) as caught:
         Event(event_id=event_id, **values)
     assert caught.value.reason_code == "invalid_value" and caught.value.detail.startswith("event_id:")
@@ -265,9 +311,16 @@ def test_an_event_built_in_code_is_held_to_the_decoders_journal_timestamps() -> 
     """On the wire a malformed entry timestamp never reaches ``Event`` (the wire Structs refuse
     it first); code that builds an ``Event`` itself (replays, the simulators) gets the
     decoder's own answer, and an entry stamped with the change's checked time passes."""
-    values: dict[str, Any] = {"event_id": "e1", "source": "csm", "table": "sn_customerservice_case",
-                              "operation": "update", "sys_id": "c" * 32, "sys_mod_count": 2,
-                              "record": {}, "sys_updated_on": "2026-11-22 10:15:00"}
+    values: dict[str, Any] = {
+        "event_id": "e1",
+        "source": "csm",
+        "table": "sn_customerservice_case",
+        "operation": "update",
+        "sys_id": "c" * 32,
+        "sys_mod_count": 2,
+        "record": {},
+        "sys_updated_on": "2026-11-22 10:15:00",
+    }
     decoded_document = example("csm-case-update.json")
     decoded_document["journal"][0]["sys_created_on"] = "yesterday"
     with pytest.raises(DecodeError) as decoded:
@@ -275,8 +328,11 @@ def test_an_event_built_in_code_is_held_to_the_decoders_journal_timestamps() -> 
     for stamp in ("yesterday", "0", "2026-11-22"):  # after, before and a prefix of the change's time
         with pytest.raises(DecodeError) as built:
             Event(**values, journal=(JournalEntry("work_notes", "Escalated", stamp, "agent"),))
-        assert (built.value.reason_code, built.value.detail) == (decoded.value.reason_code, decoded.value.detail) == (
-            "invalid_value", "journal[0].sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
+        assert (
+            (built.value.reason_code, built.value.detail)
+            == (decoded.value.reason_code, decoded.value.detail)
+            == ("invalid_value", "journal[0].sys_created_on: expected 'YYYY-MM-DD HH:MM:SS'")
+        )
     stamped = Event(**values, journal=(JournalEntry("work_notes", "Escalated", "2026-11-22 10:15:00", "agent"),))
     assert stamped.journal[0].sys_created_on == "2026-11-22 10:15:00"
     for entry in (JournalEntry("work_notes", 42, "", "agent"), JournalEntry("work_notes", "x", "", None)):  # type: ignore[arg-type]

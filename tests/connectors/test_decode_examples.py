@@ -49,9 +49,9 @@ def test_every_example_decodes_and_round_trips(name: str) -> None:
     assert event.sys_mod_count == int(document["sys_mod_count"])
     assert event.record_dict() == document["record"]
     typed = _typed(event)  # the Struct agrees with what it passed
-    assert {name: _wire(getattr(typed, name)) for name in event.record
-            if name in TABLES[event.table].fields} == \
-        {name: value for name, value in event.record.items() if name in TABLES[event.table].fields}
+    assert {name: _wire(getattr(typed, name)) for name in event.record if name in TABLES[event.table].fields} == {
+        name: value for name, value in event.record.items() if name in TABLES[event.table].fields
+    }
     assert event.to_wire() == document
     assert decode_event(event.to_json()) == event
     # The exact path (what the fast path hands anything unusual to) accepts it alike, from its
@@ -75,16 +75,21 @@ def test_typed_access_to_a_case_update() -> None:
     assert isinstance(event.record, dict)
     assert event.record["priority"] == "1"
     assert Reference(**event.record["contact"]) == Reference(
-        value="a7299d839cf52e005803e1af8132a128", display_value="Grace Hopper")
-    assert _typed(event).contact == Reference(
-        value="a7299d839cf52e005803e1af8132a128", display_value="Grace Hopper")
+        value="a7299d839cf52e005803e1af8132a128", display_value="Grace Hopper"
+    )
+    assert _typed(event).contact == Reference(value="a7299d839cf52e005803e1af8132a128", display_value="Grace Hopper")
     assert event.record["consumer"] == ""
     assert event.ref("account") == "b525434a32dbca42dfd7947056e5217f"
     assert event.ref("consumer") is None
     assert event.changed_fields == ("priority", "contact")
-    assert event.journal == (JournalEntry(
-        element="work_notes", value="Escalated after second call",
-        sys_created_on="2026-11-22 10:15:00", sys_created_by="agent.jones"),)
+    assert event.journal == (
+        JournalEntry(
+            element="work_notes",
+            value="Escalated after second call",
+            sys_created_on="2026-11-22 10:15:00",
+            sys_created_by="agent.jones",
+        ),
+    )
     assert event.caused_by_command is None
     assert event.action is None
 
@@ -118,8 +123,11 @@ def test_as_cause_names_the_event() -> None:
     event = decode_event(event_examples()["itsm-incident-update.json"])
 
     assert event.as_cause() == CausedBy(
-        event_id="d07631a4-1339-5ba2-a671-75cd304691cf", source="itsm", table="incident",
-        sys_id="5dc2d9330ff9478e2c1c447273edff76")
+        event_id="d07631a4-1339-5ba2-a671-75cd304691cf",
+        source="itsm",
+        table="incident",
+        sys_id="5dc2d9330ff9478e2c1c447273edff76",
+    )
 
 
 def test_order_case_is_a_case_with_an_order() -> None:
@@ -130,24 +138,31 @@ def test_order_case_is_a_case_with_an_order() -> None:
 
     event = decode_event(encode(document), topic_source="csm")
 
-    case, order_case = ({field.name for field in msgspec.structs.fields(record_model(table))}
-                        for table in ("sn_customerservice_case", "sn_order_case"))
+    case, order_case = (
+        {field.name for field in msgspec.structs.fields(record_model(table))}
+        for table in ("sn_customerservice_case", "sn_order_case")
+    )
     assert order_case == case | {"order"}
     assert event.ref("order") == "e" * 32
 
 
 def test_optional_envelope_keys_take_their_defaults() -> None:
     document = example("csm-account-insert.json")
-    for key in ("action", "action_args", "sys_updated_on", "sys_updated_by",
-                "caused_by_command", "changed_fields", "journal"):
+    for key in (
+        "action",
+        "action_args",
+        "sys_updated_on",
+        "sys_updated_by",
+        "caused_by_command",
+        "changed_fields",
+        "journal",
+    ):
         del document[key]
 
     event = decode_event(encode(document))
 
-    assert (event.action, event.action_args, event.changed_fields, event.journal) == (
-        None, {}, (), ())
-    assert (event.sys_updated_on, event.sys_updated_by, event.caused_by_command) == (
-        "", "", None)
+    assert (event.action, event.action_args, event.changed_fields, event.journal) == (None, {}, (), ())
+    assert (event.sys_updated_on, event.sys_updated_by, event.caused_by_command) == ("", "", None)
 
 
 def test_unicode_text_and_escaped_surrogate_pairs_are_kept() -> None:
@@ -160,10 +175,15 @@ def test_unicode_text_and_escaped_surrogate_pairs_are_kept() -> None:
 
 
 def test_direct_construction_checks_the_record_against_its_tables_struct() -> None:
-    values: dict[str, Any] = {"event_id": "e1", "source": "fsm", "table": "wm_task",
-                              "operation": "update", "sys_id": "c" * 32, "sys_mod_count": 2}
-    event = Event(**values, record={"number": "WOT1",
-                                    "parent": {"value": "d" * 32, "display_value": "WO1"}})
+    values: dict[str, Any] = {
+        "event_id": "e1",
+        "source": "fsm",
+        "table": "wm_task",
+        "operation": "update",
+        "sys_id": "c" * 32,
+        "sys_mod_count": 2,
+    }
+    event = Event(**values, record={"number": "WOT1", "parent": {"value": "d" * 32, "display_value": "WO1"}})
 
     assert event.ref("parent") == "d" * 32
     assert decode_event(event.to_json(), topic_source="fsm") == event
@@ -172,15 +192,25 @@ def test_direct_construction_checks_the_record_against_its_tables_struct() -> No
     assert caught.value.reason_code == "invalid_reference"
 
 
-@pytest.mark.parametrize("override", [
-    {"source": "csm"},                                 # wm_task is not a CSM table
-    {"table": "sn_customerservice_case"},              # nor is a case FSM's
-    {"operation": "action", "action": "create_work_order"},  # actions are for cases only
-    {"sys_id": "not-a-sys-id"},
-])
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"source": "csm"},  # wm_task is not a CSM table
+        {"table": "sn_customerservice_case"},  # nor is a case FSM's
+        {"operation": "action", "action": "create_work_order"},  # actions are for cases only
+        {"sys_id": "not-a-sys-id"},
+    ],
+)
 def test_direct_construction_enforces_the_contract(override: dict[str, str]) -> None:
-    values = {"event_id": "e1", "source": "fsm", "table": "wm_task", "operation": "update",
-              "sys_id": "c" * 32, "sys_mod_count": 2, "record": {}} | override
+    values = {
+        "event_id": "e1",
+        "source": "fsm",
+        "table": "wm_task",
+        "operation": "update",
+        "sys_id": "c" * 32,
+        "sys_mod_count": 2,
+        "record": {},
+    } | override
     with pytest.raises(ValueError):
         Event(**values)
 

@@ -19,15 +19,18 @@ from connectors.common.decoder import decode_checked
 from tests.connectors.examples import event_examples
 
 NAMES = sorted(event_examples())
-FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=300, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40) | st.sampled_from(["", "a" * 32, "2026-11-22 10:15:00", "csm",
-                                             "wm_order", "action", "create_change"]),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+    | st.sampled_from(["", "a" * 32, "2026-11-22 10:15:00", "csm", "wm_order", "action", "create_change"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=6,
 )
 
@@ -98,7 +101,9 @@ def test_json_shaped_mutations_of_examples(name: str, data: st.DataObject) -> No
             parent[data.draw(st.text(max_size=12))] = data.draw(json_values)
         else:
             parent.append(data.draw(json_values))
-    event = _check(json.dumps(document).encode(), document.get("source")
-                   if document.get("source") in ("csm", "fsm", "itsm") else None)
+    event = _check(
+        json.dumps(document).encode(),
+        document.get("source") if document.get("source") in ("csm", "fsm", "itsm") else None,
+    )
     if event is not None:
         assert event.record_dict() == document["record"]

@@ -20,12 +20,15 @@ def _written(document: dict[str, Any], **dumps: Any) -> bytes:
 
 
 @pytest.mark.parametrize("name", sorted(event_examples()))
-@pytest.mark.parametrize("dumps", [
-    {"separators": (",", ":")},
-    {"indent": 2},
-    {"separators": (" , ", " : ")},  # blanks before every colon
-    {"separators": ("\n,\t", "\r\n:\n")},
-])
+@pytest.mark.parametrize(
+    "dumps",
+    [
+        {"separators": (",", ":")},
+        {"indent": 2},
+        {"separators": (" , ", " : ")},  # blanks before every colon
+        {"separators": ("\n,\t", "\r\n:\n")},
+    ],
+)
 def test_an_event_however_it_is_spaced(name: str, dumps: dict[str, Any]) -> None:
     document = example(name)
     expected = decode_event(_written(document, separators=(",", ":")))
@@ -54,11 +57,21 @@ def test_nesting_up_to_the_limit_is_accepted() -> None:
 def test_the_fast_path_reads_the_envelopes_keys() -> None:
     def keys(struct: type[msgspec.Struct]) -> list[tuple[str, bool]]:
         return [(f.name, f.required) for f in msgspec.structs.fields(struct)]
+
     assert keys(StrictEnvelope) == keys(EventEnvelope)
 
 
-@pytest.mark.parametrize("path", ["sys_id", "record.short_description", "record.contact.value",
-                                  "journal.0.value", "journal.0.element", "action_args.type"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "sys_id",
+        "record.short_description",
+        "record.contact.value",
+        "journal.0.value",
+        "journal.0.element",
+        "action_args.type",
+    ],
+)
 def test_a_compact_message_that_repeats_a_key_is_refused(path: str) -> None:
     """Compact JSON as short as msgspec writes it: the decoder's one-comparison shortcut (same
     length as the parsed form encoded again) must not take a repeat for a compact message,
@@ -76,11 +89,13 @@ def test_a_compact_message_that_repeats_a_key_is_refused(path: str) -> None:
     target["__first__"] = "b" * 32 if last in ("sys_id", "value") else "other"
     target.update(items)
     raw = _written(document, separators=(",", ":"), ensure_ascii=False).replace(
-        b'"__first__"', json.dumps(last).encode())
+        b'"__first__"', json.dumps(last).encode()
+    )
     with pytest.raises(DecodeError) as refused:
         decode_event(raw)
     assert refused.value.reason_code == "duplicate_key"
-    compact = _written(example("csm-case-action-create-change.json"), separators=(",", ":"),
-                       ensure_ascii=False)
-    assert decode_event(compact).to_wire() == decode_event(_written(example(
-        "csm-case-action-create-change.json"))).to_wire()
+    compact = _written(example("csm-case-action-create-change.json"), separators=(",", ":"), ensure_ascii=False)
+    assert (
+        decode_event(compact).to_wire()
+        == decode_event(_written(example("csm-case-action-create-change.json"))).to_wire()
+    )

@@ -16,10 +16,11 @@ def test_extra_record_fields_are_preserved_in_record_dict() -> None:
     event = decode_event(encode(document))
 
     assert event.record_dict() == document["record"]
-    assert {name: value for name, value in event.record.items()
-            if name not in TABLES["wm_order"].fields} == {
-        "u_customer_po": "PO-4471", "u_dispatch": {"zone": "north", "slots": [1, 2]},
-        "sys_created_on": "2026-11-20 08:00:00"}
+    assert {name: value for name, value in event.record.items() if name not in TABLES["wm_order"].fields} == {
+        "u_customer_po": "PO-4471",
+        "u_dispatch": {"zone": "north", "slots": [1, 2]},
+        "sys_created_on": "2026-11-20 08:00:00",
+    }
 
 
 def test_extra_keys_inside_a_reference_are_preserved() -> None:
@@ -41,10 +42,12 @@ def test_extra_envelope_keys_are_kept_on_the_event() -> None:
 
     event = decode_event(encode(document))
 
-    assert event.extra == {"schema_version": "1.1",
-                           "_fields_set": "collides with a pydantic keyword",
-                           "record_dict": "collides with a method name",
-                           "extra": "collides with the attribute that holds extra keys"}
+    assert event.extra == {
+        "schema_version": "1.1",
+        "_fields_set": "collides with a pydantic keyword",
+        "record_dict": "collides with a method name",
+        "extra": "collides with the attribute that holds extra keys",
+    }
     assert event.to_wire() == document
     assert event.record_dict() == document["record"]
 

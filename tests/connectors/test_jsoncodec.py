@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from connectors.common import jsoncodec
 
 json_values = st.recursive(
-    st.none() | st.booleans()
+    st.none()
+    | st.booleans()
     | st.integers(min_value=-(10**40), max_value=10**40)  # beyond 64 bits too
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),

@@ -13,8 +13,7 @@ from connectors.common.registry import record_model, record_models
 
 
 def _reference_fields(model: type[msgspec.Struct]) -> set[str]:
-    return {field.name for field in msgspec.structs.fields(model)
-            if Reference in typing.get_args(field.type)}
+    return {field.name for field in msgspec.structs.fields(model) if Reference in typing.get_args(field.type)}
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))

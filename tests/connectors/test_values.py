@@ -21,18 +21,34 @@ RECORD: dict[str, Any] = {
 }
 
 
-@pytest.mark.parametrize(("field", "expected"), [
-    ("account", SYS_ID), ("unlabelled", SYS_ID), ("empty_reference", ""), ("number", ""),
-    ("absent", ""), ("nothing", ""),
-])
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("account", SYS_ID),
+        ("unlabelled", SYS_ID),
+        ("empty_reference", ""),
+        ("number", ""),
+        ("absent", ""),
+        ("nothing", ""),
+    ],
+)
 def test_a_reference_reads_as_its_sys_id_and_anything_else_as_empty(field: str, expected: str) -> None:
     assert ref(RECORD, field) == expected == sys_id_of(RECORD.get(field))
 
 
-@pytest.mark.parametrize(("field", "expected"), [
-    ("account", "Acme"), ("unlabelled", SYS_ID), ("empty_reference", ""), ("number", "CS0001"),
-    ("active", "true"), ("count", "3"), ("absent", ""), ("nothing", ""),
-])
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("account", "Acme"),
+        ("unlabelled", SYS_ID),
+        ("empty_reference", ""),
+        ("number", "CS0001"),
+        ("active", "true"),
+        ("count", "3"),
+        ("absent", ""),
+        ("nothing", ""),
+    ],
+)
 def test_a_field_reads_as_text_a_reference_as_its_label(field: str, expected: str) -> None:
     assert text(RECORD, field) == expected == as_text(RECORD.get(field))
 

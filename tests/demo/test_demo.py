@@ -17,8 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def demo() -> dict:  # type: ignore[type-arg]
-    finished = subprocess.run([sys.executable, "-m", "cli", "demo", "--once", "--json", "--port", "0"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=240)
+    finished = subprocess.run(
+        [sys.executable, "-m", "cli", "demo", "--once", "--json", "--port", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert finished.returncode == 0, finished.stderr[-3000:]
     summary = json.loads(finished.stdout)
     summary["told"] = finished.stderr
@@ -62,7 +67,14 @@ def test_customer_admin_and_partner_see_different_work_orders(demo: dict) -> Non
 
 def test_the_story_is_told_readably(demo: dict) -> None:  # type: ignore[type-arg]
     told = demo["told"]
-    for line in ("1. The systems publish what they hold", "2. A case becomes a work order",
-                 "insert fsm.wm_order", "update fsm.wm_order", "note: “Work order WO",
-                 "6. Two portal users", "customer admin", "partner"):
+    for line in (
+        "1. The systems publish what they hold",
+        "2. A case becomes a work order",
+        "insert fsm.wm_order",
+        "update fsm.wm_order",
+        "note: “Work order WO",
+        "6. Two portal users",
+        "customer admin",
+        "partner",
+    ):
         assert line in told, line

@@ -41,8 +41,12 @@ class BrokerHarness:
         self.stack.push_async_callback(self.engine.dispose)
         topics = [*self.settings.topics.commands().values(), self.settings.topics.dead_letters]
         self._consumer = AIOKafkaConsumer(
-            *topics, bootstrap_servers=self.settings.kafka.bootstrap_servers,
-            auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
+            *topics,
+            bootstrap_servers=self.settings.kafka.bootstrap_servers,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
         await self._consumer.start()
         self.stack.push_async_callback(self._consumer.stop)
         return self
@@ -62,8 +66,11 @@ class BrokerHarness:
 
     async def feed(self, *events: dict[str, Any] | bytes) -> BatchResult:
         before_counts, before_seq = await self._counts(), await self._last_seq()
-        await produce(self.settings, events, topic=None if all(isinstance(e, dict) for e in events)
-                      else self.settings.topics.csm_events)
+        await produce(
+            self.settings,
+            events,
+            topic=None if all(isinstance(e, dict) for e in events) else self.settings.topics.csm_events,
+        )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + TIMEOUT_S
         while (await self._counts()).get("in", 0) - before_counts.get("in", 0) < len(events):
@@ -72,8 +79,7 @@ class BrokerHarness:
         expected = await self._published_since(before_seq)
         rows = await self._collect(expected, deadline)
         after = await self._counts()
-        outcomes = {k: after[k] - before_counts.get(k, 0) for k in after
-                    if after[k] != before_counts.get(k, 0)}
+        outcomes = {k: after[k] - before_counts.get(k, 0) for k in after if after[k] != before_counts.get(k, 0)}
         return BatchResult(outbox=rows, outcomes=outcomes)
 
     async def dead_letters(self) -> list[dict[str, Any]]:
@@ -84,21 +90,22 @@ class BrokerHarness:
 
     async def _counts(self) -> dict[str, int]:
         async with self.engine.connect() as conn:
-            rows = await conn.execute(select(counters.c.name, counters.c.value)
-                                      .where(counters.c.name.like("events.%")))
-            return {name[len("events."):]: value for name, value in rows}
+            rows = await conn.execute(select(counters.c.name, counters.c.value).where(counters.c.name.like("events.%")))
+            return {name[len("events.") :]: value for name, value in rows}
 
     async def _last_seq(self) -> int:
         async with self.engine.connect() as conn:
-            return int((await conn.execute(select(func.coalesce(func.max(outbox.c.seq), 0))))
-                       .scalar_one())
+            return int((await conn.execute(select(func.coalesce(func.max(outbox.c.seq), 0)))).scalar_one())
 
     async def _published_since(self, seq: int) -> list[str]:
         """Message ids the feed produced (committed with its batch; ``_collect`` waits for
         them on the topics)."""
         async with self.engine.connect() as conn:
-            return list((await conn.execute(select(outbox.c.message_id).where(outbox.c.seq > seq)
-                                            .order_by(outbox.c.seq))).scalars())
+            return list(
+                (
+                    await conn.execute(select(outbox.c.message_id).where(outbox.c.seq > seq).order_by(outbox.c.seq))
+                ).scalars()
+            )
 
     async def _collect(self, message_ids: list[str], deadline: float) -> list[dict[str, Any]]:
         """The published messages, as outbox-like rows, in the order the bridge decided them."""
@@ -110,11 +117,14 @@ class BrokerHarness:
                     headers = {k: v.decode() for k, v in record.headers}
                     message_id = headers.get("x-bridge-message-id")
                     if message_id in wanted:
-                        kind = "dead_letter" if record.topic == self.settings.topics.dead_letters \
-                            else "command"
-                        found[message_id] = {"kind": kind, "payload": record.value,
-                                             "headers": headers, "topic": record.topic,
-                                             "key": record.key}
+                        kind = "dead_letter" if record.topic == self.settings.topics.dead_letters else "command"
+                        found[message_id] = {
+                            "kind": kind,
+                            "payload": record.value,
+                            "headers": headers,
+                            "topic": record.topic,
+                            "key": record.key,
+                        }
         return [found[m] for m in message_ids]
 
 

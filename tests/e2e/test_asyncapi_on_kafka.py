@@ -16,11 +16,11 @@ from tests.ops.test_asyncapi import _errors, _message, _payload, _validator
 pytestmark = pytest.mark.kafka
 
 
-async def test_published_messages_validate_against_the_document(
-        kafka_harness: BrokerHarness) -> None:
+async def test_published_messages_validate_against_the_document(kafka_harness: BrokerHarness) -> None:
     malformed = b'{"event_id": "e-bad", "source": "csm"'
-    result = await kafka_harness.feed(make_event("csm-case-insert"),
-                                      make_event("csm-case-action-create-work-order"), malformed)
+    result = await kafka_harness.feed(
+        make_event("csm-case-insert"), make_event("csm-case-action-create-work-order"), malformed
+    )
     topics = kafka_harness.settings.topics
     published: list[dict[str, Any]] = result.outbox
     assert {row["topic"] for row in published} == {topics.fsm_commands, topics.dead_letters}
@@ -41,6 +41,5 @@ def _default_topic(topic: str, harness: BrokerHarness) -> str:
     from bridge.settings import TopicNames
 
     defaults, renamed = TopicNames(), harness.settings.topics
-    by_name = {getattr(renamed, name): getattr(defaults, name)
-               for name in TopicNames.model_fields}
+    by_name = {getattr(renamed, name): getattr(defaults, name) for name in TopicNames.model_fields}
     return by_name[topic]

@@ -39,39 +39,61 @@ def secure_kafka() -> Iterator[SecureKafka]:
         yield kafka
 
 
-def security_env(kafka: SecureKafka, how: str, *, password: str = SCRAM_PASSWORD,
-                 ca_file: Path | None = None) -> dict[str, str]:
+def security_env(
+    kafka: SecureKafka, how: str, *, password: str = SCRAM_PASSWORD, ca_file: Path | None = None
+) -> dict[str, str]:
     """``BRIDGE_KAFKA__*`` variables for one way of reaching the broker."""
     ca = str(ca_file or kafka.ca_file)
     if how == "mutual-tls":
-        return {"BRIDGE_KAFKA__BOOTSTRAP_SERVERS": kafka.mutual_tls, "BRIDGE_KAFKA__SECURITY_PROTOCOL": "SSL",
-                "BRIDGE_KAFKA__SSL_CAFILE": ca, "BRIDGE_KAFKA__SSL_CERTFILE": str(kafka.client_cert),
-                "BRIDGE_KAFKA__SSL_KEYFILE": str(kafka.client_key)}
-    return {"BRIDGE_KAFKA__BOOTSTRAP_SERVERS": kafka.sasl_ssl, "BRIDGE_KAFKA__SECURITY_PROTOCOL": "SASL_SSL",
-            "BRIDGE_KAFKA__SASL_MECHANISM": how, "BRIDGE_KAFKA__SASL_USERNAME": SCRAM_USER,
-            "BRIDGE_KAFKA__SASL_PASSWORD": password, "BRIDGE_KAFKA__SSL_CAFILE": ca}
+        return {
+            "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": kafka.mutual_tls,
+            "BRIDGE_KAFKA__SECURITY_PROTOCOL": "SSL",
+            "BRIDGE_KAFKA__SSL_CAFILE": ca,
+            "BRIDGE_KAFKA__SSL_CERTFILE": str(kafka.client_cert),
+            "BRIDGE_KAFKA__SSL_KEYFILE": str(kafka.client_key),
+        }
+    return {
+        "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": kafka.sasl_ssl,
+        "BRIDGE_KAFKA__SECURITY_PROTOCOL": "SASL_SSL",
+        "BRIDGE_KAFKA__SASL_MECHANISM": how,
+        "BRIDGE_KAFKA__SASL_USERNAME": SCRAM_USER,
+        "BRIDGE_KAFKA__SASL_PASSWORD": password,
+        "BRIDGE_KAFKA__SSL_CAFILE": ca,
+    }
 
 
 def kafka_settings(env: dict[str, str]) -> KafkaSettings:
-    fields = {key.removeprefix("BRIDGE_KAFKA__").lower(): value for key, value in env.items()
-              if key.startswith("BRIDGE_KAFKA__")}
+    fields = {
+        key.removeprefix("BRIDGE_KAFKA__").lower(): value
+        for key, value in env.items()
+        if key.startswith("BRIDGE_KAFKA__")
+    }
     return KafkaSettings.model_validate(fields)
 
 
 def deployment_env(tmp_path: Path, security: dict[str, str]) -> dict[str, str]:
     """Own topics, group and SQLite file, as ``BRIDGE_*`` variables."""
     suffix = uuid.uuid4().hex[:10]
-    env = {**security, "BRIDGE_CONSUMER__GROUP_ID": f"secure-{suffix}",
-           "BRIDGE_STORE__URL": f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}",
-           "BRIDGE_MAPPINGS_DIR": str(MAPPINGS_DIR)}
+    env = {
+        **security,
+        "BRIDGE_CONSUMER__GROUP_ID": f"secure-{suffix}",
+        "BRIDGE_STORE__URL": f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}",
+        "BRIDGE_MAPPINGS_DIR": str(MAPPINGS_DIR),
+    }
     for logical_name, name in TopicNames().model_dump().items():
         env[f"BRIDGE_TOPICS__{logical_name.upper()}"] = f"{name}.{suffix}"
     return env
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cli", *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 async def produce(kafka: KafkaSettings, topic: str, events: list[dict[str, Any]]) -> None:
@@ -85,8 +107,9 @@ async def produce(kafka: KafkaSettings, topic: str, events: list[dict[str, Any]]
 
 
 async def first_message(kafka: KafkaSettings, topic: str, timeout_s: float = 90.0) -> Any:
-    consumer = AIOKafkaConsumer(topic, **aiokafka_client_kwargs(kafka), auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, **aiokafka_client_kwargs(kafka), auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     try:
         loop = asyncio.get_running_loop()
@@ -101,7 +124,8 @@ async def first_message(kafka: KafkaSettings, topic: str, timeout_s: float = 90.
 
 @pytest.mark.parametrize("how", ["SCRAM-SHA-512", "SCRAM-SHA-256", "mutual-tls"])
 async def test_the_bridge_runs_end_to_end_through_a_secured_listener(
-        secure_kafka: SecureKafka, tmp_path: Path, how: str) -> None:
+    secure_kafka: SecureKafka, tmp_path: Path, how: str
+) -> None:
     env = deployment_env(tmp_path, security_env(secure_kafka, how))
     created = cli(env, "topics", "create")
     assert created.returncode == 0, created.stdout + created.stderr
@@ -125,15 +149,23 @@ async def test_the_bridge_runs_end_to_end_through_a_secured_listener(
     assert SCRAM_PASSWORD not in output
 
 
-@pytest.mark.parametrize(("how", "broken", "expected"), [
-    ("SCRAM-SHA-512", {"password": "not-the-password"}, "BRIDGE_KAFKA__SASL_PASSWORD"),
-    ("SCRAM-SHA-512", {"ca_file": "other"}, "not trusted by BRIDGE_KAFKA__SSL_CAFILE"),
-    ("mutual-tls", {"no_client_cert": True}, "BRIDGE_KAFKA__SSL_CERTFILE"),
-])
+@pytest.mark.parametrize(
+    ("how", "broken", "expected"),
+    [
+        ("SCRAM-SHA-512", {"password": "not-the-password"}, "BRIDGE_KAFKA__SASL_PASSWORD"),
+        ("SCRAM-SHA-512", {"ca_file": "other"}, "not trusted by BRIDGE_KAFKA__SSL_CAFILE"),
+        ("mutual-tls", {"no_client_cert": True}, "BRIDGE_KAFKA__SSL_CERTFILE"),
+    ],
+)
 def test_a_wrong_credential_fails_with_one_line_and_no_secret(
-        secure_kafka: SecureKafka, tmp_path: Path, how: str, broken: dict[str, Any], expected: str) -> None:
-    security = security_env(secure_kafka, how, password=broken.get("password", SCRAM_PASSWORD),
-                            ca_file=secure_kafka.other_ca_file if broken.get("ca_file") else None)
+    secure_kafka: SecureKafka, tmp_path: Path, how: str, broken: dict[str, Any], expected: str
+) -> None:
+    security = security_env(
+        secure_kafka,
+        how,
+        password=broken.get("password", SCRAM_PASSWORD),
+        ca_file=secure_kafka.other_ca_file if broken.get("ca_file") else None,
+    )
     if broken.get("no_client_cert"):
         security = {k: v for k, v in security.items() if "CERTFILE" not in k and "KEYFILE" not in k}
     env = deployment_env(tmp_path, security)
@@ -146,12 +178,13 @@ def test_a_wrong_credential_fails_with_one_line_and_no_secret(
 
 
 def test_bridge_run_with_a_wrong_password_gives_up_naming_the_credentials(
-        secure_kafka: SecureKafka, tmp_path: Path) -> None:
+    secure_kafka: SecureKafka, tmp_path: Path
+) -> None:
     env = deployment_env(tmp_path, security_env(secure_kafka, "SCRAM-SHA-512", password="not-the-password"))
     done = cli({**env, "BRIDGE_PROBES__STARTUP_DEADLINE_S": "3", "BRIDGE_LOG_FORMAT": "json"}, "run")
     assert done.returncode == 3
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: cannot reach the Kafka broker at ") and last.endswith(
-        "refused the credentials (SCRAM-SHA-512): check BRIDGE_KAFKA__SASL_USERNAME and "
-        "BRIDGE_KAFKA__SASL_PASSWORD"), last
+        "refused the credentials (SCRAM-SHA-512): check BRIDGE_KAFKA__SASL_USERNAME and BRIDGE_KAFKA__SASL_PASSWORD"
+    ), last
     assert "not-the-password" not in done.stdout + done.stderr

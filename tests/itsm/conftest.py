@@ -26,6 +26,7 @@ async def kafka_factory(bridge_settings: Any, tmp_path: Path) -> AsyncIterator[M
     from tests.e2e.broker_harness import BrokerHarness
 
     async with AsyncExitStack() as stack:
+
         async def make(**routing: Any) -> BrokerHarness:
             settings = bridge_settings
             if routing:

@@ -14,8 +14,15 @@ from tests.pipeline.harness import MAPPINGS, Harness
 
 DEFAULT_ROUTING = {
     "parent_child_case_sync": False,
-    "case_fields_to_sync": ["priority", "state", "comments", "work_notes", "assigned_to",
-                            "close_notes", "resolution_code"],
+    "case_fields_to_sync": [
+        "priority",
+        "state",
+        "comments",
+        "work_notes",
+        "assigned_to",
+        "close_notes",
+        "resolution_code",
+    ],
     "resolution_mode": "suggest",
     "late_children_get_earlier_notes": False,
 }
@@ -26,8 +33,7 @@ def mappings_with(**routing: Any) -> MappingSet:
     sources = read_sources(MAPPINGS)
     files = dict(sources.files)
     [name] = [n for n in files if n.endswith("bridge.yaml")]
-    text = yaml.safe_dump({"version": "2026.11.1-test",
-                           "routing": {**DEFAULT_ROUTING, **routing}}, sort_keys=False)
+    text = yaml.safe_dump({"version": "2026.11.1-test", "routing": {**DEFAULT_ROUTING, **routing}}, sort_keys=False)
     files[name] = text.encode()
     return build_mapping_set(MappingSources(files, sources.lookups, sources.lookup_prefix))
 
@@ -45,7 +51,7 @@ def write_mappings(folder: Path, **routing: Any) -> Path:
     """A copy of the shipped mappings folder with the routing section replaced."""
     shutil.copytree(MAPPINGS, folder, dirs_exist_ok=True)
     [bridge_yaml] = folder.glob("bridge.yaml")
-    bridge_yaml.write_text(yaml.safe_dump({"version": "2026.11.1-test",
-                                           "routing": {**DEFAULT_ROUTING, **routing}},
-                                          sort_keys=False))
+    bridge_yaml.write_text(
+        yaml.safe_dump({"version": "2026.11.1-test", "routing": {**DEFAULT_ROUTING, **routing}}, sort_keys=False)
+    )
     return folder

@@ -20,9 +20,12 @@ from tests.itsm.harness import ItsmHarness, mappings_with
 @pytest.fixture
 async def scenario(store_engine: Any, store_url: str) -> dict[str, Any]:
     """A major case sharing INC with an open and a resolved child; one child with its own PRB."""
-    h = ItsmHarness(store_engine, mappings=mappings_with(
-        parent_child_case_sync=True, case_fields_to_sync=["state", "close_notes",
-                                                          "resolution_code", "incident"]))
+    h = ItsmHarness(
+        store_engine,
+        mappings=mappings_with(
+            parent_child_case_sync=True, case_fields_to_sync=["state", "close_notes", "resolution_code", "incident"]
+        ),
+    )
     inc, prb = new_sys_id(), new_sys_id()
     m = case(mod=1, number="CS0009000", major_case_state="accepted", incident=inc)
     open_child = case(mod=1, number="CS0009001", parent=m["sys_id"], incident=inc)
@@ -40,8 +43,7 @@ async def test_explain_lists_every_decision_with_its_rule(scenario: dict[str, An
         major = await explain_case(conn, "CS0009000")
         own = await explain_case(conn, "CS0009003")
     assert resolved["parent"]["number"] == "CS0009000"
-    assert [(r["relation"], r["number"]) for r in resolved["related_records"]] == [
-        ("incident", "INC0012001")]
+    assert [(r["relation"], r["number"]) for r in resolved["related_records"]] == [("incident", "INC0012001")]
     [update] = resolved["updates"]
     assert update["record"]["number"] == "INC0012001" and update["delivered"] is False
     assert (update["rule"], update["via"]) == ("child_closed", "CS0009000")
@@ -49,11 +51,15 @@ async def test_explain_lists_every_decision_with_its_rule(scenario: dict[str, An
     assert update["notes"] == ["incident.state_changed"]
     assert sorted(c["number"] for c in major["children"]) == ["CS0009001", "CS0009002", "CS0009003"]
     assert [(u["record"]["number"], u["delivered"], u["rule"]) for u in major["updates"]] == [
-        ("INC0012001", True, "major_case"), ("PRB0004001", False, "child_own_record")]
+        ("INC0012001", True, "major_case"),
+        ("PRB0004001", False, "child_own_record"),
+    ]
     [prb_update] = [u for u in own["updates"] if u["record"]["number"] == "PRB0004001"]
     assert prb_update["delivered"] and prb_update["rule"] == "own_record"
     assert prb_update["notes"] == ["problem.workaround"] and prb_update["resolution"] == {
-        "code": "Solved – Workaround provided based on open PRB", "outcome": "suggested"}
+        "code": "Solved – Workaround provided based on open PRB",
+        "outcome": "suggested",
+    }
 
 
 def test_explain_command_prints_json_and_a_table(scenario: dict[str, Any]) -> None:

@@ -39,8 +39,7 @@ class Scenario:
 
     @classmethod
     def new(cls) -> "Scenario":
-        return cls(new_sys_id(), new_sys_id(), new_sys_id(), new_sys_id(), new_sys_id(),
-                   f"CS09{next(_numbers):05d}")
+        return cls(new_sys_id(), new_sys_id(), new_sys_id(), new_sys_id(), new_sys_id(), f"CS09{next(_numbers):05d}")
 
     @property
     def parent(self) -> dict[str, str]:
@@ -53,14 +52,23 @@ class Scenario:
         events: list[Event] = []
         for step in steps:
             if step in "iP":
-                events.append(case(self.k_id, 0, incident=self.inc, problem=self.prb,
-                                   major_case_state="proposed" if step == "P" else ""))
+                events.append(
+                    case(
+                        self.k_id,
+                        0,
+                        incident=self.inc,
+                        problem=self.prb,
+                        major_case_state="proposed" if step == "P" else "",
+                    )
+                )
                 continue
             fields: dict[str, Any] = {
-                "p": {"major_case_state": "proposed"}, "j": {"parent": self.parent},
-                "c": {"major_case_state": ""}, "b": {"parent": self.parent,
-                                                     "major_case_state": ""},
-                "r": {"major_case_state": "rejected"}}[step]
+                "p": {"major_case_state": "proposed"},
+                "j": {"parent": self.parent},
+                "c": {"major_case_state": ""},
+                "b": {"parent": self.parent, "major_case_state": ""},
+                "r": {"major_case_state": "rejected"},
+            }[step]
             events.append(case_update(events[-1], **fields))
         return events
 
@@ -70,9 +78,17 @@ class Scenario:
         events: list[Event] = []
         for step in steps:
             if step in "an":
-                events.append(case(self.m_id, 0, number=self.m_number, account="", contact="",
-                                   problem=self.m_prb,
-                                   major_case_state="accepted" if step == "a" else ""))
+                events.append(
+                    case(
+                        self.m_id,
+                        0,
+                        number=self.m_number,
+                        account="",
+                        contact="",
+                        problem=self.m_prb,
+                        major_case_state="accepted" if step == "a" else "",
+                    )
+                )
             else:
                 events.append(case_update(events[-1], major_case_state="accepted"))
         return events
@@ -100,17 +116,21 @@ async def feed(h: ItsmHarness, events: list[Event], one_batch: bool) -> list[Eve
     return commands
 
 
-async def assert_accepted(h: ItsmHarness, s: Scenario, commands: list[Event],
-                          last_k: Event) -> None:
+async def assert_accepted(h: ItsmHarness, s: Scenario, commands: list[Event], last_k: Event) -> None:
     """One copy of the candidate's incident to the major case; the child is read-only; the
     shared incident's news go to the major case."""
-    assert [(c["target"], c["table"], c["sys_id"], c["operation"], c["fields"], c["journal"])
-            for c in commands] == [
-        ("csm", "sn_customerservice_case", s.m_id, "update", {"incident": s.inc}, [])]
+    assert [(c["target"], c["table"], c["sys_id"], c["operation"], c["fields"], c["journal"]) for c in commands] == [
+        ("csm", "sn_customerservice_case", s.m_id, "update", {"incident": s.inc}, [])
+    ]
     refused = notes(await h.run(action(last_k, "create_change", type="normal")))
-    assert refused == [(s.k_id, f"The bridge did not run 'create_change': the case is a child "
-                                f"of major case {s.m_number}: its related records are "
-                                "read-only")]
+    assert refused == [
+        (
+            s.k_id,
+            f"The bridge did not run 'create_change': the case is a child "
+            f"of major case {s.m_number}: its related records are "
+            "read-only",
+        )
+    ]
     update = itsm("incident", s.inc, 2, changed=("state",), state="2")
     assert sorted(case_id for case_id, _ in notes(await h.run(update))) == [s.m_id]
 
@@ -126,10 +146,10 @@ MAJOR_ORDERS = {"inserted accepted": "a", "inserted, then accepted": "nA"}
 
 @pytest.mark.parametrize("one_batch", [False, True], ids=["batch per event", "one batch"])
 @pytest.mark.parametrize("major_steps", list(MAJOR_ORDERS.values()), ids=list(MAJOR_ORDERS))
-@pytest.mark.parametrize("candidate_steps", list(CANDIDATE_ORDERS.values()),
-                         ids=list(CANDIDATE_ORDERS))
-async def test_acceptance_in_every_order(store_harness: ItsmHarness, candidate_steps: str,
-                                         major_steps: str, one_batch: bool) -> None:
+@pytest.mark.parametrize("candidate_steps", list(CANDIDATE_ORDERS.values()), ids=list(CANDIDATE_ORDERS))
+async def test_acceptance_in_every_order(
+    store_harness: ItsmHarness, candidate_steps: str, major_steps: str, one_batch: bool
+) -> None:
     h = store_harness
     orders = list(interleavings(len(candidate_steps), len(major_steps)))
     assert len(orders) == math.comb(len(candidate_steps) + len(major_steps), len(major_steps))
@@ -140,8 +160,7 @@ async def test_acceptance_in_every_order(store_harness: ItsmHarness, candidate_s
         await assert_accepted(h, s, await feed(h, events, one_batch), streams[0][-1])
 
 
-async def test_the_candidate_joins_before_the_major_case_exists_for_the_bridge(
-        make_harness: Any) -> None:
+async def test_the_candidate_joins_before_the_major_case_exists_for_the_bridge(make_harness: Any) -> None:
     """On the real broker too: the candidate is proposed, its state cleared, then its ``parent``
     set, all before the new major case's insert arrives. It is read-only from the moment it
     joined; the copy goes out when the major case arrives, once."""
@@ -152,12 +171,16 @@ async def test_the_candidate_joins_before_the_major_case_exists_for_the_bridge(
     for event in (proposed, cleared, joined):
         assert await h.run(event) == []
     refused = notes(await h.run(action(joined, "create_incident")))
-    assert refused == [(s.k_id, f"The bridge did not run 'create_incident': the case is a child "
-                                f"of major case {s.m_number}: its related records are "
-                                "read-only")]
+    assert refused == [
+        (
+            s.k_id,
+            f"The bridge did not run 'create_incident': the case is a child "
+            f"of major case {s.m_number}: its related records are "
+            "read-only",
+        )
+    ]
     [copy] = await h.run(*s.major("a"))
-    assert (copy["table"], copy["sys_id"], copy["fields"]) == (
-        "sn_customerservice_case", s.m_id, {"incident": s.inc})
+    assert (copy["table"], copy["sys_id"], copy["fields"]) == ("sn_customerservice_case", s.m_id, {"incident": s.inc})
     # CSM's echo of the copy and later changes of either case copy nothing again
     echo = case_update(s.major("a")[0], incident=s.inc)
     echo["caused_by_command"] = copy["command_id"]
@@ -169,10 +192,10 @@ async def test_the_candidate_joins_before_the_major_case_exists_for_the_bridge(
 ORDINARY_ORDERS = {"joined": "ij", "proposed then rejected, joined": "iprj"}
 
 
-@pytest.mark.parametrize("candidate_steps", list(ORDINARY_ORDERS.values()),
-                         ids=list(ORDINARY_ORDERS))
+@pytest.mark.parametrize("candidate_steps", list(ORDINARY_ORDERS.values()), ids=list(ORDINARY_ORDERS))
 async def test_an_ordinary_case_added_as_child_keeps_its_records_in_every_order(
-        store_harness: ItsmHarness, candidate_steps: str) -> None:
+    store_harness: ItsmHarness, candidate_steps: str
+) -> None:
     h = store_harness
     for order in interleavings(len(candidate_steps), 1):
         s = Scenario.new()
@@ -184,8 +207,7 @@ async def test_an_ordinary_case_added_as_child_keeps_its_records_in_every_order(
         assert [case_id for case_id, _ in notes(await h.run(update))] == [s.k_id]
 
 
-async def test_a_candidate_that_leaves_its_major_case_is_no_longer_read_only(
-        store_harness: ItsmHarness) -> None:
+async def test_a_candidate_that_leaves_its_major_case_is_no_longer_read_only(store_harness: ItsmHarness) -> None:
     h = store_harness
     s = Scenario.new()
     events = [*s.candidate("ipb"), *s.major("a")]

@@ -48,19 +48,15 @@ async def test_sync_off_sends_shared_record_news_to_the_major_case_only(make_har
 
 
 async def test_sync_on_copies_to_open_children_but_not_the_resolved_one(make_harness: Any) -> None:
-    h = await make_harness(parent_child_case_sync=True,
-                                                         case_fields_to_sync=SYNC_INCIDENT)
+    h = await make_harness(parent_child_case_sync=True, case_fields_to_sync=SYNC_INCIDENT)
     inc = new_sys_id()
     m = major(incident=inc)
     sharing, resolved = child(m, incident=inc), child(m, incident=inc, state="6")
     without = child(m)  # no incident of its own: the major's is synced to it
     await h.run(m, sharing, resolved, without)
-    assert await recipients(h, inc_update(inc)) == sorted(
-        [m["sys_id"], sharing["sys_id"], without["sys_id"]])
-    assert await explained(h.engine, resolved["sys_id"]) == [
-        ("INC0012001", False, "child_closed")]
-    assert await explained(h.engine, sharing["sys_id"]) == [
-        ("INC0012001", True, "synced_to_child")]
+    assert await recipients(h, inc_update(inc)) == sorted([m["sys_id"], sharing["sys_id"], without["sys_id"]])
+    assert await explained(h.engine, resolved["sys_id"]) == [("INC0012001", False, "child_closed")]
+    assert await explained(h.engine, sharing["sys_id"]) == [("INC0012001", True, "synced_to_child")]
 
 
 async def test_a_field_not_listed_is_not_copied(make_harness: Any) -> None:
@@ -74,8 +70,7 @@ async def test_a_field_not_listed_is_not_copied(make_harness: Any) -> None:
 
 
 async def test_two_problems_of_major_and_child_are_kept_apart(make_harness: Any) -> None:
-    h = await make_harness(parent_child_case_sync=True,
-                                                         case_fields_to_sync=SYNC_INCIDENT)
+    h = await make_harness(parent_child_case_sync=True, case_fields_to_sync=SYNC_INCIDENT)
     prb1, prb2 = new_sys_id(), new_sys_id()
     m = major(problem=prb1)
     k = child(m, problem=prb2)
@@ -86,13 +81,16 @@ async def test_two_problems_of_major_and_child_are_kept_apart(make_harness: Any)
     assert await recipients(h, first) == sorted([m["sys_id"], other["sys_id"]])
     assert await recipients(h, second) == [k["sys_id"]]
     assert await explained(h.engine, k["sys_id"]) == [
-        ("PRB0004001", False, "different_record"), ("PRB0004002", True, "own_record")]
+        ("PRB0004001", False, "different_record"),
+        ("PRB0004002", True, "own_record"),
+    ]
     assert await explained(h.engine, m["sys_id"]) == [
-        ("PRB0004001", True, "major_case"), ("PRB0004002", False, "child_own_record")]
+        ("PRB0004001", True, "major_case"),
+        ("PRB0004002", False, "child_own_record"),
+    ]
 
 
-async def test_accepted_candidate_copies_its_records_to_the_major_and_is_locked(
-        make_harness: Any) -> None:
+async def test_accepted_candidate_copies_its_records_to_the_major_and_is_locked(make_harness: Any) -> None:
     h = await make_harness()
     inc, prb, major_prb = new_sys_id(), new_sys_id(), new_sys_id()
     k = case(mod=1, major_case_state="proposed", incident=inc, problem=prb)
@@ -104,9 +102,14 @@ async def test_accepted_candidate_copies_its_records_to_the_major_and_is_locked(
     assert copy["fields"] == {"incident": inc} and copy["journal"] == []
     # the child's related records are read-only from now on
     refused = notes(await h.run(action(joined, "create_change", type="normal")))
-    assert refused == [(k["sys_id"], f"The bridge did not run 'create_change': the case is a "
-                                     f"child of major case {m['record']['number']}: its related "
-                                     "records are read-only")]
+    assert refused == [
+        (
+            k["sys_id"],
+            f"The bridge did not run 'create_change': the case is a "
+            f"child of major case {m['record']['number']}: its related "
+            "records are read-only",
+        )
+    ]
     # the copied incident is shared now: its news go to the major case
     assert await recipients(h, inc_update(inc)) == [m["sys_id"]]
     # CSM's echo of the copy and later child updates copy nothing again
@@ -139,11 +142,10 @@ async def test_an_ordinary_case_added_as_child_keeps_its_own_record(make_harness
 
 
 @pytest.mark.parametrize("replay", [False, True])
-async def test_a_late_child_gets_earlier_notes_only_when_asked(make_harness: Any,
-                                                              replay: bool) -> None:
+async def test_a_late_child_gets_earlier_notes_only_when_asked(make_harness: Any, replay: bool) -> None:
     h = await make_harness(
-        parent_child_case_sync=True, case_fields_to_sync=SYNC_INCIDENT,
-        late_children_get_earlier_notes=replay)
+        parent_child_case_sync=True, case_fields_to_sync=SYNC_INCIDENT, late_children_get_earlier_notes=replay
+    )
     inc = new_sys_id()
     m = major(incident=inc)
     k = case(mod=1)  # an existing case without an incident of its own
@@ -156,7 +158,11 @@ async def test_a_late_child_gets_earlier_notes_only_when_asked(make_harness: Any
     else:
         assert replayed == []
     assert (await explained(h.engine, k["sys_id"]))[-1] == (
-        "INC0012001", replay, "late_child_replayed" if replay else "late_child")
+        "INC0012001",
+        replay,
+        "late_child_replayed" if replay else "late_child",
+    )
     # from now on the child shares the major's record and gets live copies
-    assert await recipients(h, itsm("incident", inc, 3, changed=("state",), state="3")) == \
-        sorted([m["sys_id"], k["sys_id"]])
+    assert await recipients(h, itsm("incident", inc, 3, changed=("state",), state="3")) == sorted(
+        [m["sys_id"], k["sys_id"]]
+    )

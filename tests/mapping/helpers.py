@@ -31,9 +31,16 @@ def diagnostics(*texts: str, lookups: dict[str, str] | None = None) -> tuple[Dia
 
 def case_record(**overrides: object) -> dict[str, object]:
     record: dict[str, object] = {
-        "number": "CS0001001", "sys_class_name": "sn_customerservice_case", "state": "10", "priority": "2",
-        "account": ACCOUNT, "contact": CONTACT, "consumer": "", "location": "",
-        "short_description": "Printer jams", "description": "Floor 3",
+        "number": "CS0001001",
+        "sys_class_name": "sn_customerservice_case",
+        "state": "10",
+        "priority": "2",
+        "account": ACCOUNT,
+        "contact": CONTACT,
+        "consumer": "",
+        "location": "",
+        "short_description": "Printer jams",
+        "description": "Floor 3",
     }
     record.update(overrides)
     return record

@@ -33,26 +33,51 @@ def test_validate_a_broken_set_exits_1_with_positioned_diagnostics(tmp_path: Pat
     # One pass: the invalid value and what the checks of the rest find (syncing 'state' needs
     # its companions), where the second used to appear only once the first was fixed.
     assert [(d["line"], d["col"], d["code"]) for d in found] == [
-        (2, 28, "invalid-value"), (2, 57, "state-requires-close-fields")]
+        (2, 28, "invalid-value"),
+        (2, 57, "state-requires-close-fields"),
+    ]
 
 
 def test_render_a_create_action_shows_the_choice_and_the_insert() -> None:
-    result = runner.invoke(app, ["mappings", "render", "--event", str(EVENTS / "csm-case-action-create-change.json"),
-                                 "--mappings", str(MAPPINGS), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "mappings",
+            "render",
+            "--event",
+            str(EVENTS / "csm-case-action-create-change.json"),
+            "--mappings",
+            str(MAPPINGS),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["command"]["map"] == "case_to_change" and report["command"]["fields"]["type"] == "normal"
     assert report["command"]["mapping_version"] == report["mappings"]["version"]
-    assert ({c["name"]: c["chosen"] for c in report["candidates"]}
-            == {"case_to_standard_change": False, "case_to_change": True})
-    human = runner.invoke(app, ["mappings", "render", "--event", str(EVENTS / "csm-case-action-create-change.json"),
-                                "--mappings", str(MAPPINGS)])
+    assert {c["name"]: c["chosen"] for c in report["candidates"]} == {
+        "case_to_standard_change": False,
+        "case_to_change": True,
+    }
+    human = runner.invoke(
+        app,
+        [
+            "mappings",
+            "render",
+            "--event",
+            str(EVENTS / "csm-case-action-create-change.json"),
+            "--mappings",
+            str(MAPPINGS),
+        ],
+    )
     assert "condition is false" in human.stdout and "insert itsm.change_request" in human.stdout
 
 
 def test_render_an_update_lists_the_sync_rules() -> None:
-    result = runner.invoke(app, ["mappings", "render", "--event", str(EVENTS / "csm-case-update.json"),
-                                 "--mappings", str(MAPPINGS), "--json"])
+    result = runner.invoke(
+        app,
+        ["mappings", "render", "--event", str(EVENTS / "csm-case-update.json"), "--mappings", str(MAPPINGS), "--json"],
+    )
     assert result.exit_code == 0
     rules = json.loads(result.stdout)["rules"]
     assert any(r.startswith("sync sn_customerservice_case.priority → wm_order.priority: unless") for r in rules)

@@ -21,17 +21,44 @@ SHIPPED = load_mapping_set(Path(__file__).parents[2] / "mappings")
 # Every node kind the grammar has, the compiled ones and those left to the interpreter, and
 # the equality corners (0/1 against false/true, null, strings against non-strings).
 WRITTEN = [
-    "record.category == 'x'", "record.category != 'x'", "'x' == record.category",
-    "record.n == `1`", "record.n == `true`", "record.n == `0`", "record.n != `false`",
-    "record.missing == `null`", "record.a.value", "record.a.value.deeper",
-    "record.a.value == 'x' && record.b == ''", "record.a || record.b", "record.a && record.b",
-    "!(record.a)", "!(record.n)", "!(record.a == 'x')", "!record.a", "record.n < `3`", "record.n >= record.m",
-    "record.list[0]", "record.list[-1].value", "record.list[*].value",
-    "record.list[?value == 'x'].display_value", "record.list[1:]", "record.list[]",
-    "ref(record.a)", "display(record.a)", "concat(record.number, '-', ref(record.a))",
-    "record.a | ref(@)", "length(record.list)", "not_null(record.a, record.b)", "record.*",
-    "{a: record.a, b: record.b}", "[record.a, record.b]", "action_args.type == 'standard'",
-    "related.caller.email", "record.a.*.value", "to_string(record.n) == '1'",
+    "record.category == 'x'",
+    "record.category != 'x'",
+    "'x' == record.category",
+    "record.n == `1`",
+    "record.n == `true`",
+    "record.n == `0`",
+    "record.n != `false`",
+    "record.missing == `null`",
+    "record.a.value",
+    "record.a.value.deeper",
+    "record.a.value == 'x' && record.b == ''",
+    "record.a || record.b",
+    "record.a && record.b",
+    "!(record.a)",
+    "!(record.n)",
+    "!(record.a == 'x')",
+    "!record.a",
+    "record.n < `3`",
+    "record.n >= record.m",
+    "record.list[0]",
+    "record.list[-1].value",
+    "record.list[*].value",
+    "record.list[?value == 'x'].display_value",
+    "record.list[1:]",
+    "record.list[]",
+    "ref(record.a)",
+    "display(record.a)",
+    "concat(record.number, '-', ref(record.a))",
+    "record.a | ref(@)",
+    "length(record.list)",
+    "not_null(record.a, record.b)",
+    "record.*",
+    "{a: record.a, b: record.b}",
+    "[record.a, record.b]",
+    "action_args.type == 'standard'",
+    "related.caller.email",
+    "record.a.*.value",
+    "to_string(record.n) == '1'",
 ]
 
 
@@ -51,16 +78,20 @@ SCALARS = ["", "x", "y", "standard", "1", None, True, False, 0, 1, 2, 0.0, 1.5]
 scalars = st.sampled_from(SCALARS)
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["value", "display_value", "deeper", "x"]), inner, max_size=3),
-    max_leaves=8)
-records = st.dictionaries(
-    st.sampled_from(["category", "n", "m", "a", "b", "list", "number"]), values, max_size=7)
-inputs = st.fixed_dictionaries({
-    "record": records,
-    "related": st.dictionaries(st.sampled_from(["caller", "contact"]), records, max_size=2),
-    "action_args": st.dictionaries(st.sampled_from(["type", "x"]), values, max_size=2),
-})
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["value", "display_value", "deeper", "x"]), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+records = st.dictionaries(st.sampled_from(["category", "n", "m", "a", "b", "list", "number"]), values, max_size=7)
+inputs = st.fixed_dictionaries(
+    {
+        "record": records,
+        "related": st.dictionaries(st.sampled_from(["caller", "contact"]), records, max_size=2),
+        "action_args": st.dictionaries(st.sampled_from(["type", "x"]), values, max_size=2),
+    }
+)
 
 
 def _outcome(evaluate: Any, data: dict[str, Any]) -> str:
@@ -75,9 +106,19 @@ def _grid() -> Iterator[dict[str, Any]]:
     for s in SCALARS:
         for t in SCALARS:
             for a in (s, {"value": s, "display_value": t}):
-                yield {"record": {"category": s, "n": s, "m": t, "a": a, "b": t, "number": s,
-                                  "list": [s, {"value": s, "display_value": t}]},
-                       "related": {"caller": {"email": s}}, "action_args": {"type": s}}
+                yield {
+                    "record": {
+                        "category": s,
+                        "n": s,
+                        "m": t,
+                        "a": a,
+                        "b": t,
+                        "number": s,
+                        "list": [s, {"value": s, "display_value": t}],
+                    },
+                    "related": {"caller": {"email": s}},
+                    "action_args": {"type": s},
+                }
 
 
 GRID = list(_grid())

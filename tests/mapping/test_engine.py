@@ -10,11 +10,20 @@ from bridge.mapping import MappingError
 from tests.mapping.helpers import ACCOUNT, CASE_ID, CONTACT, build, case_record
 
 
-def _map(name: str, *, order: int = 100, source: str = "sn_customerservice_case", active: bool = True,
-         condition: str | None = None, rows: str = "[{field: short_description, set: NAME}]") -> str:
-    cond = f"\n    condition: \"{condition}\"" if condition else ""
-    return (f"  - name: {name}\n    source_table: {source}\n    target: {{system: fsm, table: wm_order}}\n"
-            f"    order: {order}\n    active: {str(active).lower()}{cond}\n    fields: {rows.replace('NAME', name)}\n")
+def _map(
+    name: str,
+    *,
+    order: int = 100,
+    source: str = "sn_customerservice_case",
+    active: bool = True,
+    condition: str | None = None,
+    rows: str = "[{field: short_description, set: NAME}]",
+) -> str:
+    cond = f'\n    condition: "{condition}"' if condition else ""
+    return (
+        f"  - name: {name}\n    source_table: {source}\n    target: {{system: fsm, table: wm_order}}\n"
+        f"    order: {order}\n    active: {str(active).lower()}{cond}\n    fields: {rows.replace('NAME', name)}\n"
+    )
 
 
 def _chosen(*maps: str, table: str = "sn_customerservice_case", record: dict | None = None) -> str | None:
@@ -58,9 +67,14 @@ def test_no_matching_map_gives_none() -> None:
 
 
 def test_explain_says_why_each_map_was_or_was_not_chosen() -> None:
-    mapping_set = build("table_maps:\n" + _map("off", active=False)
-                        + _map("cond", order=300, condition="record.priority == '1'")
-                        + _map("order_only", source="sn_order_case") + _map("winner") + _map("later"))
+    mapping_set = build(
+        "table_maps:\n"
+        + _map("off", active=False)
+        + _map("cond", order=300, condition="record.priority == '1'")
+        + _map("order_only", source="sn_order_case")
+        + _map("winner")
+        + _map("later")
+    )
     candidates = mapping_set.explain_map_choice("sn_customerservice_case", "wm_order", case_record())
     reasons = {c.name: (c.chosen, c.reason) for c in candidates}
     assert reasons["winner"][0] and "chosen" in reasons["winner"][1]
@@ -71,10 +85,12 @@ def test_explain_says_why_each_map_was_or_was_not_chosen() -> None:
 
 
 def test_rows_copy_references_as_sys_id_set_constants_and_compute_overrides_copy() -> None:
-    rows = ("\n      - {field: short_description, compute: \"concat(record.number, ' ', record.short_description)\"}"
-            "\n      - {field: short_description, copy: short_description}"
-            "\n      - {field: account, copy: account}\n      - {field: state, set: draft}"
-            "\n      - {field: initiated_from, copy: sys_id}")
+    rows = (
+        "\n      - {field: short_description, compute: \"concat(record.number, ' ', record.short_description)\"}"
+        "\n      - {field: short_description, copy: short_description}"
+        "\n      - {field: account, copy: account}\n      - {field: state, set: draft}"
+        "\n      - {field: initiated_from, copy: sys_id}"
+    )
     mapping_set = build("table_maps:\n" + _map("m", rows=rows))
     result = mapping_set.map_record("sn_customerservice_case", "wm_order", case_record(), sys_id=CASE_ID)
     assert result.fields["short_description"] == "CS0001001 Printer jams"
@@ -91,24 +107,29 @@ value_maps:
 """
 
 
-@pytest.mark.parametrize(("row", "priority", "expected"), [
-    ("{field: priority, copy: priority, value_map: prio}", "2", "2"),
-    ("{field: priority, copy: priority, value_map: prio}", "9", "4"),             # the map's default
-    ("{field: priority, copy: priority, value_map: strict, default: low}", "9", "low"),  # the row's default
-    ("{field: priority, copy: priority, value_map: prio, default: '5'}", "", "5"),  # empty value → row default
-    ("{field: priority, copy: priority, value_map: from_file}", "1", "critical"),
-])
+@pytest.mark.parametrize(
+    ("row", "priority", "expected"),
+    [
+        ("{field: priority, copy: priority, value_map: prio}", "2", "2"),
+        ("{field: priority, copy: priority, value_map: prio}", "9", "4"),  # the map's default
+        ("{field: priority, copy: priority, value_map: strict, default: low}", "9", "low"),  # the row's default
+        ("{field: priority, copy: priority, value_map: prio, default: '5'}", "", "5"),  # empty value → row default
+        ("{field: priority, copy: priority, value_map: from_file}", "1", "critical"),
+    ],
+)
 def test_value_maps_and_defaults(row: str, priority: str, expected: str) -> None:
-    mapping_set = build(VALUE_MAPS + "table_maps:\n" + _map("m", rows=f"[{row}]"),
-                        lookups={"lookups/prio.yaml": '"1": critical\n'})
+    mapping_set = build(
+        VALUE_MAPS + "table_maps:\n" + _map("m", rows=f"[{row}]"), lookups={"lookups/prio.yaml": '"1": critical\n'}
+    )
     result = mapping_set.map_record("sn_customerservice_case", "wm_order", case_record(priority=priority))
     assert result.fields["priority"] == expected
 
 
 def test_a_value_without_entry_or_default_is_a_mapping_error() -> None:
-    mapping_set = build(VALUE_MAPS + "table_maps:\n"
-                        + _map("m", rows="[{field: priority, copy: priority, value_map: strict}]"),
-                        lookups={"lookups/prio.yaml": '"1": critical\n'})
+    mapping_set = build(
+        VALUE_MAPS + "table_maps:\n" + _map("m", rows="[{field: priority, copy: priority, value_map: strict}]"),
+        lookups={"lookups/prio.yaml": '"1": critical\n'},
+    )
     with pytest.raises(MappingError) as caught:
         mapping_set.map_record("sn_customerservice_case", "wm_order", case_record(priority="7"))
     assert caught.value.code == "unmapped_value" and "7" not in caught.value.detail
@@ -125,14 +146,18 @@ derived:
 
 
 def test_derived_fields_follow_their_sources_and_override_mapped_values() -> None:
-    rows = ("[{field: account, copy: account}, {field: company, set: other},"
-            " {field: contact, copy: contact}, {field: location, copy: location}]")
+    rows = (
+        "[{field: account, copy: account}, {field: company, set: other},"
+        " {field: contact, copy: contact}, {field: location, copy: location}]"
+    )
     mapping_set = build(DERIVED + "table_maps:\n" + _map("m", rows=rows))
     record = case_record(location={"value": "c" * 32, "display_value": "Case place"})
     fields = mapping_set.map_record("sn_customerservice_case", "wm_order", record).fields
     assert (fields["company"], fields["caller"], fields["location"]) == (ACCOUNT["value"], CONTACT["value"], "c" * 32)
-    related = {"caller": {"location": {"value": "b" * 32, "display_value": "Home"}},
-               "cmdb_ci": {"location": {"value": "a" * 32, "display_value": "Rack"}}}
+    related = {
+        "caller": {"location": {"value": "b" * 32, "display_value": "Home"}},
+        "cmdb_ci": {"location": {"value": "a" * 32, "display_value": "Rack"}},
+    }
     assert mapping_set.map_record("sn_customerservice_case", "wm_order", record, related).fields["location"] == "a" * 32
     del related["cmdb_ci"]
     assert mapping_set.map_record("sn_customerservice_case", "wm_order", record, related).fields["location"] == "b" * 32
@@ -188,8 +213,11 @@ def test_derive_related_is_the_rule_after_creation() -> None:
 
 def test_related_inputs_say_what_the_derived_rules_read() -> None:
     mapping_set = build(LOCATION_RULE)
-    assert mapping_set.related_inputs("wm_order") == {"cmdb_ci": {"location"}, "caller": {"location"},
-                                                      "case": {"location"}}
+    assert mapping_set.related_inputs("wm_order") == {
+        "cmdb_ci": {"location"},
+        "caller": {"location"},
+        "case": {"location"},
+    }
     assert mapping_set.related_inputs("incident") == {}
     assert mapping_set.related_derived("wm_order") == ("location",)
     assert mapping_set.related_derived("incident") == ()
@@ -213,9 +241,14 @@ def test_sync_policies_never_always_and_unless_target_state() -> None:
     mapping_set = build(SYNC)
     changed = {"priority": "1", "description": "new", "short_description": "x", "contact": CONTACT, "state": "3"}
     assert mapping_set.sync_fields("sn_customerservice_case", "wm_order", changed, "assigned") == {
-        "priority": "1", "description": "new", "caller": CONTACT["value"]}
+        "priority": "1",
+        "description": "new",
+        "caller": CONTACT["value"],
+    }
     assert mapping_set.sync_fields("sn_customerservice_case", "wm_order", changed, "closed_complete") == {
-        "description": "new", "caller": CONTACT["value"]}
+        "description": "new",
+        "caller": CONTACT["value"],
+    }
     assert mapping_set.sync_fields("sn_order_case", "wm_order", changed, "canceled") == {"description": "new"}
     assert mapping_set.sync_fields("sn_customerservice_case", "incident", changed, "2") == {}
 
@@ -223,13 +256,16 @@ def test_sync_policies_never_always_and_unless_target_state() -> None:
 def test_the_nearest_tables_sync_wins_over_the_table_it_extends() -> None:
     """An order case with a sync of its own uses it, not its base table's (found by a mutation
     run: taking the last match instead of the first passed every test)."""
-    own = SYNC + """
+    own = (
+        SYNC
+        + """
   - source_table: sn_order_case
     target_table: wm_order
     unless_target_state: []
     rename: {}
     fields: {short_description: always}
 """
+    )
     mapping_set = build(own)
     changed = {"priority": "1", "short_description": "x"}
     assert mapping_set.sync_fields("sn_order_case", "wm_order", changed, "assigned") == {"short_description": "x"}
@@ -265,7 +301,7 @@ def test_the_engine_never_mutates_its_inputs() -> None:
 
 
 def test_a_failing_expression_is_a_mapping_error_without_the_data() -> None:
-    mapping_set = build("table_maps:\n" + _map("m", rows="[{field: priority, compute: \"abs(record.priority)\"}]"))
+    mapping_set = build("table_maps:\n" + _map("m", rows='[{field: priority, compute: "abs(record.priority)"}]'))
     with pytest.raises(MappingError) as caught:
         mapping_set.map_record("sn_customerservice_case", "wm_order", case_record(priority="secret"))
     assert caught.value.code == "expression_failed" and "secret" not in str(caught.value)
@@ -281,6 +317,13 @@ def test_the_set_carries_version_and_a_content_hash_that_ignores_comments() -> N
 def test_routing_defaults_follow_servicenow() -> None:
     routing = build('version: "1"\n').routing
     assert routing.parent_child_case_sync is False and routing.resolution_mode == "suggest"
-    assert routing.case_fields_to_sync == ("priority", "state", "comments", "work_notes", "assigned_to", "close_notes",
-                                           "resolution_code")
+    assert routing.case_fields_to_sync == (
+        "priority",
+        "state",
+        "comments",
+        "work_notes",
+        "assigned_to",
+        "close_notes",
+        "resolution_code",
+    )
     assert routing.late_children_get_earlier_notes is False

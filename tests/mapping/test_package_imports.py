@@ -12,8 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def _modules_after(statement: str) -> set[str]:
     probe = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     return set(done.stdout.split())
 
 

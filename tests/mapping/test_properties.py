@@ -17,10 +17,17 @@ CASE_FIELDS = sorted(TABLES["sn_customerservice_case"].fields | {"sys_id"})
 texts = st.text(max_size=40)
 references = st.fixed_dictionaries({"value": texts, "display_value": texts})
 contract_values = st.one_of(texts, references, st.just(""))
-odd_values = st.one_of(st.none(), st.integers(), st.booleans(), st.lists(texts, max_size=3),
-                       st.dictionaries(texts, texts, max_size=2), st.fixed_dictionaries({"value": st.integers()}))
+odd_values = st.one_of(
+    st.none(),
+    st.integers(),
+    st.booleans(),
+    st.lists(texts, max_size=3),
+    st.dictionaries(texts, texts, max_size=2),
+    st.fixed_dictionaries({"value": st.integers()}),
+)
 records = st.dictionaries(
-    st.one_of(st.sampled_from(CASE_FIELDS), texts), st.one_of(contract_values, odd_values), max_size=25)
+    st.one_of(st.sampled_from(CASE_FIELDS), texts), st.one_of(contract_values, odd_values), max_size=25
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -29,8 +36,9 @@ records = st.dictionaries(
     target=st.sampled_from(sorted(set(ACTION_TARGETS.values()))),
     record=records,
     related=st.dictionaries(st.sampled_from(["cmdb_ci", "caller", "contact", "x"]), records, max_size=3),
-    action_args=st.dictionaries(st.sampled_from(["type", "template", "cat_item", "x"]), st.one_of(texts, odd_values),
-                                max_size=3),
+    action_args=st.dictionaries(
+        st.sampled_from(["type", "template", "cat_item", "x"]), st.one_of(texts, odd_values), max_size=3
+    ),
 )
 def test_map_record_maps_or_raises_a_mapping_error(table, target, record, related, action_args) -> None:  # type: ignore[no-untyped-def]
     try:
@@ -43,19 +51,49 @@ def test_map_record_maps_or_raises_a_mapping_error(table, target, record, relate
 
 
 @settings(max_examples=200, deadline=None)
-@given(key=st.sampled_from(sorted(NOTE_KEYS)),
-       values=st.dictionaries(texts, st.one_of(contract_values, odd_values), max_size=6))
+@given(
+    key=st.sampled_from(sorted(NOTE_KEYS)),
+    values=st.dictionaries(texts, st.one_of(contract_values, odd_values), max_size=6),
+)
 def test_render_note_always_gives_text(key, values) -> None:  # type: ignore[no-untyped-def]
     note = SHIPPED.render_note(key, values)
     assert note is not None and isinstance(note.text, str)
     note.text.encode("utf-8")
 
 
-YAML_PIECES = st.sampled_from([
-    "version: ", '"1"', "\n", "  ", "- ", "table_maps:", "name: m", "{", "}", "[", "]", ": ", "&a ", "*a",
-    "!!python/name:os.system", "!t ", "source_table: sn_customerservice_case", "fields:", "copy: x", "'", '"', "#",
-    "notes:", "on", "1.10", "\t", ",", "?", "|",
-])
+YAML_PIECES = st.sampled_from(
+    [
+        "version: ",
+        '"1"',
+        "\n",
+        "  ",
+        "- ",
+        "table_maps:",
+        "name: m",
+        "{",
+        "}",
+        "[",
+        "]",
+        ": ",
+        "&a ",
+        "*a",
+        "!!python/name:os.system",
+        "!t ",
+        "source_table: sn_customerservice_case",
+        "fields:",
+        "copy: x",
+        "'",
+        '"',
+        "#",
+        "notes:",
+        "on",
+        "1.10",
+        "\t",
+        ",",
+        "?",
+        "|",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)

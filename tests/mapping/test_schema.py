@@ -35,7 +35,17 @@ def test_every_shipped_file_validates_against_the_schema(path: Path) -> None:
 
 def test_the_schema_catches_what_editors_should_underline() -> None:
     validator = jsonschema.Draft7Validator(SCHEMA)
-    bad = {"version": "1", "table_maps": [{"name": "m", "source_table": "x", "target": {"system": "sap", "table": "t"},
-                                           "fields": [{"field": "a", "copy": "b"}], "conditon": "x"}]}
+    bad = {
+        "version": "1",
+        "table_maps": [
+            {
+                "name": "m",
+                "source_table": "x",
+                "target": {"system": "sap", "table": "t"},
+                "fields": [{"field": "a", "copy": "b"}],
+                "conditon": "x",
+            }
+        ],
+    }
     messages = sorted(e.message for e in validator.iter_errors(bad))
     assert any("conditon" in m for m in messages) and any("'sap'" in m for m in messages)

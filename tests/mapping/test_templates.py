@@ -20,8 +20,10 @@ def _comment(text: str) -> str:
 
 
 def test_the_contract_example_note_renders_with_the_state_label() -> None:
-    note = SHIPPED.render_note("incident.state_changed", {"number": "INC0012001", "old_state": "2", "new_state": "3",
-                                                         "hold_reason": "Awaiting Vendor"})
+    note = SHIPPED.render_note(
+        "incident.state_changed",
+        {"number": "INC0012001", "old_state": "2", "new_state": "3", "hold_reason": "Awaiting Vendor"},
+    )
     assert (note.element, note.text) == ("work_notes", "Incident INC0012001 is On Hold (Awaiting Vendor)")
 
 
@@ -49,7 +51,8 @@ def test_template_syntax_in_values_stays_literal() -> None:
 
 def test_control_characters_are_shown_visibly_and_newlines_kept() -> None:
     assert _comment("bell\u0007 esc\x1b[31m nul\x00 rtl\u202e\r\nnext\tline") == (
-        "bell\\u0007 esc\\u001b[31m nul\\u0000 rtl\\u202e\nnext\tline")
+        "bell\\u0007 esc\\u001b[31m nul\\u0000 rtl\\u202e\nnext\tline"
+    )
 
 
 def test_long_values_are_cut_with_an_ellipsis() -> None:

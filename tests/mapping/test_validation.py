@@ -16,74 +16,218 @@ table_maps:
 
 # (what, yaml, code, line, col, hint fragment)
 CASES = [
-    ("misspelt key", MAP_HEAD + "    conditon: \"record.state == '1'\"\n    fields: [{field: state, set: draft}]\n",
-     "unknown-key", 6, 5, "did you mean 'condition'?"),
-    ("missing key", 'version: "1"\ntable_maps:\n  - name: m\n    source_table: sn_customerservice_case\n'
-     '    fields: [{field: state, set: draft}]\n',
-     "missing-key", 3, 5, ""),
+    (
+        "misspelt key",
+        MAP_HEAD + "    conditon: \"record.state == '1'\"\n    fields: [{field: state, set: draft}]\n",
+        "unknown-key",
+        6,
+        5,
+        "did you mean 'condition'?",
+    ),
+    (
+        "missing key",
+        'version: "1"\ntable_maps:\n  - name: m\n    source_table: sn_customerservice_case\n'
+        "    fields: [{field: state, set: draft}]\n",
+        "missing-key",
+        3,
+        5,
+        "",
+    ),
     ("wrong type", MAP_HEAD + "    order: high\n    fields: [{field: state, set: draft}]\n", "wrong-type", 6, 12, ""),
-    ("bad literal", 'version: "1"\nrouting: {resolution_mode: sugest}\n',
-     "invalid-value", 2, 28, "did you mean 'suggest'?"),
-    ("row with two sources", MAP_HEAD + "    fields:\n      - {field: state, set: draft, copy: state}\n",
-     "invalid-value", 7, 9, ""),
-    ("bad name", MAP_HEAD.replace("name: m", "name: 'my map'") + "    fields: [{field: state, set: draft}]\n",
-     "invalid-name", 3, 11, ""),
-    ("unknown table", MAP_HEAD.replace("sn_customerservice_case", "sn_customerservice_cse")
-     + "    fields: [{field: state, set: draft}]\n",
-     "unknown-table", 4, 19, "did you mean 'sn_customerservice_case'?"),
-    ("system mismatch", MAP_HEAD.replace("system: fsm", "system: itsm") + "    fields: [{field: state, set: draft}]\n",
-     "table-system-mismatch", 5, 22, ""),
-    ("unknown target field", MAP_HEAD + "    fields:\n      - {field: short_descripton, copy: short_description}\n",
-     "unknown-field", 7, 17, "did you mean 'short_description'?"),
-    ("unknown source field", MAP_HEAD + "    fields:\n      - {field: priority, copy: priorty}\n",
-     "unknown-field", 7, 33, "did you mean 'priority'?"),
-    ("field read by an expression", MAP_HEAD + "    fields:\n      - {field: priority, compute: \"record.priorty\"}\n",
-     "unknown-field", 7, 36, "did you mean 'priority'?"),
-    ("bad expression", MAP_HEAD + "    condition: \"record.state ==\"\n    fields: [{field: state, set: draft}]\n",
-     "bad-expression", 6, 16, ""),
-    ("expression without input root",
-     MAP_HEAD + "    condition: \"state == '1'\"\n    fields: [{field: state, set: draft}]\n",
-     "bad-expression", 6, 16, "did you mean 'record.state'?"),
-    ("unknown function", MAP_HEAD + "    fields:\n      - {field: priority, compute: \"reff(record.priority)\"}\n",
-     "unknown-function", 7, 36, "did you mean 'ref'?"),
-    ("duplicate field",
-     MAP_HEAD + "    fields:\n      - {field: state, set: draft}\n      - {field: state, copy: state}\n",
-     "duplicate-field", 8, 17, ""),
-    ("unknown value map",
-     'version: "1"\nvalue_maps:\n  prio: {entries: {"1": "1"}}\n' + MAP_HEAD.replace('version: "1"\n', "")
-     + "    fields:\n      - {field: priority, copy: priority, value_map: pro}\n",
-     "unknown-value-map", 9, 54, "did you mean 'prio'?"),
-    ("duplicate map name",
-     MAP_HEAD + "    fields: [{field: state, set: draft}]\n  - name: m\n    source_table: sn_customerservice_case\n"
-     "    target: {system: fsm, table: wm_order}\n    fields: [{field: state, set: draft}]\n",
-     "duplicate-name", 7, 11, ""),
-    ("unknown note key", 'version: "1"\nnotes:\n  incident.coment: {template: "x"}\n', "unknown-note-key", 3, 3,
-     "did you mean 'incident.comment'?"),
-    ("unknown placeholder", 'version: "1"\nnotes:\n  incident.comment: {template: "{numbr}: {text}"}\n',
-     "unknown-placeholder", 3, 32, "did you mean 'number'?"),
-    ("bad template", 'version: "1"\nnotes:\n  incident.comment: {template: "{number: {text}"}\n',
-     "bad-template", 3, 32, ""),
-    ("state without close fields", 'version: "1"\nrouting:\n  case_fields_to_sync: [priority, state, close_notes]\n',
-     "state-requires-close-fields", 3, 24, "add resolution_code"),
-    ("unknown state", 'version: "1"\nsync:\n  - {source_table: sn_customerservice_case, target_table: wm_order,'
-     ' fields: {priority: {unless_target_state: [closed_completed]}}}\n',
-     "unknown-state", 3, 111, "did you mean 'closed_complete'?"),
-    ("unknown related role",
-     'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: cmdb, field: location}]}\n',
-     "unknown-role", 4, 46, "did you mean 'cmdb_ci'?"),
-    ("derived field synced",
-     'version: "1"\nderived:\n  wm_order:\n'
-     "    - {field: location, first_of: [{related: case, field: location}]}\n"
-     "sync:\n  - source_table: sn_customerservice_case\n    target_table: wm_order\n"
-     "    fields: {location: always}\n",
-     "derived-field-synced", 8, 14, "remove it from the sync fields"),
-    ("unknown field of a CI",
-     'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: cmdb_ci, field: site}]}\n',
-     "unknown-field", 4, 62, ""),
+    (
+        "bad literal",
+        'version: "1"\nrouting: {resolution_mode: sugest}\n',
+        "invalid-value",
+        2,
+        28,
+        "did you mean 'suggest'?",
+    ),
+    (
+        "row with two sources",
+        MAP_HEAD + "    fields:\n      - {field: state, set: draft, copy: state}\n",
+        "invalid-value",
+        7,
+        9,
+        "",
+    ),
+    (
+        "bad name",
+        MAP_HEAD.replace("name: m", "name: 'my map'") + "    fields: [{field: state, set: draft}]\n",
+        "invalid-name",
+        3,
+        11,
+        "",
+    ),
+    (
+        "unknown table",
+        MAP_HEAD.replace("sn_customerservice_case", "sn_customerservice_cse")
+        + "    fields: [{field: state, set: draft}]\n",
+        "unknown-table",
+        4,
+        19,
+        "did you mean 'sn_customerservice_case'?",
+    ),
+    (
+        "system mismatch",
+        MAP_HEAD.replace("system: fsm", "system: itsm") + "    fields: [{field: state, set: draft}]\n",
+        "table-system-mismatch",
+        5,
+        22,
+        "",
+    ),
+    (
+        "unknown target field",
+        MAP_HEAD + "    fields:\n      - {field: short_descripton, copy: short_description}\n",
+        "unknown-field",
+        7,
+        17,
+        "did you mean 'short_description'?",
+    ),
+    (
+        "unknown source field",
+        MAP_HEAD + "    fields:\n      - {field: priority, copy: priorty}\n",
+        "unknown-field",
+        7,
+        33,
+        "did you mean 'priority'?",
+    ),
+    (
+        "field read by an expression",
+        MAP_HEAD + '    fields:\n      - {field: priority, compute: "record.priorty"}\n',
+        "unknown-field",
+        7,
+        36,
+        "did you mean 'priority'?",
+    ),
+    (
+        "bad expression",
+        MAP_HEAD + '    condition: "record.state =="\n    fields: [{field: state, set: draft}]\n',
+        "bad-expression",
+        6,
+        16,
+        "",
+    ),
+    (
+        "expression without input root",
+        MAP_HEAD + "    condition: \"state == '1'\"\n    fields: [{field: state, set: draft}]\n",
+        "bad-expression",
+        6,
+        16,
+        "did you mean 'record.state'?",
+    ),
+    (
+        "unknown function",
+        MAP_HEAD + '    fields:\n      - {field: priority, compute: "reff(record.priority)"}\n',
+        "unknown-function",
+        7,
+        36,
+        "did you mean 'ref'?",
+    ),
+    (
+        "duplicate field",
+        MAP_HEAD + "    fields:\n      - {field: state, set: draft}\n      - {field: state, copy: state}\n",
+        "duplicate-field",
+        8,
+        17,
+        "",
+    ),
+    (
+        "unknown value map",
+        'version: "1"\nvalue_maps:\n  prio: {entries: {"1": "1"}}\n'
+        + MAP_HEAD.replace('version: "1"\n', "")
+        + "    fields:\n      - {field: priority, copy: priority, value_map: pro}\n",
+        "unknown-value-map",
+        9,
+        54,
+        "did you mean 'prio'?",
+    ),
+    (
+        "duplicate map name",
+        MAP_HEAD + "    fields: [{field: state, set: draft}]\n  - name: m\n    source_table: sn_customerservice_case\n"
+        "    target: {system: fsm, table: wm_order}\n    fields: [{field: state, set: draft}]\n",
+        "duplicate-name",
+        7,
+        11,
+        "",
+    ),
+    (
+        "unknown note key",
+        'version: "1"\nnotes:\n  incident.coment: {template: "x"}\n',
+        "unknown-note-key",
+        3,
+        3,
+        "did you mean 'incident.comment'?",
+    ),
+    (
+        "unknown placeholder",
+        'version: "1"\nnotes:\n  incident.comment: {template: "{numbr}: {text}"}\n',
+        "unknown-placeholder",
+        3,
+        32,
+        "did you mean 'number'?",
+    ),
+    (
+        "bad template",
+        'version: "1"\nnotes:\n  incident.comment: {template: "{number: {text}"}\n',
+        "bad-template",
+        3,
+        32,
+        "",
+    ),
+    (
+        "state without close fields",
+        'version: "1"\nrouting:\n  case_fields_to_sync: [priority, state, close_notes]\n',
+        "state-requires-close-fields",
+        3,
+        24,
+        "add resolution_code",
+    ),
+    (
+        "unknown state",
+        'version: "1"\nsync:\n  - {source_table: sn_customerservice_case, target_table: wm_order,'
+        " fields: {priority: {unless_target_state: [closed_completed]}}}\n",
+        "unknown-state",
+        3,
+        111,
+        "did you mean 'closed_complete'?",
+    ),
+    (
+        "unknown related role",
+        'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: cmdb, field: location}]}\n',
+        "unknown-role",
+        4,
+        46,
+        "did you mean 'cmdb_ci'?",
+    ),
+    (
+        "derived field synced",
+        'version: "1"\nderived:\n  wm_order:\n'
+        "    - {field: location, first_of: [{related: case, field: location}]}\n"
+        "sync:\n  - source_table: sn_customerservice_case\n    target_table: wm_order\n"
+        "    fields: {location: always}\n",
+        "derived-field-synced",
+        8,
+        14,
+        "remove it from the sync fields",
+    ),
+    (
+        "unknown field of a CI",
+        'version: "1"\nderived:\n  wm_order:\n    - {field: location, first_of: [{related: cmdb_ci, field: site}]}\n',
+        "unknown-field",
+        4,
+        62,
+        "",
+    ),
     ("missing version", "notes: {}\n", "missing-version", 1, 1, ""),
     ("lookup file missing", 'version: "1"\nvalue_maps:\n  p: {file: lookups/nope.yaml}\n', "lookup-file", 3, 13, ""),
-    ("lookup outside the folder", 'version: "1"\nvalue_maps:\n  p: {file: ../secrets.yaml}\n',
-     "lookup-file", 3, 13, ""),
+    (
+        "lookup outside the folder",
+        'version: "1"\nvalue_maps:\n  p: {file: ../secrets.yaml}\n',
+        "lookup-file",
+        3,
+        13,
+        "",
+    ),
 ]
 
 
@@ -100,8 +244,10 @@ def test_all_errors_are_reported_at_once_across_files() -> None:
         'notes:\n  incident.comment: {template: "{who}"}\nversion: "2"\n',
     )
     assert [(d.file, d.line, d.code) for d in found] == [
-        ("m0.yaml", 7, "unknown-field"), ("m0.yaml", 8, "unknown-field"),
-        ("m1.yaml", 2, "unknown-placeholder"), ("m1.yaml", 3, "duplicate-section"),
+        ("m0.yaml", 7, "unknown-field"),
+        ("m0.yaml", 8, "unknown-field"),
+        ("m1.yaml", 2, "unknown-placeholder"),
+        ("m1.yaml", 3, "duplicate-section"),
     ]
 
 
@@ -116,8 +262,9 @@ def test_a_diagnostic_reads_like_a_compiler_error_with_a_caret() -> None:
 
 
 def test_a_bad_lookup_file_is_reported_in_that_file() -> None:
-    found = diagnostics('version: "1"\nvalue_maps:\n  p: {file: lookups/p.yaml}\n',
-                        lookups={"lookups/p.yaml": '"1": [a]\n'})
+    found = diagnostics(
+        'version: "1"\nvalue_maps:\n  p: {file: lookups/p.yaml}\n', lookups={"lookups/p.yaml": '"1": [a]\n'}
+    )
     assert [(d.file, d.line, d.code) for d in found] == [("lookups/p.yaml", 1, "wrong-type")]
 
 
@@ -129,16 +276,16 @@ def test_schema_and_semantic_problems_of_one_file_come_in_one_pass() -> None:
         'version: "1"\n'
         "table_maps:\n"
         "  - name: a\n"
-        "    source_table: sn_customerservice_cse\n"   # 4: unknown table
+        "    source_table: sn_customerservice_cse\n"  # 4: unknown table
         "    target: {system: fsm, table: wm_order}\n"
-        "    conditon: x\n"                            # 6: unknown key
+        "    conditon: x\n"  # 6: unknown key
         "    fields:\n"
         "      - {field: state, set: draft, copy: state}\n"  # 8: two sources
-        "      - {field: priorty, copy: priority}\n"   # 9: unknown target field
+        "      - {field: priorty, copy: priority}\n"  # 9: unknown target field
         "  - name: b\n"
         "    source_table: sn_customerservice_case\n"
         "    target: {system: fsm, table: wm_order}\n"
-        "    order: high\n"                            # 13: wrong type
+        "    order: high\n"  # 13: wrong type
         "    fields: [{field: short_descripton, copy: short_description}]\n"  # 14: unknown field
         "  - name: c\n"
         "    source_table: sn_customerservice_case\n"
@@ -169,5 +316,4 @@ def test_a_part_left_out_causes_no_problem_of_its_own() -> None:
         MAP_HEAD.replace('version: "1"\n', "")
         + "    fields:\n      - {field: priority, copy: priority, value_map: prio}\n",
     )
-    assert [(d.file, d.line, d.code) for d in found] == [("m0.yaml", 1, "wrong-type"),
-                                                         ("m0.yaml", 3, "unknown-key")]
+    assert [(d.file, d.line, d.code) for d in found] == [("m0.yaml", 1, "wrong-type"), ("m0.yaml", 3, "unknown-key")]

@@ -23,7 +23,8 @@ def test_yaml_case(collected: CollectedCase) -> None:
 def test_a_failing_case_reports_what_differs(tmp_path: Path) -> None:
     (tmp_path / "t.yaml").write_text(
         "tests:\n  - name: wrong\n    table: sn_customerservice_case\n    action: create_problem\n"
-        "    record: {short_description: a}\n    expect: {map: other, equals: {short_description: b}}\n")
+        "    record: {short_description: a}\n    expect: {map: other, equals: {short_description: b}}\n"
+    )
     outcome = run_case(SHIPPED, collect(tmp_path)[0])
     assert not outcome.passed
     assert "chosen map is 'case_to_problem', expected 'other'" in outcome.message

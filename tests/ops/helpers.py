@@ -21,9 +21,13 @@ from tests.e2e.kafka_io import start_bridge
 
 def cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """``bridge <args>`` in a subprocess with ``env`` (the settings) on top of ours."""
-    done = subprocess.run([sys.executable, "-m", "tests.ops.cli_root", *args],
-                          env={**os.environ, **env, "COLUMNS": "200"}, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.ops.cli_root", *args],
+        env={**os.environ, **env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return _checked(done, args, check)
 
 
@@ -55,11 +59,11 @@ async def acli_json(env: dict[str, str], *args: str) -> Any:
 _IN_PROCESS = asyncio.Lock()
 
 
-def _checked(done: subprocess.CompletedProcess[str], args: tuple[str, ...],
-             check: bool) -> subprocess.CompletedProcess[str]:
+def _checked(
+    done: subprocess.CompletedProcess[str], args: tuple[str, ...], check: bool
+) -> subprocess.CompletedProcess[str]:
     if check and done.returncode != 0:
-        raise AssertionError(f"bridge {' '.join(args)} failed ({done.returncode}):\n"
-                             f"{done.stdout}\n{done.stderr}")
+        raise AssertionError(f"bridge {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done
 
 
@@ -91,20 +95,20 @@ def wait_until(condition: Any, timeout_s: float = 30, interval_s: float = 0.3) -
 
 
 @contextmanager
-def running_bridge(env: dict[str, str], log_path: Path,
-                   started: Callable[[], bool] | None = None) -> Iterator[int]:
+def running_bridge(env: dict[str, str], log_path: Path, started: Callable[[], bool] | None = None) -> Iterator[int]:
     """The bridge as a subprocess; yields its HTTP port once ``/ready`` says ready (or once
     ``started()`` holds, when given)."""
     port = free_port()
     process = start_bridge(env, port=port, log_path=str(log_path))
     try:
+
         def ready() -> bool:
             try:
                 return http_get(port, "/ready", timeout=5)[0] == 200
             except OSError:
                 return False
-        assert wait_until(started or ready, timeout_s=60), \
-            f"bridge not ready:\n{log_path.read_text()[-3000:]}"
+
+        assert wait_until(started or ready, timeout_s=60), f"bridge not ready:\n{log_path.read_text()[-3000:]}"
         yield port
     finally:
         process.send_signal(signal.SIGTERM)

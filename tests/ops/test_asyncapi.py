@@ -48,8 +48,7 @@ def _message(topic: str) -> dict[str, Any]:
 
 def _validator(schema: dict[str, Any]) -> Draft7Validator:
     """A validator of `schema`, whose `#/components/...` references resolve in the document."""
-    registry = Registry().with_resource(
-        URI, Resource.from_contents(_document(), default_specification=DRAFT7))
+    registry = Registry().with_resource(URI, Resource.from_contents(_document(), default_specification=DRAFT7))
     if "$ref" in schema:
         schema = {"$ref": URI + schema["$ref"]}
     return Draft7Validator(schema, registry=registry)  # type: ignore[call-arg]
@@ -65,7 +64,8 @@ def _errors(validator: Draft7Validator, instance: Any) -> list[str]:
 
 def test_committed_asyncapi_document_is_current() -> None:
     assert DOCUMENT.read_text() == asyncapi_yaml(), (
-        "docs/asyncapi.yaml is stale: run `python -m bridge.commands.asyncapi`")
+        "docs/asyncapi.yaml is stale: run `python -m bridge.commands.asyncapi`"
+    )
 
 
 def test_the_document_names_every_topic_of_the_bridge() -> None:
@@ -83,10 +83,8 @@ def test_every_schema_is_a_draft7_schema() -> None:
 
 
 def test_correlation_ids_point_at_what_the_bridge_carries() -> None:
-    assert _message(TOPICS.csm_events)["correlationId"]["location"] == \
-        "$message.payload#/caused_by_command"
-    assert _message(TOPICS.fsm_commands)["correlationId"]["location"] == \
-        "$message.payload#/command_id"
+    assert _message(TOPICS.csm_events)["correlationId"]["location"] == "$message.payload#/caused_by_command"
+    assert _message(TOPICS.fsm_commands)["correlationId"]["location"] == "$message.payload#/command_id"
     location = _message(TOPICS.dead_letters)["correlationId"]["location"]
     assert location == "$message.header#/x-bridge-dead-letter-id"
     assert "x-bridge-dead-letter-id" in _message(TOPICS.dead_letters)["headers"]["required"]
@@ -130,12 +128,11 @@ def _edit(name: str, **changes: Any) -> dict[str, Any]:
 
 _DELETE = object()
 MALFORMED = {
-    "a bare sys_id in a reference": _edit("csm-case-update.json",
-                                          record__contact="a7299d839cf52e005803e1af8132a128"),
-    "a reference without display_value": _edit("csm-contact-insert.json",
-                                               record__account={"value": "b" * 32}),
-    "an uppercase sys_id in a reference": _edit("fsm-task-insert.json", record__parent={
-        "value": "C" * 32, "display_value": "WO0010001"}),
+    "a bare sys_id in a reference": _edit("csm-case-update.json", record__contact="a7299d839cf52e005803e1af8132a128"),
+    "a reference without display_value": _edit("csm-contact-insert.json", record__account={"value": "b" * 32}),
+    "an uppercase sys_id in a reference": _edit(
+        "fsm-task-insert.json", record__parent={"value": "C" * 32, "display_value": "WO0010001"}
+    ),
     "a number for a string": _edit("csm-case-update.json", record__priority=1),
     "null for a string": _edit("itsm-incident-update.json", record__close_notes=None),
     "no record": _edit("csm-account-insert.json", record=_DELETE),
@@ -146,10 +143,8 @@ MALFORMED = {
     "an unknown table": _edit("csm-case-update.json", table="sys_user"),
     "an unknown operation": _edit("csm-case-update.json", operation="UPDATE"),
     "an unknown action": _edit("csm-case-action-create-change.json", action="escalate"),
-    "an action on a work order": _edit("fsm-work-order-update.json", operation="action",
-                                       action="create_work_order"),
-    "a journal element the table has not": _edit("fsm-work-order-update.json",
-                                                 journal__0__element="comments"),
+    "an action on a work order": _edit("fsm-work-order-update.json", operation="action", action="create_work_order"),
+    "a journal element the table has not": _edit("fsm-work-order-update.json", journal__0__element="comments"),
     "a bad timestamp": _edit("csm-case-update.json", sys_updated_on="22/11/2026 10:15"),
 }
 
@@ -165,25 +160,39 @@ def _built_commands() -> list[Command]:
     """Commands of every kind, to every system, as the builders make them."""
     account = Reference(value="b525434a32dbca42dfd7947056e5217f", display_value="Acme Corp")
     return [
-        csm.work_note("sn_customerservice_case", CASE_ID, "Incident INC0012001 is On Hold",
-                      command_id="c-1", caused_by=CAUSE),
-        csm.update("sn_order_case", CASE_ID, {"state": "6", "close_notes": "Done"},
-                   command_id="c-2", caused_by=CAUSE, journal=[("comments", "Resolved")]),
-        fsm.insert("wm_order", {"initiated_from": CASE_ID, "account": account, "consumer": None,
-                                "short_description": "Printer jam"},
-                   command_id="c-3", correlation_id=f"case:{CASE_ID}:wo:1", caused_by=CAUSE),
+        csm.work_note(
+            "sn_customerservice_case", CASE_ID, "Incident INC0012001 is On Hold", command_id="c-1", caused_by=CAUSE
+        ),
+        csm.update(
+            "sn_order_case",
+            CASE_ID,
+            {"state": "6", "close_notes": "Done"},
+            command_id="c-2",
+            caused_by=CAUSE,
+            journal=[("comments", "Resolved")],
+        ),
+        fsm.insert(
+            "wm_order",
+            {"initiated_from": CASE_ID, "account": account, "consumer": None, "short_description": "Printer jam"},
+            command_id="c-3",
+            correlation_id=f"case:{CASE_ID}:wo:1",
+            caused_by=CAUSE,
+        ),
         fsm.note("wm_task", "d" * 32, "Parts ordered", command_id="c-4", caused_by=CAUSE),
-        itsm.insert("incident", {"short_description": "Printer fleet", "caller_id": "e" * 32},
-                    command_id="c-5", correlation_id=f"case:{CASE_ID}:incident",
-                    caused_by=CAUSE, journal=[("work_notes", "From case CS0001001")]),
-        itsm.update("change_request", "f" * 32, {"state": "-4"}, command_id="c-6",
-                    caused_by=CAUSE),
+        itsm.insert(
+            "incident",
+            {"short_description": "Printer fleet", "caller_id": "e" * 32},
+            command_id="c-5",
+            correlation_id=f"case:{CASE_ID}:incident",
+            caused_by=CAUSE,
+            journal=[("work_notes", "From case CS0001001")],
+        ),
+        itsm.update("change_request", "f" * 32, {"state": "-4"}, command_id="c-6", caused_by=CAUSE),
     ]
 
 
 @pytest.mark.parametrize("command", _built_commands(), ids=lambda c: f"{c.target}-{c.table}")
-def test_commands_the_builders_make_validate_against_their_topics_payload(
-        command: Command) -> None:
+def test_commands_the_builders_make_validate_against_their_topics_payload(command: Command) -> None:
     document = json.loads(command.to_json())
     commands = TOPICS.commands()
 
@@ -193,19 +202,21 @@ def test_commands_the_builders_make_validate_against_their_topics_payload(
             assert _errors(_payload(topic), document)
 
 
-@pytest.mark.parametrize(("what", "change"), [
-    ("a field the table has not", {"fields": {"short_descripton": "typo"}}),
-    ("a journal field as a field", {"fields": {"work_notes": "use the journal"}}),
-    ("a label for a reference", {"fields": {"account": "Acme Corp"}}),
-    ("a number for a value", {"fields": {"priority": 1}}),
-    ("an insert with a sys_id", {"sys_id": "d" * 32}),
-    ("an insert without correlation_id", {"correlation_id": ""}),
-    ("a journal element the table has not", {"journal": [{"element": "comments", "value": "x"}]}),
-    ("an unknown key", {"priority": "1"}),
-    ("no caused_by", {"caused_by": None}),
-])
-def test_commands_the_bridge_would_refuse_do_not_validate(what: str,
-                                                          change: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("what", "change"),
+    [
+        ("a field the table has not", {"fields": {"short_descripton": "typo"}}),
+        ("a journal field as a field", {"fields": {"work_notes": "use the journal"}}),
+        ("a label for a reference", {"fields": {"account": "Acme Corp"}}),
+        ("a number for a value", {"fields": {"priority": 1}}),
+        ("an insert with a sys_id", {"sys_id": "d" * 32}),
+        ("an insert without correlation_id", {"correlation_id": ""}),
+        ("a journal element the table has not", {"journal": [{"element": "comments", "value": "x"}]}),
+        ("an unknown key", {"priority": "1"}),
+        ("no caused_by", {"caused_by": None}),
+    ],
+)
+def test_commands_the_bridge_would_refuse_do_not_validate(what: str, change: dict[str, Any]) -> None:
     document = json.loads(_built_commands()[2].to_json()) | change  # the wm_order insert
     document = {key: value for key, value in document.items() if value is not None}
 
@@ -217,8 +228,9 @@ def test_commands_the_bridge_would_refuse_do_not_validate(what: str,
 async def test_what_a_real_flow_publishes_is_what_the_document_says(store_engine: Any) -> None:
     harness = Harness(store_engine)
     malformed = b'{"event_id": "e-bad", "source": "csm"'
-    result = await harness.feed(make_event("csm-case-insert"),
-                                make_event("csm-case-action-create-work-order"), malformed)
+    result = await harness.feed(
+        make_event("csm-case-insert"), make_event("csm-case-action-create-work-order"), malformed
+    )
     published: list[tuple[str, bytes, bytes, dict[str, str]]] = []
 
     async def send(topic: str, key: bytes, value: bytes, headers: Any) -> Any:
@@ -226,6 +238,7 @@ async def test_what_a_real_flow_publishes_is_what_the_document_says(store_engine
 
         async def acknowledged() -> None:
             return None
+
         return acknowledged()
 
     await OutboxRelay(harness.store, send).publish(result.outbox)

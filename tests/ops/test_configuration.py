@@ -25,8 +25,14 @@ PG_WITH_PASSWORD = f"postgresql+asyncpg://bridge:{SECRET}@127.0.0.1:1/bridge"
 
 def bridge(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.upper().startswith("BRIDGE_")}
-    return subprocess.run([sys.executable, str(CLI), *args], cwd=cwd, capture_output=True, text=True,
-                          env={**base, **env, "COLUMNS": "100"}, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(CLI), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**base, **env, "COLUMNS": "100"},
+        timeout=120,
+    )
 
 
 def one_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -43,33 +49,55 @@ def test_an_invalid_value_is_refused_with_its_variable_and_what_is_allowed(tmp_p
     line = one_line(done)
     assert line.startswith("error: BRIDGE_STORE__URL: ") and "sqlite+aiosqlite:///" in line
 
-    several = bridge(tmp_path, "config", "check", BRIDGE_KAFKA__SECURITY_PROTOCOL="TLS",
-                     BRIDGE_LOG_LEVEL="loud", BRIDGE_HTTP__PORT="http")
+    several = bridge(
+        tmp_path,
+        "config",
+        "check",
+        BRIDGE_KAFKA__SECURITY_PROTOCOL="TLS",
+        BRIDGE_LOG_LEVEL="loud",
+        BRIDGE_HTTP__PORT="http",
+    )
     assert several.returncode == 2
     lines = several.stderr.strip().splitlines()
     assert [line.split(":")[1].strip() for line in lines] == [
-        "BRIDGE_KAFKA__SECURITY_PROTOCOL", "BRIDGE_HTTP__PORT", "BRIDGE_LOG_LEVEL"]
+        "BRIDGE_KAFKA__SECURITY_PROTOCOL",
+        "BRIDGE_HTTP__PORT",
+        "BRIDGE_LOG_LEVEL",
+    ]
     assert "'PLAINTEXT', 'SSL', 'SASL_SSL' or 'SASL_PLAINTEXT'" in lines[0]
     assert "DEBUG, INFO, WARNING, ERROR, CRITICAL" in lines[2]
     # What would only fail later, deep in a start-up, is refused at once too.
-    later = bridge(tmp_path, "config", "check", BRIDGE_STORE__PORTAL_ROLE="portal; DROP TABLE x",
-                   BRIDGE_TOPICS__CSM_EVENTS="csm events")
+    later = bridge(
+        tmp_path,
+        "config",
+        "check",
+        BRIDGE_STORE__PORTAL_ROLE="portal; DROP TABLE x",
+        BRIDGE_TOPICS__CSM_EVENTS="csm events",
+    )
     assert [line.split(":")[1].strip() for line in later.stderr.splitlines()] == [
-        "BRIDGE_TOPICS__CSM_EVENTS", "BRIDGE_STORE__PORTAL_ROLE"]
+        "BRIDGE_TOPICS__CSM_EVENTS",
+        "BRIDGE_STORE__PORTAL_ROLE",
+    ]
     # The mappings folder is part of the configuration too.
     missing = bridge(tmp_path, "config", "check", BRIDGE_MAPPINGS_DIR=str(tmp_path / "nowhere"))
     assert missing.returncode == 2
-    assert one_line(missing).startswith(f"error: BRIDGE_MAPPINGS_DIR: the mappings in {tmp_path / 'nowhere'} "
-                                        "are invalid: 1 mapping error(s)")
+    assert one_line(missing).startswith(
+        f"error: BRIDGE_MAPPINGS_DIR: the mappings in {tmp_path / 'nowhere'} are invalid: 1 mapping error(s)"
+    )
     valid = bridge(tmp_path, "config", "check", "--json", BRIDGE_MAPPINGS_DIR=str(MAPPINGS))
     assert valid.returncode == 0 and json.loads(valid.stdout) == {"valid": True, "problems": []}
 
 
 def test_config_show_masks_every_secret_passwords_in_urls_too(tmp_path: Path) -> None:
-    env = {"BRIDGE_STORE__URL": PG_WITH_PASSWORD, "BRIDGE_HTTP__PORTAL_TOKEN": "token-" + SECRET,
-           "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": f"SASL_SSL://svc:{SECRET}@broker-1:9093,broker-2:9093",
-           "BRIDGE_KAFKA__SECURITY_PROTOCOL": "SASL_SSL", "BRIDGE_KAFKA__SASL_MECHANISM": "PLAIN",
-           "BRIDGE_KAFKA__SASL_USERNAME": "svc", "BRIDGE_KAFKA__SASL_PASSWORD": "sasl-" + SECRET}
+    env = {
+        "BRIDGE_STORE__URL": PG_WITH_PASSWORD,
+        "BRIDGE_HTTP__PORTAL_TOKEN": "token-" + SECRET,
+        "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": f"SASL_SSL://svc:{SECRET}@broker-1:9093,broker-2:9093",
+        "BRIDGE_KAFKA__SECURITY_PROTOCOL": "SASL_SSL",
+        "BRIDGE_KAFKA__SASL_MECHANISM": "PLAIN",
+        "BRIDGE_KAFKA__SASL_USERNAME": "svc",
+        "BRIDGE_KAFKA__SASL_PASSWORD": "sasl-" + SECRET,
+    }
     shown = bridge(tmp_path, "config", "show", "--json", **env)
     assert shown.returncode == 0, shown.stderr
     assert SECRET not in shown.stdout
@@ -97,8 +125,7 @@ def test_the_issues_tracebacks_are_one_line_each_and_debug_shows_the_traceback(t
     assert upgrade.returncode == 2 and "BRIDGE_STORE__URL" in one_line(upgrade)
 
     ca = tmp_path / "missing-ca.pem"
-    topics = bridge(tmp_path, "topics", "list", BRIDGE_KAFKA__SECURITY_PROTOCOL="SSL",
-                    BRIDGE_KAFKA__SSL_CAFILE=str(ca))
+    topics = bridge(tmp_path, "topics", "list", BRIDGE_KAFKA__SECURITY_PROTOCOL="SSL", BRIDGE_KAFKA__SSL_CAFILE=str(ca))
     assert topics.returncode == 2
     assert one_line(topics) == f"error: BRIDGE_KAFKA__SSL_CAFILE: no such file: {ca}"
 
@@ -111,14 +138,22 @@ def test_an_unreachable_broker_names_the_setting(tmp_path: Path) -> None:
     done = bridge(tmp_path, "topics", "list", BRIDGE_KAFKA__BOOTSTRAP_SERVERS="127.0.0.1:1")
     assert done.returncode == 1
     line = one_line(done)
-    assert line == ("error: nothing accepts connections at 127.0.0.1:1: check BRIDGE_KAFKA__BOOTSTRAP_SERVERS "
-                    "and that the broker is running")
+    assert line == (
+        "error: nothing accepts connections at 127.0.0.1:1: check BRIDGE_KAFKA__BOOTSTRAP_SERVERS "
+        "and that the broker is running"
+    )
 
 
 READ_ONLY_COMMANDS = [
-    ("dlq", "list"), ("dlq", "show", "dl-1"), ("dlq", "purge", "--before", "30d"),
-    ("dlq", "retry", "--all"), ("inspect", "case", "CS0001"), ("explain", "case", "CS0001"),
-    ("visibility", "check"), ("visibility", "rebuild"), ("visibility", "who", "WO0001"),
+    ("dlq", "list"),
+    ("dlq", "show", "dl-1"),
+    ("dlq", "purge", "--before", "30d"),
+    ("dlq", "retry", "--all"),
+    ("inspect", "case", "CS0001"),
+    ("explain", "case", "CS0001"),
+    ("visibility", "check"),
+    ("visibility", "rebuild"),
+    ("visibility", "who", "WO0001"),
     ("replay", "--topic", "csm.events", "--from-offset", "0"),
 ]
 
@@ -127,8 +162,10 @@ READ_ONLY_COMMANDS = [
 def test_read_only_commands_never_create_a_store(tmp_path: Path, args: tuple[str, ...]) -> None:
     done = bridge(tmp_path, *args, BRIDGE_KAFKA__BOOTSTRAP_SERVERS="127.0.0.1:1")
     assert done.returncode == 1
-    assert one_line(done) == ("error: no store at bridge.db (BRIDGE_STORE__URL=sqlite+aiosqlite:///bridge.db): "
-                              "run `bridge db upgrade` or start the bridge to create it")
+    assert one_line(done) == (
+        "error: no store at bridge.db (BRIDGE_STORE__URL=sqlite+aiosqlite:///bridge.db): "
+        "run `bridge db upgrade` or start the bridge to create it"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -177,13 +214,11 @@ def test_a_migrated_store_is_read_without_being_written(tmp_path: Path) -> None:
 
 
 def test_mistyped_variables_are_named_with_the_setting_they_meant(tmp_path: Path) -> None:
-    for typo, meant in (("BRIDGE_STORE_URL", "BRIDGE_STORE__URL"),
-                        ("BRIDGE_MAPPING_DIR", "BRIDGE_MAPPINGS_DIR")):
+    for typo, meant in (("BRIDGE_STORE_URL", "BRIDGE_STORE__URL"), ("BRIDGE_MAPPING_DIR", "BRIDGE_MAPPINGS_DIR")):
         for args in (("dlq", "list"), ("run",), ("config", "show")):
             done = bridge(tmp_path, *args, **{typo: "x"})
             assert done.returncode == 2, (args, done.stderr)
-            assert f"{typo} (from environment) is not a setting and is ignored; did you mean {meant}?" \
-                in one_line(done)
+            assert f"{typo} (from environment) is not a setting and is ignored; did you mean {meant}?" in one_line(done)
     # A variable that resembles no setting is only a warning (the command goes on)...
     other = bridge(tmp_path, "mappings", "schema", BRIDGE_DEPLOYED_BY="ci")
     assert other.returncode == 0
@@ -194,11 +229,21 @@ def test_mistyped_variables_are_named_with_the_setting_they_meant(tmp_path: Path
     assert check.returncode == 2
     assert check.stderr.splitlines() == [
         "error: BRIDGE_DEPLOYED_BY (from environment) is not a setting and is ignored",
-        "error: BRIDGE_LOG_LEVL (from .env) is not a setting and is ignored; did you mean BRIDGE_LOG_LEVEL?"]
+        "error: BRIDGE_LOG_LEVL (from .env) is not a setting and is ignored; did you mean BRIDGE_LOG_LEVEL?",
+    ]
     # The variables the bridge and its tests read outside the settings are not reported.
     (tmp_path / ".env").unlink()
-    assert bridge(tmp_path, "config", "check", BRIDGE_KAFKA_CACHE="/tmp/k", BRIDGE_TEST_POSTGRES_URL="x",
-                  BRIDGE_MAPPINGS_DIR=str(MAPPINGS)).returncode == 0
+    assert (
+        bridge(
+            tmp_path,
+            "config",
+            "check",
+            BRIDGE_KAFKA_CACHE="/tmp/k",
+            BRIDGE_TEST_POSTGRES_URL="x",
+            BRIDGE_MAPPINGS_DIR=str(MAPPINGS),
+        ).returncode
+        == 0
+    )
 
 
 def test_option_values_are_validated_and_the_version_is_shown(tmp_path: Path) -> None:
@@ -236,11 +281,17 @@ def test_bridge_run_logs_a_variable_that_resembles_no_setting(tmp_path: Path) ->
     import signal
 
     base = {k: v for k, v in os.environ.items() if not k.upper().startswith("BRIDGE_")}
-    env = {**base, "BRIDGE_DEPLOYED_BY": "ci", "BRIDGE_HTTP__PORT": "0", "BRIDGE_LOG_FORMAT": "json",
-           "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",
-           "BRIDGE_MAPPINGS_DIR": str(MAPPINGS)}
-    process = subprocess.Popen([sys.executable, str(CLI), "run"], cwd=tmp_path, env=env,
-                               stderr=subprocess.PIPE, text=True)
+    env = {
+        **base,
+        "BRIDGE_DEPLOYED_BY": "ci",
+        "BRIDGE_HTTP__PORT": "0",
+        "BRIDGE_LOG_FORMAT": "json",
+        "BRIDGE_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",
+        "BRIDGE_MAPPINGS_DIR": str(MAPPINGS),
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(CLI), "run"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert process.stderr is not None
         first = json.loads(process.stderr.readline())
@@ -260,20 +311,26 @@ def test_bridge_run_refuses_an_invalid_value_before_starting_anything(tmp_path: 
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         "error: BRIDGE_CONSUMER__MAX_RECORDS: Input should be greater than or equal to 1",
-        "error: BRIDGE_HTTP__PORT: Input should be less than or equal to 65535"]
+        "error: BRIDGE_HTTP__PORT: Input should be less than or equal to 65535",
+    ]
     assert list(tmp_path.iterdir()) == []  # no store created
 
 
-@pytest.mark.parametrize(("text", "shown"), [
-    ("postgresql+asyncpg://bridge:p@ss/word@db:5432/x", "postgresql+asyncpg://bridge:***@db:5432/x"),
-    ("postgresql+asyncpg://bridge:pa/ss@db/x", "postgresql+asyncpg://bridge:***@db/x"),
-    ("postgresql+asyncpg://db/x?user=a&password=s3&ssl=require",
-     "postgresql+asyncpg://db/x?user=a&password=***&ssl=require"),
-    ("host=db user=a password=s3 dbname=x", "host=db user=a password=*** dbname=x"),
-    ("SASL_SSL://u:s3@b1:9093,u:s3@b2:9093", "SASL_SSL://u:***@b1:9093,u:***@b2:9093"),
-    ("sqlite+aiosqlite:///data/bridge.db", "sqlite+aiosqlite:///data/bridge.db"),
-    ("b1:9092,b2:9092", "b1:9092,b2:9092"),
-])
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("postgresql+asyncpg://bridge:p@ss/word@db:5432/x", "postgresql+asyncpg://bridge:***@db:5432/x"),
+        ("postgresql+asyncpg://bridge:pa/ss@db/x", "postgresql+asyncpg://bridge:***@db/x"),
+        (
+            "postgresql+asyncpg://db/x?user=a&password=s3&ssl=require",
+            "postgresql+asyncpg://db/x?user=a&password=***&ssl=require",
+        ),
+        ("host=db user=a password=s3 dbname=x", "host=db user=a password=*** dbname=x"),
+        ("SASL_SSL://u:s3@b1:9093,u:s3@b2:9093", "SASL_SSL://u:***@b1:9093,u:***@b2:9093"),
+        ("sqlite+aiosqlite:///data/bridge.db", "sqlite+aiosqlite:///data/bridge.db"),
+        ("b1:9092,b2:9092", "b1:9092,b2:9092"),
+    ],
+)
 def test_the_masking_rule(text: str, shown: str) -> None:
     from bridge.redaction import mask_secrets
 

@@ -22,8 +22,13 @@ DASHBOARD = json.loads((ROOT / "deploy" / "grafana" / "csm-fsm-bridge.json").rea
 ALERTS = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yaml").read_text())
 #: labels Prometheus adds to every scraped series, and a histogram bucket's bound
 SCRAPE_LABELS = {"instance", "job", "le"}
-REQUIRED_ALERTS = {"BridgeConsumerLagGrowing", "BridgeDeadLetters", "BridgeOutboxBacklog",
-                   "BridgeOutboxRowsRefused", "BridgeNotReady"}
+REQUIRED_ALERTS = {
+    "BridgeConsumerLagGrowing",
+    "BridgeDeadLetters",
+    "BridgeOutboxBacklog",
+    "BridgeOutboxRowsRefused",
+    "BridgeNotReady",
+}
 
 
 def _alert_rules() -> list[dict[str, Any]]:
@@ -46,8 +51,12 @@ def _expressions() -> list[str]:
 
 def _exported(text: str) -> dict[str, set[str] | None]:
     """Sample name → its label names (None: no sample yet, so its labels are unknown)."""
-    suffixes = {"counter": ("_total", "_created"), "gauge": ("",), "histogram": (
-        "_bucket", "_count", "_sum", "_created"), "summary": ("_count", "_sum", "_created")}
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "gauge": ("",),
+        "histogram": ("_bucket", "_count", "_sum", "_created"),
+        "summary": ("_count", "_sum", "_created"),
+    }
     exported: dict[str, set[str] | None] = {}
     for family in text_string_to_metric_families(text):
         for suffix in suffixes.get(family.type, ("",)):
@@ -74,7 +83,8 @@ def test_every_dashboard_panel_queries_something() -> None:
 
 @pytest.mark.kafka
 async def test_every_metric_the_dashboard_and_alerts_name_is_on_the_bridges_metrics(
-        bridge_settings: Settings, bridge_env: dict[str, str], tmp_path: Path) -> None:
+    bridge_settings: Settings, bridge_env: dict[str, str], tmp_path: Path
+) -> None:
     with running_bridge(bridge_env, tmp_path / "bridge.log") as port:
         # traffic, so that the labelled series exist (a command, a dead letter, some lag)
         cases = [make_event("csm-case-action-create-work-order", sys_id=new_sys_id()) for _ in range(2)]
@@ -84,6 +94,7 @@ async def test_every_metric_the_dashboard_and_alerts_name_is_on_the_bridges_metr
         def sampled() -> str | None:
             text = http_get(port, "/metrics")[1].decode()
             return text if "bridge_consumer_lag{" in text and "bridge_ready 1.0" in text else None
+
         text = wait_until(sampled, timeout_s=30)
         assert text, "the sampler did not report lag and readiness"
     exported = _exported(text)
@@ -94,8 +105,11 @@ async def test_every_metric_the_dashboard_and_alerts_name_is_on_the_bridges_metr
         missing = named - exported.keys()
         assert not missing, f"{sorted(missing)} are not on /metrics (in: {expression})"
         # every label an aggregation groups by, or a selector matches, is one of these metrics'
-        labels = {label for group in re.findall(r"\bby \(([^)]*)\)", expression)
-                  for label in re.split(r"\s*,\s*", group.strip())}
+        labels = {
+            label
+            for group in re.findall(r"\bby \(([^)]*)\)", expression)
+            for label in re.split(r"\s*,\s*", group.strip())
+        }
         labels |= set(re.findall(r"[{,]\s*([a-z_]+)\s*=~?", expression))
         known = set().union(*(exported[name] or set() for name in named)) | SCRAPE_LABELS
         if all(exported[name] is not None for name in named):

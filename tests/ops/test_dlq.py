@@ -26,9 +26,11 @@ def _strict_mappings(folder: Path) -> Path:
     values = folder / "value_maps.yaml"
     values.write_text(values.read_text().replace("value_maps:\n", "value_maps:" + STRICT_MAP, 1))
     maps = folder / "case_to_work_order.yaml"
-    maps.write_text(maps.read_text().replace(
-        "{field: priority, copy: priority}",
-        "{field: priority, copy: priority, value_map: strict_priority}"))
+    maps.write_text(
+        maps.read_text().replace(
+            "{field: priority, copy: priority}", "{field: priority, copy: priority, value_map: strict_priority}"
+        )
+    )
     return folder
 
 
@@ -38,15 +40,14 @@ def _fix(folder: Path) -> None:
 
 
 async def test_retry_after_a_fix_succeeds_and_the_replay_counter_ends_a_loop(
-        bridge_settings: Settings, bridge_env: dict[str, str], tmp_path: Path) -> None:
+    bridge_settings: Settings, bridge_env: dict[str, str], tmp_path: Path
+) -> None:
     mappings = _strict_mappings(tmp_path / "mappings")
     env = {**bridge_env, "BRIDGE_MAPPINGS_DIR": str(mappings)}
-    unmapped = make_event("csm-case-action-create-work-order", sys_id=new_sys_id(),
-                          record={"priority": "3"})
+    unmapped = make_event("csm-case-action-create-work-order", sys_id=new_sys_id(), record={"priority": "3"})
     fine = make_event("csm-case-action-create-work-order", sys_id=new_sys_id())
     with running_bridge(env, tmp_path / "bridge.log") as port:
-        await produce(bridge_settings, [b'{"not json', unmapped, fine],
-                      topic=bridge_settings.topics.csm_events)
+        await produce(bridge_settings, [b'{"not json', unmapped, fine], topic=bridge_settings.topics.csm_events)
         await collect(bridge_settings, bridge_settings.topics.dead_letters, lambda m: len(m) >= 2)
 
         listed = await acli_json(env, "dlq", "list")
@@ -59,27 +60,25 @@ async def test_retry_after_a_fix_succeeds_and_the_replay_counter_ends_a_loop(
         assert "mapping_error" in (await acli(env, "dlq", "list")).stdout
 
         _fix(mappings)
-        assert wait_until(lambda: json.loads(http_get(port, "/ready")[1])
-                          ["checks"]["mappings"]["reloads"] == 1, timeout_s=20)
+        assert wait_until(
+            lambda: json.loads(http_get(port, "/ready")[1])["checks"]["mappings"]["reloads"] == 1, timeout_s=20
+        )
         preview = await acli_json(env, "dlq", "retry", "--reason", "mapping_error")
         assert [p["action"] for p in preview["plan"]] == ["retry"] and not preview["executed"]
         assert await acli_json(env, "dlq", "list", "--status", "new") == listed  # a preview changes nothing
         done = await acli_json(env, "dlq", "retry", "--reason", "mapping_error", "--execute")
         assert done["retried"] == 1
-        orders = await collect(bridge_settings, bridge_settings.topics.fsm_commands,
-                               lambda m: len(m) >= 2, timeout_s=30)
-        assert {json.loads(m.value)["fields"]["initiated_from"] for m in orders} == \
-            {unmapped["sys_id"], fine["sys_id"]}
-        assert (await acli_json(env, "dlq", "list", "--status", "retried"))[0]["reason_code"] == \
-            "mapping_error"
+        orders = await collect(
+            bridge_settings, bridge_settings.topics.fsm_commands, lambda m: len(m) >= 2, timeout_s=30
+        )
+        assert {json.loads(m.value)["fields"]["initiated_from"] for m in orders} == {unmapped["sys_id"], fine["sys_id"]}
+        assert (await acli_json(env, "dlq", "list", "--status", "retried"))[0]["reason_code"] == "mapping_error"
 
         # invalid JSON stays invalid: each retry dead-letters it again, one count higher
         first = by_reason["invalid_json"]["id"]
         await acli(env, "dlq", "retry", first, "--max-replays", "1", "--execute")
-        dlq = await collect(bridge_settings, bridge_settings.topics.dead_letters,
-                            lambda m: len(m) >= 3)
-        counts = sorted(dict((k, v.decode()) for k, v in m.headers)["x-bridge-replay-count"]
-                        for m in dlq)
+        dlq = await collect(bridge_settings, bridge_settings.topics.dead_letters, lambda m: len(m) >= 3)
+        counts = sorted(dict((k, v.decode()) for k, v in m.headers)["x-bridge-replay-count"] for m in dlq)
         assert counts == ["0", "0", "1"]
         [again] = await acli_json(env, "dlq", "list", "--status", "new")
         assert again["replay_count"] == 1

@@ -34,16 +34,33 @@ def _metric(text: str, name: str, **labels: str) -> float:
 def _chromium(tmp_path: Path, url: str, *mode: str) -> str:
     profile = tmp_path / "chromium-profile"
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--window-size=1200,900", "--virtual-time-budget=5000",
-         *mode, url], capture_output=True, text=True, timeout=90)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--window-size=1200,900",
+            "--virtual-time-budget=5000",
+            *mode,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
 async def test_metrics_status_page_and_status_command_follow_the_events(
-        bridge_settings: Settings, bridge_env: dict[str, str], tmp_path: Path) -> None:
+    bridge_settings: Settings, bridge_env: dict[str, str], tmp_path: Path
+) -> None:
     with running_bridge(bridge_env, tmp_path / "bridge.log") as port:
         assert http_get(port, "/health") == (200, b'{"status": "alive"}')
         ready = json.loads(http_get(port, "/ready")[1])
@@ -60,11 +77,11 @@ async def test_metrics_status_page_and_status_command_follow_the_events(
             done = _metric(text, "bridge_events_total") == 6  # counted before the phases
             committed = _metric(text, "bridge_batch_phase_seconds_total", phase="settle") > 0
             return text if done and committed else None
+
         after = wait_until(scraped, timeout_s=15)
         assert after, "metrics did not count the events"
         assert _metric(after, "bridge_events_total", source="csm", outcome="applied") == 5
-        assert _metric(after, "bridge_commands_total", target="fsm", table="wm_order",
-                       operation="insert") == 5
+        assert _metric(after, "bridge_commands_total", target="fsm", table="wm_order", operation="insert") == 5
         assert _metric(after, "bridge_dead_letters_total", reason="invalid_utf8") == 1
         assert _metric(after, "bridge_batch_size_count") >= 1
         for phase in ("decode", "prefetch", "flows", "flush", "commit", "publish", "settle"):
@@ -76,6 +93,7 @@ async def test_metrics_status_page_and_status_command_follow_the_events(
             data = json.loads(http_get(port, "/status.json")[1])
             done = data["lag"] is not None and sum(p["lag"] for p in data["lag"]) == 0
             return data if done and len(data["history"]) >= 3 else None
+
         status = wait_until(caught_up, timeout_s=20)
         assert status, "the sampler never saw the group caught up"
         lag_metrics = http_get(port, "/metrics")[1].decode()

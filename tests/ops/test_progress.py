@@ -24,19 +24,16 @@ def test_a_partition_with_lag_that_does_not_move_stalls_after_the_limit_and_reco
     assert [(s.partition, s.lag, s.committed) for s in stalls] == [(0, 7, 5), (1, 3, None)]
     assert stalls[0].as_json(115)["stalled_for_s"] == 15
     # partition 0 moves: it starts over; partition 1 stays stalled
-    assert [s.partition for s in tracker.observe([_lag(0, 6, 12), _lag(1, None, 3)], None,
-                                                 now=111)] == [1]
+    assert [s.partition for s in tracker.observe([_lag(0, 6, 12), _lag(1, None, 3)], None, now=111)] == [1]
     # partition 1 caught up (no lag): not stalled; partition 0 held still since it moved
-    assert [s.partition for s in tracker.observe([_lag(0, 6, 12), _lag(1, 3, 3)], None,
-                                                 now=125)] == [0]
+    assert [s.partition for s in tracker.observe([_lag(0, 6, 12), _lag(1, 3, 3)], None, now=125)] == [0]
 
 
 def test_no_lag_is_never_a_stall_and_other_instances_partitions_are_theirs() -> None:
     tracker = ProgressTracker(ProbeSettings(stall_after_s=1))
     tracker.observe([_lag(0, 9, 9), _lag(1, 2, 5)], {(T, 0)}, now=0)
     assert tracker.observe([_lag(0, 9, 9), _lag(1, 2, 5)], {(T, 0)}, now=50) == []
-    assert [s.partition for s in tracker.observe([_lag(0, 9, 9), _lag(1, 2, 5)], {(T, 1)},
-                                                 now=51)] == [1]
+    assert [s.partition for s in tracker.observe([_lag(0, 9, 9), _lag(1, 2, 5)], {(T, 1)}, now=51)] == [1]
     assert tracker.observe([_lag(0, 9, 9), _lag(1, 2, 5)], set(), now=52) == []  # holds none
 
 

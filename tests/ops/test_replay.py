@@ -30,10 +30,12 @@ async def _fsm_commands(settings: Settings) -> list:
 
 
 async def test_dry_run_emits_nothing_and_execute_emits_only_what_is_new(
-        bridge_settings: Settings, bridge_env: dict[str, str]) -> None:
+    bridge_settings: Settings, bridge_env: dict[str, str]
+) -> None:
     topic = bridge_settings.topics.csm_events
     await produce(bridge_settings, _work_order_requests(6))
     from bridge.store.migrate import upgrade
+
     await upgrade(bridge_settings.store.url)
 
     dry = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0")
@@ -58,21 +60,31 @@ async def test_dry_run_emits_nothing_and_execute_emits_only_what_is_new(
     assert len(total) == 7  # exactly one more command, for the new event
     message_ids = {dict(m.headers)["x-bridge-message-id"].decode() for m in total}
     assert message_ids == {dict(m.headers)["x-bridge-message-id"].decode() for m in emitted} | {
-        second["command_list"][0]["message_id"]}
+        second["command_list"][0]["message_id"]
+    }
 
-    refused = await acli(bridge_env, "replay", "--topic", topic, "--from-offset", "0",
-                  "--force-reprocess", check=False)
+    refused = await acli(bridge_env, "replay", "--topic", topic, "--from-offset", "0", "--force-reprocess", check=False)
     assert refused.returncode != 0 and "--reason" in refused.stderr
-    forced = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0",
-                      "--force-reprocess", "--reason", "fsm lost its data")
+    forced = await acli_json(
+        bridge_env,
+        "replay",
+        "--topic",
+        topic,
+        "--from-offset",
+        "0",
+        "--force-reprocess",
+        "--reason",
+        "fsm lost its data",
+    )
     assert forced["dry_run"] and forced["applied"] == 7 and forced["commands"] == 7
     assert {c["message_id"] for c in forced["command_list"]}.isdisjoint(
-        {c["message_id"] for c in second["command_list"]})  # new ids: the systems see new commands
+        {c["message_id"] for c in second["command_list"]}
+    )  # new ids: the systems see new commands
 
 
-async def test_replay_by_time_by_partition_and_by_key(bridge_settings: Settings,
-                                                      bridge_env: dict[str, str]) -> None:
+async def test_replay_by_time_by_partition_and_by_key(bridge_settings: Settings, bridge_env: dict[str, str]) -> None:
     from bridge.store.migrate import upgrade
+
     await upgrade(bridge_settings.store.url)
     topic = bridge_settings.topics.csm_events
     early = _work_order_requests(4)
@@ -92,9 +104,14 @@ async def test_replay_by_time_by_partition_and_by_key(bridge_settings: Settings,
     key = later[1]["sys_id"]
     by_key = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0", "--key", key)
     assert by_key["read"] == 1 and by_key["command_list"][0]["cause_event_id"] == later[1]["event_id"]
-    per_partition = [(await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0",
-                                      "--partition", str(r["partition"])))["read"]
-                     for r in by_key["ranges"]]
+    per_partition = [
+        (
+            await acli_json(
+                bridge_env, "replay", "--topic", topic, "--from-offset", "0", "--partition", str(r["partition"])
+            )
+        )["read"]
+        for r in by_key["ranges"]
+    ]
     assert len(per_partition) == len(by_key["ranges"]) > 1 and sum(per_partition) == 7
 
     text = cli(bridge_env, "replay", "--topic", topic, "--since", since).stdout  # real entry point
@@ -102,7 +119,8 @@ async def test_replay_by_time_by_partition_and_by_key(bridge_settings: Settings,
 
 
 async def test_a_record_the_store_refuses_is_dead_lettered_and_the_replay_goes_on(
-        bridge_settings: Settings, bridge_env: dict[str, str]) -> None:
+    bridge_settings: Settings, bridge_env: dict[str, str]
+) -> None:
     """As in the bridge's own runtime: the failing batch is taken apart, the refused record is
     dead-lettered (stage ``batch``), and the others are applied."""
     import sqlite3
@@ -110,20 +128,24 @@ async def test_a_record_the_store_refuses_is_dead_lettered_and_the_replay_goes_o
     from sqlalchemy.engine import make_url
 
     from bridge.store.migrate import upgrade
+
     await upgrade(bridge_settings.store.url)
     store = sqlite3.connect(make_url(bridge_settings.store.url).database)
-    store.execute("CREATE TRIGGER records_not_refused BEFORE INSERT ON records "
-                  "WHEN NEW.number LIKE 'REFUSED%' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    store.execute(
+        "CREATE TRIGGER records_not_refused BEFORE INSERT ON records "
+        "WHEN NEW.number LIKE 'REFUSED%' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
     store.commit()
-    events = [make_event("csm-case-insert", sys_id=new_sys_id(), record={"number": number})
-              for number in ("CS0000001", "REFUSED2", "CS0000003")]
+    events = [
+        make_event("csm-case-insert", sys_id=new_sys_id(), record={"number": number})
+        for number in ("CS0000001", "REFUSED2", "CS0000003")
+    ]
     await produce(bridge_settings, events)
     topic = bridge_settings.topics.csm_events
 
     dry = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0")
     assert store.execute("SELECT count(*) FROM dead_letters").fetchone() == (0,), "a dry run"
-    done = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0",
-                           "--execute")
+    done = await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0", "--execute")
 
     assert (dry["read"], dry["applied"], dry["dead_lettered"]) == (3, 2, 1)
     assert (done["read"], done["applied"], done["dead_lettered"]) == (3, 2, 1)
@@ -135,12 +157,14 @@ async def test_a_record_the_store_refuses_is_dead_lettered_and_the_replay_goes_o
 
 
 async def test_a_store_outage_stops_the_replay_with_a_clear_error_and_a_rerun_goes_on(
-        bridge_settings: Settings, bridge_env: dict[str, str]) -> None:
+    bridge_settings: Settings, bridge_env: dict[str, str]
+) -> None:
     import sqlite3
 
     from sqlalchemy.engine import make_url
 
     from bridge.store.migrate import upgrade
+
     await upgrade(bridge_settings.store.url)
     await produce(bridge_settings, _work_order_requests(3))
     topic = bridge_settings.topics.csm_events
@@ -148,8 +172,7 @@ async def test_a_store_outage_stops_the_replay_with_a_clear_error_and_a_rerun_go
     blocker = sqlite3.connect(make_url(bridge_settings.store.url).database, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another writer holds the store
     try:
-        stopped = await acli(env, "replay", "--topic", topic, "--from-offset", "0", "--execute",
-                             check=False)
+        stopped = await acli(env, "replay", "--topic", topic, "--from-offset", "0", "--execute", check=False)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -162,7 +185,8 @@ async def test_a_store_outage_stops_the_replay_with_a_clear_error_and_a_rerun_go
 
 
 async def test_execute_publishes_each_dead_letter_once_whatever_the_reruns(
-        bridge_settings: Settings, bridge_env: dict[str, str]) -> None:
+    bridge_settings: Settings, bridge_env: dict[str, str]
+) -> None:
     """Bad input of every kind the door refuses, replayed with --execute three times: each
     dead letter is on the dead-letter topic once (a known one is not sent again)."""
     import json
@@ -170,27 +194,32 @@ async def test_execute_publishes_each_dead_letter_once_whatever_the_reruns(
     from aiokafka import AIOKafkaProducer
 
     from bridge.store.migrate import upgrade
+
     await upgrade(bridge_settings.store.url)
     topic = bridge_settings.topics.csm_events
     valid, mismatched, repeated = _work_order_requests(3)
-    repeated_body = json.dumps(repeated).encode().replace(
-        b'"sys_id":', b'"sys_id": "' + new_sys_id().encode() + b'", "sys_id":', 1)
+    repeated_body = (
+        json.dumps(repeated).encode().replace(b'"sys_id":', b'"sys_id": "' + new_sys_id().encode() + b'", "sys_id":', 1)
+    )
     producer = AIOKafkaProducer(bootstrap_servers=bridge_settings.kafka.bootstrap_servers)
     await producer.start()
     try:
-        for key, value in [(b"k", b"{not json"), (valid["sys_id"].encode(), None),
-                           (new_sys_id().encode(), json.dumps(mismatched).encode()),
-                           (repeated["sys_id"].encode(), repeated_body),
-                           (valid["sys_id"].encode(), json.dumps(valid).encode())]:
+        for key, value in [
+            (b"k", b"{not json"),
+            (valid["sys_id"].encode(), None),
+            (new_sys_id().encode(), json.dumps(mismatched).encode()),
+            (repeated["sys_id"].encode(), repeated_body),
+            (valid["sys_id"].encode(), json.dumps(valid).encode()),
+        ]:
             await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
 
-    runs = [await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0",
-                            "--execute") for _ in range(3)]
+    runs = [
+        await acli_json(bridge_env, "replay", "--topic", topic, "--from-offset", "0", "--execute") for _ in range(3)
+    ]
 
-    assert [(r["read"], r["applied"], r["dead_lettered"]) for r in runs] == [(5, 1, 4)] + \
-        [(5, 0, 4)] * 2
+    assert [(r["read"], r["applied"], r["dead_lettered"]) for r in runs] == [(5, 1, 4)] + [(5, 0, 4)] * 2
     letters = await read_to_end(bridge_settings, bridge_settings.topics.dead_letters)
     reasons = sorted(dict(m.headers)["x-bridge-reason"].decode() for m in letters)
     assert reasons == ["duplicate_key", "invalid_json", "key_mismatch", "not_an_object"]

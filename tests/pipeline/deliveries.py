@@ -42,12 +42,12 @@ class Delivery:
 
 
 def delivery_of(raws: Sequence[RawRecord]) -> Delivery:
-    return Delivery(tuple(ConsumerRecord(r.topic, r.partition, r.offset, 0, 0, r.key, r.value,
-                                         None, 0, 0, ()) for r in raws))
+    return Delivery(
+        tuple(ConsumerRecord(r.topic, r.partition, r.offset, 0, 0, r.key, r.value, None, 0, 0, ()) for r in raws)
+    )
 
 
-async def redeliver(runtime: DeliveryRuntime, raws: Sequence[RawRecord],
-                    times: int = 3) -> list[str]:
+async def redeliver(runtime: DeliveryRuntime, raws: Sequence[RawRecord], times: int = 3) -> list[str]:
     """Hand the batch to the runtime ``times`` times, as FastStream fetches a rewound batch
     again; what became of each delivery."""
     outcomes = []

@@ -34,8 +34,9 @@ class Harness:
         # Exactly as the bridge builds it: the batch store of the engine's database, every
         # flow and the visibility hook.
         self.store = batch_store_of(self.engine)
-        self.processor = build_processor(self.store, Settings(_env_file=None, topics=self.topics),
-                                         lambda: self.mappings)
+        self.processor = build_processor(
+            self.store, Settings(_env_file=None, topics=self.topics), lambda: self.mappings
+        )
 
     def raw(self, event: dict[str, Any] | bytes, topic: str | None = None) -> RawRecord:
         self.offset += 1

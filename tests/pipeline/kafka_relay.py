@@ -13,9 +13,10 @@ from tests.fixtures.kafka import read_to_end
 
 def relay_to(store: BatchStore, producer: AIOKafkaProducer) -> OutboxRelay:
     """A relay publishing with ``producer``, as the bridge's FastStream publishers do."""
+
     async def send(topic: str, key: bytes, value: bytes, headers: Any) -> Any:
-        return await producer.send(topic, value, key=key,
-                                   headers=[(k, v.encode()) for k, v in headers.items()])
+        return await producer.send(topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()])
+
     return OutboxRelay(store, send)
 
 

@@ -15,9 +15,16 @@ CAUSE = CausedBy(event_id="e-1", source="csm", table="sn_customerservice_case", 
 
 
 def _row(command: Command) -> dict[str, object]:
-    return command_row(command=command, topic="fsm.commands", headers={}, cause_event_id="e-1",
-                       cause_sys_id=CASE_ID, rule="test", mapping_version=None,
-                       now=datetime.now(timezone.utc))
+    return command_row(
+        command=command,
+        topic="fsm.commands",
+        headers={},
+        cause_event_id="e-1",
+        cause_sys_id=CASE_ID,
+        rule="test",
+        mapping_version=None,
+        now=datetime.now(timezone.utc),
+    )
 
 
 def test_an_update_is_keyed_by_its_target() -> None:
@@ -30,8 +37,13 @@ def test_an_update_is_keyed_by_its_target() -> None:
 
 
 def test_an_insert_is_keyed_by_its_correlation_id() -> None:
-    insert = fsm.insert("wm_order", {"short_description": "Printer"}, command_id="c-2",
-                        correlation_id=f"case:{CASE_ID}:wo:1", caused_by=CAUSE)
+    insert = fsm.insert(
+        "wm_order",
+        {"short_description": "Printer"},
+        command_id="c-2",
+        correlation_id=f"case:{CASE_ID}:wo:1",
+        caused_by=CAUSE,
+    )
 
     row = _row(insert)
 

@@ -41,8 +41,7 @@ async def _small_topic(bootstrap: str) -> str:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, 1, 1,
-                                            topic_configs={"max.message.bytes": "4000"})])
+        await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"max.message.bytes": "4000"})])
     finally:
         await admin.close()
     return name
@@ -53,8 +52,9 @@ def _not_an_object(size: int) -> bytes:
 
 
 async def _messages(bootstrap: str, topic: str) -> list[Any]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     try:
         fetched = await consumer.getmany(timeout_ms=3000)
@@ -64,10 +64,9 @@ async def _messages(bootstrap: str, topic: str) -> list[Any]:
 
 
 async def test_a_dead_letter_too_large_for_its_topic_goes_out_cut_down_once(
-        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
-        bridge_settings: Settings) -> None:
-    topics = bridge_settings.topics.model_copy(
-        update={"dead_letters": await _small_topic(kafka_bootstrap)})
+    store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str, bridge_settings: Settings
+) -> None:
+    topics = bridge_settings.topics.model_copy(update={"dead_letters": await _small_topic(kafka_bootstrap)})
     harness = Harness(store_engine, topics=topics)
     await harness.store.open()
     relay = relay_to(harness.store, producer)
@@ -91,9 +90,9 @@ async def test_a_dead_letter_too_large_for_its_topic_goes_out_cut_down_once(
         processed = list((await conn.execute(select(processed_events.c.event_id))).scalars())
     assert processed == [valid["event_id"]]
     letters = {letter["offset"]: letter for letter in await harness.dead_letters()}
-    assert {o: (d["reason_code"], d["payload"]) for o, d in letters.items()
-            if o in (raws[0].offset, raws[2].offset)} == {
-        raws[0].offset: ("not_an_object", large[0]), raws[2].offset: ("not_an_object", large[1])}
+    assert {
+        o: (d["reason_code"], d["payload"]) for o, d in letters.items() if o in (raws[0].offset, raws[2].offset)
+    } == {raws[0].offset: ("not_an_object", large[0]), raws[2].offset: ("not_an_object", large[1])}
 
     published = await _messages(kafka_bootstrap, topics.dead_letters)
     assert len(published) == 5, "each dead letter once"
@@ -106,25 +105,23 @@ async def test_a_dead_letter_too_large_for_its_topic_goes_out_cut_down_once(
         assert headers["x-bridge-truncated"] == "true"
         assert headers["x-bridge-original-size"] == str(len(original))
         assert headers["x-bridge-original-sha256"] == hashlib.sha256(original).hexdigest()
-        assert message.value == original[:len(message.value)]
+        assert message.value == original[: len(message.value)]
         assert len(message.value) in CUT_DOWN_BYTES and len(message.value) < 4000
     assert runtime.stats.failures == 0 and runtime.stats.rewinds == 0
 
 
 async def test_without_the_limit_known_a_dead_letter_the_producer_refuses_goes_out_cut_down(
-        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
-        bridge_settings: Settings) -> None:
+    store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str, bridge_settings: Settings
+) -> None:
     topics = bridge_settings.topics
     harness = Harness(store_engine, topics=topics)
     await harness.store.open()
-    runtime = DeliveryRuntime(harness.processor, relay_to(harness.store, producer),
-                              ISOLATE_AFTER_TWO)
+    runtime = DeliveryRuntime(harness.processor, relay_to(harness.store, producer), ISOLATE_AFTER_TWO)
     large = _not_an_object(2_000_000)
 
     assert await redeliver(runtime, [harness.raw(large)], times=1) == ["ack"]
 
     [message] = await _messages(kafka_bootstrap, topics.dead_letters)
     headers = {k: v.decode() for k, v in message.headers}
-    assert (headers["x-bridge-truncated"], headers["x-bridge-original-size"]) == \
-        ("true", str(len(large)))
-    assert message.value == large[:max(CUT_DOWN_BYTES)]
+    assert (headers["x-bridge-truncated"], headers["x-bridge-original-size"]) == ("true", str(len(large)))
+    assert message.value == large[: max(CUT_DOWN_BYTES)]

@@ -32,26 +32,27 @@ from tests.pipeline.kafka_relay import published_ids, relay_to
 from tests.pipeline.test_task_notes import CASE_ID, case_notes, linked_task, task
 
 ZWSP = "\u200b"
-HOSTILE = ("{account} {{7*7}} {case_number} }} {\n"
-           "[code]<script>alert(document.cookie)</script>[/code] [ CODE ] [/Code]\r\n"
-           "bell\x07 escape\x1b[31m rtl\u202eoverride zwsp[\u200bcode] tab\tend")
-ESCAPED = ("{account} {{7*7}} {case_number} }} {\n"
-           f"[{ZWSP}code]<script>alert(document.cookie)</script>[{ZWSP}/code] [{ZWSP} CODE ] "
-           f"[{ZWSP}/Code]\n"
-           "bell\\u0007 escape\\u001b[31m rtl\\u202eoverride zwsp[\\u200bcode] tab\tend")
+HOSTILE = (
+    "{account} {{7*7}} {case_number} }} {\n"
+    "[code]<script>alert(document.cookie)</script>[/code] [ CODE ] [/Code]\r\n"
+    "bell\x07 escape\x1b[31m rtl\u202eoverride zwsp[\u200bcode] tab\tend"
+)
+ESCAPED = (
+    "{account} {{7*7}} {case_number} }} {\n"
+    f"[{ZWSP}code]<script>alert(document.cookie)</script>[{ZWSP}/code] [{ZWSP} CODE ] "
+    f"[{ZWSP}/Code]\n"
+    "bell\\u0007 escape\\u001b[31m rtl\\u202eoverride zwsp[\\u200bcode] tab\tend"
+)
 
 
 async def test_hostile_text_in_notes_reaches_the_case_escaped(h: Harness) -> None:
     await linked_task(h)
     author = "[code]{case_number}\x1b"
-    commands = await h.run(task(1, notes=(("work_notes", author, HOSTILE),
-                                          ("comments", author, HOSTILE))))
+    commands = await h.run(task(1, notes=(("work_notes", author, HOSTILE), ("comments", author, HOSTILE))))
     shown_author = f"[{ZWSP}code]{{case_number}}\\u001b"
     assert case_notes(commands) == [
-        (CASE_ID, "work_notes",
-         f"Work order task WOT0010001 (WO0010001), note from {shown_author}:\n{ESCAPED}"),
-        (CASE_ID, "work_notes",
-         f"Work order task WOT0010001 (WO0010001), comment from {shown_author}:\n{ESCAPED}"),
+        (CASE_ID, "work_notes", f"Work order task WOT0010001 (WO0010001), note from {shown_author}:\n{ESCAPED}"),
+        (CASE_ID, "work_notes", f"Work order task WOT0010001 (WO0010001), comment from {shown_author}:\n{ESCAPED}"),
     ]
 
 
@@ -63,18 +64,19 @@ pytestmark = pytest.mark.kafka
 
 
 async def test_a_1_mb_short_description_is_applied_and_its_oversized_command_set_aside(
-        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
-        bridge_settings: Settings) -> None:
+    store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str, bridge_settings: Settings
+) -> None:
     harness = Harness(store_engine, topics=bridge_settings.topics)
     await harness.store.open()
     runtime = _runtime(harness, producer)
     huge = new_sys_id()
     text: dict[str, Any] = {"short_description": "s" * 1_000_000, "description": "d" * 2_000_000}
     normal = make_event("csm-case-action-create-work-order", sys_id=new_sys_id())
-    raws = [harness.raw(make_event("csm-case-insert", sys_id=huge, record=text)),
-            harness.raw(make_event("csm-case-action-create-work-order", sys_id=huge,
-                                   record=text)),
-            harness.raw(normal)]
+    raws = [
+        harness.raw(make_event("csm-case-insert", sys_id=huge, record=text)),
+        harness.raw(make_event("csm-case-action-create-work-order", sys_id=huge, record=text)),
+        harness.raw(normal),
+    ]
 
     assert await redeliver(runtime, raws, times=1) == ["ack"]
 
@@ -82,17 +84,19 @@ async def test_a_1_mb_short_description_is_applied_and_its_oversized_command_set
     [refused] = runtime.relay.refused
     async with store_engine.connect() as conn:
         assert len(list((await conn.execute(select(processed_events.c.event_id))).scalars())) == 3
-        commands = dict((await conn.execute(select(outbox.c.message_id, outbox.c.cause_sys_id)
-                                            .where(outbox.c.kind == "command"))).all())
-    assert commands[refused] == huge and runtime.relay.refused[refused] == \
-        "MessageSizeTooLargeError"
+        commands = dict(
+            (
+                await conn.execute(select(outbox.c.message_id, outbox.c.cause_sys_id).where(outbox.c.kind == "command"))
+            ).all()
+        )
+    assert commands[refused] == huge and runtime.relay.refused[refused] == "MessageSizeTooLargeError"
     fsm_commands = await published_ids(kafka_bootstrap, bridge_settings.topics.fsm_commands)
     assert fsm_commands == [c for c in commands if c != refused], "the other case's, sent"
 
 
 async def test_a_10_mb_sys_id_is_dead_lettered_and_goes_out_cut_down(
-        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
-        bridge_settings: Settings) -> None:
+    store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str, bridge_settings: Settings
+) -> None:
     harness = Harness(store_engine, topics=bridge_settings.topics)
     await harness.store.open()
     runtime = _runtime(harness, producer)
@@ -104,9 +108,13 @@ async def test_a_10_mb_sys_id_is_dead_lettered_and_goes_out_cut_down(
 
     [letter] = await harness.dead_letters()
     assert (letter["reason_code"], letter["payload"]) == ("invalid_sys_id", value)
-    consumer = AIOKafkaConsumer(bridge_settings.topics.dead_letters,
-                                bootstrap_servers=kafka_bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bridge_settings.topics.dead_letters,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         fetched = await consumer.getmany(timeout_ms=3000)
@@ -115,6 +123,5 @@ async def test_a_10_mb_sys_id_is_dead_lettered_and_goes_out_cut_down(
     [message] = [record for part in fetched.values() for record in part]
     headers = {k: v.decode() for k, v in message.headers}
     assert message.key == letter["id"].encode()
-    assert (headers["x-bridge-truncated"], headers["x-bridge-original-size"]) == \
-        ("true", str(len(value)))
-    assert message.value == value[:len(message.value)] and len(message.value) < 100_000
+    assert (headers["x-bridge-truncated"], headers["x-bridge-original-size"]) == ("true", str(len(value)))
+    assert message.value == value[: len(message.value)] and len(message.value) < 100_000

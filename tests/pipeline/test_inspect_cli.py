@@ -34,12 +34,12 @@ async def test_inspect_every_kind(store_engine: Any, inspect: Any) -> None:
     h = Harness(store_engine)
     account = make_event("csm-account-insert")
     account_id = account["sys_id"]
-    child = make_event("csm-account-insert", sys_id=new_sys_id(),
-                       record={"number": "ACCT0000099", "parent": ref(account_id)})
+    child = make_event(
+        "csm-account-insert", sys_id=new_sys_id(), record={"number": "ACCT0000099", "parent": ref(account_id)}
+    )
     relationship = make_event("csm-account-relationship-insert")
     wo = make_event("fsm-work-order-insert", caused_by_command=None)
-    await h.feed(account, child, relationship, make_event("csm-contact-insert"),
-                 make_event("csm-case-insert"), wo)
+    await h.feed(account, child, relationship, make_event("csm-contact-insert"), make_event("csm-case-insert"), wo)
     await h.feed(make_event("csm-case-update", sys_mod_count=0, record={"priority": "4"}))
     await h.feed(b"not json")
 
@@ -49,8 +49,9 @@ async def test_inspect_every_kind(store_engine: Any, inspect: Any) -> None:
     assert (await inspect("work-order", "WO0010001"))["cases"][0]["number"] == "CS0001001"
 
     record = await inspect("record", wo["sys_id"])
-    assert {"kind": "case_work_order", "direction": "in",
-            "other": wo["record"]["initiated_from"]["value"]} in record["links"]
+    assert {"kind": "case_work_order", "direction": "in", "other": wo["record"]["initiated_from"]["value"]} in record[
+        "links"
+    ]
     assert record["record"]["table"] == "wm_order"
 
     view = await inspect("account", account_id)

@@ -33,13 +33,12 @@ _counts = iter(range(10, 10_000))
 
 async def _unsent(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as conn:
-        return set((await conn.execute(select(outbox.c.message_id)
-                                       .where(outbox.c.sent_at.is_(None)))).scalars())
+        return set((await conn.execute(select(outbox.c.message_id).where(outbox.c.sent_at.is_(None)))).scalars())
 
 
 async def test_a_batch_marks_the_previous_batchs_rows_and_an_idle_relay_marks_the_rest(
-        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
-        bridge_settings: Settings) -> None:
+    store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str, bridge_settings: Settings
+) -> None:
     topics = bridge_settings.topics  # created for this test
     harness = Harness(store_engine, topics=topics)
     relay = relay_to(harness.store, producer)
@@ -60,12 +59,13 @@ async def test_a_batch_marks_the_previous_batchs_rows_and_an_idle_relay_marks_th
 
 
 async def test_rows_whose_marks_a_crash_lost_are_published_again_with_the_same_ids(
-        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
-        bridge_settings: Settings) -> None:
+    store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str, bridge_settings: Settings
+) -> None:
     topics = bridge_settings.topics
     harness = Harness(store_engine, topics=topics)
-    result = await DeliveryRuntime(harness.processor, relay_to(harness.store, producer),
-                                   RetrySettings()).run_with_retry([harness.raw(action())])
+    result = await DeliveryRuntime(
+        harness.processor, relay_to(harness.store, producer), RetrySettings()
+    ).run_with_retry([harness.raw(action())])
     ids = {r["message_id"] for r in result.outbox}
     # The process dies here: its relay (and the pending marks) are gone. A new one starts.
     restarted = relay_to(harness.store, producer)

@@ -36,28 +36,46 @@ async def _topic(bootstrap: str, **configs: str) -> str:
 
 
 def _row(message_id: str, topic: str, key: str, size: int) -> dict[str, Any]:
-    return {"message_id": message_id, "kind": "command", "topic": topic, "msg_key": key,
-            "payload": b"x" * size, "headers": {}, "target": "fsm", "target_table": "wm_order",
-            "target_sys_id": None, "correlation_id": None, "cause_event_id": None,
-            "cause_sys_id": None, "rule": "test", "mapping_version": None,
-            "created_at": datetime.now(timezone.utc), "sent_at": None}
+    return {
+        "message_id": message_id,
+        "kind": "command",
+        "topic": topic,
+        "msg_key": key,
+        "payload": b"x" * size,
+        "headers": {},
+        "target": "fsm",
+        "target_table": "wm_order",
+        "target_sys_id": None,
+        "correlation_id": None,
+        "cause_event_id": None,
+        "cause_sys_id": None,
+        "rule": "test",
+        "mapping_version": None,
+        "created_at": datetime.now(timezone.utc),
+        "sent_at": None,
+    }
 
 
 async def _unsent(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as conn:
-        return list((await conn.execute(select(outbox.c.message_id)
-                                        .where(outbox.c.sent_at.is_(None))
-                                        .order_by(outbox.c.seq))).scalars())
+        return list(
+            (
+                await conn.execute(select(outbox.c.message_id).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq))
+            ).scalars()
+        )
 
 
 async def test_a_refused_row_is_set_aside_and_holds_back_only_its_own_records_rows(
-        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str) -> None:
+    store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
     small = await _topic(kafka_bootstrap, **{"max.message.bytes": "2000"})
     roomy = await _topic(kafka_bootstrap)
-    rows = [_row("too-large", small, "record-a", 5_000),
-            _row("behind-it", small, "record-a", 100),  # the same record's next command
-            _row("other-record", small, "record-b", 100),
-            _row("other-topic", roomy, "record-a", 5_000)]
+    rows = [
+        _row("too-large", small, "record-a", 5_000),
+        _row("behind-it", small, "record-a", 100),  # the same record's next command
+        _row("other-record", small, "record-b", 100),
+        _row("other-topic", roomy, "record-a", 5_000),
+    ]
     async with store_engine.begin() as conn:
         await conn.execute(insert(outbox), rows)
     store = batch_store_of(store_engine)
@@ -79,7 +97,8 @@ async def test_a_refused_row_is_set_aside_and_holds_back_only_its_own_records_ro
 
 
 async def test_a_command_larger_than_its_topic_takes_is_set_aside_unsent_and_the_partition_goes_on(
-        store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str) -> None:
+    store_engine: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str
+) -> None:
     """With the topic's limit known (read from the broker, as the bridge does at start-up),
     the relay does not send a row its topic would refuse: a broker's size refusal would leave
     the idempotent producer unable to publish anything more to that partition."""
@@ -89,8 +108,11 @@ async def test_a_command_larger_than_its_topic_takes_is_set_aside_unsent_and_the
     from bridge.settings import KafkaSettings, Settings
 
     small = await _topic(kafka_bootstrap, **{"max.message.bytes": "2000"})
-    rows = [_row("before", small, "record-b", 100), _row("too-large", small, "record-a", 5_000),
-            _row("after", small, "record-c", 100)]
+    rows = [
+        _row("before", small, "record-b", 100),
+        _row("too-large", small, "record-a", 5_000),
+        _row("after", small, "record-c", 100),
+    ]
     async with store_engine.begin() as conn:
         await conn.execute(insert(outbox), rows)
     store = batch_store_of(store_engine)

@@ -70,13 +70,12 @@ class _Recorder:
 
 @pytest.mark.kafka
 async def test_the_runtime_reports_every_phase_of_a_handled_batch(
-        store_engine: AsyncEngine, producer: AIOKafkaProducer) -> None:
+    store_engine: AsyncEngine, producer: AIOKafkaProducer
+) -> None:
     harness = Harness(store_engine)
     recorder = _Recorder()
-    runtime = DeliveryRuntime(harness.processor, relay_to(harness.store, producer),
-                              RetrySettings(), [recorder])
-    raws = [harness.raw(make_event("csm-case-action-create-work-order", sys_id=new_sys_id()))
-            for _ in range(3)]
+    runtime = DeliveryRuntime(harness.processor, relay_to(harness.store, producer), RetrySettings(), [recorder])
+    raws = [harness.raw(make_event("csm-case-action-create-work-order", sys_id=new_sys_id())) for _ in range(3)]
 
     delivery = delivery_of(raws)
     await runtime.handle(delivery)
@@ -86,8 +85,7 @@ async def test_the_runtime_reports_every_phase_of_a_handled_batch(
     [(phases, size)] = recorder.reports
     assert size == 3
     assert set(phases.wall) == set(phases.cpu) == set(PHASES)
-    assert all(phases.wall[p] > 0 and phases.cpu[p] < phases.wall[p] + 1e-3
-               for p in PHASES)
+    assert all(phases.wall[p] > 0 and phases.cpu[p] < phases.wall[p] + 1e-3 for p in PHASES)
 
 
 async def test_a_failed_batch_reports_no_phases(store_engine: AsyncEngine) -> None:
@@ -97,13 +95,14 @@ async def test_a_failed_batch_reports_no_phases(store_engine: AsyncEngine) -> No
 
     harness = Harness(store_engine)
     recorder = _Recorder()
-    processor = BatchProcessor(harness.store, harness.topics, default_router(),
-                               lambda: harness.mappings, [hook_fails])
-    runtime = DeliveryRuntime(processor, OutboxRelay(harness.store, _never_sent),
-                              RetrySettings(initial_delay_s=0.001, max_delay_s=0.001),
-                              [recorder])
-    delivery = delivery_of([harness.raw(make_event("csm-case-action-create-work-order",
-                                                   sys_id=new_sys_id()))])
+    processor = BatchProcessor(harness.store, harness.topics, default_router(), lambda: harness.mappings, [hook_fails])
+    runtime = DeliveryRuntime(
+        processor,
+        OutboxRelay(harness.store, _never_sent),
+        RetrySettings(initial_delay_s=0.001, max_delay_s=0.001),
+        [recorder],
+    )
+    delivery = delivery_of([harness.raw(make_event("csm-case-action-create-work-order", sys_id=new_sys_id()))])
 
     await runtime.handle(delivery)
 

@@ -36,15 +36,22 @@ from tests.pipeline.harness import Harness
 FILTERED = ("echo", "no_news", "refused", "stale", "unlinked")
 NAMES = sorted(name.removesuffix(".json") for name in event_examples())
 TOPICS = TopicNames()
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=30) | st.sampled_from(["", "a" * 32, "2026-11-22 10:15:00", "{account}",
-                                             "[code]<b>x</b>[/code]", "\x00", "\u202e"]),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | st.sampled_from(["", "a" * 32, "2026-11-22 10:15:00", "{account}", "[code]<b>x</b>[/code]", "\x00", "\u202e"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=8,
 )
 
@@ -68,10 +75,8 @@ def mutated_events(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def record_values(draw: st.DrawFn) -> tuple[bytes | None, bytes | None]:
     """(key, value) of one record."""
-    kind = draw(st.sampled_from(["bytes", "tombstone", "mutated", "nested", "large",
-                                 "repeated", "encoded", "valid"]))
-    event = draw(mutated_events()) if kind != "valid" else make_event(
-        draw(st.sampled_from(NAMES)), sys_id=new_sys_id())
+    kind = draw(st.sampled_from(["bytes", "tombstone", "mutated", "nested", "large", "repeated", "encoded", "valid"]))
+    event = draw(mutated_events()) if kind != "valid" else make_event(draw(st.sampled_from(NAMES)), sys_id=new_sys_id())
     text = json.dumps(event, ensure_ascii=draw(st.booleans()))
     value: bytes | None = text.encode()
     if kind == "bytes":
@@ -82,25 +87,30 @@ def record_values(draw: st.DrawFn) -> tuple[bytes | None, bytes | None]:
         depth = draw(st.integers(1, 3000))
         opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}")]))
         inner = opener * depth + b"1" + closer * depth
-        value = value.replace(b'"record": {', b'"record": {"u_deep": ' + inner + b", ", 1) \
-            if draw(st.booleans()) else inner
+        value = (
+            value.replace(b'"record": {', b'"record": {"u_deep": ' + inner + b", ", 1) if draw(st.booleans()) else inner
+        )
     elif kind == "large":
         size = draw(st.sampled_from([10_000, 300_000, 1_500_000]))
         field = draw(st.sampled_from(["short_description", "sys_id", "event_id", "number"]))
         record = event.get("record")
         found = event.get(field) or (record.get(field) if isinstance(record, dict) else None)
-        value = text.replace(json.dumps(found or ""),
-                             json.dumps("x" * size), 1).encode()
+        value = text.replace(json.dumps(found or ""), json.dumps("x" * size), 1).encode()
     elif kind == "repeated":
         key = draw(st.sampled_from(['"sys_id": ', '"record": ', '"table": ', '"number": ']))
         value = text.replace(key, key + json.dumps(draw(json_values)) + ", " + key, 1).encode()
     elif kind == "encoded":
-        value = text.encode(draw(st.sampled_from(["utf-16", "utf-32", "utf-8-sig", "latin-1",
-                                                  "cp1252"])), errors="replace")
+        value = text.encode(
+            draw(st.sampled_from(["utf-16", "utf-32", "utf-8-sig", "latin-1", "cp1252"])), errors="replace"
+        )
     key_kind = draw(st.sampled_from(["sys_id", "none", "other", "bytes"]))
     sys_id = event.get("sys_id")
-    key = {"sys_id": sys_id.encode() if isinstance(sys_id, str) else None, "none": None,
-           "other": new_sys_id().encode(), "bytes": draw(st.binary(max_size=40))}[key_kind]
+    key = {
+        "sys_id": sys_id.encode() if isinstance(sys_id, str) else None,
+        "none": None,
+        "other": new_sys_id().encode(),
+        "bytes": draw(st.binary(max_size=40)),
+    }[key_kind]
     return key, value
 
 
@@ -123,8 +133,10 @@ def pipeline() -> Iterator[tuple[asyncio.AbstractEventLoop, Harness]]:
 @FUZZ
 @given(st.lists(record_values(), min_size=1, max_size=4), st.data())
 def test_every_record_is_processed_or_dead_lettered_with_a_reason(
-        pipeline: tuple[asyncio.AbstractEventLoop, Harness],
-        records: list[tuple[bytes | None, bytes | None]], data: st.DataObject) -> None:
+    pipeline: tuple[asyncio.AbstractEventLoop, Harness],
+    records: list[tuple[bytes | None, bytes | None]],
+    data: st.DataObject,
+) -> None:
     loop, harness = pipeline
     valid = make_event("csm-case-action-create-work-order", sys_id=new_sys_id())
     raws = []
@@ -137,8 +149,11 @@ def test_every_record_is_processed_or_dead_lettered_with_a_reason(
     result: BatchResult = loop.run_until_complete(harness.processor.process(raws))
 
     assert len(result.events) == len(raws) and result.outcomes["in"] == len(raws)
-    letters = {int(row["headers"]["x-bridge-original-offset"]): row["headers"]
-               for row in result.outbox if row["kind"] == "dead_letter"}
+    letters = {
+        int(row["headers"]["x-bridge-original-offset"]): row["headers"]
+        for row in result.outbox
+        if row["kind"] == "dead_letter"
+    }
     for raw, (event, outcome) in zip(raws, result.events, strict=True):
         # processed (applied, a duplicate, or filtered: stale, echo, unlinked, …) or dead-lettered
         assert outcome in ("applied", "duplicate", "dead_lettered", *FILTERED), outcome

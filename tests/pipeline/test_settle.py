@@ -63,12 +63,12 @@ def _setup(engine: AsyncEngine) -> tuple[Harness, Broker, DeliveryRuntime]:
 
 
 def _batch(harness: Harness, n: int = 2) -> Delivery:
-    return delivery_of([harness.raw(make_event("csm-case-action-create-work-order",
-                                               sys_id=new_sys_id())) for _ in range(n)])
+    return delivery_of(
+        [harness.raw(make_event("csm-case-action-create-work-order", sys_id=new_sys_id())) for _ in range(n)]
+    )
 
 
-async def _first_of_two(engine: AsyncEngine
-                        ) -> tuple[Harness, Broker, DeliveryRuntime, Delivery, Delivery]:
+async def _first_of_two(engine: AsyncEngine) -> tuple[Harness, Broker, DeliveryRuntime, Delivery, Delivery]:
     """Two batches of two events; the first handled, its outputs in flight."""
     harness, broker, runtime = _setup(engine)
     first, second = _batch(harness), _batch(harness)
@@ -83,12 +83,10 @@ async def _until_sent(broker: Broker, count: int) -> None:
 
 async def _unsent(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
-        return len((await conn.execute(select(outbox.c.message_id)
-                                       .where(outbox.c.sent_at.is_(None)))).all())
+        return len((await conn.execute(select(outbox.c.message_id).where(outbox.c.sent_at.is_(None)))).all())
 
 
-async def test_offsets_are_committed_only_after_every_output_is_acknowledged(
-        store_engine: AsyncEngine) -> None:
+async def test_offsets_are_committed_only_after_every_output_is_acknowledged(store_engine: AsyncEngine) -> None:
     harness, broker, runtime = _setup(store_engine)
     delivery = _batch(harness)
 
@@ -105,7 +103,8 @@ async def test_offsets_are_committed_only_after_every_output_is_acknowledged(
 
 
 async def test_the_next_batch_is_processed_while_the_outputs_of_the_last_are_unacknowledged(
-        store_engine: AsyncEngine) -> None:
+    store_engine: AsyncEngine,
+) -> None:
     _, broker, runtime, first, second = await _first_of_two(store_engine)
 
     handling = asyncio.create_task(runtime.handle(second))
@@ -121,8 +120,7 @@ async def test_the_next_batch_is_processed_while_the_outputs_of_the_last_are_una
     assert (first.outcome, second.outcome) == ("ack", "ack")
 
 
-async def test_a_refused_publish_rewinds_its_batch_and_the_next_and_commits_nothing(
-        store_engine: AsyncEngine) -> None:
+async def test_a_refused_publish_rewinds_its_batch_and_the_next_and_commits_nothing(store_engine: AsyncEngine) -> None:
     harness, broker, runtime, first, second = await _first_of_two(store_engine)
     broker.refuse()
 
@@ -133,8 +131,9 @@ async def test_a_refused_publish_rewinds_its_batch_and_the_next_and_commits_noth
     assert first.committed == second.committed == {}
     # After the second batch's rewind, the partition goes back to where the first began (when
     # the first was refused, and again after the second's seek: the last seek wins).
-    assert set(first.seeks) == {(TopicPartition(harness.topics.csm_events, 0),
-                                 min(r.offset for r in first.raw_message))}
+    assert set(first.seeks) == {
+        (TopicPartition(harness.topics.csm_events, 0), min(r.offset for r in first.raw_message))
+    }
     assert runtime.stats.rewinds == 1 and runtime.stats.transient_errors == 1
     # The refused rows stay unsent for the relay; the second batch's are in flight.
     assert await _unsent(store_engine) == 4
@@ -145,8 +144,7 @@ async def test_a_refused_publish_rewinds_its_batch_and_the_next_and_commits_noth
     assert again.outcome == "ack" and len(broker.acks) == 4  # nothing new was sent
 
 
-async def test_once_stopping_each_batch_is_settled_before_its_handler_returns(
-        store_engine: AsyncEngine) -> None:
+async def test_once_stopping_each_batch_is_settled_before_its_handler_returns(store_engine: AsyncEngine) -> None:
     _, broker, runtime, first, second = await _first_of_two(store_engine)
     broker.acknowledge()
 
@@ -163,28 +161,31 @@ async def test_once_stopping_each_batch_is_settled_before_its_handler_returns(
 
 @pytest.mark.kafka
 async def test_on_a_real_broker_offsets_stay_put_while_the_acknowledgements_are_held(
-        bridge_settings: Settings, bridge_env: dict[str, str], tmp_path: Path) -> None:
+    bridge_settings: Settings, bridge_env: dict[str, str], tmp_path: Path
+) -> None:
     """The real bridge process, broker and store: the failpoint ``publish_acknowledged`` holds
     each batch where the broker's acknowledgement of its outputs arrives; the group's committed
     offsets, read through the admin API, do not move until it is let through."""
-    presses = [make_event("csm-case-action-create-work-order", sys_id=new_sys_id())
-               for _ in range(EVENTS)]
+    presses = [make_event("csm-case-action-create-work-order", sys_id=new_sys_id()) for _ in range(EVENTS)]
     await produce(bridge_settings, presses)
     partitions = await partitions_of(bridge_settings, [bridge_settings.topics.csm_events])
     hold, reached = tmp_path / "publish_acknowledged.hold", tmp_path / "publish_acknowledged.reached"
     hold.touch()
-    process = start_bridge({**bridge_env, "BRIDGE_FAILPOINTS": "publish_acknowledged=1:hold",
-                            "BRIDGE_FAILPOINT_DIR": str(tmp_path),
-                            "BRIDGE_CONSUMER__MAX_RECORDS": "10",
-                            "BRIDGE_CONSUMER__COMMIT_INTERVAL_MS": "0"},
-                           log_path=str(tmp_path / "bridge.log"))
+    process = start_bridge(
+        {
+            **bridge_env,
+            "BRIDGE_FAILPOINTS": "publish_acknowledged=1:hold",
+            "BRIDGE_FAILPOINT_DIR": str(tmp_path),
+            "BRIDGE_CONSUMER__MAX_RECORDS": "10",
+            "BRIDGE_CONSUMER__COMMIT_INTERVAL_MS": "0",
+        },
+        log_path=str(tmp_path / "bridge.log"),
+    )
     try:
         # Two batches held: the bridge went on to the next batch after the first one's outputs
         # were acknowledged, which is when a commit that did not wait would have been made.
-        await _until(lambda: reached.exists() and len(reached.read_text().split()) >= 2,
-                     process, tmp_path)
-        on_topic = await collect(bridge_settings, bridge_settings.topics.fsm_commands,
-                                 lambda m: len(m) >= 20)
+        await _until(lambda: reached.exists() and len(reached.read_text().split()) >= 2, process, tmp_path)
+        on_topic = await collect(bridge_settings, bridge_settings.topics.fsm_commands, lambda m: len(m) >= 20)
         assert len(on_topic) >= 20, "the broker has the held batches' commands"
         for _ in range(10):  # and for a while after (ten commit intervals of the default)
             committed = await committed_offsets(bridge_settings, partitions)
@@ -193,8 +194,7 @@ async def test_on_a_real_broker_offsets_stay_put_while_the_acknowledgements_are_
 
         hold.unlink()
         ends = await end_offsets(bridge_settings, partitions)
-        await _until_async(lambda: _all_committed(bridge_settings, partitions, ends), process,
-                           tmp_path)
+        await _until_async(lambda: _all_committed(bridge_settings, partitions, ends), process, tmp_path)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -203,20 +203,22 @@ async def test_on_a_real_broker_offsets_stay_put_while_the_acknowledgements_are_
 EVENTS = 30
 
 
-async def _all_committed(settings: Settings, partitions: list[TopicPartition],
-                         ends: dict[TopicPartition, int]) -> bool:
+async def _all_committed(settings: Settings, partitions: list[TopicPartition], ends: dict[TopicPartition, int]) -> bool:
     return await committed_offsets(settings, partitions) == ends
 
 
-async def _until(condition: Callable[[], bool], process: subprocess.Popen[bytes],
-                 logs: Path, timeout_s: float = 90) -> None:
+async def _until(
+    condition: Callable[[], bool], process: subprocess.Popen[bytes], logs: Path, timeout_s: float = 90
+) -> None:
     async def check() -> bool:
         return condition()
+
     await _until_async(check, process, logs, timeout_s)
 
 
-async def _until_async(condition: Callable[[], Awaitable[bool]], process: subprocess.Popen[bytes],
-                       logs: Path, timeout_s: float = 90) -> None:
+async def _until_async(
+    condition: Callable[[], Awaitable[bool]], process: subprocess.Popen[bytes], logs: Path, timeout_s: float = 90
+) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not await condition():
         assert process.poll() is None, (logs / "bridge.log").read_text()[-3000:]

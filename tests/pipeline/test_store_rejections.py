@@ -46,7 +46,8 @@ async def _processed(engine: AsyncEngine) -> set[str]:
 
 
 async def test_values_no_column_can_hold_are_dead_lettered_at_decode_and_the_rest_goes_on(
-        any_store: AsyncEngine) -> None:
+    any_store: AsyncEngine,
+) -> None:
     harness = Harness(any_store)
     good = [_case(), _case()]
     with_nul = _case(short_description="printer\x00jam")
@@ -60,20 +61,19 @@ async def test_values_no_column_can_hold_are_dead_lettered_at_decode_and_the_res
 
     assert result.outcomes["dead_lettered"] == 4
     assert await _processed(any_store) == {e["event_id"] for e in good}
-    letters = sorted((d["stage"], d["reason_code"], d["detail"])
-                     for d in await harness.dead_letters())
+    letters = sorted((d["stage"], d["reason_code"], d["detail"]) for d in await harness.dead_letters())
     assert letters == [
         ("decode", "invalid_value", "event_id: expected 1-64 printable characters, no edge spaces"),
         ("decode", "invalid_value", "record.number: expected at most 40 characters"),
-        ("decode", "invalid_value",
-         "record.short_description: the NUL character (\\u0000) is not accepted"),
+        ("decode", "invalid_value", "record.short_description: the NUL character (\\u0000) is not accepted"),
         ("decode", "invalid_value", "sys_mod_count: expected at most 2147483647"),
     ]
 
 
 @pytest.mark.parametrize("key", [b"k" * 300, b"case\x00key"])
 async def test_a_dead_letter_keeps_a_key_no_column_could_hold_out_of_the_store(
-        any_store: AsyncEngine, key: bytes) -> None:
+    any_store: AsyncEngine, key: bytes
+) -> None:
     harness = Harness(any_store)
     raw = dataclasses.replace(harness.raw(b"not json"), key=key)
 
@@ -87,16 +87,20 @@ async def test_a_dead_letter_keeps_a_key_no_column_could_hold_out_of_the_store(
 def _refuse_numbers_starting_with_refused(dialect: str) -> str:
     """A rule of the store's own that the bridge knows nothing of (an operator's, say)."""
     if dialect == "postgresql":
-        return ("ALTER TABLE records ADD CONSTRAINT ck_records_not_refused "
-                "CHECK (number IS NULL OR number NOT LIKE 'REFUSED%')")
-    return ("CREATE TRIGGER records_not_refused BEFORE INSERT ON records "
-            "WHEN NEW.number LIKE 'REFUSED%' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        return (
+            "ALTER TABLE records ADD CONSTRAINT ck_records_not_refused "
+            "CHECK (number IS NULL OR number NOT LIKE 'REFUSED%')"
+        )
+    return (
+        "CREATE TRIGGER records_not_refused BEFORE INSERT ON records "
+        "WHEN NEW.number LIKE 'REFUSED%' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
 
 
 @pytest.mark.kafka
 async def test_a_record_the_store_refuses_is_dead_lettered_alone_instead_of_stalling(
-        any_store: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str,
-        bridge_settings: Settings) -> None:
+    any_store: AsyncEngine, producer: AIOKafkaProducer, kafka_bootstrap: str, bridge_settings: Settings
+) -> None:
     async with any_store.begin() as conn:
         await conn.execute(text(_refuse_numbers_starting_with_refused(any_store.dialect.name)))
     topics = bridge_settings.topics
@@ -113,8 +117,11 @@ async def test_a_record_the_store_refuses_is_dead_lettered_alone_instead_of_stal
     postgres = any_store.dialect.name == "postgresql"
     code = "SQLSTATE 23514" if postgres else "SQLITE_CONSTRAINT_TRIGGER"
     assert (letter["event_id"], letter["stage"], letter["reason_code"], letter["detail"]) == (
-        culprit["event_id"], "batch", "store_rejected",
-        f"the store refused this record's writes ({code})")
+        culprit["event_id"],
+        "batch",
+        "store_rejected",
+        f"the store refused this record's writes ({code})",
+    )
     assert await published_ids(kafka_bootstrap, topics.dead_letters) == ["dlq-" + letter["id"]]
 
 
@@ -126,7 +133,8 @@ async def _error_of(engine: AsyncEngine, statement: str) -> DBAPIError:
 
 
 async def test_refusals_are_told_from_races_and_outages_by_the_store_s_own_codes(
-        any_store: AsyncEngine, any_store_url: str) -> None:
+    any_store: AsyncEngine, any_store_url: str
+) -> None:
     async with any_store.begin() as conn:
         await conn.execute(text("INSERT INTO counters (name, value) VALUES ('taken', 1)"))
     missing = await _error_of(any_store, "INSERT INTO counters (name, value) VALUES ('x', NULL)")
@@ -134,10 +142,8 @@ async def test_refusals_are_told_from_races_and_outages_by_the_store_s_own_codes
 
     assert is_transient(missing) is False and is_transient(race) is True
     if any_store.dialect.name == "postgresql":  # SQLite stores a value longer than its column
-        too_long = await _error_of(
-            any_store, f"INSERT INTO counters (name, value) VALUES ('{'x' * 97}', 1)")
-        assert (store_rejection(too_long), store_rejection(missing)) == \
-            ("SQLSTATE 22001", "SQLSTATE 23502")
+        too_long = await _error_of(any_store, f"INSERT INTO counters (name, value) VALUES ('{'x' * 97}', 1)")
+        assert (store_rejection(too_long), store_rejection(missing)) == ("SQLSTATE 22001", "SQLSTATE 23502")
         gone = create_engine(make_url(any_store_url).set(port=1).render_as_string(False))
         try:
             with pytest.raises(Exception) as outage:
@@ -161,10 +167,10 @@ async def test_refusals_are_told_from_races_and_outages_by_the_store_s_own_codes
 
 @pytest.mark.parametrize(("header", "kept"), [(b"2", 2), (b"abc", 0), (b"9" * 12, 0), (b"-1", 0)])
 async def test_a_replay_count_header_that_is_no_count_does_not_block_the_dead_letter(
-        any_store: AsyncEngine, header: bytes, kept: int) -> None:
+    any_store: AsyncEngine, header: bytes, kept: int
+) -> None:
     harness = Harness(any_store)
-    raw = dataclasses.replace(harness.raw(b"not json"),
-                              headers=(("x-bridge-replay-count", header),))
+    raw = dataclasses.replace(harness.raw(b"not json"), headers=(("x-bridge-replay-count", header),))
 
     result = await harness.processor.process([raw])
 
@@ -172,8 +178,7 @@ async def test_a_replay_count_header_that_is_no_count_does_not_block_the_dead_le
     assert result.outcomes["dead_lettered"] == 1 and letter["replay_count"] == kept
 
 
-async def test_an_error_text_with_a_nul_character_does_not_block_the_dead_letter(
-        any_store: AsyncEngine) -> None:
+async def test_an_error_text_with_a_nul_character_does_not_block_the_dead_letter(any_store: AsyncEngine) -> None:
     harness = Harness(any_store)
 
     await harness.processor.dead_letter_alone(harness.raw(b"not json"), RuntimeError("a\x00b"))

@@ -41,8 +41,13 @@ class FailingFor:
 
 def _harness(engine: AsyncEngine, failing: FailingFor) -> Harness:
     harness = Harness(engine)
-    harness.processor = BatchProcessor(harness.store, harness.topics, failing,  # type: ignore[arg-type]
-                                       lambda: harness.mappings, change_hooks())
+    harness.processor = BatchProcessor(
+        harness.store,
+        harness.topics,
+        failing,  # type: ignore[arg-type]
+        lambda: harness.mappings,
+        change_hooks(),
+    )
     return harness
 
 
@@ -51,24 +56,29 @@ def _work_order_request() -> dict[str, Any]:
 
 
 async def test_a_bug_in_one_events_flows_dead_letters_that_event_and_the_batch_goes_on(
-        store_engine: AsyncEngine) -> None:
+    store_engine: AsyncEngine,
+) -> None:
     before, buggy, after = (_work_order_request() for _ in range(3))
     harness = _harness(store_engine, FailingFor(buggy["sys_id"], KeyError("short_description")))
 
     result = await harness.feed(before, buggy, after)
 
     made = [(r["cause_event_id"], r["target_table"]) for r in result.outbox if r["kind"] == "command"]
-    assert sorted(made) == sorted([(before["event_id"], "wm_order"), (after["event_id"], "wm_order")]), \
+    assert sorted(made) == sorted([(before["event_id"], "wm_order"), (after["event_id"], "wm_order")]), (
         "the good requests made their work orders; the buggy one's was undone"
+    )
     assert result.outcomes["dead_lettered"] == 1 and result.outcomes["applied"] == 2
     [letter] = await harness.dead_letters()
-    assert (letter["event_id"], letter["stage"], letter["reason_code"], letter["error_class"]) == \
-        (buggy["event_id"], "flow", "internal_error", "KeyError")
+    assert (letter["event_id"], letter["stage"], letter["reason_code"], letter["error_class"]) == (
+        buggy["event_id"],
+        "flow",
+        "internal_error",
+        "KeyError",
+    )
     assert [r["rule"] for r in result.outbox if r["kind"] == "dead_letter"] == ["dead_letter"]
 
 
-async def test_the_dead_lettered_event_runs_again_once_the_bug_is_fixed(
-        store_engine: AsyncEngine) -> None:
+async def test_the_dead_lettered_event_runs_again_once_the_bug_is_fixed(store_engine: AsyncEngine) -> None:
     request = _work_order_request()
     await _harness(store_engine, FailingFor(request["sys_id"], ValueError("bug"))).feed(request)
 
@@ -78,8 +88,7 @@ async def test_the_dead_lettered_event_runs_again_once_the_bug_is_fixed(
     assert [c["table"] for c in commands] == ["wm_order"], "it was not recorded as processed"
 
 
-async def test_a_transient_error_inside_a_flow_fails_the_batch_instead(
-        store_engine: AsyncEngine) -> None:
+async def test_a_transient_error_inside_a_flow_fails_the_batch_instead(store_engine: AsyncEngine) -> None:
     good, unlucky = _work_order_request(), _work_order_request()
     locked = OperationalError("UPDATE", {}, Exception("database is locked"))
     harness = _harness(store_engine, FailingFor(unlucky["sys_id"], locked))

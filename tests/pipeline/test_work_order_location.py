@@ -48,8 +48,7 @@ class Case:
     def update(self, **fields: Any) -> dict[str, Any]:
         self.count += 1
         self.record.update(fields)
-        event = make_event("csm-case-update", sys_mod_count=self.count,
-                           changed_fields=list(fields), journal=[])
+        event = make_event("csm-case-update", sys_mod_count=self.count, changed_fields=list(fields), journal=[])
         event["record"] = copy.deepcopy(self.record)
         return event
 
@@ -68,8 +67,12 @@ class Record:
         if table == "customer_contact":
             self.record = copy.deepcopy(example("csm-contact-insert")["record"])
         else:
-            self.record = {"name": "PRN-3F", "company": ref(ACCOUNT, "Acme Corp"),
-                           "operational_status": "1", "location": ""}
+            self.record = {
+                "name": "PRN-3F",
+                "company": ref(ACCOUNT, "Acme Corp"),
+                "operational_status": "1",
+                "location": "",
+            }
         self.record.update(fields)
 
     def insert(self) -> dict[str, Any]:
@@ -85,8 +88,14 @@ class Record:
         return self._event("delete", [])
 
     def _event(self, operation: str, changed: list[str]) -> dict[str, Any]:
-        event = make_event("csm-contact-insert", table=self.table, sys_id=self.sys_id,
-                           operation=operation, sys_mod_count=self.count, changed_fields=changed)
+        event = make_event(
+            "csm-contact-insert",
+            table=self.table,
+            sys_id=self.sys_id,
+            operation=operation,
+            sys_mod_count=self.count,
+            changed_fields=changed,
+        )
         event["source"] = TABLES[self.table].system
         event["record"] = copy.deepcopy(self.record)
         return event
@@ -120,8 +129,11 @@ class WorkOrder:
         return value["value"] if value else ""
 
     def insert(self) -> dict[str, Any]:
-        event = make_event("fsm-work-order-insert", sys_id=self.sys_id,
-                           caused_by_command=self.command["command_id"] if self.command else None)
+        event = make_event(
+            "fsm-work-order-insert",
+            sys_id=self.sys_id,
+            caused_by_command=self.command["command_id"] if self.command else None,
+        )
         event["record"] = copy.deepcopy(self.record)
         return event
 
@@ -137,8 +149,14 @@ class WorkOrder:
     def _update(self, fields: dict[str, str], caused_by: str | None) -> dict[str, Any]:
         self.count += 1
         self._apply(fields)
-        event = make_event("fsm-work-order-update", sys_id=self.sys_id, sys_mod_count=self.count,
-                           changed_fields=list(fields), journal=[], caused_by_command=caused_by)
+        event = make_event(
+            "fsm-work-order-update",
+            sys_id=self.sys_id,
+            sys_mod_count=self.count,
+            changed_fields=list(fields),
+            journal=[],
+            caused_by_command=caused_by,
+        )
         event["record"] = copy.deepcopy(self.record)
         return event
 
@@ -149,8 +167,7 @@ class WorkOrder:
 
 def updates(commands: list[dict[str, Any]]) -> list[tuple[str, dict[str, str]]]:
     """The work-order updates among the commands: (work order, fields)."""
-    return [(c["sys_id"], c["fields"]) for c in commands
-            if c["table"] == "wm_order" and c["operation"] == "update"]
+    return [(c["sys_id"], c["fields"]) for c in commands if c["table"] == "wm_order" and c["operation"] == "update"]
 
 
 async def created(h: Harness, case: Case, *before: dict[str, Any]) -> tuple[WorkOrder, dict]:
@@ -172,8 +189,7 @@ async def created(h: Harness, case: Case, *before: dict[str, Any]) -> tuple[Work
 async def test_at_creation_the_ci_site_comes_first(h: Harness) -> None:
     site, home = place(), place()
     printer = ci(site)
-    _, insert = await created(h, Case(cmdb_ci=ref(printer.sys_id)), contact(home).insert(),
-                              printer.insert())
+    _, insert = await created(h, Case(cmdb_ci=ref(printer.sys_id)), contact(home).insert(), printer.insert())
     assert insert["fields"]["location"] == site
     assert insert["fields"]["cmdb_ci"] == printer.sys_id
 
@@ -192,8 +208,7 @@ async def test_at_creation_without_a_caller_location_the_cases_location(h: Harne
 async def test_at_creation_a_consumer_case_takes_the_cases_location(h: Harness) -> None:
     """No contact, no caller: the consumer's own location does not count (the caller follows
     the contact), the case's location does."""
-    consumer = Record("csm_consumer", name="Sam", email="sam@mail.example",
-                      location=ref(place(), "Sam's flat"))
+    consumer = Record("csm_consumer", name="Sam", email="sam@mail.example", location=ref(place(), "Sam's flat"))
     case = Case(account="", contact="", consumer=ref(consumer.sys_id, "Sam"))
     _, insert = await created(h, case, consumer.insert())
     assert insert["fields"]["location"] == CASE_PLACE and insert["fields"]["caller"] == ""
@@ -202,8 +217,7 @@ async def test_at_creation_a_consumer_case_takes_the_cases_location(h: Harness) 
 # -- the CI arrives after the case -----------------------------------------------------------
 
 
-async def test_a_ci_arriving_after_the_case_moves_its_open_work_order_to_the_site(
-        h: Harness) -> None:
+async def test_a_ci_arriving_after_the_case_moves_its_open_work_order_to_the_site(h: Harness) -> None:
     home, site = place(), place()
     printer = ci(site)
     wo, insert = await created(h, Case(cmdb_ci=ref(printer.sys_id)), contact(home).insert())
@@ -214,8 +228,7 @@ async def test_a_ci_arriving_after_the_case_moves_its_open_work_order_to_the_sit
     assert await h.run(wo.echo(command)) == []  # the echo changes nothing more
 
 
-async def test_a_ci_arriving_while_the_insert_is_on_its_way_corrects_the_new_work_order(
-        h: Harness) -> None:
+async def test_a_ci_arriving_while_the_insert_is_on_its_way_corrects_the_new_work_order(h: Harness) -> None:
     home, site = place(), place()
     printer = ci(site)
     case = Case(cmdb_ci=ref(printer.sys_id))
@@ -245,8 +258,7 @@ async def test_a_changed_case_ci_moves_the_work_order_and_its_links(h: Harness) 
     # the old CI feeds the work order no more; the new one does
     assert await h.run(first.update(location=ref(place()))) == []
     moved = place()
-    assert updates(await h.run(second.update(location=ref(moved)))) == [
-        (wo.sys_id, {"location": moved})]
+    assert updates(await h.run(second.update(location=ref(moved)))) == [(wo.sys_id, {"location": moved})]
     # no CI any more: the caller's location
     [cleared] = await h.run(case.update(cmdb_ci=""))
     assert updates([cleared]) == [(wo.sys_id, {"cmdb_ci": "", "location": home})]
@@ -255,8 +267,7 @@ async def test_a_changed_case_ci_moves_the_work_order_and_its_links(h: Harness) 
 async def test_a_ci_site_change_reaches_the_open_work_order(h: Harness) -> None:
     site, moved = place(), place()
     printer = ci(site)
-    wo, _ = await created(h, Case(cmdb_ci=ref(printer.sys_id)), contact(place()).insert(),
-                          printer.insert())
+    wo, _ = await created(h, Case(cmdb_ci=ref(printer.sys_id)), contact(place()).insert(), printer.insert())
     [command] = await h.run(printer.update(location=ref(moved)))
     assert updates([command]) == [(wo.sys_id, {"location": moved})]
     assert await h.run(wo.echo(command)) == []
@@ -268,8 +279,7 @@ async def test_a_ci_site_change_reaches_the_open_work_order(h: Harness) -> None:
 async def test_a_deleted_ci_leaves_the_callers_location(h: Harness) -> None:
     home, site = place(), place()
     printer = ci(site)
-    wo, _ = await created(h, Case(cmdb_ci=ref(printer.sys_id)), contact(home).insert(),
-                          printer.insert())
+    wo, _ = await created(h, Case(cmdb_ci=ref(printer.sys_id)), contact(home).insert(), printer.insert())
     assert updates(await h.run(printer.delete())) == [(wo.sys_id, {"location": home})]
 
 
@@ -279,14 +289,14 @@ async def test_a_contact_change_moves_caller_and_location(h: Harness) -> None:
     case = Case()
     wo, _ = await created(h, case, contact(home).insert(), other.insert())
     [command] = await h.run(case.update(contact=ref(other.sys_id, "Grace Hopper")))
-    assert updates([command]) == [(wo.sys_id, {"contact": other.sys_id, "caller": other.sys_id,
-                                               "location": other_home})]
+    assert updates([command]) == [
+        (wo.sys_id, {"contact": other.sys_id, "caller": other.sys_id, "location": other_home})
+    ]
     await h.feed(wo.echo(command))
     # the old contact feeds the work order no more; the new one does
     assert await h.run(contact(place()).update(location=ref(place()))) == []
     moved = place()
-    assert updates(await h.run(other.update(location=ref(moved)))) == [
-        (wo.sys_id, {"location": moved})]
+    assert updates(await h.run(other.update(location=ref(moved)))) == [(wo.sys_id, {"location": moved})]
 
 
 async def test_a_contact_change_under_a_ci_moves_the_caller_only(h: Harness) -> None:
@@ -319,8 +329,7 @@ async def test_an_input_going_there_and_back_before_fsm_answers_is_not_lost(h: H
     wo, _ = await created(h, Case(), ada.insert())
     [there] = await h.run(ada.update(location=ref(office)))
     [back] = await h.run(ada.update(location=ref(home)))
-    assert updates([there, back]) == [(wo.sys_id, {"location": office}),
-                                      (wo.sys_id, {"location": home})]
+    assert updates([there, back]) == [(wo.sys_id, {"location": office}), (wo.sys_id, {"location": home})]
     assert await h.run(wo.echo(there)) == []
     assert await h.run(wo.echo(back)) == []
     assert wo.location == home
@@ -351,8 +360,9 @@ async def test_the_cases_location_counts_only_as_the_last_fallback(h: Harness) -
     assert await h.run(case.update(location=ref(place()))) == []
     # nor the CI's site
     [command] = await h.run(case.update(cmdb_ci=ref(printer.sys_id)))
-    assert updates([command]) == [(wo.sys_id, {"cmdb_ci": printer.sys_id,
-                                               "location": printer.record["location"]["value"]})]
+    assert updates([command]) == [
+        (wo.sys_id, {"cmdb_ci": printer.sys_id, "location": printer.record["location"]["value"]})
+    ]
     await h.feed(wo.echo(command))
     assert await h.run(case.update(location=ref(place()))) == []
 
@@ -392,8 +402,7 @@ async def test_a_work_order_fsm_inserts_for_a_case_gets_the_rule(h: Harness) -> 
     [command] = [c for c in answer if c["table"] == "wm_order"]
     moved = place()
     await h.feed(wo.echo(command))
-    assert updates(await h.run(printer.update(location=ref(moved)))) == [
-        (wo.sys_id, {"location": moved})]
+    assert updates(await h.run(printer.update(location=ref(moved)))) == [(wo.sys_id, {"location": moved})]
 
 
 async def test_a_case_arriving_after_fsm_linked_its_work_order(h: Harness) -> None:
@@ -430,7 +439,9 @@ async def test_commands_are_keyed_by_their_work_order_and_name_their_cause(h: Ha
     assert headers["x-bridge-cause-event"] == press["event_id"]
     assert headers["x-bridge-rule"] == "create_work_order"
     assert (headers["x-bridge-mapping-version"], headers["x-bridge-mapping-hash"]) == (
-        mappings.version, mappings.content_hash)
+        mappings.version,
+        mappings.content_hash,
+    )
 
     wo = WorkOrder(insert)
     await h.feed(wo.insert())
@@ -445,8 +456,7 @@ async def test_commands_are_keyed_by_their_work_order_and_name_their_cause(h: Ha
 # -- a simulated day, closed loop ------------------------------------------------------------
 
 
-async def test_after_a_simulated_day_every_open_work_order_holds_the_rules_value(
-        store_harness: Harness) -> None:
+async def test_after_a_simulated_day_every_open_work_order_holds_the_rules_value(store_harness: Harness) -> None:
     """The simulated CSM, FSM and ITSM (cases naming CIs, CI sites and contact locations
     moving, cases changing CI, contact and location) against the real processor and store,
     the systems answering every command, batch after batch. At the end every open work order
@@ -461,8 +471,7 @@ async def test_after_a_simulated_day_every_open_work_order_holds_the_rules_value
         raws = []
         for message in messages:
             h.offset += 1
-            raws.append(RawRecord(h.topics.events()[message.source], 0, h.offset, message.key,
-                                  message.value))
+            raws.append(RawRecord(h.topics.events()[message.source], 0, h.offset, message.key, message.value))
         result = await h.processor.process(raws)
         assert result.outcomes.get("dead_lettered", 0) == 0
         answers = []
@@ -474,7 +483,7 @@ async def test_after_a_simulated_day_every_open_work_order_holds_the_rules_value
     population = list(population_messages(world, "small"))
     answers: list[SimMessage] = []
     for start in range(0, len(population), 500):
-        answers += await run(population[start:start + 500])
+        answers += await run(population[start : start + 500])
     workload = Workload(world, "clean")
     for _ in range(40):
         answers = await run(answers + [workload.next_message() for _ in range(50)])
@@ -491,12 +500,18 @@ async def test_after_a_simulated_day_every_open_work_order_holds_the_rules_value
         case = store.get(wo, "initiated_from")
         if not case:
             continue
-        expected = known(store.get(case, "cmdb_ci"), "location") or \
-            known(store.get(case, "contact"), "location") or store.get(case, "location")
+        expected = (
+            known(store.get(case, "cmdb_ci"), "location")
+            or known(store.get(case, "contact"), "location")
+            or store.get(case, "location")
+        )
         assert store.get(wo, "location") == expected, wo
         checked += 1
     assert checked > 50
     assert rules["work_order_rederived"] > 5 and rules["case_to_work_order_sync"] > 20
-    idle = [r for r in systems.recorder.received
-            if r.outcome == "unchanged" and "location" in (r.command or {}).get("fields", {})]
+    idle = [
+        r
+        for r in systems.recorder.received
+        if r.outcome == "unchanged" and "location" in (r.command or {}).get("fields", {})
+    ]
     assert idle == []

@@ -24,12 +24,31 @@ def action(**record: Any) -> dict[str, Any]:
 def wo_insert_for(command: dict[str, Any], wo_id: str | None = None, **record: Any) -> dict[str, Any]:
     """FSM's answer to our insert command, as the contract says."""
     fields = command["fields"]
-    rec = {k: (ref(v) if v and k in {"initiated_from", "account", "contact", "company", "caller",
-                                      "asset", "partner", "partner_contact", "location",
-                                      "consumer"} else v) for k, v in fields.items()}
+    rec = {
+        k: (
+            ref(v)
+            if v
+            and k
+            in {
+                "initiated_from",
+                "account",
+                "contact",
+                "company",
+                "caller",
+                "asset",
+                "partner",
+                "partner_contact",
+                "location",
+                "consumer",
+            }
+            else v
+        )
+        for k, v in fields.items()
+    }
     rec.update({"number": "WO0010001", "correlation_id": command["correlation_id"], **record})
-    return make_event("fsm-work-order-insert", sys_id=wo_id or new_sys_id(),
-                      caused_by_command=command["command_id"], record=rec)
+    return make_event(
+        "fsm-work-order-insert", sys_id=wo_id or new_sys_id(), caused_by_command=command["command_id"], record=rec
+    )
 
 
 async def test_create_work_order_carries_the_case_context(h: Harness) -> None:
@@ -97,16 +116,18 @@ async def test_an_action_acts_on_the_newest_case_state_the_bridge_knows(h: Harne
     insert = make_event("csm-case-insert", sys_mod_count="1")
     old_press = action(priority="4", short_description="old text")
     old_press["sys_mod_count"] = "1"
-    newer = make_event("csm-case-update", sys_mod_count="2", changed_fields=["priority",
-                       "short_description"],
-                       record={"priority": "1", "short_description": "Printer on fire"})
+    newer = make_event(
+        "csm-case-update",
+        sys_mod_count="2",
+        changed_fields=["priority", "short_description"],
+        record={"priority": "1", "short_description": "Printer on fire"},
+    )
     await h.feed(insert, newer)
     [command] = h.commands(await h.feed(old_press))
     assert command["fields"]["priority"] == "1"
     assert command["fields"]["short_description"] == "Printer on fire"
     # and a newer state that is closed refuses the old press
-    closed = make_event("csm-case-update", sys_mod_count="3", changed_fields=["state"],
-                        record={"state": "3"})
+    closed = make_event("csm-case-update", sys_mod_count="3", changed_fields=["state"], record={"state": "3"})
     await h.feed(closed)
     commands, result = await h.outcomes(action())
     assert [c["fields"] for c in commands] == [{}] and result.outcomes["refused"] == 1
@@ -128,8 +149,9 @@ async def test_fsm_insert_echo_links_the_work_order_to_the_case(h: Harness) -> N
 
 async def test_work_order_inserted_by_fsm_itself_is_linked_by_initiated_from(h: Harness) -> None:
     await h.feed(make_event("csm-case-insert"))
-    own = make_event("fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None,
-                     record={"correlation_id": ""})
+    own = make_event(
+        "fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None, record={"correlation_id": ""}
+    )
     await h.feed(own)
     async with h.engine.connect() as conn:
         view = await inspect_case(conn, CASE_ID)
@@ -140,41 +162,61 @@ async def test_account_and_contact_changed_in_fsm_make_company_and_caller_follow
     wo = make_event("fsm-work-order-insert", caused_by_command=None)
     await h.feed(make_event("csm-case-insert"), wo)
     new_account, new_contact = new_sys_id(), new_sys_id()
-    change = make_event("fsm-work-order-update", sys_id=wo["sys_id"], sys_mod_count=4,
-                        changed_fields=["account", "contact"], journal=[],
-                        record={"account": ref(new_account), "contact": ref(new_contact),
-                                "state": "draft"})
+    change = make_event(
+        "fsm-work-order-update",
+        sys_id=wo["sys_id"],
+        sys_mod_count=4,
+        changed_fields=["account", "contact"],
+        journal=[],
+        record={"account": ref(new_account), "contact": ref(new_contact), "state": "draft"},
+    )
     [command] = h.commands(await h.feed(change))
     assert command["operation"] == "update" and command["sys_id"] == wo["sys_id"]
     assert command["fields"] == {"company": new_account, "caller": new_contact}
     # the echo of our own update produces nothing and is counted as an echo
-    echo = make_event("fsm-work-order-update", sys_id=wo["sys_id"], sys_mod_count=5,
-                      changed_fields=["company", "caller"], journal=[],
-                      caused_by_command=command["command_id"],
-                      record={"account": ref(new_account), "contact": ref(new_contact),
-                              "company": ref(new_account), "caller": ref(new_contact),
-                              "state": "draft"})
+    echo = make_event(
+        "fsm-work-order-update",
+        sys_id=wo["sys_id"],
+        sys_mod_count=5,
+        changed_fields=["company", "caller"],
+        journal=[],
+        caused_by_command=command["command_id"],
+        record={
+            "account": ref(new_account),
+            "contact": ref(new_contact),
+            "company": ref(new_account),
+            "caller": ref(new_contact),
+            "state": "draft",
+        },
+    )
     result = await h.feed(echo)
     assert h.commands(result) == [] and result.outcomes.get("echo") == 1
 
 
 async def test_case_changes_reach_open_work_orders_but_never_closed_ones(h: Harness) -> None:
     open_wo = make_event("fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None)
-    closed_wo = make_event("fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None,
-                           record={"state": "closed_complete", "number": "WO0010002"})
+    closed_wo = make_event(
+        "fsm-work-order-insert",
+        sys_id=new_sys_id(),
+        caused_by_command=None,
+        record={"state": "closed_complete", "number": "WO0010002"},
+    )
     await h.feed(make_event("csm-case-insert"), open_wo, closed_wo)
-    update = make_event("csm-case-update", sys_mod_count=3, changed_fields=["priority"],
-                        journal=[], record={"priority": "1"})
+    update = make_event(
+        "csm-case-update", sys_mod_count=3, changed_fields=["priority"], journal=[], record={"priority": "1"}
+    )
     commands = h.commands(await h.feed(update))
     assert [(c["sys_id"], c["fields"]) for c in commands] == [(open_wo["sys_id"], {"priority": "1"})]
 
 
 async def test_stale_case_event_is_dropped(h: Harness) -> None:
     open_wo = make_event("fsm-work-order-insert", sys_id=new_sys_id(), caused_by_command=None)
-    newer = make_event("csm-case-update", sys_mod_count=5, changed_fields=["priority"], journal=[],
-                       record={"priority": "1"})
-    older = make_event("csm-case-update", sys_mod_count=4, changed_fields=["priority"], journal=[],
-                       record={"priority": "3"})
+    newer = make_event(
+        "csm-case-update", sys_mod_count=5, changed_fields=["priority"], journal=[], record={"priority": "1"}
+    )
+    older = make_event(
+        "csm-case-update", sys_mod_count=4, changed_fields=["priority"], journal=[], record={"priority": "3"}
+    )
     await h.feed(make_event("csm-case-insert"), open_wo, newer)
     result = await h.feed(older)
     assert h.commands(result) == [] and result.outcomes.get("stale") == 1
@@ -187,8 +229,7 @@ async def test_work_order_news_reach_the_case(h: Harness) -> None:
     notes = [c["journal"][0]["value"] for c in h.commands(await h.feed(progress))]
     assert any("Technician on site" in n for n in notes)
     assert any("work_in_progress" in n.lower() or "work in progress" in n.lower() for n in notes)
-    closed = make_event("fsm-work-order-update", sys_mod_count=4, journal=[],
-                        record={"state": "closed_complete"})
+    closed = make_event("fsm-work-order-update", sys_mod_count=4, journal=[], record={"state": "closed_complete"})
     closing = h.commands(await h.feed(closed))
     assert len(closing) == 2  # the closing note, then the summary: every work order is closed
     assert all(c["sys_id"] == CASE_ID for c in closing)
@@ -201,23 +242,33 @@ async def test_create_work_order_on_a_canceled_case_is_refused_with_a_note(h: Ha
 
 
 async def test_order_case_work_order_gets_a_task_per_open_line(h: Harness) -> None:
-    order_case = make_event("csm-case-insert", table="sn_order_case", sys_id=new_sys_id(),
-                            record={"sys_class_name": "sn_order_case", "number": "ORDCS0001001"})
+    order_case = make_event(
+        "csm-case-insert",
+        table="sn_order_case",
+        sys_id=new_sys_id(),
+        record={"sys_class_name": "sn_order_case", "number": "ORDCS0001001"},
+    )
     lines = []
     for state in ("new", "work_in_progress", "cancelled", "resolved_accepted"):
-        item = make_event("csm-case-insert", table="csm_order_line_item", sys_id=new_sys_id(),
-                          record=None)
-        item["record"] = {"order": "", "product": ref(new_sys_id(), "Toner"), "quantity": "2",
-                          "state": "open", "ship_to": ref(new_sys_id(), "Acme HQ")}
+        item = make_event("csm-case-insert", table="csm_order_line_item", sys_id=new_sys_id(), record=None)
+        item["record"] = {
+            "order": "",
+            "product": ref(new_sys_id(), "Toner"),
+            "quantity": "2",
+            "state": "open",
+            "ship_to": ref(new_sys_id(), "Acme HQ"),
+        }
         line = make_event("csm-case-insert", table="sn_order_case_line", sys_id=new_sys_id())
-        line["record"] = {"parent": ref(order_case["sys_id"]),
-                          "order_line_item": ref(item["sys_id"]), "state": state}
+        line["record"] = {"parent": ref(order_case["sys_id"]), "order_line_item": ref(item["sys_id"]), "state": state}
         lines.append(line)
         await h.feed(item)
     await h.feed(order_case, *lines)
-    act = make_event("csm-case-action-create-work-order", table="sn_order_case",
-                     sys_id=order_case["sys_id"],
-                     record={"sys_class_name": "sn_order_case", "number": "ORDCS0001001"})
+    act = make_event(
+        "csm-case-action-create-work-order",
+        table="sn_order_case",
+        sys_id=order_case["sys_id"],
+        record={"sys_class_name": "sn_order_case", "number": "ORDCS0001001"},
+    )
     [command] = h.commands(await h.feed(act))
     answer = h.commands(await h.feed(wo_insert_for(command)))
     tasks = [c for c in answer if c["table"] == "wm_task"]

@@ -11,8 +11,7 @@ from tests.reliability.fleet import Fleet
 from tests.reliability.postgres_server import stoppable_postgres  # noqa: F401 - a fixture
 
 #: Fast failure detection for tests: the broker's minimum session timeout.
-FAST_GROUP = {"BRIDGE_CONSUMER__SESSION_TIMEOUT_MS": "6000",
-              "BRIDGE_CONSUMER__MAX_POLL_INTERVAL_MS": "60000"}
+FAST_GROUP = {"BRIDGE_CONSUMER__SESSION_TIMEOUT_MS": "6000", "BRIDGE_CONSUMER__MAX_POLL_INTERVAL_MS": "60000"}
 
 
 @pytest.fixture

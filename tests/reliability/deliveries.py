@@ -22,8 +22,7 @@ def footprint(message: SimMessage) -> set[str]:
     """The records an event touches: its own and every record it references."""
     assert message.event is not None
     ids = {message.event["sys_id"]}
-    ids.update(v["value"] for v in message.event["record"].values()
-               if isinstance(v, dict) and v.get("value"))
+    ids.update(v["value"] for v in message.event["record"].values() if isinstance(v, dict) and v.get("value"))
     return ids
 
 
@@ -60,8 +59,9 @@ def republished(message: SimMessage, n: int) -> SimMessage:
     return SimMessage(message.source, message.key, json.dumps(event).encode(), message.kind, event)
 
 
-def with_redeliveries(messages: Sequence[SimMessage], rng: random.Random, *, copies: int,
-                      republishes: int, rewinds: int) -> list[SimMessage]:
+def with_redeliveries(
+    messages: Sequence[SimMessage], rng: random.Random, *, copies: int, republishes: int, rewinds: int
+) -> list[SimMessage]:
     """Copies and republished copies inserted later than their original; windows replayed.
     Only changes are republished: an action under a new event id is a new press (the contract),
     a request of its own, not a copy."""
@@ -71,8 +71,7 @@ def with_redeliveries(messages: Sequence[SimMessage], rng: random.Random, *, cop
             i = rng.randrange(len(stream))
             copy = stream[i]
         else:
-            changes = [j for j, m in enumerate(stream)
-                       if m.event is not None and m.event.get("operation") != "action"]
+            changes = [j for j, m in enumerate(stream) if m.event is not None and m.event.get("operation") != "action"]
             if not changes:
                 continue
             i = rng.choice(changes)
@@ -103,6 +102,6 @@ def batches(stream: Sequence[SimMessage], rng: random.Random, largest: int) -> l
     out, i = [], 0
     while i < len(stream):
         size = rng.randint(1, largest)
-        out.append(list(stream[i:i + size]))
+        out.append(list(stream[i : i + size]))
         i += size
     return out

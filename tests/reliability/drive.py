@@ -29,8 +29,9 @@ class Progress:
         self.settings = settings
         bootstrap = settings.kafka.bootstrap_servers
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                          enable_auto_commit=False, request_timeout_ms=5000)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, request_timeout_ms=5000
+        )
         self._engine = create_engine(settings.store.url, writer=False)
         self._partitions: list[Any] = []
 
@@ -48,16 +49,19 @@ class Progress:
     async def lag(self) -> int:
         """End offsets minus the group's committed offsets, over every event partition."""
         committed = await self._admin.list_consumer_group_offsets(
-            self.settings.consumer.group_id, partitions=self._partitions)
+            self.settings.consumer.group_id, partitions=self._partitions
+        )
         ends = await self._consumer.end_offsets(self._partitions)
-        return sum(end - max(getattr(committed.get(tp), "offset", -1), 0)
-                   for tp, end in ends.items())
+        return sum(end - max(getattr(committed.get(tp), "offset", -1), 0) for tp, end in ends.items())
 
     async def unsent(self) -> int:
         try:
             async with self._engine.connect() as conn:
-                return int((await conn.execute(select(func.count()).select_from(outbox)
-                                               .where(outbox.c.sent_at.is_(None)))).scalar_one())
+                return int(
+                    (
+                        await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None)))
+                    ).scalar_one()
+                )
         except Exception:  # noqa: BLE001 - the store may not exist yet, or be down on purpose
             return -1
 
@@ -74,8 +78,9 @@ class Progress:
             if alive is not None and not alive.alive:
                 raise AssertionError(f"bridge life {alive.number} exited: {alive.log.read_text()[-3000:]}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"not drained after {timeout_s} s: lag {await self.lag()}, "
-                                     f"unsent {await self.unsent()}")
+                raise AssertionError(
+                    f"not drained after {timeout_s} s: lag {await self.lag()}, unsent {await self.unsent()}"
+                )
             await asyncio.sleep(0.3)
 
 
@@ -92,8 +97,7 @@ class CrashPlan:
         return ",".join(f"{point}={self.failpoint_probability}" for point in CRASH_POINTS)
 
 
-async def run_with_crashes(fleet: Fleet, progress: Progress, plan: CrashPlan,
-                           timeout_s: float) -> Life:
+async def run_with_crashes(fleet: Fleet, progress: Progress, plan: CrashPlan, timeout_s: float) -> Life:
     """Start lives until the input is drained; crash them until ``kills_wanted`` deaths.
 
     Each life may die at a failpoint; if it has not died ``kill_within_s`` after its first

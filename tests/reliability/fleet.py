@@ -45,8 +45,11 @@ class Life:
 
     def batch_times(self) -> list[float]:
         """Wall-clock times of the batches this life completed."""
-        return [datetime.fromisoformat(line["timestamp"]).timestamp()
-                for line in self.lines() if line.get("event") == "batch.done"]
+        return [
+            datetime.fromisoformat(line["timestamp"]).timestamp()
+            for line in self.lines()
+            if line.get("event") == "batch.done"
+        ]
 
     @property
     def alive(self) -> bool:
@@ -120,7 +123,7 @@ class Fleet:
         for i, life in enumerate(self.lives):
             if life.end not in ("failpoint", "sigkill") or life.ended is None:
                 continue
-            later = [t for other in self.lives[i + 1:] for t in other.batch_times() if t >= life.ended]
+            later = [t for other in self.lives[i + 1 :] for t in other.batch_times() if t >= life.ended]
             if later:
                 times.append(min(later) - life.ended)
         return times

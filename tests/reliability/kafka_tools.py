@@ -16,21 +16,24 @@ from bridge.settings import Settings
 from bridgedev.simulate import SimMessage
 
 
-async def produce_messages(settings: Settings, messages: Sequence[SimMessage], *,
-                           chunk: int = 2000, pause_s: float = 0.0) -> list[Any]:
+async def produce_messages(
+    settings: Settings, messages: Sequence[SimMessage], *, chunk: int = 2000, pause_s: float = 0.0
+) -> list[Any]:
     """Send every message to its system's events topic, keyed by sys_id, in input order;
     ``chunk`` at a time (acks awaited), pausing ``pause_s`` between chunks like live systems.
     Returns the broker's record metadata (topic, partition, offset) per message."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers,
-                                enable_idempotence=True, linger_ms=10,
-                                max_batch_size=512 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka.bootstrap_servers,
+        enable_idempotence=True,
+        linger_ms=10,
+        max_batch_size=512 * 1024,
+    )
     await producer.start()
     written: list[Any] = []
     try:
         topics = settings.topics.events()
         for start in range(0, len(messages), chunk):
-            sends = [await producer.send(topics[m.source], m.value, key=m.key)
-                     for m in messages[start:start + chunk]]
+            sends = [await producer.send(topics[m.source], m.value, key=m.key) for m in messages[start : start + chunk]]
             written.extend(await asyncio.gather(*sends))
             if pause_s:
                 await asyncio.sleep(pause_s)
@@ -41,9 +44,12 @@ async def produce_messages(settings: Settings, messages: Sequence[SimMessage], *
 
 async def read_to_end(settings: Settings, topics: Iterable[str], timeout_s: float = 60) -> list[Any]:
     """Every record of ``topics`` from the beginning up to their end offsets now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers,
-                                enable_auto_commit=False, group_id=None,
-                                auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka.bootstrap_servers,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
     await consumer.start()
     try:
         partitions = await partitions_of(settings, topics)
@@ -95,9 +101,7 @@ async def published(settings: Settings) -> Published:
     return found
 
 
-
-async def committed_offsets(settings: Settings, partitions: Sequence[TopicPartition]
-                            ) -> dict[TopicPartition, int]:
+async def committed_offsets(settings: Settings, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
     """The consumer group's committed offsets, read through the admin API (-1: none yet).
     Retries while the group's coordinator is not there yet (a group that just started)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
@@ -105,8 +109,7 @@ async def committed_offsets(settings: Settings, partitions: Sequence[TopicPartit
     try:
         for attempt in range(50):
             try:
-                found = await admin.list_consumer_group_offsets(settings.consumer.group_id,
-                                                                partitions=list(partitions))
+                found = await admin.list_consumer_group_offsets(settings.consumer.group_id, partitions=list(partitions))
                 break
             except KafkaError as error:
                 if not error.retriable or attempt == 49:
@@ -117,10 +120,10 @@ async def committed_offsets(settings: Settings, partitions: Sequence[TopicPartit
     return {tp: (found[tp].offset if tp in found else -1) for tp in partitions}
 
 
-async def end_offsets(settings: Settings, partitions: Sequence[TopicPartition]
-                      ) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers,
-                                group_id=None, enable_auto_commit=False)
+async def end_offsets(settings: Settings, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka.bootstrap_servers, group_id=None, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(list(partitions)))

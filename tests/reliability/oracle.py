@@ -64,16 +64,18 @@ def raw_records(messages: Sequence[SimMessage], topics: TopicNames) -> list[RawR
     return raws
 
 
-async def ordered_run(messages: Sequence[SimMessage], topics: TopicNames, workdir: Path,
-                      batch_size: int = 500) -> RunResult:
+async def ordered_run(
+    messages: Sequence[SimMessage], topics: TopicNames, workdir: Path, batch_size: int = 500
+) -> RunResult:
     """Process ``messages`` in order, once each, in batches of ``batch_size``."""
     return await process_batches(
-        [list(messages[i:i + batch_size]) for i in range(0, len(messages), batch_size)],
-        topics, workdir)
+        [list(messages[i : i + batch_size]) for i in range(0, len(messages), batch_size)], topics, workdir
+    )
 
 
-async def process_batches(batches: Sequence[Sequence[SimMessage]], topics: TopicNames,
-                          workdir: Path, name: str = "oracle") -> RunResult:
+async def process_batches(
+    batches: Sequence[Sequence[SimMessage]], topics: TopicNames, workdir: Path, name: str = "oracle"
+) -> RunResult:
     """Process the given batches, in order, on a fresh store ``<workdir>/<name>.db``."""
     url = f"sqlite+aiosqlite:///{workdir / name}.db"
     await upgrade(url)
@@ -110,13 +112,19 @@ async def application_order(url: str, messages: Sequence[SimMessage]) -> list[Si
     # SQLite: insertion order (rowid). PostgreSQL has no such order (an aborted batch's space
     # is reused), so: batch time, then per-partition offset order, which is what ordering
     # guarantees; the order across partitions inside one batch is not known there.
-    order_by = ([literal_column("rowid")] if is_sqlite(url) else
-                [processed_events.c.processed_at, processed_events.c.topic,
-                 processed_events.c.partition, processed_events.c.offset])
+    order_by = (
+        [literal_column("rowid")]
+        if is_sqlite(url)
+        else [
+            processed_events.c.processed_at,
+            processed_events.c.topic,
+            processed_events.c.partition,
+            processed_events.c.offset,
+        ]
+    )
     try:
         async with engine.connect() as conn:
-            applied = [r[0] for r in await conn.execute(
-                select(processed_events.c.event_id).order_by(*order_by))]
+            applied = [r[0] for r in await conn.execute(select(processed_events.c.event_id).order_by(*order_by))]
     finally:
         await engine.dispose()
     position = {event_id: i for i, event_id in enumerate(applied)}

@@ -21,8 +21,9 @@ def poisons_from(messages: list[SimMessage], seed: int) -> list[Poison]:
     object, missing field, wrong type, bad sys_id, bad reference, unknown source/table/operation/
     action, source mismatch), each made from a different valid event with references."""
     rng = random.Random(seed)
-    models = [m for m in messages if m.event is not None
-              and any(isinstance(v, dict) for v in m.event["record"].values())]
+    models = [
+        m for m in messages if m.event is not None and any(isinstance(v, dict) for v in m.event["record"].values())
+    ]
     found = []
     for i, reason in enumerate(sorted(CORRUPTORS)):
         model = models[rng.randrange(len(models))]

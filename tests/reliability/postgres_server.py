@@ -25,12 +25,25 @@ class StoppablePostgres(LocalPostgres):
         """Serve the same data directory on the same port again."""
         run_as = _run_as()
         self._process = subprocess.Popen(
-            [_bindir() / "postgres", "-D", self._dir / "data", "-p", str(self.port),
-             "-k", self._dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-             "-c", "max_connections=50"],
+            [
+                _bindir() / "postgres",
+                "-D",
+                self._dir / "data",
+                "-p",
+                str(self.port),
+                "-k",
+                self._dir,
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=50",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=open(self._dir / "server-restart.log", "ab"),  # lives with the server
-            user=run_as, group=run_as,
+            user=run_as,
+            group=run_as,
         )
         self._wait_until_ready()
 

@@ -32,15 +32,18 @@ class StoreSnapshot:
         for name in sorted(self.tables.keys() | other.tables.keys()):
             mine, theirs = self.tables.get(name, frozenset()), other.tables.get(name, frozenset())
             if mine != theirs:
-                found[name] = {"only_here": sorted(mine - theirs, key=repr)[:limit],
-                               "only_there": sorted(theirs - mine, key=repr)[:limit],
-                               "counts": (len(mine), len(theirs))}
+                found[name] = {
+                    "only_here": sorted(mine - theirs, key=repr)[:limit],
+                    "only_there": sorted(theirs - mine, key=repr)[:limit],
+                    "counts": (len(mine), len(theirs)),
+                }
         effect = {k: v for k, v in self.counters.items() if k not in DELIVERY_COUNTERS}
         other_effect = {k: v for k, v in other.counters.items() if k not in DELIVERY_COUNTERS}
         if effect != other_effect:
             keys = effect.keys() | other_effect.keys()
-            found["counters"] = {k: (effect.get(k), other_effect.get(k)) for k in sorted(keys)
-                                 if effect.get(k) != other_effect.get(k)}
+            found["counters"] = {
+                k: (effect.get(k), other_effect.get(k)) for k in sorted(keys) if effect.get(k) != other_effect.get(k)
+            }
         return found
 
 
@@ -61,14 +64,25 @@ async def take_snapshot(url: str) -> StoreSnapshot:
     try:
         async with engine.connect() as conn:
             tables = {
-                "records": await _rows(conn, records, [
-                    records.c.sys_id, records.c.source, records.c.table_name, records.c.number,
-                    records.c.sys_mod_count, records.c.deleted, records.c.data]),
-                "links": await _rows(conn, links, [links.c.kind, links.c.from_id, links.c.to_id,
-                                                   links.c.attrs]),
-                "processed_events": await _rows(conn, processed_events, [
-                    processed_events.c.event_id, processed_events.c.outcome,
-                    processed_events.c.detail]),
+                "records": await _rows(
+                    conn,
+                    records,
+                    [
+                        records.c.sys_id,
+                        records.c.source,
+                        records.c.table_name,
+                        records.c.number,
+                        records.c.sys_mod_count,
+                        records.c.deleted,
+                        records.c.data,
+                    ],
+                ),
+                "links": await _rows(conn, links, [links.c.kind, links.c.from_id, links.c.to_id, links.c.attrs]),
+                "processed_events": await _rows(
+                    conn,
+                    processed_events,
+                    [processed_events.c.event_id, processed_events.c.outcome, processed_events.c.detail],
+                ),
             }
             for name, table in sorted(metadata.tables.items()):
                 if name.startswith("vis_"):

@@ -17,8 +17,9 @@ from tests.reliability.systems_model import SystemsVerdict, judge_systems
 from tests.reliability.wire import decided_order, for_systems, wire_commands, wire_problems
 
 
-async def check_systems(settings: Settings, world: SimWorld, messages: Sequence[SimMessage],
-                        *, store_url: str | None = None) -> SystemsVerdict:
+async def check_systems(
+    settings: Settings, world: SimWorld, messages: Sequence[SimMessage], *, store_url: str | None = None
+) -> SystemsVerdict:
     """What the systems hold after answering the published commands, and the wire itself."""
     url = store_url or settings.store.url
     wire = await wire_commands(settings)

@@ -56,8 +56,7 @@ REFUSAL_PREFIX = "The bridge did not run '{action}'"
 
 
 def _lookup(name: str) -> dict[str, str]:
-    return {str(k): str(v) for k, v in
-            yaml.safe_load((MAPPINGS / "lookups" / f"{name}.yaml").read_text()).items()}
+    return {str(k): str(v) for k, v in yaml.safe_load((MAPPINGS / "lookups" / f"{name}.yaml").read_text()).items()}
 
 
 def ref(record: Mapping[str, Any], name: str) -> str:
@@ -70,46 +69,64 @@ def ref(record: Mapping[str, Any], name: str) -> str:
 
 # --- what a case asks for, by the mapping YAML's rows --------------------------------------
 
-def work_order_fields(case: Mapping[str, Any], case_id: str,
-                      known: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+
+def work_order_fields(case: Mapping[str, Any], case_id: str, known: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """``case_to_work_order`` with its ``derived`` rules (mappings/case_to_work_order.yaml)."""
-    fields = {name: ref(case, name) for name in (
-        "account", "consumer", "contact", "asset", "partner", "partner_contact", "priority",
-        "short_description", "description")}
+    fields = {
+        name: ref(case, name)
+        for name in (
+            "account",
+            "consumer",
+            "contact",
+            "asset",
+            "partner",
+            "partner_contact",
+            "priority",
+            "short_description",
+            "description",
+        )
+    }
     fields.update(initiated_from=case_id, state="draft", cmdb_ci=ref(case, "cmdb_ci"))
     fields["company"] = fields["account"]
     fields["caller"] = fields["contact"]
     ci, caller = known.get(ref(case, "cmdb_ci")), known.get(ref(case, "contact"))
-    candidates = [ref(ci, "location") if ci is not None else "",
-                  ref(caller, "location") if caller is not None else "",
-                  ref(case, "location")]
+    candidates = [
+        ref(ci, "location") if ci is not None else "",
+        ref(caller, "location") if caller is not None else "",
+        ref(case, "location"),
+    ]
     fields["location"] = next((c for c in candidates if c), "")
     return fields
 
 
-def itsm_fields(action: str, case: Mapping[str, Any], case_id: str,
-                args: Mapping[str, str]) -> dict[str, str]:
+def itsm_fields(action: str, case: Mapping[str, Any], case_id: str, args: Mapping[str, str]) -> dict[str, str]:
     """``case_to_itsm.yaml``: the map the action picks, its rows, defaults and value maps."""
     if action == "create_incident":
         priority = _lookup("case_priority_to_incident").get(ref(case, "priority"), "5")
-        return {"short_description": ref(case, "short_description"),
-                "description": ref(case, "description"), "priority": priority,
-                "impact": ref(case, "impact") or "3", "urgency": ref(case, "urgency") or "3",
-                "caller_id": ref(case, "contact"), "company": ref(case, "account")}
+        return {
+            "short_description": ref(case, "short_description"),
+            "description": ref(case, "description"),
+            "priority": priority,
+            "impact": ref(case, "impact") or "3",
+            "urgency": ref(case, "urgency") or "3",
+            "caller_id": ref(case, "contact"),
+            "company": ref(case, "account"),
+        }
     if action == "create_problem":
         return {"short_description": ref(case, "short_description")}
     if action == "create_change":
         if args.get("type") == "standard":  # case_to_standard_change: order 200 beats 100
             template = args.get("template") or "no template"
-            return {"type": "standard", "short_description":
-                    f"{ref(case, 'short_description')} (standard change: {template})"}
-        return {"type": args.get("type") or "normal",
-                "short_description": ref(case, "short_description")}
-    return {"parent": case_id,
-            "short_description": f"{args.get('cat_item', '')}: {ref(case, 'short_description')}"}
+            return {
+                "type": "standard",
+                "short_description": f"{ref(case, 'short_description')} (standard change: {template})",
+            }
+        return {"type": args.get("type") or "normal", "short_description": ref(case, "short_description")}
+    return {"parent": case_id, "short_description": f"{args.get('cat_item', '')}: {ref(case, 'short_description')}"}
 
 
 # --- the model -------------------------------------------------------------------------------
+
 
 @dataclass
 class Press:
@@ -141,8 +158,7 @@ def correlation_of(event: Mapping[str, Any], relation: str) -> str:
     return f"case:{event['sys_id']}:{relation}:{event['sys_mod_count']}:{press}"
 
 
-def expectations(messages: Sequence[SimMessage], applied_order: Sequence[str] | None = None
-                 ) -> Expectations:
+def expectations(messages: Sequence[SimMessage], applied_order: Sequence[str] | None = None) -> Expectations:
     """Walk the input in the order the bridge applied it (``applied_order``: event ids; input
     order when None), keeping the newest version of every record, and decide each press."""
     events = [m.event for m in messages if m.event is not None]
@@ -178,8 +194,12 @@ def expectations(messages: Sequence[SimMessage], applied_order: Sequence[str] | 
     return found
 
 
-def _press(event: Mapping[str, Any], case: Mapping[str, Any],
-           known: Mapping[str, Mapping[str, Any]], requested: dict[str, set[str]]) -> Press:
+def _press(
+    event: Mapping[str, Any],
+    case: Mapping[str, Any],
+    known: Mapping[str, Mapping[str, Any]],
+    requested: dict[str, set[str]],
+) -> Press:
     action, case_id = str(event["action"]), str(event["sys_id"])
     relation, _, _ = CREATIONS[action]
     press = Press(str(event["event_id"]), case_id, action, correlation_of(event, relation), None)
@@ -189,13 +209,15 @@ def _press(event: Mapping[str, Any], case: Mapping[str, Any],
         if ref(case, relation) or relation in requested[case_id]:
             return press
         requested[case_id].add(relation)
-    press.fields = (work_order_fields(case, case_id, known) if action == "create_work_order"
-                    else itsm_fields(action, case, case_id, event.get("action_args") or {}))
+    press.fields = (
+        work_order_fields(case, case_id, known)
+        if action == "create_work_order"
+        else itsm_fields(action, case, case_id, event.get("action_args") or {})
+    )
     return press
 
 
-def _own_order_kept(events: Sequence[Mapping[str, Any]],
-                    ordered: Sequence[Mapping[str, Any]]) -> list[str]:
+def _own_order_kept(events: Sequence[Mapping[str, Any]], ordered: Sequence[Mapping[str, Any]]) -> list[str]:
     """Each record's events must have been applied in the order its partition carries them."""
     position = {str(e["event_id"]): i for i, e in enumerate(ordered)}
     last: dict[str, int] = {}
@@ -203,8 +225,9 @@ def _own_order_kept(events: Sequence[Mapping[str, Any]],
     for event in events:
         at = position[str(event["event_id"])]
         if at < last.get(str(event["sys_id"]), -1):
-            problems.append(f"event {event['event_id']} of {event['sys_id']} applied before "
-                            "an earlier event of the same record")
+            problems.append(
+                f"event {event['event_id']} of {event['sys_id']} applied before an earlier event of the same record"
+            )
         last[str(event["sys_id"])] = max(at, last.get(str(event["sys_id"]), -1))
     return problems
 
@@ -212,8 +235,9 @@ def _own_order_kept(events: Sequence[Mapping[str, Any]],
 # --- work-order news on cases (notes.yaml's work_order.* and work_order_task.*) -------------
 
 CLOSED_WORK_ORDER = {"closed_complete", "closed_incomplete", "canceled"}
-_WO_LABELS = yaml.safe_load((MAPPINGS / "value_maps.yaml").read_text())[
-    "value_maps"]["work_order_state_labels"]["entries"]
+_WO_LABELS = yaml.safe_load((MAPPINGS / "value_maps.yaml").read_text())["value_maps"]["work_order_state_labels"][
+    "entries"
+]
 
 
 def _label(state: str) -> str:
@@ -257,14 +281,15 @@ def work_order_news(events: Sequence[Mapping[str, Any]]) -> News:
         previous, record = known.get(sys_id), event["record"]
         known[sys_id] = record
         echo = event.get("caused_by_command") is not None
-        journal = [] if echo else [(j["element"], j["value"], j["sys_created_by"])
-                                   for j in event.get("journal") or []]
-        state_changed = (event["operation"] == "update" and "state" in event["changed_fields"]
-                         and ref(record, "state") != (ref(previous, "state") if previous else ""))
+        journal = [] if echo else [(j["element"], j["value"], j["sys_created_by"]) for j in event.get("journal") or []]
+        state_changed = (
+            event["operation"] == "update"
+            and "state" in event["changed_fields"]
+            and ref(record, "state") != (ref(previous, "state") if previous else "")
+        )
         if event["operation"] == "delete":
             known.pop(sys_id, None)
-        if event["table"] in ("sn_customerservice_case", "sn_order_case", "cmdb_ci",
-                              "customer_contact"):
+        if event["table"] in ("sn_customerservice_case", "sn_order_case", "cmdb_ci", "customer_contact"):
             _derive_locations(known, case_of, location, locations)
         if event["table"] == "wm_order":
             number = ref(record, "number")
@@ -273,8 +298,7 @@ def work_order_news(events: Sequence[Mapping[str, Any]]) -> News:
                 work_orders[case].append(sys_id)
                 location[sys_id] = ref(record, "location")
                 _derive_locations(known, case_of, location, locations)
-                notes[case][f"Work order {number} created for case "
-                            f"{ref(known.get(case, {}), 'number')}"] += 1
+                notes[case][f"Work order {number} created for case {ref(known.get(case, {}), 'number')}"] += 1
             waiting = held.pop(sys_id, [])
             case = case_of.get(sys_id)
             if case is None:
@@ -287,23 +311,23 @@ def work_order_news(events: Sequence[Mapping[str, Any]]) -> News:
                 continue
             state = ref(record, "state")
             if state not in CLOSED_WORK_ORDER:
-                notes[case][f"Work order {number}: {_label(ref(previous or {}, 'state'))} → "
-                            f"{_label(state)}"] += 1
+                notes[case][f"Work order {number}: {_label(ref(previous or {}, 'state'))} → {_label(state)}"] += 1
                 continue
             notes[case][f"Work order {number} is {_label(state)}"] += 1
-            states = sorted((ref(known[w], "number"), ref(known[w], "state"))
-                            for w in work_orders[case] if w in known)
+            states = sorted((ref(known[w], "number"), ref(known[w], "state")) for w in work_orders[case] if w in known)
             if all(s in CLOSED_WORK_ORDER for _, s in states):
                 summary = ", ".join(f"{n}: {s}" for n, s in states)
-                notes[case][f"All {len(states)} work orders of case "
-                            f"{ref(known[case], 'number')} are closed:\n{summary}"] += 1
+                notes[case][
+                    f"All {len(states)} work orders of case {ref(known[case], 'number')} are closed:\n{summary}"
+                ] += 1
         elif event["table"] == "wm_task":
             parent = ref(record, "parent")
             wo = known.get(parent)
             names = f"{ref(record, 'number')} ({ref(wo, 'number') if wo else parent})"
-            texts = [f"Work order task {names}, "
-                     f"{'note' if element == 'work_notes' else 'comment'} from {author}:\n{text}"
-                     for element, text, author in journal]
+            texts = [
+                f"Work order task {names}, {'note' if element == 'work_notes' else 'comment'} from {author}:\n{text}"
+                for element, text, author in journal
+            ]
             if state_changed:
                 texts.append(f"Work order task {names} is {_label(ref(record, 'state'))}")
             if parent in case_of:
@@ -313,8 +337,12 @@ def work_order_news(events: Sequence[Mapping[str, Any]]) -> News:
     return News(notes, locations)
 
 
-def _derive_locations(known: Mapping[str, Mapping[str, Any]], case_of: Mapping[str, str],
-                      location: dict[str, str], locations: dict[str, list[str]]) -> None:
+def _derive_locations(
+    known: Mapping[str, Mapping[str, Any]],
+    case_of: Mapping[str, str],
+    location: dict[str, str],
+    locations: dict[str, list[str]],
+) -> None:
     for wo, case in case_of.items():
         if case not in known or ref(known.get(wo, {}), "state") in CLOSED_WORK_ORDER:
             continue
@@ -352,8 +380,7 @@ class SystemsVerdict:
         self.problems.append(problem)
 
     def assert_right(self) -> None:
-        assert not self.problems, (f"{len(self.problems)} differences from the systems' model, "
-                                   f"e.g. {self.problems[:8]}")
+        assert not self.problems, f"{len(self.problems)} differences from the systems' model, e.g. {self.problems[:8]}"
 
 
 def answer(world: SimWorld, commands: Iterable[tuple[str, bytes]]) -> SystemsState:
@@ -365,29 +392,35 @@ def answer(world: SimWorld, commands: Iterable[tuple[str, bytes]]) -> SystemsSta
     return answered_live(world, responders.recorder.received, answers)
 
 
-def answered_live(world: SimWorld, received: list[ReceivedCommand],
-                  events: Iterable[Mapping[str, Any]]) -> SystemsState:
+def answered_live(
+    world: SimWorld, received: list[ReceivedCommand], events: Iterable[Mapping[str, Any]]
+) -> SystemsState:
     """The state of systems that answered during the run: their answers are among ``events``."""
     journals: Journals = defaultdict(list)
     created: dict[str, Mapping[str, Any]] = {}
     for event in events:
         if event.get("caused_by_command") is not None:
             journals[str(event["sys_id"])].extend(
-                (entry["element"], entry["value"]) for entry in event.get("journal") or [])
+                (entry["element"], entry["value"]) for entry in event.get("journal") or []
+            )
             if event["operation"] == "insert":
                 created[str(event["sys_id"])] = event["record"]
     return SystemsState(world, received, journals, created)
 
 
-def judge_systems(world: SimWorld, messages: Sequence[SimMessage],
-                  commands: Iterable[tuple[str, bytes]],
-                  applied_order: Sequence[str] | None = None) -> SystemsVerdict:
+def judge_systems(
+    world: SimWorld,
+    messages: Sequence[SimMessage],
+    commands: Iterable[tuple[str, bytes]],
+    applied_order: Sequence[str] | None = None,
+) -> SystemsVerdict:
     """Answer the commands on ``world`` (the systems' state after the input), then compare."""
     return judge_state(answer(world, commands), messages, applied_order)
 
 
-def judge_state(state: SystemsState, messages: Sequence[SimMessage],
-                applied_order: Sequence[str] | None = None) -> SystemsVerdict:
+def judge_state(
+    state: SystemsState, messages: Sequence[SimMessage], applied_order: Sequence[str] | None = None
+) -> SystemsVerdict:
     expected = expectations(messages, applied_order)
     verdict = SystemsVerdict(presses=len(expected.presses))
     verdict.problems.extend(expected.order_problems)
@@ -395,8 +428,10 @@ def judge_state(state: SystemsState, messages: Sequence[SimMessage],
     created: dict[str, list[str]] = defaultdict(list)  # correlation id → records created
     for entry in state.received:
         if entry.outcome in ("invalid", "unknown_record"):
-            verdict.add(f"{entry.system} did not accept a command ({entry.outcome} "
-                        f"{entry.reason}): {json.dumps(entry.command)[:300]}")
+            verdict.add(
+                f"{entry.system} did not accept a command ({entry.outcome} "
+                f"{entry.reason}): {json.dumps(entry.command)[:300]}"
+            )
         elif entry.outcome == "created":
             assert entry.command is not None
             created[str(entry.command["correlation_id"])].append(entry.sys_id)
@@ -423,58 +458,63 @@ def judge_state(state: SystemsState, messages: Sequence[SimMessage],
         _, system, table = CREATIONS[press.action]
         if press.fields is None:
             if records:
-                verdict.add(f"{press.action} {press.event_id} on {press.case_id} should have been "
-                            f"refused, yet {system} created {records}")
+                verdict.add(
+                    f"{press.action} {press.event_id} on {press.case_id} should have been "
+                    f"refused, yet {system} created {records}"
+                )
             continue
         if len(records) != 1:
-            verdict.add(f"{press.action} {press.event_id} on case {press.case_id}: {len(records)} "
-                        f"{table} records in {system}, expected exactly 1")
+            verdict.add(
+                f"{press.action} {press.event_id} on case {press.case_id}: {len(records)} "
+                f"{table} records in {system}, expected exactly 1"
+            )
             continue
         [sys_id] = records
         if store.table(sys_id) != table:
             verdict.add(f"{press.action} {press.event_id}: a {store.table(sys_id)}, not a {table}")
             continue
         record = state.created[sys_id]
-        wrong = {name: (ref(record, name), value) for name, value in press.fields.items()
-                 if ref(record, name) != value}
+        wrong = {name: (ref(record, name), value) for name, value in press.fields.items() if ref(record, name) != value}
         if wrong:
-            verdict.add(f"{table} {sys_id} for {press.action} on case {press.case_id}: "
-                        f"(held, expected) {wrong}")
+            verdict.add(f"{table} {sys_id} for {press.action} on case {press.case_id}: (held, expected) {wrong}")
     for correlation_id, records in created.items():
         if correlation_id not in tasks:
             verdict.add(f"records created for no press: {correlation_id} → {records}")
     expected_refusals = expected.refusals
     for case_id in expected_refusals.keys() | refused_notes.keys():
         if sorted(expected_refusals.get(case_id, [])) != sorted(refused_notes.get(case_id, [])):
-            verdict.add(f"refusal notes on {case_id}: {refused_notes.get(case_id, [])}, expected "
-                        f"{expected_refusals.get(case_id, [])}")
+            verdict.add(
+                f"refusal notes on {case_id}: {refused_notes.get(case_id, [])}, expected "
+                f"{expected_refusals.get(case_id, [])}"
+            )
     for entry in state.received:
         command = entry.command or {}
         fields, target = command.get("fields"), str(command.get("sys_id"))
         if entry.outcome not in ("updated", "unchanged") or not fields:
             continue
-        if command.get("table") == "wm_order" and set(fields) == {"location"} and \
-                moves.get(target) and moves[target][0] == fields["location"]:
+        if (
+            command.get("table") == "wm_order"
+            and set(fields) == {"location"}
+            and moves.get(target)
+            and moves[target][0] == fields["location"]
+        ):
             moves[target].pop(0)
         else:
-            verdict.add(f"a change the model does not explain: {command.get('table')} "
-                        f"{target} {fields}")
+            verdict.add(f"a change the model does not explain: {command.get('table')} {target} {fields}")
     for wo, missing in moves.items():
         if missing:
             verdict.add(f"work order {wo}: location updates {missing} missing")
     return verdict
 
 
-def _ordered_events(messages: Sequence[SimMessage],
-                    applied_order: Sequence[str] | None) -> list[Mapping[str, Any]]:
+def _ordered_events(messages: Sequence[SimMessage], applied_order: Sequence[str] | None) -> list[Mapping[str, Any]]:
     events = {str(m.event["event_id"]): m.event for m in messages if m.event is not None}
     if applied_order is None:
         return list(events.values())
     return [events[i] for i in applied_order if i in events]
 
 
-def _line_tasks(state: SystemsState, created: Mapping[str, list[str]],
-                verdict: SystemsVerdict) -> set[str]:
+def _line_tasks(state: SystemsState, created: Mapping[str, list[str]], verdict: SystemsVerdict) -> set[str]:
     """The README's order cases: the work order created from an order case gets a ``wm_task``
     per open order line, one per line. Returns the correlation ids of those task inserts; every
     one must be under a work order of an order case, for a line of that case, once per line."""
@@ -488,8 +528,12 @@ def _line_tasks(state: SystemsState, created: Mapping[str, list[str]],
             parent = store.get(sys_id, "parent")
             case = store.get(parent, "initiated_from") if parent in store else ""
             line = store.get(sys_id, "short_description").removeprefix("Order line ").split(":")[0]
-            if not case or store.table(case) != "sn_order_case" or line not in store \
-                    or store.get(line, "parent") != case:
+            if (
+                not case
+                or store.table(case) != "sn_order_case"
+                or line not in store
+                or store.get(line, "parent") != case
+            ):
                 verdict.add(f"task {sys_id} is for no line of its work order's order case")
             elif (line, parent) in lines_seen:
                 verdict.add(f"a second task for order line {line} on {parent}")

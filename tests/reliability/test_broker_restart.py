@@ -26,14 +26,12 @@ pytestmark = pytest.mark.kafka
 OUTAGE_S = 6.0
 
 
-async def test_broker_outage_mid_stream_recovers_without_a_restart(
-        own_kafka: LocalKafka, tmp_path: Path) -> None:
+async def test_broker_outage_mid_stream_recovers_without_a_restart(own_kafka: LocalKafka, tmp_path: Path) -> None:
     settings = unique_test_settings(own_kafka.bootstrap_servers, tmp_path)
     await create_topics(settings)
     world, messages = realistic_world(seed=13, changes=4_000)
     await produce_messages(settings, messages)
-    fleet = Fleet({**settings_as_env(settings), **FAST_GROUP,
-                   "BRIDGE_CONSUMER__MAX_RECORDS": "20"}, tmp_path)
+    fleet = Fleet({**settings_as_env(settings), **FAST_GROUP, "BRIDGE_CONSUMER__MAX_RECORDS": "20"}, tmp_path)
     try:
         life = fleet.start()
         assert await fleet.wait_for_batch(life), life.log.read_text()[-3000:]
@@ -54,11 +52,18 @@ async def test_broker_outage_mid_stream_recovers_without_a_restart(
     assert len(fleet.lives) == 1  # recovered by itself: no restart
     order = await application_order(settings.store.url, messages)
     oracle = await ordered_run(order, settings.topics, tmp_path)
-    verdict = judge("broker_restart", oracle, await published(settings),
-                    await take_snapshot(settings.store.url), events=len(messages), fleet=fleet)
+    verdict = judge(
+        "broker_restart",
+        oracle,
+        await published(settings),
+        await take_snapshot(settings.store.url),
+        events=len(messages),
+        fleet=fleet,
+    )
     resumed = min(t for t in life.batch_times() if t > back)
-    verdict.extra.update(outage_s=OUTAGE_S, lag_at_outage=lag_at_outage,
-                         resumed_after_broker_back_s=round(resumed - back, 2))
+    verdict.extra.update(
+        outage_s=OUTAGE_S, lag_at_outage=lag_at_outage, resumed_after_broker_back_s=round(resumed - back, 2)
+    )
     verdict.record()
     verdict.assert_nothing_lost_nothing_doubled()
     (await check_systems(settings, world, messages)).assert_right()

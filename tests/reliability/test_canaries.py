@@ -38,14 +38,21 @@ def _message(event: dict | bytes, key: str) -> SimMessage:
 
 def canary_events() -> list[SimMessage]:
     """A contact and a case full of personal data, a work order request, and bad copies."""
-    contact = make_event("csm-contact-insert", sys_id=new_sys_id(),
-                         record={"name": NAME, "email": EMAIL, "phone": PHONE})
+    contact = make_event(
+        "csm-contact-insert", sys_id=new_sys_id(), record={"name": NAME, "email": EMAIL, "phone": PHONE}
+    )
     text = f"Call {NAME} at {PHONE} or write to {EMAIL}"
     case_id = new_sys_id()
-    case = make_event("csm-case-insert", sys_id=case_id, record={
-        "contact": ref(contact["sys_id"], NAME), "short_description": text, "description": text})
-    action = make_event("csm-case-action-create-work-order", sys_id=case_id, record={
-        "contact": ref(contact["sys_id"], NAME), "short_description": text, "description": text})
+    case = make_event(
+        "csm-case-insert",
+        sys_id=case_id,
+        record={"contact": ref(contact["sys_id"], NAME), "short_description": text, "description": text},
+    )
+    action = make_event(
+        "csm-case-action-create-work-order",
+        sys_id=case_id,
+        record={"contact": ref(contact["sys_id"], NAME), "short_description": text, "description": text},
+    )
     missing = copy.deepcopy(contact) | {"event_id": new_sys_id()}
     del missing["sys_id"]
     wrong_type = copy.deepcopy(case) | {"event_id": new_sys_id(), "journal": EMAIL}
@@ -54,10 +61,18 @@ def canary_events() -> list[SimMessage]:
     unknown_table = copy.deepcopy(contact) | {"event_id": new_sys_id(), "table": f"x_{NAME}"}
     bad_sys_id = copy.deepcopy(contact) | {"event_id": new_sys_id(), "sys_id": EMAIL}
     truncated = json.dumps(contact).encode()[:120]
-    keys = [contact["sys_id"], case_id, case_id, contact["sys_id"], case_id, case_id,
-            contact["sys_id"], contact["sys_id"], contact["sys_id"]]
-    events = (contact, case, action, missing, wrong_type, bad_reference, unknown_table,
-              bad_sys_id, truncated)
+    keys = [
+        contact["sys_id"],
+        case_id,
+        case_id,
+        contact["sys_id"],
+        case_id,
+        case_id,
+        contact["sys_id"],
+        contact["sys_id"],
+        contact["sys_id"],
+    ]
+    events = (contact, case, action, missing, wrong_type, bad_reference, unknown_table, bad_sys_id, truncated)
     return [_message(event, key) for event, key in zip(events, keys, strict=True)]
 
 
@@ -66,8 +81,7 @@ def _assert_clean(text: str, where: str) -> None:
     assert not found, f"canaries {found} in {where}"
 
 
-async def test_no_canary_in_logs_or_dead_letter_headers(
-        bridge_settings: Settings, fleet: Fleet) -> None:
+async def test_no_canary_in_logs_or_dead_letter_headers(bridge_settings: Settings, fleet: Fleet) -> None:
     fleet.env.update(BRIDGE_HTTP__PORTAL_TOKEN=TOKEN, BRIDGE_LOG_LEVEL="DEBUG")
     messages = canary_events()
     await produce_messages(bridge_settings, messages)
@@ -78,8 +92,9 @@ async def test_no_canary_in_logs_or_dead_letter_headers(
 
     found = await published(bridge_settings)
     assert len(found.dead_letters) == 6, "the bad copies were dead-lettered"
-    assert any(NAME in p.decode() for copies in found.commands.values() for p in copies), \
+    assert any(NAME in p.decode() for copies in found.commands.values() for p in copies), (
         "the canaries did travel through the bridge (commands carry them, as they should)"
+    )
     for record in found.dead_letters:
         _assert_clean(json.dumps([(k, v.decode()) for k, v in record.headers]), "DLQ headers")
     log = fleet.log_text()
@@ -88,11 +103,14 @@ async def test_no_canary_in_logs_or_dead_letter_headers(
 
 
 def test_a_settings_error_does_not_echo_the_secret_or_the_bad_value(tmp_path: Path) -> None:
-    env = {**os.environ, "BRIDGE_HTTP__PORTAL_TOKEN": TOKEN,
-           "BRIDGE_CONSUMER__MAX_RECORDS": EMAIL, "BRIDGE_HTTP__PORT": PHONE,
-           "BRIDGE_STORE__URL": f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"}
-    done = subprocess.run([sys.executable, "-m", "cli", "run"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    env = {
+        **os.environ,
+        "BRIDGE_HTTP__PORTAL_TOKEN": TOKEN,
+        "BRIDGE_CONSUMER__MAX_RECORDS": EMAIL,
+        "BRIDGE_HTTP__PORT": PHONE,
+        "BRIDGE_STORE__URL": f"sqlite+aiosqlite:///{tmp_path / 'b.db'}",
+    }
+    done = subprocess.run([sys.executable, "-m", "cli", "run"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     output = done.stdout + done.stderr
     assert "max_records" in output  # it says what is wrong …

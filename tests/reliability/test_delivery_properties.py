@@ -40,17 +40,23 @@ def run(stream_batches: list) -> RunResult:
     return asyncio.run(process_batches(stream_batches, TOPICS, workdir, name="run"))
 
 
-PROPERTY = settings(max_examples=25, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
-@given(rng=st.randoms(use_true_random=False), copies=st.integers(0, 30),
-       republishes=st.integers(0, 10), rewinds=st.integers(0, 3), largest=st.integers(1, 60))
+@given(
+    rng=st.randoms(use_true_random=False),
+    copies=st.integers(0, 30),
+    republishes=st.integers(0, 10),
+    rewinds=st.integers(0, 3),
+    largest=st.integers(1, 60),
+)
 def test_reordered_duplicated_and_replayed_delivery_gives_the_ordered_result(
-        rng: random.Random, copies: int, republishes: int, rewinds: int, largest: int) -> None:
-    stream = with_redeliveries(causal_shuffle(STREAM, rng), rng, copies=copies,
-                               republishes=republishes, rewinds=rewinds)
+    rng: random.Random, copies: int, republishes: int, rewinds: int, largest: int
+) -> None:
+    stream = with_redeliveries(
+        causal_shuffle(STREAM, rng), rng, copies=copies, republishes=republishes, rewinds=rewinds
+    )
     result = run(batches(stream, rng, largest))
     expected = oracle()
     assert result.commands == expected.commands
@@ -59,18 +65,17 @@ def test_reordered_duplicated_and_replayed_delivery_gives_the_ordered_result(
 
 
 @PROPERTY
-@given(rng=st.randoms(use_true_random=False), swaps=st.integers(1, 20),
-       largest=st.integers(1, 60))
+@given(rng=st.randoms(use_true_random=False), swaps=st.integers(1, 20), largest=st.integers(1, 60))
 def test_later_versions_overtaking_earlier_ones_leave_the_latest_state(
-        rng: random.Random, swaps: int, largest: int) -> None:
+    rng: random.Random, swaps: int, largest: int
+) -> None:
     stream = swap_versions(STREAM, rng, swaps)
     result = run(batches(stream, rng, largest))
     expected = oracle()
     assert result.store.tables["records"] == expected.store.tables["records"]
     assert result.commands.keys() <= expected.commands.keys()
     visibility = [name for name in expected.store.tables if name.startswith("vis_")]
-    assert {n: result.store.tables[n] for n in visibility} == \
-        {n: expected.store.tables[n] for n in visibility}
+    assert {n: result.store.tables[n] for n in visibility} == {n: expected.store.tables[n] for n in visibility}
     assert asyncio.run(_index_differences(result.url)) == []
 
 

@@ -32,8 +32,9 @@ asyncio.run(main())
 
 def _start(tmp_path: Path, failpoints: str) -> subprocess.Popen[str]:
     env = {**os.environ, "BRIDGE_FAILPOINTS": failpoints, "BRIDGE_FAILPOINT_DIR": str(tmp_path)}
-    return subprocess.Popen([sys.executable, "-c", SCRIPT], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_a_held_point_waits_for_its_release_and_lets_the_event_loop_run(tmp_path: Path) -> None:

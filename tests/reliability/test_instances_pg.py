@@ -24,13 +24,12 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def test_one_to_three_to_one_instances_lose_and_double_nothing(
-        bridge_settings: Settings, fleet: Fleet, stoppable_postgres: StoppablePostgres,
-        tmp_path: Path) -> None:
+    bridge_settings: Settings, fleet: Fleet, stoppable_postgres: StoppablePostgres, tmp_path: Path
+) -> None:
     world, (*population, changes) = in_phases_world(seed=29, changes=5_000)
     messages = [m for phase in (*population, changes) for m in phase]
     async with fresh_database(stoppable_postgres.url) as url:
-        settings = bridge_settings.model_copy(update={"store": bridge_settings.store.model_copy(
-            update={"url": url})})
+        settings = bridge_settings.model_copy(update={"store": bridge_settings.store.model_copy(update={"url": url})})
         fleet.env.update(BRIDGE_STORE__URL=url, BRIDGE_CONSUMER__MAX_RECORDS="100")
         first = fleet.start()
         async with Progress(settings) as progress:
@@ -38,8 +37,7 @@ async def test_one_to_three_to_one_instances_lose_and_double_nothing(
                 await produce_messages(settings, phase)
                 await progress.wait_drained(60, alive=first)
         # the changes arrive live while instances join and leave
-        producing = asyncio.create_task(produce_messages(settings, changes, chunk=100,
-                                                         pause_s=0.35))
+        producing = asyncio.create_task(produce_messages(settings, changes, chunk=100, pause_s=0.35))
         second, third = fleet.start(), fleet.start()
         for joined in (second, third):
             assert await fleet.wait_for_batch(joined), joined.log.read_text()[-3000:]
@@ -53,13 +51,19 @@ async def test_one_to_three_to_one_instances_lose_and_double_nothing(
 
         order = await application_order(url, messages)
         oracle = await ordered_run(order, settings.topics, tmp_path)
-        verdict = judge("postgres_1_3_1", oracle, await published(settings),
-                        await take_snapshot(url), events=len(messages), fleet=fleet)
+        verdict = judge(
+            "postgres_1_3_1",
+            oracle,
+            await published(settings),
+            await take_snapshot(url),
+            events=len(messages),
+            fleet=fleet,
+        )
         systems = await check_systems(settings, world, messages, store_url=url)
     verdict.extra["batches_per_instance"] = [len(life.batch_times()) for life in fleet.lives]
     verdict.extra["offset_commit_failures_logged"] = sum(
-        1 for life in fleet.lives for line in life.lines()
-        if line.get("event") == "offsets.commit_failed")
+        1 for life in fleet.lives for line in life.lines() if line.get("event") == "offsets.commit_failed"
+    )
     verdict.record()
     verdict.assert_nothing_lost_nothing_doubled()
     systems.assert_right()

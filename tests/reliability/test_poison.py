@@ -21,10 +21,17 @@ from tests.reliability.workloads import realistic_input
 pytestmark = pytest.mark.kafka
 
 #: every outcome an event can have (bridge.pipeline.batch and bridge.flows.*)
-OUTCOMES = {"applied", "dead_lettered", "duplicate", "stale", "echo", "unlinked", "refused",
-            "no_news"}
-HEADERS = ("original-topic", "original-partition", "original-offset", "stage", "error-class",
-           "reason", "mapping-version", "dead-letter-id")
+OUTCOMES = {"applied", "dead_lettered", "duplicate", "stale", "echo", "unlinked", "refused", "no_news"}
+HEADERS = (
+    "original-topic",
+    "original-partition",
+    "original-offset",
+    "stage",
+    "error-class",
+    "reason",
+    "mapping-version",
+    "dead-letter-id",
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -34,11 +41,13 @@ def postgres_url_or_none(request: pytest.FixtureRequest) -> str | None:
 
 
 async def test_each_poison_is_dead_lettered_once_and_the_stream_goes_on(
-        bridge_settings: Settings, fleet: Fleet, postgres_url_or_none: str | None) -> None:
+    bridge_settings: Settings, fleet: Fleet, postgres_url_or_none: str | None
+) -> None:
     url = postgres_url_or_none
     if url is not None:  # where a value no column holds once stalled the stream for good
-        bridge_settings = bridge_settings.model_copy(update={
-            "store": bridge_settings.store.model_copy(update={"url": url})})
+        bridge_settings = bridge_settings.model_copy(
+            update={"store": bridge_settings.store.model_copy(update={"url": url})}
+        )
         fleet.env["BRIDGE_STORE__URL"] = url
     valid = realistic_input(seed=23, changes=1_500, size="tiny")
     poisons = poisons_from(valid, seed=23)
@@ -57,8 +66,7 @@ async def test_each_poison_is_dead_lettered_once_and_the_stream_goes_on(
     for record in dlq:
         headers = {k.removeprefix("x-bridge-"): v.decode() for k, v in record.headers}
         assert all(headers.get(name) for name in HEADERS), headers
-        where = (headers["original-topic"], int(headers["original-partition"]),
-                 int(headers["original-offset"]))
+        where = (headers["original-topic"], int(headers["original-partition"]), int(headers["original-offset"]))
         seen[where] = seen.get(where, 0) + 1
         poison = expected[where]
         assert headers["reason"] == poison.reason
@@ -77,10 +85,10 @@ async def test_each_poison_is_dead_lettered_once_and_the_stream_goes_on(
     assert sorted(stored) == sorted(p.reason for p in poisons)
 
     counters = (await take_snapshot(bridge_settings.store.url)).counters
-    outcomes = {k.removeprefix("events."): v for k, v in counters.items()
-                if k.startswith("events.") and k != "events.in"}
+    outcomes = {
+        k.removeprefix("events."): v for k, v in counters.items() if k.startswith("events.") and k != "events.in"
+    }
     assert set(outcomes) <= OUTCOMES, outcomes
     assert counters["events.in"] == len(stream) == sum(outcomes.values())
     assert outcomes["dead_lettered"] == len(poisons)
-    print(f"\n[fault figures] poison: events={len(stream)} poisons={len(poisons)} "
-          f"outcomes={outcomes}")
+    print(f"\n[fault figures] poison: events={len(stream)} poisons={len(poisons)} outcomes={outcomes}")

@@ -27,7 +27,8 @@ EXIT_WITHIN_S = 20.0
 
 
 async def test_sigterm_mid_stream_exits_promptly_and_processes_nothing_twice(
-        bridge_settings: Settings, fleet: Fleet, tmp_path: Path) -> None:
+    bridge_settings: Settings, fleet: Fleet, tmp_path: Path
+) -> None:
     world, messages = realistic_world(seed=11, changes=5_000)
     # The systems keep publishing while the bridge is stopped and started; the last part of
     # the stream waits for the stops, so that they land mid-stream however slow the machine.
@@ -50,8 +51,7 @@ async def test_sigterm_mid_stream_exits_promptly_and_processes_nothing_twice(
     order = await application_order(bridge_settings.store.url, messages)
     oracle = await ordered_run(order, bridge_settings.topics, tmp_path)
     store = await take_snapshot(bridge_settings.store.url)
-    verdict = judge("sigterm", oracle, await published(bridge_settings), store,
-                    events=len(messages), fleet=fleet)
+    verdict = judge("sigterm", oracle, await published(bridge_settings), store, events=len(messages), fleet=fleet)
     verdict.extra.update(stops=STOPS, exit_s_max=round(max(exits), 2))
     verdict.record()
     verdict.assert_nothing_lost_nothing_doubled()

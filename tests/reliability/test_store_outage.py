@@ -29,13 +29,12 @@ OUTAGE_S = 5.0
 
 
 def _transient_errors(fleet: Fleet) -> int:
-    return sum(1 for life in fleet.lives for line in life.lines()
-               if line.get("event") == "batch.transient_error")
+    return sum(1 for life in fleet.lives for line in life.lines() if line.get("event") == "batch.transient_error")
 
 
-async def _finish_and_judge(scenario: str, settings: Settings, fleet: Fleet, world: SimWorld,
-                            messages: list,
-                            tmp_path: Path) -> None:
+async def _finish_and_judge(
+    scenario: str, settings: Settings, fleet: Fleet, world: SimWorld, messages: list, tmp_path: Path
+) -> None:
     async with Progress(settings) as progress:
         await progress.wait_drained(120, alive=fleet.lives[-1])
     await fleet.terminate(fleet.lives[-1])
@@ -54,15 +53,15 @@ async def _finish_and_judge(scenario: str, settings: Settings, fleet: Fleet, wor
 
 
 async def test_sqlite_locked_by_another_writer_pauses_and_resumes(
-        bridge_settings: Settings, fleet: Fleet, tmp_path: Path) -> None:
+    bridge_settings: Settings, fleet: Fleet, tmp_path: Path
+) -> None:
     world, messages = realistic_world(seed=17, changes=5_000)
     await produce_messages(bridge_settings, messages)
     fleet.env.update(BRIDGE_CONSUMER__MAX_RECORDS="100", BRIDGE_STORE__BUSY_TIMEOUT_MS="500")
     life = fleet.start()
     assert await fleet.wait_for_batch(life), life.log.read_text()[-3000:]
 
-    blocker = sqlite3.connect(make_url(bridge_settings.store.url).database, timeout=30,
-                              isolation_level=None)
+    blocker = sqlite3.connect(make_url(bridge_settings.store.url).database, timeout=30, isolation_level=None)
     async with Progress(bridge_settings) as progress:
         blocker.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
         try:
@@ -78,10 +77,10 @@ async def test_sqlite_locked_by_another_writer_pauses_and_resumes(
 
 @pytest.mark.postgres
 async def test_postgres_stopped_and_started_pauses_and_resumes(
-        bridge_settings: Settings, fleet: Fleet, stoppable_postgres: StoppablePostgres, tmp_path: Path) -> None:
+    bridge_settings: Settings, fleet: Fleet, stoppable_postgres: StoppablePostgres, tmp_path: Path
+) -> None:
     async with fresh_database(stoppable_postgres.url) as url:
-        settings = bridge_settings.model_copy(update={"store": bridge_settings.store.model_copy(
-            update={"url": url})})
+        settings = bridge_settings.model_copy(update={"store": bridge_settings.store.model_copy(update={"url": url})})
         fleet.env.update(BRIDGE_STORE__URL=url, BRIDGE_CONSUMER__MAX_RECORDS="100")
         world, (*population, changes) = in_phases_world(seed=19, changes=4_000)
         life = fleet.start()

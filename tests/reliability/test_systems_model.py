@@ -39,8 +39,7 @@ def _commands(result: RunResult) -> list[tuple[str, bytes]]:
     return [(json.loads(payload)["target"], payload) for payload in result.commands.values()]
 
 
-def test_every_press_gives_exactly_the_record_the_mappings_define(
-        bridge_run: tuple[list, RunResult]) -> None:
+def test_every_press_gives_exactly_the_record_the_mappings_define(bridge_run: tuple[list, RunResult]) -> None:
     messages, result = bridge_run
     verdict = judge_systems(_world(), messages, _commands(result))
     verdict.assert_right()
@@ -49,18 +48,25 @@ def test_every_press_gives_exactly_the_record_the_mappings_define(
     # the input exercises what the model claims to check
     assert verdict.presses == len(presses) > 300
     assert {p.action for p in presses if p.fields} == {
-        "create_work_order", "create_incident", "create_problem", "create_change", "create_request"}
+        "create_work_order",
+        "create_incident",
+        "create_problem",
+        "create_change",
+        "create_request",
+    }
     assert any(p.fields is None for p in presses), "refused presses (a second incident, say)"
     assert sum(1 for p in work_orders if p.fields and p.fields["cmdb_ci"]) > 20
     assert sum(1 for p in work_orders if p.fields and p.fields["location"]) > 100
 
 
-def test_the_model_notices_a_lost_a_doubled_and_a_misplaced_work_order(
-        bridge_run: tuple[list, RunResult]) -> None:
+def test_the_model_notices_a_lost_a_doubled_and_a_misplaced_work_order(bridge_run: tuple[list, RunResult]) -> None:
     messages, result = bridge_run
     commands = _commands(result)
-    inserts = [i for i, (_, p) in enumerate(commands)
-               if json.loads(p)["table"] == "wm_order" and json.loads(p)["operation"] == "insert"]
+    inserts = [
+        i
+        for i, (_, p) in enumerate(commands)
+        if json.loads(p)["table"] == "wm_order" and json.loads(p)["operation"] == "insert"
+    ]
     lost, doubled, moved = inserts[:3]
     copy = json.loads(commands[doubled][1]) | {"command_id": "another-id-for-the-same-press"}
     wrong = json.loads(commands[moved][1])

@@ -29,13 +29,18 @@ RAISING = "inside_batch=0.2:raise,after_store_commit=0.2:raise,after_publish=0.2
 
 
 async def test_batches_failed_by_a_bug_are_rewound_and_nothing_is_lost_or_doubled(
-        bridge_settings: Settings, fleet: Fleet, tmp_path: Path) -> None:
+    bridge_settings: Settings, fleet: Fleet, tmp_path: Path
+) -> None:
     world, messages = realistic_world(seed=23, changes=3_000)
     await produce_messages(bridge_settings, messages)
     # Random faults fail a batch at random, not because of one record: taking batches apart
     # (tests/pipeline/test_poison_batches.py) would dead-letter innocent records here.
-    fleet.env.update(BRIDGE_CONSUMER__MAX_RECORDS="100", BRIDGE_RETRY__INITIAL_DELAY_S="0.05",
-                     BRIDGE_RETRY__MAX_DELAY_S="0.2", BRIDGE_RETRY__ISOLATE_AFTER="1000000")
+    fleet.env.update(
+        BRIDGE_CONSUMER__MAX_RECORDS="100",
+        BRIDGE_RETRY__INITIAL_DELAY_S="0.05",
+        BRIDGE_RETRY__MAX_DELAY_S="0.2",
+        BRIDGE_RETRY__ISOLATE_AFTER="1000000",
+    )
     life = fleet.start(BRIDGE_FAILPOINTS=RAISING)
     async with Progress(bridge_settings) as progress:
         await progress.wait_drained(180, alive=life)

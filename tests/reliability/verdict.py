@@ -44,10 +44,12 @@ class Verdict:
 
     def record(self) -> None:
         """Print the figures (shown with ``pytest -s``) and append them to $BRIDGE_FAULT_FIGURES."""
-        figures = {k: v for k, v in asdict(self).items()
-                   if k not in ("lost", "unexpected", "changed", "store_differences")}
-        figures.update(lost=len(self.lost), duplicate_effects=self.duplicate_effects,
-                       store_equal=not self.store_differences)
+        figures = {
+            k: v for k, v in asdict(self).items() if k not in ("lost", "unexpected", "changed", "store_differences")
+        }
+        figures.update(
+            lost=len(self.lost), duplicate_effects=self.duplicate_effects, store_equal=not self.store_differences
+        )
         print(f"\n[fault figures] {json.dumps(figures, sort_keys=True)}")
         path = os.environ.get(FIGURES_ENV)
         if path:
@@ -55,15 +57,23 @@ class Verdict:
                 out.write(json.dumps(figures, sort_keys=True) + "\n")
 
 
-def judge(scenario: str, oracle: RunResult, published: Published, store: StoreSnapshot,
-          *, events: int, fleet: Fleet | None = None) -> Verdict:
+def judge(
+    scenario: str,
+    oracle: RunResult,
+    published: Published,
+    store: StoreSnapshot,
+    *,
+    events: int,
+    fleet: Fleet | None = None,
+) -> Verdict:
     """0 lost = every oracle id published; 0 duplicate effects = no other id, same payloads."""
     got = published.commands
     verdict = Verdict(scenario, events, len(oracle.commands))
     verdict.lost = sorted(oracle.commands.keys() - got.keys())
     verdict.unexpected = sorted(got.keys() - oracle.commands.keys())
-    verdict.changed = sorted(cid for cid, copies in got.items()
-                             if cid in oracle.commands and set(copies) != {oracle.commands[cid]})
+    verdict.changed = sorted(
+        cid for cid, copies in got.items() if cid in oracle.commands and set(copies) != {oracle.commands[cid]}
+    )
     verdict.duplicate_deliveries = published.duplicate_deliveries
     verdict.redelivered_events = store.counters.get("events.duplicate", 0)
     verdict.store_differences = store.differences(oracle.store)

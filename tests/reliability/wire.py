@@ -36,8 +36,15 @@ from bridgedev.simulate import SimMessage
 from tests.reliability.kafka_tools import read_to_end
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
-HEADERS = ("x-bridge-message-id", "x-bridge-mapping-version", "x-bridge-mapping-hash",
-           "x-bridge-cause-event", "x-bridge-rule", "content-type", "correlation_id")
+HEADERS = (
+    "x-bridge-message-id",
+    "x-bridge-mapping-version",
+    "x-bridge-mapping-hash",
+    "x-bridge-cause-event",
+    "x-bridge-rule",
+    "content-type",
+    "correlation_id",
+)
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -58,8 +65,10 @@ class WireCommand:
 async def wire_commands(settings: Settings) -> list[WireCommand]:
     """Every record of the command topics, in (topic, partition, offset) order."""
     records = await read_to_end(settings, settings.topics.commands().values())
-    found = [WireCommand(r.topic, r.partition, r.offset, r.key,
-                         {k: v.decode() for k, v in r.headers}, r.value) for r in records]
+    found = [
+        WireCommand(r.topic, r.partition, r.offset, r.key, {k: v.decode() for k, v in r.headers}, r.value)
+        for r in records
+    ]
     return sorted(found, key=lambda w: (w.topic, w.partition, w.offset))
 
 
@@ -84,12 +93,12 @@ async def decided_order(url: str) -> dict[str, int]:
         await engine.dispose()
 
 
-def wire_problems(wire: Sequence[WireCommand], messages: Sequence[SimMessage],
-                  decided: Mapping[str, int] | None = None) -> list[str]:
+def wire_problems(
+    wire: Sequence[WireCommand], messages: Sequence[SimMessage], decided: Mapping[str, int] | None = None
+) -> list[str]:
     """Everything on the wire that breaks the documented key, headers or per-record order."""
     problems: list[str] = []
-    events = {str(m.event["event_id"]): (i, m.event) for i, m in enumerate(messages)
-              if m.event is not None}
+    events = {str(m.event["event_id"]): (i, m.event) for i, m in enumerate(messages) if m.event is not None}
     version, hashes = mapping_version(), set()
     first_headers: dict[str, dict[str, str]] = {}
     for w in wire:
@@ -104,18 +113,19 @@ def wire_problems(wire: Sequence[WireCommand], messages: Sequence[SimMessage],
             continue
         h = w.headers
         cause = (command.get("caused_by") or {}).get("event_id")
-        for name, got, want in (("message-id", h["x-bridge-message-id"], command_id),
-                                ("correlation_id", h["correlation_id"], command_id),
-                                ("mapping-version", h["x-bridge-mapping-version"], version),
-                                ("cause-event", h["x-bridge-cause-event"], cause),
-                                ("content-type", h["content-type"], "application/json")):
+        for name, got, want in (
+            ("message-id", h["x-bridge-message-id"], command_id),
+            ("correlation_id", h["correlation_id"], command_id),
+            ("mapping-version", h["x-bridge-mapping-version"], version),
+            ("cause-event", h["x-bridge-cause-event"], cause),
+            ("content-type", h["content-type"], "application/json"),
+        ):
             if got != want:
                 problems.append(f"{command_id}: header {name} {got!r}, expected {want!r}")
         if h["x-bridge-cause-event"] not in events:
             problems.append(f"{command_id}: cause event {h['x-bridge-cause-event']} is no input event")
         if not SHA256.fullmatch(h["x-bridge-mapping-hash"]) or not h["x-bridge-rule"]:
-            problems.append(f"{command_id}: mapping hash {h['x-bridge-mapping-hash']!r}, "
-                            f"rule {h['x-bridge-rule']!r}")
+            problems.append(f"{command_id}: mapping hash {h['x-bridge-mapping-hash']!r}, rule {h['x-bridge-rule']!r}")
         hashes.add(h["x-bridge-mapping-hash"])
         if first_headers.setdefault(command_id, h) != h:
             problems.append(f"{command_id}: a copy with other headers: {h} vs {first_headers[command_id]}")
@@ -125,8 +135,9 @@ def wire_problems(wire: Sequence[WireCommand], messages: Sequence[SimMessage],
     return problems
 
 
-def _order_problems(wire: Sequence[WireCommand], events: Mapping[str, tuple[int, Any]],
-                    decided: Mapping[str, int] | None) -> list[str]:
+def _order_problems(
+    wire: Sequence[WireCommand], events: Mapping[str, tuple[int, Any]], decided: Mapping[str, int] | None
+) -> list[str]:
     """Per target record (topic, the payload's sys_id or correlation_id, whatever the key):
     one partition, first copies in decided order, and causes in order."""
     first: dict[tuple[str, str], list[WireCommand]] = defaultdict(list)
@@ -139,8 +150,9 @@ def _order_problems(wire: Sequence[WireCommand], events: Mapping[str, tuple[int,
         if command["command_id"] not in seen:
             seen.add(str(command["command_id"]))
             first[target].append(w)
-    problems = [f"{key}: commands of one record on partitions {sorted(p)}"
-                for key, p in partitions.items() if len(p) > 1]
+    problems = [
+        f"{key}: commands of one record on partitions {sorted(p)}" for key, p in partitions.items() if len(p) > 1
+    ]
     for (topic, key), commands in first.items():
         ids = [str(w.command["command_id"]) for w in commands]
         if decided is not None:
@@ -155,7 +167,9 @@ def _order_problems(wire: Sequence[WireCommand], events: Mapping[str, tuple[int,
             position, event = cause
             source = str(event["sys_id"])
             if position < last_cause.get(source, -1):
-                problems.append(f"{topic} {key}: {w.command['command_id']} (caused by an earlier "
-                                f"event of {source}) published after a later one's command")
+                problems.append(
+                    f"{topic} {key}: {w.command['command_id']} (caused by an earlier "
+                    f"event of {source}) published after a later one's command"
+                )
             last_cause[source] = max(position, last_cause.get(source, -1))
     return problems

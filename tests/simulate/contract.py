@@ -14,9 +14,22 @@ from connectors.catalog import CASE_ACTIONS, OPERATIONS, TABLES
 
 SYS_ID = re.compile(r"[0-9a-f]{32}")
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
-ENVELOPE = ("event_id", "source", "table", "operation", "action", "action_args", "sys_id",
-            "sys_mod_count", "sys_updated_on", "sys_updated_by", "caused_by_command",
-            "changed_fields", "record", "journal")
+ENVELOPE = (
+    "event_id",
+    "source",
+    "table",
+    "operation",
+    "action",
+    "action_args",
+    "sys_id",
+    "sys_mod_count",
+    "sys_updated_on",
+    "sys_updated_by",
+    "caused_by_command",
+    "changed_fields",
+    "record",
+    "journal",
+)
 
 
 def check_event(event: dict[str, Any], last_count: dict[str, int]) -> None:

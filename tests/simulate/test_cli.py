@@ -26,15 +26,31 @@ def test_run_needs_exactly_one_of_count_and_duration() -> None:
 
 
 @pytest.mark.kafka
-def test_run_publishes_to_the_configured_broker(bridge_env: dict[str, str], tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_publishes_to_the_configured_broker(
+    bridge_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name, value in bridge_env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(app, [
-            "simulate", "run", "--seed", "4", "--size", "tiny", "--count", "50", "--linger", "0.1",
-            "--record", str(tmp_path / "received.jsonl"), "--json"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "simulate",
+                "run",
+                "--seed",
+                "4",
+                "--size",
+                "tiny",
+                "--count",
+                "50",
+                "--linger",
+                "0.1",
+                "--record",
+                str(tmp_path / "received.jsonl"),
+                "--json",
+            ],
+        )
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
@@ -44,16 +60,31 @@ def test_run_publishes_to_the_configured_broker(bridge_env: dict[str, str], tmp_
 
 @pytest.mark.kafka
 def test_run_without_the_population_changes_the_records_of_an_earlier_run(
-        bridge_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    bridge_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``--no-population``: the bridge has the seed's records from an earlier run; only the
     workload is published, and it changes those records (it used to crash on an empty world)."""
     for name, value in bridge_env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(app, [
-            "simulate", "run", "--seed", "4", "--size", "tiny", "--count", "20", "--linger", "0.1",
-            "--no-population", "--json"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "simulate",
+                "run",
+                "--seed",
+                "4",
+                "--size",
+                "tiny",
+                "--count",
+                "20",
+                "--linger",
+                "0.1",
+                "--no-population",
+                "--json",
+            ],
+        )
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output

@@ -25,13 +25,26 @@ def _work_order_insert(world: SimWorld, **overrides: Any) -> dict[str, Any]:
     case = world.index.cases[0]
     account = world.store.get(case, "account")
     command = {
-        "command_id": str(uuid.uuid4()), "target": "fsm", "table": "wm_order", "operation": "insert",
-        "sys_id": "", "correlation_id": f"case:{case}:wo:1",
-        "fields": {"initiated_from": case, "account": account, "company": account,
-                   "priority": "2", "short_description": "Printer jams"},
+        "command_id": str(uuid.uuid4()),
+        "target": "fsm",
+        "table": "wm_order",
+        "operation": "insert",
+        "sys_id": "",
+        "correlation_id": f"case:{case}:wo:1",
+        "fields": {
+            "initiated_from": case,
+            "account": account,
+            "company": account,
+            "priority": "2",
+            "short_description": "Printer jams",
+        },
         "journal": [{"element": "work_notes", "value": "Created from case"}],
-        "caused_by": {"event_id": str(uuid.uuid4()), "source": "csm",
-                      "table": "sn_customerservice_case", "sys_id": case},
+        "caused_by": {
+            "event_id": str(uuid.uuid4()),
+            "source": "csm",
+            "table": "sn_customerservice_case",
+            "sys_id": case,
+        },
     }
     command.update(overrides)
     return command
@@ -51,8 +64,10 @@ def test_insert_is_answered_by_an_insert_event_carrying_the_command_ids(world: S
     record = event["record"]
     assert record["correlation_id"] == command["correlation_id"]
     assert record["number"].startswith("WO") and record["state"] == "draft"
-    assert record["initiated_from"] == {"value": command["fields"]["initiated_from"],
-                                        "display_value": world.store.get(world.index.cases[0], "number")}
+    assert record["initiated_from"] == {
+        "value": command["fields"]["initiated_from"],
+        "display_value": world.store.get(world.index.cases[0], "number"),
+    }
     assert [j["value"] for j in event["journal"]] == ["Created from case"]
 
 
@@ -60,12 +75,21 @@ def test_each_table_gets_its_number_prefix(world: SimWorld) -> None:
     responders = Responders(world)
     case = world.index.cases[0]
     [order] = _send(responders, "fsm", _work_order_insert(world))
-    tables = [("fsm", "wm_task", "WOT", {"parent": order["sys_id"]}), ("itsm", "incident", "INC", {}),
-              ("itsm", "problem", "PRB", {}), ("itsm", "change_request", "CHG", {"type": "standard"}),
-              ("itsm", "sc_request", "REQ", {"parent": case})]
+    tables = [
+        ("fsm", "wm_task", "WOT", {"parent": order["sys_id"]}),
+        ("itsm", "incident", "INC", {}),
+        ("itsm", "problem", "PRB", {}),
+        ("itsm", "change_request", "CHG", {"type": "standard"}),
+        ("itsm", "sc_request", "REQ", {"parent": case}),
+    ]
     for system, table, prefix, fields in tables:
-        [event] = _send(responders, system, _work_order_insert(
-            world, target=system, table=table, fields=fields, journal=[], correlation_id=f"c:{table}"))
+        [event] = _send(
+            responders,
+            system,
+            _work_order_insert(
+                world, target=system, table=table, fields=fields, journal=[], correlation_id=f"c:{table}"
+            ),
+        )
         assert event["record"]["number"].startswith(prefix)
         assert event["record"]["correlation_id"] == f"c:{table}"
 
@@ -73,10 +97,16 @@ def test_each_table_gets_its_number_prefix(world: SimWorld) -> None:
 def test_update_applies_fields_and_journal_and_bumps_the_count(world: SimWorld) -> None:
     responders = Responders(world)
     [created] = _send(responders, "fsm", _work_order_insert(world))
-    update = {"command_id": str(uuid.uuid4()), "target": "fsm", "table": "wm_order",
-              "operation": "update", "sys_id": created["sys_id"], "correlation_id": "",
-              "fields": {"priority": "1", "short_description": "Printer jams"},
-              "journal": [{"element": "work_notes", "value": "Case priority raised"}]}
+    update = {
+        "command_id": str(uuid.uuid4()),
+        "target": "fsm",
+        "table": "wm_order",
+        "operation": "update",
+        "sys_id": created["sys_id"],
+        "correlation_id": "",
+        "fields": {"priority": "1", "short_description": "Printer jams"},
+        "journal": [{"element": "work_notes", "value": "Case priority raised"}],
+    }
     [event] = _send(responders, "fsm", update)
     check_event(event, {created["sys_id"]: 0})
     assert event["operation"] == "update" and event["caused_by_command"] == update["command_id"]
@@ -98,11 +128,16 @@ def test_a_command_id_seen_before_has_no_second_effect(world: SimWorld) -> None:
 def test_commands_to_unknown_records_are_answered_by_nothing(world: SimWorld) -> None:
     responders = Responders(world)
     case = world.index.cases[0]
-    ghost = {"command_id": str(uuid.uuid4()), "target": "csm", "table": "sn_customerservice_case",
-             "operation": "update", "sys_id": uuid.uuid4().hex, "fields": {},
-             "journal": [{"element": "work_notes", "value": "hello"}]}
-    wrong_table = {**ghost, "command_id": str(uuid.uuid4()), "target": "fsm", "table": "wm_order",
-                   "sys_id": case}
+    ghost = {
+        "command_id": str(uuid.uuid4()),
+        "target": "csm",
+        "table": "sn_customerservice_case",
+        "operation": "update",
+        "sys_id": uuid.uuid4().hex,
+        "fields": {},
+        "journal": [{"element": "work_notes", "value": "hello"}],
+    }
+    wrong_table = {**ghost, "command_id": str(uuid.uuid4()), "target": "fsm", "table": "wm_order", "sys_id": case}
     assert _send(responders, "csm", ghost) == []
     assert _send(responders, "fsm", wrong_table) == []
     assert responders.recorder.outcomes == {"unknown_record": 2}
@@ -110,17 +145,30 @@ def test_commands_to_unknown_records_are_answered_by_nothing(world: SimWorld) ->
 
 def test_a_work_note_on_an_order_case_through_the_case_table_is_applied(world: SimWorld) -> None:
     order_case = next(c for c in world.index.cases if world.store.table(c) == "sn_order_case")
-    note = {"command_id": str(uuid.uuid4()), "target": "csm", "table": "sn_customerservice_case",
-            "operation": "update", "sys_id": order_case, "fields": {},
-            "journal": [{"element": "work_notes", "value": "Incident INC0012001 is On Hold"}]}
+    note = {
+        "command_id": str(uuid.uuid4()),
+        "target": "csm",
+        "table": "sn_customerservice_case",
+        "operation": "update",
+        "sys_id": order_case,
+        "fields": {},
+        "journal": [{"element": "work_notes", "value": "Incident INC0012001 is On Hold"}],
+    }
     [event] = _send(Responders(world), "csm", note)
     assert event["table"] == "sn_order_case" and event["changed_fields"] == []
 
 
-@pytest.mark.parametrize("broken", [
-    {"fields": {"account": "ACME-1"}}, {"correlation_id": ""}, {"target": "itsm"},
-    {"fields": {"priority": 2}}, {"table": "incident"}, {"operation": "upsert"},
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"fields": {"account": "ACME-1"}},
+        {"correlation_id": ""},
+        {"target": "itsm"},
+        {"fields": {"priority": 2}},
+        {"table": "incident"},
+        {"operation": "upsert"},
+    ],
+)
 def test_commands_a_real_system_would_reject_have_no_effect(world: SimWorld, broken: dict[str, Any]) -> None:
     responders = Responders(world)
     records = len(world.store)

@@ -122,10 +122,19 @@ def test_fsm_and_itsm_records_go_through_their_lifecycles() -> None:
             seen.add((table, "closed"))
         elif event["journal"]:
             seen.add((table, "journal"))
-    assert seen >= {("incident", "on_hold"), ("incident", "resolved"), ("problem", "workaround"),
-                    ("problem", "fix"), ("problem", "closed"), ("change_request", "on_hold"),
-                    ("change_request", "closed"), ("sc_request", "closed"), ("wm_task", "added"),
-                    ("wm_order", "closed"), ("incident", "journal")}
+    assert seen >= {
+        ("incident", "on_hold"),
+        ("incident", "resolved"),
+        ("problem", "workaround"),
+        ("problem", "fix"),
+        ("problem", "closed"),
+        ("change_request", "on_hold"),
+        ("change_request", "closed"),
+        ("sc_request", "closed"),
+        ("wm_task", "added"),
+        ("wm_order", "closed"),
+        ("incident", "journal"),
+    }
 
 
 def test_the_workload_moves_what_a_work_orders_location_follows() -> None:
@@ -135,14 +144,18 @@ def test_the_workload_moves_what_a_work_orders_location_follows() -> None:
         event = json.loads(message.value)
         table, changed = event["table"], set(event["changed_fields"])
         if table == "cmdb_ci":
-            seen["ci added" if message.kind == "ci_change" and event["operation"] == "insert"
-                 else "ci site" if "location" in changed else "ci other"] += 1
+            seen[
+                "ci added"
+                if message.kind == "ci_change" and event["operation"] == "insert"
+                else "ci site"
+                if "location" in changed
+                else "ci other"
+            ] += 1
         elif table == "customer_contact" and "location" in changed:
             seen["contact location"] += 1
         elif table in ("sn_customerservice_case", "sn_order_case"):
             seen.update(f"case {field}" for field in changed & {"cmdb_ci", "location"})
-    assert all(seen[k] > 0 for k in ("ci added", "ci site", "contact location", "case cmdb_ci",
-                                     "case location")), seen
+    assert all(seen[k] > 0 for k in ("ci added", "ci site", "contact location", "case cmdb_ci", "case location")), seen
 
 
 def test_a_workload_on_a_world_without_records_says_so() -> None:

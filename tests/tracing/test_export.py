@@ -57,15 +57,18 @@ def collector() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
 
 def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "OTEL_"))}
-    return subprocess.run([sys.executable, "-c", PROGRAM], env={**clean, **env}, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", PROGRAM], env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_spans_are_exported_over_otlp_http_with_the_service_and_instance(
-        collector: tuple[str, list[tuple[str, str, bytes]]]) -> None:
+    collector: tuple[str, list[tuple[str, str, bytes]]],
+) -> None:
     endpoint, received = collector
-    done = _run({"BRIDGE_TRACING__ENABLED": "true", "BRIDGE_TRACING__OTLP_ENDPOINT": endpoint,
-                 "BRIDGE_INSTANCE_ID": "bridge-7"})
+    done = _run(
+        {"BRIDGE_TRACING__ENABLED": "true", "BRIDGE_TRACING__OTLP_ENDPOINT": endpoint, "BRIDGE_INSTANCE_ID": "bridge-7"}
+    )
     assert done.returncode == 0, done.stderr
     [(path, content_type, body)] = received
     assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
@@ -77,11 +80,15 @@ def test_spans_are_exported_over_otlp_http_with_the_service_and_instance(
     assert names == ["process", "process csm.events"]
 
 
-def test_a_sample_ratio_of_zero_exports_no_new_trace(
-        collector: tuple[str, list[tuple[str, str, bytes]]]) -> None:
+def test_a_sample_ratio_of_zero_exports_no_new_trace(collector: tuple[str, list[tuple[str, str, bytes]]]) -> None:
     endpoint, received = collector
-    done = _run({"BRIDGE_TRACING__ENABLED": "true", "BRIDGE_TRACING__OTLP_ENDPOINT": endpoint,
-                 "BRIDGE_TRACING__SAMPLE_RATIO": "0"})
+    done = _run(
+        {
+            "BRIDGE_TRACING__ENABLED": "true",
+            "BRIDGE_TRACING__OTLP_ENDPOINT": endpoint,
+            "BRIDGE_TRACING__SAMPLE_RATIO": "0",
+        }
+    )
     assert done.returncode == 0, done.stderr
     assert received == []
 

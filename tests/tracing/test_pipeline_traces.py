@@ -23,10 +23,8 @@ from tests.tracing.helpers import Upstream, hex_ids, parent_ids
 
 def _traced_harness(engine: Any, enabled: bool = True) -> Harness:
     harness = Harness(engine)
-    settings = Settings(_env_file=None, topics=harness.topics,
-                        tracing=TracingSettings(enabled=enabled))
-    harness.processor = build_processor(batch_store_of(engine), settings,
-                                        lambda: load_mapping_set(MAPPINGS))
+    settings = Settings(_env_file=None, topics=harness.topics, tracing=TracingSettings(enabled=enabled))
+    harness.processor = build_processor(batch_store_of(engine), settings, lambda: load_mapping_set(MAPPINGS))
     return harness
 
 
@@ -44,7 +42,8 @@ async def _stored_headers(engine: Any) -> dict[str, dict[str, str]]:
 
 
 async def test_a_command_continues_the_trace_of_the_event_that_caused_it(
-        store_engine: Any, spans: InMemorySpanExporter) -> None:
+    store_engine: Any, spans: InMemorySpanExporter
+) -> None:
     h = _traced_harness(store_engine)
     upstream = Upstream.new()
     await h.store.open()
@@ -53,8 +52,11 @@ async def test_a_command_continues_the_trace_of_the_event_that_caused_it(
     result = await h.processor.process([insert, action])
     [command] = [row for row in result.outbox if row["kind"] == "command"]
 
-    [event_span] = [s for s in spans.get_finished_spans()
-                    if hex_ids(s)[0] == upstream.trace_id and s.name == f"process {action.topic}"]
+    [event_span] = [
+        s
+        for s in spans.get_finished_spans()
+        if hex_ids(s)[0] == upstream.trace_id and s.name == f"process {action.topic}"
+    ]
     assert event_span.kind == SpanKind.CONSUMER
     assert event_span.parent is not None and f"{event_span.parent.span_id:016x}" == upstream.span_id
     assert event_span.attributes is not None
@@ -72,8 +74,7 @@ async def test_a_command_continues_the_trace_of_the_event_that_caused_it(
     assert [link.context.span_id for link in event_span.links] == [batch_span.context.span_id]
 
 
-async def test_a_dead_letter_carries_the_trace_of_its_input(
-        store_engine: Any, spans: InMemorySpanExporter) -> None:
+async def test_a_dead_letter_carries_the_trace_of_its_input(store_engine: Any, spans: InMemorySpanExporter) -> None:
     h = _traced_harness(store_engine)
     upstream = Upstream.new()
     await h.store.open()
@@ -88,7 +89,8 @@ async def test_a_dead_letter_carries_the_trace_of_its_input(
 
 
 async def test_an_event_without_trace_context_starts_a_trace_its_commands_continue(
-        store_engine: Any, spans: InMemorySpanExporter) -> None:
+    store_engine: Any, spans: InMemorySpanExporter
+) -> None:
     h = _traced_harness(store_engine)
     result = await h.feed(make_event("csm-case-insert"), make_event("csm-case-action-create-work-order"))
     [command] = h.commands(result)
@@ -100,19 +102,24 @@ async def test_an_event_without_trace_context_starts_a_trace_its_commands_contin
 
 
 async def test_with_tracing_off_no_span_is_made_and_no_header_written(
-        store_engine: Any, spans: InMemorySpanExporter) -> None:
+    store_engine: Any, spans: InMemorySpanExporter
+) -> None:
     h = _traced_harness(store_engine, enabled=False)
     upstream = Upstream.new()
     await h.store.open()
-    result = await h.processor.process([
-        h.raw(make_event("csm-case-insert")),
-        _with_headers(h.raw(make_event("csm-case-action-create-work-order")), upstream)])
+    result = await h.processor.process(
+        [
+            h.raw(make_event("csm-case-insert")),
+            _with_headers(h.raw(make_event("csm-case-action-create-work-order")), upstream),
+        ]
+    )
     assert result.outbox and all("traceparent" not in row["headers"] for row in result.outbox)
     assert spans.get_finished_spans() == ()
 
 
 async def test_a_record_dead_lettered_on_its_own_carries_its_trace(
-        store_engine: Any, spans: InMemorySpanExporter) -> None:
+    store_engine: Any, spans: InMemorySpanExporter
+) -> None:
     """A record that failed every batch it was in is dead-lettered alone (runtime isolation)."""
     h = _traced_harness(store_engine)
     upstream = Upstream.new()
@@ -120,7 +127,8 @@ async def test_a_record_dead_lettered_on_its_own_carries_its_trace(
     raw = _with_headers(h.raw(make_event("csm-case-insert")), upstream)
     result = await h.processor.dead_letter_alone(raw, RuntimeError("failed every batch"))
     [dead_letter] = result.outbox
-    [event_span] = [s for s in spans.get_finished_spans()
-                    if hex_ids(s)[0] == upstream.trace_id and s.name.startswith("process ")]
+    [event_span] = [
+        s for s in spans.get_finished_spans() if hex_ids(s)[0] == upstream.trace_id and s.name.startswith("process ")
+    ]
     assert parent_ids(dead_letter["headers"]["traceparent"]) == hex_ids(event_span)
     assert event_span.status.status_code == StatusCode.ERROR

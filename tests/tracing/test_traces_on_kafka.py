@@ -27,36 +27,42 @@ async def _send(settings: Settings, records: list[tuple[str, bytes, bytes | None
     await producer.start()
     try:
         for topic, value, key, upstream in records:
-            await producer.send_and_wait(topic, value, key=key,
-                                         headers=list(upstream.headers()) if upstream else None)
+            await producer.send_and_wait(topic, value, key=key, headers=list(upstream.headers()) if upstream else None)
     finally:
         await producer.stop()
 
 
 async def test_commands_and_dead_letters_on_the_topics_continue_the_upstream_trace(
-        bridge_settings: Settings, spans: InMemorySpanExporter) -> None:
+    bridge_settings: Settings, spans: InMemorySpanExporter
+) -> None:
     settings = bridge_settings.model_copy(update={"tracing": TracingSettings(enabled=True)})
     topics = settings.topics
     harness = await BrokerHarness(settings).start()
     try:
         insert, action = make_event("csm-case-insert"), make_event("csm-case-action-create-work-order")
         created, malformed = Upstream.new(), Upstream.new()
-        await _send(settings, [
-            (topics.csm_events, json.dumps(insert).encode(), insert["sys_id"].encode(), None),
-            (topics.csm_events, json.dumps(action).encode(), action["sys_id"].encode(), created),
-            (topics.csm_events, b'{"event_id": "e-bad"', None, malformed),
-        ])
+        await _send(
+            settings,
+            [
+                (topics.csm_events, json.dumps(insert).encode(), insert["sys_id"].encode(), None),
+                (topics.csm_events, json.dumps(action).encode(), action["sys_id"].encode(), created),
+                (topics.csm_events, b'{"event_id": "e-bad"', None, malformed),
+            ],
+        )
         [command] = await collect(settings, topics.fsm_commands, lambda found: len(found) >= 1)
         [dead_letter] = await collect(settings, topics.dead_letters, lambda found: len(found) >= 1)
     finally:
         await harness.close()
 
     finished = spans.get_finished_spans()
-    for message, upstream, topic in ((command, created, topics.fsm_commands),
-                                     (dead_letter, malformed, topics.dead_letters)):
+    for message, upstream, topic in (
+        (command, created, topics.fsm_commands),
+        (dead_letter, malformed, topics.dead_letters),
+    ):
         headers: dict[str, Any] = {k: v.decode() for k, v in message.headers}
-        [event_span] = [s for s in finished if s.name == f"process {topics.csm_events}"
-                        and hex_ids(s)[0] == upstream.trace_id]
+        [event_span] = [
+            s for s in finished if s.name == f"process {topics.csm_events}" and hex_ids(s)[0] == upstream.trace_id
+        ]
         assert event_span.parent is not None and f"{event_span.parent.span_id:016x}" == upstream.span_id
         # the message's context is FastStream's producer span, a child of the bridge's span of
         # the event: the consumer of the message continues the same trace

@@ -59,8 +59,13 @@ class Postgres:
 async def pg(postgres_url: str) -> AsyncIterator[Postgres]:
     owner_role = f"bridge_app_{uuid.uuid4().hex[:8]}"
     server = make_url(postgres_url)
-    admin = await asyncpg.connect(host=server.host, port=server.port, user=server.username,
-                                  password=server.password, database=server.database or "postgres")
+    admin = await asyncpg.connect(
+        host=server.host,
+        port=server.port,
+        user=server.username,
+        password=server.password,
+        database=server.database or "postgres",
+    )
     await admin.execute(f"CREATE ROLE {owner_role} LOGIN CREATEROLE PASSWORD 'owner-pw'")
     try:
         async with fresh_database(postgres_url) as url:

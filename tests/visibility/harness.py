@@ -24,8 +24,17 @@ from bridge.store.metadata import metadata
 from connectors.catalog import TABLES
 from tests.pipeline.harness import Harness
 
-CASE_REFS = ("account", "partner", "contact", "consumer", "partner_contact", "incident", "problem", "change",
-             "caused_by")
+CASE_REFS = (
+    "account",
+    "partner",
+    "contact",
+    "consumer",
+    "partner_contact",
+    "incident",
+    "problem",
+    "change",
+    "caused_by",
+)
 #: outcomes that say the pipeline did not apply an event as a new version of its record
 NOT_APPLIED = ("duplicate", "stale", "dead_lettered")
 
@@ -96,8 +105,9 @@ class Events:
         return self.put("customer_account", sys_id, number="ACC", name=name, parent=ref(parent))
 
     def relationship(self, sys_id: str, a: str | None, b: str | None) -> Event:
-        return self.put("account_relationship", sys_id, from_company=ref(a), to_company=ref(b),
-                        relationship_type="related")
+        return self.put(
+            "account_relationship", sys_id, from_company=ref(a), to_company=ref(b), relationship_type="related"
+        )
 
     def contact(self, sys_id: str, account: str | None, roles: str = "customer") -> Event:
         return self.put("customer_contact", sys_id, name="N", email="e", account=ref(account), roles=roles)
@@ -111,17 +121,30 @@ class Events:
     def case(self, sys_id: str, number: str, table: str = "sn_customerservice_case", **refs: str | None) -> Event:
         """A case with the references named (the others empty), as CSM sends them."""
         return self.put(
-            table, sys_id, number=number, sys_class_name=table, state="10", short_description=f"Case {number}",
+            table,
+            sys_id,
+            number=number,
+            sys_class_name=table,
+            state="10",
+            short_description=f"Case {number}",
             **{name: ref(refs.get(name), f"label of {name}") for name in CASE_REFS},
         )
 
     def itsm(self, table: str, sys_id: str, number: str, state: str = "2", parent: str | None = None) -> Event:
         """An incident, problem or change_request; or an sc_request (``request_state``, ``parent``)."""
         if table == "sc_request":
-            return self.put(table, sys_id, number=number, request_state=state, parent=ref(parent, "CS"),
-                            short_description=f"About {number}", correlation_id="")
-        return self.put(table, sys_id, number=number, state=state, short_description=f"About {number}",
-                        correlation_id="")
+            return self.put(
+                table,
+                sys_id,
+                number=number,
+                request_state=state,
+                parent=ref(parent, "CS"),
+                short_description=f"About {number}",
+                correlation_id="",
+            )
+        return self.put(
+            table, sys_id, number=number, state=state, short_description=f"About {number}", correlation_id=""
+        )
 
     def work_order(self, sys_id: str, number: str, **refs: str | None) -> Event:
         fields = ("account", "partner", "contact", "consumer", "partner_contact", "initiated_from")
@@ -136,8 +159,9 @@ class Events:
         )
 
     def task(self, sys_id: str, parent: str, number: str) -> Event:
-        return self.put("wm_task", sys_id, number=number, parent=ref(parent), state="assigned",
-                        short_description="Task")
+        return self.put(
+            "wm_task", sys_id, number=number, parent=ref(parent), state="assigned", short_description="Task"
+        )
 
 
 class Store:

@@ -16,7 +16,8 @@ from tests.visibility.test_rules import numbers_seen
 async def test_deleted_account_relationship_revokes_the_partner_admins_grant(store: Store) -> None:
     ev, partner_acc, customer, boss, rel = Events(), new_id(), new_id(), new_id(), new_id()
     await store.deliver(
-        ev.account(partner_acc), ev.account(customer),
+        ev.account(partner_acc),
+        ev.account(customer),
         ev.contact(boss, partner_acc, roles="partner_admin"),
         ev.relationship(rel, customer, partner_acc),
         ev.work_order(new_id(), "WO1", account=customer),
@@ -54,9 +55,11 @@ async def test_contact_moved_to_another_account(store: Store) -> None:
 
 async def test_role_removed(store: Store) -> None:
     ev, acc, admin = Events(), new_id(), new_id()
-    await store.deliver(ev.contact(admin, acc, roles="customer_admin,partner"),
-                        ev.work_order(new_id(), "WO1", account=acc),
-                        ev.work_order(new_id(), "WO2", partner_contact=admin))
+    await store.deliver(
+        ev.contact(admin, acc, roles="customer_admin,partner"),
+        ev.work_order(new_id(), "WO1", account=acc),
+        ev.work_order(new_id(), "WO2", partner_contact=admin),
+    )
     assert await numbers_seen(store.engine, admin) == {"WO1", "WO2"}
     await store.deliver(ev.contact(admin, acc, roles="partner"))
     assert await numbers_seen(store.engine, admin) == {"WO2"}
@@ -82,7 +85,10 @@ async def test_contact_relationship_deleted_or_repointed(store: Store) -> None:
 async def test_account_moved_out_of_the_hierarchy_takes_its_subtree(store: Store) -> None:
     ev, top, mid, low, away, admin = Events(), new_id(), new_id(), new_id(), new_id(), new_id()
     await store.deliver(
-        ev.account(top), ev.account(mid, parent=top), ev.account(low, parent=mid), ev.account(away),
+        ev.account(top),
+        ev.account(mid, parent=top),
+        ev.account(low, parent=mid),
+        ev.account(away),
         ev.contact(admin, top, roles="customer_admin"),
         ev.work_order(new_id(), "WO-low", account=low),
     )

@@ -62,10 +62,17 @@ async def test_list_who_check_and_rebuild(store: Store, monkeypatch) -> None:
     executed = await invoke(monkeypatch, store, "rebuild", "--execute", "--json")
     assert executed.exit_code == 0, executed.output
     assert json.loads(executed.stdout) | {"differences": []} == {
-        "executed": True, "changes": report["count"], "differences": [], "remaining": 0}
+        "executed": True,
+        "changes": report["count"],
+        "differences": [],
+        "remaining": 0,
+    }
     assert (await invoke(monkeypatch, store, "check")).exit_code == 0
     assert json.loads((await invoke(monkeypatch, store, "check", "--json")).stdout) == {
-        "consistent": True, "count": 0, "differences": []}
+        "consistent": True,
+        "count": 0,
+        "differences": [],
+    }
 
 
 async def test_related_records_of_a_case(store: Store, monkeypatch) -> None:
@@ -79,8 +86,15 @@ async def test_related_records_of_a_case(store: Store, monkeypatch) -> None:
     for ref in (case, "CS0001001"):
         listed = await invoke(monkeypatch, store, "related", ref, "--user", admin, "--json")
         assert listed.exit_code == 0, listed.output
-        assert json.loads(listed.output) == [{"sys_id": incident, "table": "incident", "number": "INC0010001",
-                                              "state": "2", "short_description": "About INC0010001"}]
+        assert json.loads(listed.output) == [
+            {
+                "sys_id": incident,
+                "table": "incident",
+                "number": "INC0010001",
+                "state": "2",
+                "short_description": "About INC0010001",
+            }
+        ]
     assert "INC0010001" in (await invoke(monkeypatch, store, "related", case, "--user", admin)).output
     assert (await invoke(monkeypatch, store, "related", case, "--user", outsider)).exit_code == 1
     assert (await invoke(monkeypatch, store, "related", "CS404", "--user", admin)).exit_code == 1

@@ -92,8 +92,9 @@ async def test_list_has_exactly_the_contracts_shape(store: Store, client: httpx.
 
 async def test_detail_has_the_tasks(store: Store, client: httpx.AsyncClient) -> None:
     land = await populate(store)
-    response = await client.get(f"/portal/v1/work-orders/{land.work_orders[0]}", params={"user": land.admin},
-                                headers=AUTH)
+    response = await client.get(
+        f"/portal/v1/work-orders/{land.work_orders[0]}", params={"user": land.admin}, headers=AUTH
+    )
     assert response.status_code == 200
     result = response.json()["result"]
     assert set(result) == {"sys_id", "number", "priority", "state", "short_description", "case", "account", "tasks"}
@@ -200,37 +201,44 @@ async def test_a_change_shows_on_the_next_request(store: Store, client: httpx.As
     assert response.json() == {"result": []}
 
 
-@pytest.mark.parametrize("query", ["user={a}&user={b}", "user={a}&limit=5&limit=6",
-                                   "user={a}&cursor=x&cursor=y"])
+@pytest.mark.parametrize("query", ["user={a}&user={b}", "user={a}&limit=5&limit=6", "user={a}&cursor=x&cursor=y"])
 async def test_a_repeated_parameter_is_400_never_either_value(
-        store: Store, client: httpx.AsyncClient, query: str) -> None:
+    store: Store, client: httpx.AsyncClient, query: str
+) -> None:
     land = await populate(store)
     url = "/portal/v1/work-orders?" + query.format(a=land.outsider, b=land.admin)
     response = await client.get(url, headers=AUTH)
     assert response.status_code == 400
     assert "given more than once" in response.json()["error"]["message"]
-    detail = await client.get(f"/portal/v1/work-orders/{land.work_orders[0]}?user={land.outsider}"
-                              f"&user={land.admin}", headers=AUTH)
+    detail = await client.get(
+        f"/portal/v1/work-orders/{land.work_orders[0]}?user={land.outsider}&user={land.admin}", headers=AUTH
+    )
     assert detail.status_code == 400
 
 
-@pytest.mark.parametrize("cursor", [
-    "[" * 4000,
-    _token([[[[["WO1", "a" * 32]]]]]),
-    base64.urlsafe_b64encode(b"[" * 1200 + b"]" * 1200).decode().rstrip("="),
-    base64.urlsafe_b64encode(b"[" * 1000).decode().rstrip("="),  # within the length limit
-    _token(["W" * 200, "a" * 32]) + "A" * 2000,
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "[" * 4000,
+        _token([[[[["WO1", "a" * 32]]]]]),
+        base64.urlsafe_b64encode(b"[" * 1200 + b"]" * 1200).decode().rstrip("="),
+        base64.urlsafe_b64encode(b"[" * 1000).decode().rstrip("="),  # within the length limit
+        _token(["W" * 200, "a" * 32]) + "A" * 2000,
+    ],
+)
 async def test_a_hostile_cursor_is_400_never_500(client: httpx.AsyncClient, cursor: str) -> None:
-    response = await client.get("/portal/v1/work-orders", headers=AUTH,
-                                params={"user": "a" * 32, "cursor": cursor})
+    response = await client.get("/portal/v1/work-orders", headers=AUTH, params={"user": "a" * 32, "cursor": cursor})
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "Invalid parameter: cursor"
 
 
 async def test_a_failing_store_is_a_json_500_and_one_log_line_without_a_traceback(
-        store: Store, engine: AsyncEngine, client: httpx.AsyncClient,
-        capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    store: Store,
+    engine: AsyncEngine,
+    client: httpx.AsyncClient,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     configure_logging("json", "INFO")  # as `bridge run` does
     # A fresh module logger: loggers are cached on first use with the configuration of then.
     monkeypatch.setattr(portal_app, "log", structlog.get_logger("bridge.portal"))
@@ -242,8 +250,7 @@ async def test_a_failing_store_is_a_json_500_and_one_log_line_without_a_tracebac
     assert response.status_code == 500
     assert response.json() == {"error": {"message": "Internal error"}}
     # what the portal's process logged (not this test's HTTP client)
-    logged = "\n".join(line for line in "".join(capfd.readouterr()).splitlines()
-                       if '"logger": "httpx"' not in line)
+    logged = "\n".join(line for line in "".join(capfd.readouterr()).splitlines() if '"logger": "httpx"' not in line)
     [line] = [json.loads(line) for line in logged.splitlines() if "portal.request_failed" in line]
     assert line["error_class"] == "OperationalError" and line["level"] == "error"
     assert "Traceback" not in logged and land.admin not in logged

@@ -42,8 +42,9 @@ async def test_portal_over_http_on_postgres(pg_store: Store) -> None:
         listed = await client.get("/portal/v1/work-orders", params={"user": land.admin, "limit": "3"}, headers=AUTH)
         assert [row["sys_id"] for row in listed.json()["result"]] == land.work_orders[:3]
         assert listed.json()["result"][0]["account"] == {"sys_id": land.account, "name": "Acme Corp"}
-        detail = await client.get(f"/portal/v1/work-orders/{land.work_orders[0]}", params={"user": land.admin},
-                                  headers=AUTH)
+        detail = await client.get(
+            f"/portal/v1/work-orders/{land.work_orders[0]}", params={"user": land.admin}, headers=AUTH
+        )
         assert [task["sys_id"] for task in detail.json()["result"]["tasks"]] == land.tasks
         hidden = await client.get(f"/portal/v1/work-orders/{land.hidden}", params={"user": land.admin}, headers=AUTH)
         missing = await client.get(f"/portal/v1/work-orders/{'0' * 32}", params={"user": land.admin}, headers=AUTH)
@@ -101,8 +102,7 @@ async def rows_as(store: Store, user: str | None, sql: str) -> set[tuple]:
         return {tuple(row) for row in await conn.execute(text(sql))}
 
 
-async def test_rls_lets_through_only_the_related_records_of_cases_visible_by_their_own_columns(
-        pg_store: Store) -> None:
+async def test_rls_lets_through_only_the_related_records_of_cases_visible_by_their_own_columns(pg_store: Store) -> None:
     """Queries that forget the user filter: a case is readable when visible by its own columns
     or named by a visible work order (the list shows its number), but ITSM records only when
     they belong to a case visible by its own columns."""
@@ -116,11 +116,16 @@ async def test_rls_lets_through_only_the_related_records_of_cases_visible_by_the
     assert await rows_as(pg_store, s.outsider, "SELECT sys_id FROM vis_itsm_records") == {(s.other_request,)}
     assert await rows_as(pg_store, s.outsider, "SELECT sys_id FROM vis_cases") == {(s.other_case,)}
     # Other's case is readable to the admin through the work order, its request is not.
-    assert await rows_as(pg_store, s.admin, f"""
+    assert await rows_as(
+        pg_store,
+        s.admin,
+        f"""
         SELECT c.number, r.sys_id FROM vis_cases c LEFT JOIN vis_itsm_records r ON r.parent_case = c.sys_id
-        WHERE c.sys_id = '{s.other_case}'""") == {("CS0002001", None)}
-    assert await rows_as(pg_store, s.admin,
-                         f"SELECT sys_id FROM vis_itsm_records WHERE sys_id = '{s.caused_by}'") == set()
+        WHERE c.sys_id = '{s.other_case}'""",
+    ) == {("CS0002001", None)}
+    assert (
+        await rows_as(pg_store, s.admin, f"SELECT sys_id FROM vis_itsm_records WHERE sys_id = '{s.caused_by}'") == set()
+    )
     for user in (None, "f" * 32):  # nobody named, or nobody known: nothing
         assert await rows_as(pg_store, user, "SELECT sys_id FROM vis_itsm_records") == set()
         assert await rows_as(pg_store, user, "SELECT sys_id FROM vis_cases") == set()
@@ -132,11 +137,15 @@ async def test_rls_lets_through_only_the_related_records_of_cases_visible_by_the
     await pg_store.deliver(s.ev.case(s.case, "CS0001001", account=s.other, incident=s.incident))
     assert await rows_as(pg_store, s.admin, "SELECT sys_id FROM vis_itsm_records") == set()
     assert await rows_as(pg_store, s.outsider, "SELECT sys_id FROM vis_itsm_records") == {
-        (s.incident,), (s.other_request,), *((r,) for r in s.requests)}
+        (s.incident,),
+        (s.other_request,),
+        *((r,) for r in s.requests),
+    }
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(dense=st.booleans(), data=st.data())
 async def test_random_landscapes_on_postgres_and_behind_rls(pg_store: Store, dense: bool, data) -> None:
     """The property test on PostgreSQL; and under the RLS role, a bare ``SELECT`` of the work

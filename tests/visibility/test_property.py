@@ -34,8 +34,9 @@ maybe_contact = st.none() | st.sampled_from(CONTACTS)
 roles = st.sets(st.sampled_from(ROLES)).map(lambda chosen: ",".join(sorted(chosen)))
 
 
-def versions(ev: Events, make, fields: st.SearchStrategy, table: str,
-             deleted: st.SearchStrategy = st.booleans()) -> st.SearchStrategy:
+def versions(
+    ev: Events, make, fields: st.SearchStrategy, table: str, deleted: st.SearchStrategy = st.booleans()
+) -> st.SearchStrategy:
     """1–3 successive versions of one record, the last one possibly a delete."""
 
     def build(args: tuple[list[dict[str, Any]], bool]) -> list[Event]:
@@ -79,27 +80,53 @@ def landscapes(draw, dense: bool = False) -> list[Event]:
     for consumer in ids(CONSUMERS):
         add(consumer, lambda sys_id: ev.consumer(sys_id), "csm_consumer")
     for link in draw(st.lists(st.sampled_from(CONTACT_LINKS), unique=True, max_size=2 if dense else None)):
-        add(link, ev.contact_relationship, "sn_customerservice_contact_relationship",
-            contact=contact, company=account)
+        add(link, ev.contact_relationship, "sn_customerservice_contact_relationship", contact=contact, company=account)
     for wo in draw(st.lists(st.sampled_from(WORK_ORDERS), unique=True, max_size=2 if dense else None)):
-        add(wo, lambda sys_id, **refs: ev.work_order(sys_id, f"WO{sys_id[-3:]}", **refs), "wm_order",
-            account=account, partner=account, contact=contact,
-            consumer=st.none() | st.sampled_from(CONSUMERS), partner_contact=contact, initiated_from=maybe(CASES))
+        add(
+            wo,
+            lambda sys_id, **refs: ev.work_order(sys_id, f"WO{sys_id[-3:]}", **refs),
+            "wm_order",
+            account=account,
+            partner=account,
+            contact=contact,
+            consumer=st.none() | st.sampled_from(CONSUMERS),
+            partner_contact=contact,
+            initiated_from=maybe(CASES),
+        )
     for case in ids(CASES):
         table = "sn_order_case" if case == CASES[-1] else "sn_customerservice_case"
-        add(case, lambda sys_id, table=table, **refs: ev.case(sys_id, f"CS{sys_id[-3:]}", table, **refs), table,
-            account=account, partner=account, contact=contact,
-            consumer=maybe(CONSUMERS), partner_contact=contact, incident=maybe(INCIDENTS),
-            problem=maybe(PROBLEMS), change=maybe(CHANGES), caused_by=maybe(CHANGES))
+        add(
+            case,
+            lambda sys_id, table=table, **refs: ev.case(sys_id, f"CS{sys_id[-3:]}", table, **refs),
+            table,
+            account=account,
+            partner=account,
+            contact=contact,
+            consumer=maybe(CONSUMERS),
+            partner_contact=contact,
+            incident=maybe(INCIDENTS),
+            problem=maybe(PROBLEMS),
+            change=maybe(CHANGES),
+            caused_by=maybe(CHANGES),
+        )
     for table, pool in (("incident", INCIDENTS[:-1]), ("problem", PROBLEMS), ("change_request", CHANGES)):
         for sys_id in ids(pool):
-            add(sys_id, lambda sys_id, state, table=table: ev.itsm(table, sys_id, f"N{sys_id[-3:]}", state), table,
-                state=st.sampled_from(("1", "2")))
+            add(
+                sys_id,
+                lambda sys_id, state, table=table: ev.itsm(table, sys_id, f"N{sys_id[-3:]}", state),
+                table,
+                state=st.sampled_from(("1", "2")),
+            )
     for request in ids(REQUESTS):
         # Two numbers for four requests (equal numbers are ordered by sys_id); the first case
         # is the parent most often.
-        add(request, lambda sys_id, number, parent: ev.itsm("sc_request", sys_id, number, "requested", parent),
-            "sc_request", number=st.sampled_from(("REQ2", "REQ1")), parent=maybe([CASES[0], *CASES]))
+        add(
+            request,
+            lambda sys_id, number, parent: ev.itsm("sc_request", sys_id, number, "requested", parent),
+            "sc_request",
+            number=st.sampled_from(("REQ2", "REQ1")),
+            parent=maybe([CASES[0], *CASES]),
+        )
     return events
 
 
@@ -128,10 +155,16 @@ def related_oracle(live: Live) -> dict[str, dict[str, list[str]]]:
             if table not in ("sn_customerservice_case", "sn_order_case") or not sees(user, r):
                 continue
             named = [value(r, field) for field, _ in RELATED_FIELDS]
-            known = [sys_id for sys_id, (_, target) in zip(named, RELATED_FIELDS, strict=True)
-                     if sys_id in live and live[sys_id][0] == target]
-            requests = sorted((record["number"], sys_id) for sys_id, (kind, record) in live.items()
-                              if kind == "sc_request" and value(record, "parent") == case)
+            known = [
+                sys_id
+                for sys_id, (_, target) in zip(named, RELATED_FIELDS, strict=True)
+                if sys_id in live and live[sys_id][0] == target
+            ]
+            requests = sorted(
+                (record["number"], sys_id)
+                for sys_id, (kind, record) in live.items()
+                if kind == "sc_request" and value(record, "parent") == case
+            )
             answers[user][case] = [*known, *(sys_id for _, sys_id in requests)]
     return answers
 
@@ -178,10 +211,14 @@ def _reader(live: Live):
             user in (value(r, "contact"), value(r, "consumer"))
             or ("partner" in held and value(r, "partner_contact") == user)
             or ("customer_admin" in held and admin_account(user, account))
-            or ("partner_admin" in held and (
-                admin_account(user, partner) or admin_account(user, account)
-                or any(admin_account(user, other) for other in related(account))
-            ))
+            or (
+                "partner_admin" in held
+                and (
+                    admin_account(user, partner)
+                    or admin_account(user, account)
+                    or any(admin_account(user, other) for other in related(account))
+                )
+            )
         )
 
     return sees
@@ -222,19 +259,22 @@ async def assert_matches_oracle_and_rebuild(store: Store) -> dict[str, set[str]]
     return expected
 
 
-@settings(max_examples=250, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(events=landscapes(), data=st.data())
 async def test_any_order_any_duplicates_same_index_and_no_leaks(store: Store, events: list[Event], data) -> None:
     await deliver_in_random_order(store, events, data)
     await assert_matches_oracle_and_rebuild(store)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(events=landscapes(dense=True), data=st.data())
-async def test_related_records_in_any_order_with_any_duplicates_and_no_leaks(store: Store, events: list[Event],
-                                                                             data) -> None:
+async def test_related_records_in_any_order_with_any_duplicates_and_no_leaks(
+    store: Store, events: list[Event], data
+) -> None:
     """Dense landscapes: most cases are visible to someone and have several related records."""
     await deliver_in_random_order(store, events, data)
     await assert_matches_oracle_and_rebuild(store)

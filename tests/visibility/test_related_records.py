@@ -105,8 +105,15 @@ async def scene(store: Store) -> Scene:
         ev.account(s.other, "Other Inc"),
         ev.contact(s.admin, s.acme, roles="customer_admin"),
         ev.contact(s.outsider, s.other, roles="customer_admin"),
-        ev.case(s.case, "CS0001001", account=s.acme, incident=s.incident, problem=s.problem, change=s.change,
-                caused_by=s.caused_by),
+        ev.case(
+            s.case,
+            "CS0001001",
+            account=s.acme,
+            incident=s.incident,
+            problem=s.problem,
+            change=s.change,
+            caused_by=s.caused_by,
+        ),
         ev.case(s.other_case, "CS0002001", account=s.other),
         # The requests arrive out of number order; one ITSM record of each table.
         ev.itsm("sc_request", s.requests[1], "REQ0010002", "requested", parent=s.case),
@@ -126,18 +133,45 @@ async def test_the_contracts_shape_in_a_fixed_order(store: Store, client: httpx.
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.headers["cache-control"] == "no-store"
-    assert response.json() == {"result": [
-        {"sys_id": s.incident, "table": "incident", "number": "INC0010001", "state": "2",
-         "short_description": "About INC0010001"},
-        {"sys_id": s.problem, "table": "problem", "number": "PRB0010001", "state": "102",
-         "short_description": "About PRB0010001"},
-        {"sys_id": s.change, "table": "change_request", "number": "CHG0010001", "state": "-1",
-         "short_description": "About CHG0010001"},
-        {"sys_id": s.requests[0], "table": "sc_request", "number": "REQ0010001", "state": "in_process",
-         "short_description": "About REQ0010001"},
-        {"sys_id": s.requests[1], "table": "sc_request", "number": "REQ0010002", "state": "requested",
-         "short_description": "About REQ0010002"},
-    ]}
+    assert response.json() == {
+        "result": [
+            {
+                "sys_id": s.incident,
+                "table": "incident",
+                "number": "INC0010001",
+                "state": "2",
+                "short_description": "About INC0010001",
+            },
+            {
+                "sys_id": s.problem,
+                "table": "problem",
+                "number": "PRB0010001",
+                "state": "102",
+                "short_description": "About PRB0010001",
+            },
+            {
+                "sys_id": s.change,
+                "table": "change_request",
+                "number": "CHG0010001",
+                "state": "-1",
+                "short_description": "About CHG0010001",
+            },
+            {
+                "sys_id": s.requests[0],
+                "table": "sc_request",
+                "number": "REQ0010001",
+                "state": "in_process",
+                "short_description": "About REQ0010001",
+            },
+            {
+                "sys_id": s.requests[1],
+                "table": "sc_request",
+                "number": "REQ0010002",
+                "state": "requested",
+                "short_description": "About REQ0010002",
+            },
+        ]
+    }
     assert await related(client, s.other_case, s.outsider) == [s.other_request]
     async with store.engine.begin() as conn:
         assert await check(conn) == []
@@ -152,13 +186,17 @@ async def test_a_visible_case_without_related_records_is_an_empty_list(store: St
 
 async def test_order_cases_are_cases(store: Store, client: httpx.AsyncClient) -> None:
     ev, user, case, incident = Events(), new_id(), new_id(), new_id()
-    await store.deliver(ev.consumer(user), ev.case(case, "ORDCS1", "sn_order_case", consumer=user, incident=incident),
-                        ev.itsm("incident", incident, "INC1"))
+    await store.deliver(
+        ev.consumer(user),
+        ev.case(case, "ORDCS1", "sn_order_case", consumer=user, incident=incident),
+        ev.itsm("incident", incident, "INC1"),
+    )
     assert await related(client, case, user) == [incident]
 
 
 async def test_the_404_is_the_work_order_details_404_whatever_the_reason(
-        store: Store, client: httpx.AsyncClient) -> None:
+    store: Store, client: httpx.AsyncClient
+) -> None:
     s = await scene(store)
     wo = new_id()  # a work order of Acme's, naming Other's case: the admin sees the work order only
     await store.deliver(s.ev.work_order(wo, "WO1", account=s.acme, initiated_from=s.other_case))
@@ -188,8 +226,9 @@ async def test_the_404_is_the_work_order_details_404_whatever_the_reason(
     assert await related(client, s.other_case, s.outsider) == [s.other_request]
 
 
-@pytest.mark.parametrize("auth", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN},
-                                  {"Authorization": f"Basic {TOKEN}"}])
+@pytest.mark.parametrize(
+    "auth", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}, {"Authorization": f"Basic {TOKEN}"}]
+)
 async def test_requests_without_the_token_are_refused(store: Store, client: httpx.AsyncClient, auth) -> None:
     s = await scene(store)
     for case in (s.case, new_id(), "not-a-sys-id"):  # refused before anything is looked at
@@ -216,6 +255,7 @@ async def test_a_malformed_user_is_400(client: httpx.AsyncClient, params) -> Non
 
 # -- who sees a case: the work-order rules, on the case's own columns ------------------------------
 
+
 @dataclass(frozen=True)
 class Rule:
     """A user, the records around them, and a case (with one related incident)."""
@@ -230,31 +270,56 @@ class Rule:
 RULES = {
     "contact is the user": Rule("contact", "customer", lambda n: {"contact": n["user"]}, True),
     "consumer is the user": Rule("consumer", "", lambda n: {"consumer": n["user"]}, True),
-    "partner contact, with the partner role": Rule("contact", "partner", lambda n: {"partner_contact": n["user"]},
-                                                   True),
+    "partner contact, with the partner role": Rule(
+        "contact", "partner", lambda n: {"partner_contact": n["user"]}, True
+    ),
     "partner contact, without the role": Rule("contact", "customer", lambda n: {"partner_contact": n["user"]}, False),
     "customer admin: the account": Rule("contact", "customer_admin", lambda n: {"account": n["own"]}, True),
     "customer admin: a descendant": Rule(
-        "contact", "customer_admin", lambda n: {"account": n["grandchild"]}, True,
-        lambda ev, n: [ev.account(n["child"], parent=n["own"]), ev.account(n["grandchild"], parent=n["child"])]),
+        "contact",
+        "customer_admin",
+        lambda n: {"account": n["grandchild"]},
+        True,
+        lambda ev, n: [ev.account(n["child"], parent=n["own"]), ev.account(n["grandchild"], parent=n["child"])],
+    ),
     "customer admin: a contact relationship": Rule(
-        "contact", "customer_admin", lambda n: {"account": n["elsewhere"]}, True,
-        lambda ev, n: [ev.contact_relationship(new_id(), n["user"], n["elsewhere"])]),
+        "contact",
+        "customer_admin",
+        lambda n: {"account": n["elsewhere"]},
+        True,
+        lambda ev, n: [ev.contact_relationship(new_id(), n["user"], n["elsewhere"])],
+    ),
     "customer role only: the account": Rule("contact", "customer", lambda n: {"account": n["own"]}, False),
     "customer admin: the partner column": Rule("contact", "customer_admin", lambda n: {"partner": n["own"]}, False),
     "partner admin: the partner column": Rule("contact", "partner_admin", lambda n: {"partner": n["own"]}, True),
     "partner admin: the account": Rule("contact", "partner_admin", lambda n: {"account": n["own"]}, True),
     "partner admin: a related account": Rule(
-        "contact", "partner_admin", lambda n: {"account": n["elsewhere"]}, True,
-        lambda ev, n: [ev.relationship(new_id(), n["elsewhere"], n["own"])]),
+        "contact",
+        "partner_admin",
+        lambda n: {"account": n["elsewhere"]},
+        True,
+        lambda ev, n: [ev.relationship(new_id(), n["elsewhere"], n["own"])],
+    ),
     "customer admin: a related account": Rule(
-        "contact", "customer_admin", lambda n: {"account": n["elsewhere"]}, False,
-        lambda ev, n: [ev.relationship(new_id(), n["elsewhere"], n["own"])]),
-    "somebody else's case": Rule("contact", "customer_admin,partner_admin,partner",
-                                 lambda n: {"account": n["elsewhere"], "contact": n["stranger"]}, False),
+        "contact",
+        "customer_admin",
+        lambda n: {"account": n["elsewhere"]},
+        False,
+        lambda ev, n: [ev.relationship(new_id(), n["elsewhere"], n["own"])],
+    ),
+    "somebody else's case": Rule(
+        "contact",
+        "customer_admin,partner_admin,partner",
+        lambda n: {"account": n["elsewhere"], "contact": n["stranger"]},
+        False,
+    ),
     "a visible work order names the case": Rule(
-        "contact", "customer_admin", lambda n: {"account": n["elsewhere"]}, False,
-        lambda ev, n: [ev.work_order(new_id(), "WO1", account=n["own"], initiated_from=n["case"])]),
+        "contact",
+        "customer_admin",
+        lambda n: {"account": n["elsewhere"]},
+        False,
+        lambda ev, n: [ev.work_order(new_id(), "WO1", account=n["own"], initiated_from=n["case"])],
+    ),
 }
 
 
@@ -265,7 +330,10 @@ async def test_each_rule_read_on_the_cases_own_columns(store: Store, client: htt
     n = {key: new_id() for key in ("user", "own", "child", "grandchild", "elsewhere", "stranger", "case", "incident")}
     user = ev.contact(n["user"], n["own"], roles=rule.roles) if rule.user_is == "contact" else ev.consumer(n["user"])
     await store.deliver(
-        user, ev.account(n["own"]), ev.account(n["elsewhere"]), *rule.extra(ev, n),
+        user,
+        ev.account(n["own"]),
+        ev.account(n["elsewhere"]),
+        *rule.extra(ev, n),
         ev.case(n["case"], "CS1", incident=n["incident"], **rule.case_refs(n)),
         ev.itsm("incident", n["incident"], "INC1"),
     )
@@ -273,6 +341,7 @@ async def test_each_rule_read_on_the_cases_own_columns(store: Store, client: htt
 
 
 # -- records of different systems in any order; changes count at once -----------------------------
+
 
 async def test_records_arriving_in_any_order(store: Store, client: httpx.AsyncClient) -> None:
     """The case, its incident and a request, each in its own batch, in every order: the answer
@@ -306,8 +375,9 @@ async def test_a_change_shows_on_the_next_request(store: Store, client: httpx.As
     await store.deliver(ev.contact(s.admin, s.acme, roles="customer,customer_admin"))
     assert await related(client, s.case, s.admin) == listed
 
-    await store.deliver(ev.case(s.case, "CS0001001", account=s.other, incident=s.incident, problem=s.problem,
-                                change=s.change))  # the case moves to Other
+    await store.deliver(
+        ev.case(s.case, "CS0001001", account=s.other, incident=s.incident, problem=s.problem, change=s.change)
+    )  # the case moves to Other
     assert await related(client, s.case, s.admin) is None
     assert await related(client, s.case, s.outsider) == listed
 
@@ -327,7 +397,10 @@ async def test_a_change_shows_on_the_next_request(store: Store, client: httpx.As
     )
     response = await client.get(path(s.case), params={"user": s.outsider}, headers=AUTH)
     assert [(r["sys_id"], r["state"]) for r in response.json()["result"]] == [
-        (newer, "2"), (s.change, "-1"), (s.requests[0], "closed_complete")]
+        (newer, "2"),
+        (s.change, "-1"),
+        (s.requests[0], "closed_complete"),
+    ]
     assert await related(client, s.other_case, s.outsider) == [s.requests[1], s.other_request]  # by number
 
     await store.deliver(ev.delete("sn_customerservice_case", s.case))

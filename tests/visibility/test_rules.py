@@ -59,8 +59,9 @@ async def test_any_contact_or_consumer_sees_work_orders_naming_them(store: Store
     assert await numbers_seen(store.engine, stranger) == set()  # not a known contact or consumer
 
 
-async def test_customer_admin_sees_own_account_descendants_and_contact_relationships(store: Store,
-                                                                                    world: World) -> None:
+async def test_customer_admin_sees_own_account_descendants_and_contact_relationships(
+    store: Store, world: World
+) -> None:
     ev = world.ev
     admin = new_id()
     await store.deliver(
@@ -109,7 +110,9 @@ async def test_partner_admin_sees_partner_or_account_in_scope_and_related_accoun
     boss, cust_a, cust_b, far = new_id(), new_id(), new_id(), new_id()
     await store.deliver(
         *world.accounts(),
-        ev.account(cust_a), ev.account(cust_b), ev.account(far),
+        ev.account(cust_a),
+        ev.account(cust_b),
+        ev.account(far),
         ev.contact(boss, world.elsewhere, roles="partner_admin"),
         ev.relationship(new_id(), world.elsewhere, cust_a),  # elsewhere → cust_a
         ev.relationship(new_id(), cust_b, world.elsewhere),  # cust_b → elsewhere: two-way

@@ -7,18 +7,18 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30 03:50:00
 """
+
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_index('ix_processed_events_sys_id', table_name='processed_events')
+    op.drop_index("ix_processed_events_sys_id", table_name="processed_events")
 
 
 def downgrade() -> None:
-    op.create_index('ix_processed_events_sys_id', 'processed_events', ['sys_id', 'processed_at'],
-                    unique=False)
+    op.create_index("ix_processed_events_sys_id", "processed_events", ["sys_id", "processed_at"], unique=False)

@@ -10,26 +10,27 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01 00:30:00
 """
+
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-VERSION_KEY = ['sys_id', 'sys_mod_count', 'operation', 'action']
+VERSION_KEY = ["sys_id", "sys_mod_count", "operation", "action"]
 
 
 def upgrade() -> None:
     # SQLite rebuilds the table (batch mode), PostgreSQL alters it in place.
-    with op.batch_alter_table('processed_events', recreate='auto') as batch:
-        batch.drop_constraint('uq_processed_events_version', type_='unique')
-        batch.drop_constraint('pk_processed_events', type_='primary')
-        batch.create_primary_key('pk_processed_events', VERSION_KEY)
+    with op.batch_alter_table("processed_events", recreate="auto") as batch:
+        batch.drop_constraint("uq_processed_events_version", type_="unique")
+        batch.drop_constraint("pk_processed_events", type_="primary")
+        batch.create_primary_key("pk_processed_events", VERSION_KEY)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('processed_events', recreate='auto') as batch:
-        batch.drop_constraint('pk_processed_events', type_='primary')
-        batch.create_primary_key('pk_processed_events', ['event_id'])
-        batch.create_unique_constraint('uq_processed_events_version', VERSION_KEY)
+    with op.batch_alter_table("processed_events", recreate="auto") as batch:
+        batch.drop_constraint("pk_processed_events", type_="primary")
+        batch.create_primary_key("pk_processed_events", ["event_id"])
+        batch.create_unique_constraint("uq_processed_events_version", VERSION_KEY)

@@ -13,11 +13,12 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-04 20:10:00
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -25,15 +26,19 @@ ROUTING_LOG_WHERE = "kind = 'note_routing'"
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == 'postgresql':
-        op.create_index('ix_processed_events_age', 'processed_events',
-                        ['action', 'processed_at'], unique=False)
-    op.create_index('ix_links_routing_age', 'links', ['created_at'], unique=False,
-                    sqlite_where=sa.text(ROUTING_LOG_WHERE),
-                    postgresql_where=sa.text(ROUTING_LOG_WHERE))
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index("ix_processed_events_age", "processed_events", ["action", "processed_at"], unique=False)
+    op.create_index(
+        "ix_links_routing_age",
+        "links",
+        ["created_at"],
+        unique=False,
+        sqlite_where=sa.text(ROUTING_LOG_WHERE),
+        postgresql_where=sa.text(ROUTING_LOG_WHERE),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('ix_links_routing_age', table_name='links')
-    if op.get_bind().dialect.name == 'postgresql':
-        op.drop_index('ix_processed_events_age', table_name='processed_events')
+    op.drop_index("ix_links_routing_age", table_name="links")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_processed_events_age", table_name="processed_events")
