@@ -113,5 +113,5 @@ def test_a_settings_error_does_not_echo_the_secret_or_the_bad_value(tmp_path: Pa
     done = subprocess.run([sys.executable, "-m", "cli", "run"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     output = done.stdout + done.stderr
-    assert "max_records" in output  # it says what is wrong …
+    assert "BRIDGE_CONSUMER__MAX_RECORDS" in output  # it names the variable that is wrong …
     _assert_clean(output, "the start-up error")  # … without repeating the values
