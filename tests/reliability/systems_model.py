@@ -17,6 +17,9 @@ what the model says must have happened:
   ITSM record with ``case_to_itsm.yaml``'s fields, or, when the case may not have another one of
   that kind (one incident, problem, change each; closed or canceled cases nothing), exactly one
   ``case.action_refused`` work note on that case and no record;
+* every ITSM update of a record a case holds gives exactly the work notes the routing rules
+  define, on exactly the cases they name (``related_news``: the major case for a record it
+  shares with its children, the children only where the sync settings say so);
 * nothing else: no record, no note and no change the model does not explain, and every command
   accepted by the systems as the contract states it.
 
@@ -39,6 +42,7 @@ from typing import Any
 import yaml
 
 from bridgedev.simulate import ReceivedCommand, Responders, SimMessage, SimWorld
+from tests.reliability.related_news import related_record_news
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 CLOSED_CASE_STATES = {"3", "7"}  # Closed, Canceled: nothing new starts from them (README)
@@ -374,6 +378,7 @@ class SystemsVerdict:
 
     presses: int = 0
     notes: int = 0
+    related_notes: int = 0  # of ``notes``' expectations, those ITSM updates give (related_news)
     problems: list[str] = field(default_factory=list)
 
     def add(self, problem: str) -> None:
@@ -435,7 +440,11 @@ def judge_state(
         elif entry.outcome == "created":
             assert entry.command is not None
             created[str(entry.command["correlation_id"])].append(entry.sys_id)
-    news = work_order_news(_ordered_events(messages, applied_order))
+    ordered = _ordered_events(messages, applied_order)
+    news = work_order_news(ordered)
+    for case_id, texts in related_record_news(ordered).items():
+        news.notes[case_id].update(texts)
+        verdict.related_notes += texts.total()
     moves = news.locations
     refused_notes: dict[str, list[str]] = defaultdict(list)
     for sys_id, entries in state.journals.items():

@@ -14,10 +14,11 @@ import pytest
 from bridge.settings import TopicNames
 from bridgedev.simulate import SimWorld
 from tests.reliability.oracle import RunResult, ordered_run
-from tests.reliability.systems_model import expectations, judge_systems
-from tests.reliability.workloads import realistic_world
+from tests.reliability.related_news import ref, related_record_news
+from tests.reliability.systems_model import _ordered_events, expectations, judge_systems
+from tests.reliability.workloads import linked_world, realistic_world
 
-SEED, CHANGES = 31, 2_500
+SEED, CHANGES, LINKED_CHANGES = 31, 2_500, 3_000
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +81,29 @@ def test_the_model_notices_a_lost_a_doubled_and_a_misplaced_work_order(bridge_ru
     assert "0 wm_order records in fsm, expected exactly 1" in problems[0] + problems[1] + problems[2]
     assert any("2 wm_order records" in p for p in problems)
     assert any("'location': ('" + "0" * 32 in p for p in problems)
+
+
+@pytest.fixture(scope="module")
+def linked_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, RunResult]:
+    """Cases holding ITSM records (major cases and children among them), then their lifecycles."""
+    _, messages = linked_world(SEED, LINKED_CHANGES)
+    result = asyncio.run(ordered_run(messages, TopicNames(), tmp_path_factory.mktemp("linked")))
+    return messages, result
+
+
+def test_every_itsm_update_gives_exactly_the_routed_notes(linked_run: tuple[list, RunResult]) -> None:
+    messages, result = linked_run
+    verdict = judge_systems(linked_world(SEED, LINKED_CHANGES)[0], messages, _commands(result))
+    verdict.assert_right()
+    expected = related_record_news(_ordered_events(messages, None))
+    # the input exercises the rules: many notes, on major cases, and on a child with its own record
+    assert verdict.related_notes > 200
+    cases = {
+        m.event["sys_id"]: m.event["record"]
+        for m in messages
+        if m.event and m.event["table"] == "sn_customerservice_case"
+    }
+    majors = {c for c, r in cases.items() if r.get("major_case_state") == "accepted"}
+    assert sum(1 for m in majors if expected.get(m)) >= 2
+    assert any(expected.get(c) for c, r in cases.items() if ref(r, "parent") in majors), "a child's own incident"
+    assert any(text.startswith("Suggested resolution code") for notes in expected.values() for text in notes)

@@ -6,7 +6,10 @@ see exactly the same events: nothing comes back from the systems while the bridg
 
 from __future__ import annotations
 
+import random
+
 from bridgedev.simulate import MIXES, Mix, SimMessage, SimWorld, Workload, population_messages
+from bridgedev.simulate.messages import message_of
 
 #: The standard mix without duplicates or malformed events: every event is valid and distinct.
 CLEAN: Mix = MIXES["clean"]
@@ -61,3 +64,57 @@ def in_phases_world(
         [m for m in population if m.source != "csm"],
         list(Workload(world, mix).messages(changes)),
     ]
+
+
+#: ITSM lifecycles and case changes only: the updates that give notes on cases, and the case
+#: states (resolved, closed) that decide whether a suggestion is written.
+ITSM_NEWS = Mix(
+    {"itsm_lifecycle": 60, "case_update": 30, "create_incident": 5, "create_request": 5},
+    duplicate_share=0.0,
+    malformed_share=0.0,
+)
+_LINK_FIELDS = {"incident": ("incident",), "problem": ("problem",), "change_request": ("change", "caused_by")}
+
+
+def linked_world(
+    seed: int, changes: int, *, size: str = "small", rounds: int = 20
+) -> tuple[SimWorld, list[SimMessage]]:
+    """A populated world whose cases hold its ITSM records (as agents link them in CSM: the
+    case's ``incident``, ``problem``, ``change`` or ``caused_by``, a request's ``parent``), then
+    ``changes`` ITSM lifecycle steps and case changes, in ``rounds``: before each, the records
+    ITSM started since are linked too. Every major case shares an incident with its first child
+    (the major case's news) and its second child holds an incident of its own (the child's news
+    only): the routing rules' cases. The fixed workloads link nothing, as the systems' answers to
+    ``create_*`` never come back during a fault run."""
+    world = SimWorld(seed)
+    messages = list(population_messages(world, size))
+    rng = random.Random(seed)
+    workload = Workload(world, ITSM_NEWS)
+    ordinary = [c for c in world.index.cases if c not in world.index.major_cases]
+    linked: set[str] = set()
+    for round_ in range(rounds):
+        records = {
+            t: sorted(set(world.active[t]) - linked) for t in ("incident", "problem", "change_request", "sc_request")
+        }
+        linked.update(*records.values())
+        links: list[tuple[str, str, str]] = []  # (case, field or a request's "parent", value)
+        for major in world.index.major_cases if round_ == 0 else []:
+            children = [c for c in world.index.cases if world.store.get(c, "parent") == major]
+            if records["incident"]:
+                shared = records["incident"].pop()
+                links += [(case, "incident", shared) for case in [major, *children[:1]]]
+            if len(children) > 1 and records["incident"]:
+                links.append((children[1], "incident", records["incident"].pop()))
+        for table, ids in records.items():
+            for record in ids:
+                case = rng.choice(ordinary)
+                if table == "sc_request":
+                    links.append((record, "parent", case))
+                else:
+                    links.append((case, rng.choice(_LINK_FIELDS[table]), record))
+        for sys_id, name, value in links:
+            event = world.events.update(sys_id, {name: value}, by="agent")
+            if event is not None:
+                messages.append(message_of(event, "link"))
+        messages += workload.messages(changes // rounds)
+    return world, messages
