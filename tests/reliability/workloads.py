@@ -77,19 +77,31 @@ _LINK_FIELDS = {"incident": ("incident",), "problem": ("problem",), "change_requ
 
 
 def linked_world(
-    seed: int, changes: int, *, size: str = "small", rounds: int = 20
+    seed: int, changes: int, *, size: str = "small", rounds: int = 20, mix: Mix = ITSM_NEWS
 ) -> tuple[SimWorld, list[SimMessage]]:
+    """``linked_phases`` as one input."""
+    world, phases = linked_phases(seed, changes, size=size, rounds=rounds, mix=mix)
+    return world, [m for phase in phases for m in phase]
+
+
+def linked_phases(
+    seed: int, changes: int, *, size: str = "small", rounds: int = 20, mix: Mix = ITSM_NEWS
+) -> tuple[SimWorld, list[list[SimMessage]]]:
     """A populated world whose cases hold its ITSM records (as agents link them in CSM: the
     case's ``incident``, ``problem``, ``change`` or ``caused_by``, a request's ``parent``), then
-    ``changes`` ITSM lifecycle steps and case changes, in ``rounds``: before each, the records
-    ITSM started since are linked too. Every major case shares an incident with its first child
-    (the major case's news) and its second child holds an incident of its own (the child's news
-    only): the routing rules' cases. The fixed workloads link nothing, as the systems' answers to
-    ``create_*`` never come back during a fault run."""
+    ``changes`` of ``mix`` (ITSM lifecycle steps and case changes), in ``rounds``: before each,
+    the records ITSM started since are linked too. Every major case shares an incident with its
+    first child (the major case's news) and its second child holds an incident of its own (the
+    child's news only): the routing rules' cases. The fixed workloads link nothing, as the
+    systems' answers to ``create_*`` never come back during a fault run.
+
+    Phases alternate: links (the population first), changes. The links live on CSM's topic and
+    the lifecycle steps on ITSM's, so on a broker a test that wants the links known before the
+    steps feeds the phases one after the other."""
     world = SimWorld(seed)
-    messages = list(population_messages(world, size))
+    phases = [list(population_messages(world, size))]
     rng = random.Random(seed)
-    workload = Workload(world, ITSM_NEWS)
+    workload = Workload(world, mix)
     ordinary = [c for c in world.index.cases if c not in world.index.major_cases]
     linked: set[str] = set()
     for round_ in range(rounds):
@@ -112,9 +124,11 @@ def linked_world(
                     links.append((record, "parent", case))
                 else:
                     links.append((case, rng.choice(_LINK_FIELDS[table]), record))
+        if round_:
+            phases.append([])
         for sys_id, name, value in links:
             event = world.events.update(sys_id, {name: value}, by="agent")
             if event is not None:
-                messages.append(message_of(event, "link"))
-        messages += workload.messages(changes // rounds)
-    return world, messages
+                phases[-1].append(message_of(event, "link"))
+        phases.append(list(workload.messages(changes // rounds)))
+    return world, phases
