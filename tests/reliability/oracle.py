@@ -65,23 +65,35 @@ def raw_records(messages: Sequence[SimMessage], topics: TopicNames) -> list[RawR
 
 
 async def ordered_run(
-    messages: Sequence[SimMessage], topics: TopicNames, workdir: Path, batch_size: int = 500
+    messages: Sequence[SimMessage],
+    topics: TopicNames,
+    workdir: Path,
+    batch_size: int = 500,
+    mappings: Path = MAPPINGS,
 ) -> RunResult:
     """Process ``messages`` in order, once each, in batches of ``batch_size``."""
     return await process_batches(
-        [list(messages[i : i + batch_size]) for i in range(0, len(messages), batch_size)], topics, workdir
+        [list(messages[i : i + batch_size]) for i in range(0, len(messages), batch_size)],
+        topics,
+        workdir,
+        mappings=mappings,
     )
 
 
 async def process_batches(
-    batches: Sequence[Sequence[SimMessage]], topics: TopicNames, workdir: Path, name: str = "oracle"
+    batches: Sequence[Sequence[SimMessage]],
+    topics: TopicNames,
+    workdir: Path,
+    name: str = "oracle",
+    mappings: Path = MAPPINGS,
 ) -> RunResult:
-    """Process the given batches, in order, on a fresh store ``<workdir>/<name>.db``."""
+    """Process the given batches, in order, on a fresh store ``<workdir>/<name>.db``, with the
+    mapping set in ``mappings``."""
     url = f"sqlite+aiosqlite:///{workdir / name}.db"
     await upgrade(url)
     store = open_batch_store(StoreSettings(url=url))
-    mappings = load_mapping_set(MAPPINGS)
-    processor = BatchProcessor(store, topics, default_router(), lambda: mappings, change_hooks())
+    mapping_set = load_mapping_set(mappings)
+    processor = BatchProcessor(store, topics, default_router(), lambda: mapping_set, change_hooks())
     commands: dict[str, bytes] = {}
     dead: dict[str, bytes] = {}
     raws = iter(raw_records([m for batch in batches for m in batch], topics))

@@ -42,7 +42,7 @@ from typing import Any
 import yaml
 
 from bridgedev.simulate import ReceivedCommand, Responders, SimMessage, SimWorld
-from tests.reliability.related_news import related_record_news
+from tests.reliability.related_news import ROUTING, related_record_news
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 CLOSED_CASE_STATES = {"3", "7"}  # Closed, Canceled: nothing new starts from them (README)
@@ -418,13 +418,18 @@ def judge_systems(
     messages: Sequence[SimMessage],
     commands: Iterable[tuple[str, bytes]],
     applied_order: Sequence[str] | None = None,
+    routing: Mapping[str, Any] = ROUTING,
 ) -> SystemsVerdict:
-    """Answer the commands on ``world`` (the systems' state after the input), then compare."""
-    return judge_state(answer(world, commands), messages, applied_order)
+    """Answer the commands on ``world`` (the systems' state after the input), then compare.
+    ``routing``: ``bridge.yaml``'s ``routing`` section the run used (the shipped one by default)."""
+    return judge_state(answer(world, commands), messages, applied_order, routing)
 
 
 def judge_state(
-    state: SystemsState, messages: Sequence[SimMessage], applied_order: Sequence[str] | None = None
+    state: SystemsState,
+    messages: Sequence[SimMessage],
+    applied_order: Sequence[str] | None = None,
+    routing: Mapping[str, Any] = ROUTING,
 ) -> SystemsVerdict:
     expected = expectations(messages, applied_order)
     verdict = SystemsVerdict(presses=len(expected.presses))
@@ -442,7 +447,7 @@ def judge_state(
             created[str(entry.command["correlation_id"])].append(entry.sys_id)
     ordered = _ordered_events(messages, applied_order)
     news = work_order_news(ordered)
-    for case_id, texts in related_record_news(ordered).items():
+    for case_id, texts in related_record_news(ordered, routing).items():
         news.notes[case_id].update(texts)
         verdict.related_notes += texts.total()
     moves = news.locations

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bridge.settings import TopicNames
 from bridgedev.simulate import SimWorld
-from tests.reliability.oracle import RunResult, ordered_run
+from tests.reliability.oracle import MAPPINGS, RunResult, ordered_run
 from tests.reliability.related_news import ref, related_record_news
 from tests.reliability.systems_model import _ordered_events, expectations, judge_systems
 from tests.reliability.workloads import linked_world, realistic_world
@@ -107,3 +110,27 @@ def test_every_itsm_update_gives_exactly_the_routed_notes(linked_run: tuple[list
     assert sum(1 for m in majors if expected.get(m)) >= 2
     assert any(expected.get(c) for c, r in cases.items() if ref(r, "parent") in majors), "a child's own incident"
     assert any(text.startswith("Suggested resolution code") for notes in expected.values() for text in notes)
+
+
+def test_major_case_notes_reach_the_children_the_sync_settings_name(tmp_path: Path) -> None:
+    """The same input with ``parent_child_case_sync`` on for incidents: the major case's notes
+    are copied to its open children that hold no other incident of their own."""
+    mappings = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS, mappings)
+    settings = mappings / "bridge.yaml"
+    text = settings.read_text()
+    text = text.replace("parent_child_case_sync: false", "parent_child_case_sync: true")
+    settings.write_text(text.replace("[priority, state,", "[incident, priority, state,"))
+    routing = yaml.safe_load(settings.read_text())["routing"]
+    assert routing["parent_child_case_sync"] and "incident" in routing["case_fields_to_sync"]
+    _, messages = linked_world(SEED, LINKED_CHANGES)
+    result = asyncio.run(ordered_run(messages, TopicNames(), tmp_path, mappings=mappings))
+
+    verdict = judge_systems(linked_world(SEED, LINKED_CHANGES)[0], messages, _commands(result), routing=routing)
+
+    verdict.assert_right()
+    shipped = related_record_news(_ordered_events(messages, None))
+    synced = related_record_news(_ordered_events(messages, None), routing)
+    copied = {case for case in synced if synced[case] != shipped.get(case)}
+    assert copied, "some child got its major case's notes"
+    assert verdict.related_notes == sum(c.total() for c in synced.values())
