@@ -18,6 +18,11 @@ bridge is imported.
   reason; ends have their own texts), a problem's workaround and fix, a change's type and hold,
   the journal's comments; then, for a case not Resolved, Closed or Canceled, the suggested
   resolution code when the update is an end that earns one (``resolution_mode: suggest``).
+
+Not modelled (the inputs have none of it; a run that had it shows as notes the model does not
+explain, never as a silent pass): a candidate's related records copied to its major case when it
+joins; ``resolution_mode: propose`` and ``late_children_get_earlier_notes`` (refused below); the
+escaping and cutting of inserted values (the simulators' texts are plain and short).
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ _NOTES: dict[str, dict[str, Any]] = yaml.safe_load((MAPPINGS / "notes.yaml").rea
 _LABELS: dict[str, dict[str, Any]] = yaml.safe_load((MAPPINGS / "value_maps.yaml").read_text())["value_maps"]
 ROUTING: dict[str, Any] = yaml.safe_load((MAPPINGS / "bridge.yaml").read_text())["routing"]
 
+#: settings whose other values the model does not know (a proposed resolution is a CSM update,
+#: not a note; replaying earlier notes to late children is not modelled): it refuses them
+NOT_MODELLED: dict[str, Any] = {"resolution_mode": "suggest", "late_children_get_earlier_notes": False}
 CASE_TABLES = ("sn_customerservice_case", "sn_order_case")
 #: ITSM table → the relations (case fields, or ``request``) through which a case holds it
 RELATIONS = {
@@ -214,6 +222,9 @@ def related_record_news(
 ) -> dict[str, Counter[str]]:
     """Case sys_id → the work notes ITSM updates must have given it, walking ``events`` in the
     order the bridge applied them (stale copies skipped, as every record's newest version wins)."""
+    for name, modelled in NOT_MODELLED.items():
+        if routing.get(name, modelled) != modelled:
+            raise ValueError(f"related_news models routing.{name} = {modelled!r} only, not {routing[name]!r}")
     notes: dict[str, Counter[str]] = defaultdict(Counter)
     known: dict[str, Mapping[str, Any]] = {}
     versions: dict[str, int] = {}
