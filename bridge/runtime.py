@@ -187,6 +187,7 @@ class DeliveryRuntime:
         try:
             await asyncio.gather(*sent)
         except Exception as error:  # noqa: BLE001 - any failure: the batch is not settled
+            self.relay.owes = True  # its rows stay unsent: they go out before any later ones
             for future in sent:
                 future.add_done_callback(_retrieved)
             if is_transient(error):
@@ -272,11 +273,21 @@ class DeliveryRuntime:
         return result, sent
 
     async def _attempt(self, raws: Sequence[RawRecord]) -> tuple[BatchResult, asyncio.Future[None] | None]:
+        try:
+            return await self._process_and_publish(raws)
+        except BaseException:
+            self.relay.owes = True  # it may have committed rows it did not publish
+            raise
+
+    async def _process_and_publish(self, raws: Sequence[RawRecord]) -> tuple[BatchResult, asyncio.Future[None] | None]:
         marks = self.relay.unmarked()  # the last batch's rows, marked sent in this one
         result = await self.processor.process(raws, published=marks)
         self.relay.forget(marks)
         failpoint("after_store_commit")
         with result.phases.phase("publish"):
+            if self.relay.owes:  # an earlier attempt's committed rows first, then these, in order
+                await self.relay.settle_debt()
+                return result, None
             sent = await self.relay.start_publish(result.outbox) if result.outbox else None
         return result, sent
 

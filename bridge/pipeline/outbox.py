@@ -124,6 +124,9 @@ class OutboxRelay:
         self._held: set[tuple[str, str]] = set()
         self._in_flight: set[str] = set()  # handed to the producer, not yet acknowledged
         self.published = 0
+        #: committed rows may be unsent (an attempt failed after its commit, or its publish):
+        #: they must go out before anything decided later, or a record's commands reorder
+        self.owes = False
 
     async def publish(self, rows: Sequence[Mapping[str, Any]], *, defer_mark: bool = False) -> list[Mapping[str, Any]]:
         """Publish rows (already committed) without awaiting each, then mark them sent (now, or
@@ -298,6 +301,12 @@ class OutboxRelay:
         if self._unmarked and time.monotonic() - min(self._unmarked.values()) >= older_than_s:
             async with self._lock:
                 await self._flush_marks()
+
+    async def settle_debt(self) -> None:
+        """Publish every unsent row, oldest first (the batch just committed included), when an
+        earlier attempt may have left some: a record's later commands never overtake them."""
+        await self.drain()
+        self.owes = False
 
     async def drain(self, *, older_than: timedelta = timedelta(0), limit: int = 1000) -> int:
         """Publish unsent rows (left by a crash or a failed publish); returns how many."""

@@ -15,7 +15,7 @@ from bridge.pipeline.batch import BatchProcessor
 from bridge.pipeline.outbox import OutboxRelay
 from bridge.pipeline.phases import PHASES, PhaseTimes
 from bridge.runtime import DeliveryRuntime
-from bridge.settings import RetrySettings
+from bridge.settings import RetrySettings, Settings
 from bridge.store.plan import Plan
 from tests.fixtures.events import make_event, new_sys_id
 from tests.pipeline.deliveries import delivery_of
@@ -70,9 +70,9 @@ class _Recorder:
 
 @pytest.mark.kafka
 async def test_the_runtime_reports_every_phase_of_a_handled_batch(
-    store_engine: AsyncEngine, producer: AIOKafkaProducer
+    store_engine: AsyncEngine, producer: AIOKafkaProducer, bridge_settings: Settings
 ) -> None:
-    harness = Harness(store_engine)
+    harness = Harness(store_engine, topics=bridge_settings.topics)  # topics that exist
     recorder = _Recorder()
     runtime = DeliveryRuntime(harness.processor, relay_to(harness.store, producer), RetrySettings(), [recorder])
     raws = [harness.raw(make_event("csm-case-action-create-work-order", sys_id=new_sys_id())) for _ in range(3)]

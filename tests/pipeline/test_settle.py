@@ -39,10 +39,12 @@ class Broker:
 
     def __init__(self) -> None:
         self.acks: list[asyncio.Future[None]] = []
+        self.sent: list[str] = []  # message ids, in the order sent
 
     async def send(self, topic: str, key: bytes, value: bytes, headers: Any) -> Any:
         ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.acks.append(ack)
+        self.sent.append(headers["x-bridge-message-id"])
         return ack
 
     def acknowledge(self) -> None:
@@ -120,28 +122,34 @@ async def test_the_next_batch_is_processed_while_the_outputs_of_the_last_are_una
     assert (first.outcome, second.outcome) == ("ack", "ack")
 
 
-async def test_a_refused_publish_rewinds_its_batch_and_the_next_and_commits_nothing(store_engine: AsyncEngine) -> None:
+async def test_a_refused_publish_rewinds_its_batch_and_its_rows_go_out_before_any_later(
+    store_engine: AsyncEngine,
+) -> None:
     harness, broker, runtime, first, second = await _first_of_two(store_engine)
     broker.refuse()
-
-    await runtime.handle(second)
     await runtime.settle()
 
-    assert (first.outcome, second.outcome) == ("rewound", "rewound")
-    assert first.committed == second.committed == {}
-    # After the second batch's rewind, the partition goes back to where the first began (when
-    # the first was refused, and again after the second's seek: the last seek wins).
+    assert first.outcome == "rewound" and first.committed == {}
     assert set(first.seeks) == {
         (TopicPartition(harness.topics.csm_events, 0), min(r.offset for r in first.raw_message))
     }
     assert runtime.stats.rewinds == 1 and runtime.stats.transient_errors == 1
-    # The refused rows stay unsent for the relay; the second batch's are in flight.
-    assert await _unsent(store_engine) == 4
+    assert await _unsent(store_engine) == 2  # the refused rows stay unsent
 
-    again = delivery_of([*first.raw_message, *second.raw_message])
-    await runtime.handle(again)  # fetched again: every event is already applied
+    # The next batch sends them before its own, in the order they were decided: a record's
+    # later commands never overtake its earlier ones.
+    handling = asyncio.create_task(runtime.handle(second))
+    await _until_sent(broker, 6)
+    assert broker.sent[2:4] == broker.sent[:2]
+    broker.acknowledge()
+    await handling
     await runtime.settle()
-    assert again.outcome == "ack" and len(broker.acks) == 4  # nothing new was sent
+    assert second.outcome == "ack" and await _unsent(store_engine) == 0
+
+    again = delivery_of(first.raw_message)
+    await runtime.handle(again)  # fetched again: its events are applied, its rows sent
+    await runtime.settle()
+    assert again.outcome == "ack" and len(broker.acks) == 6  # nothing new was sent
 
 
 async def test_once_stopping_each_batch_is_settled_before_its_handler_returns(store_engine: AsyncEngine) -> None:
