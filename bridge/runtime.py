@@ -226,9 +226,7 @@ class DeliveryRuntime:
             "record.isolated",
             error_class=type(error).__name__,
             raised_at=raised_at(error),
-            topic=raw.topic,
-            partition=raw.partition,
-            offset=raw.offset,
+            **raw.position(),
             dead_lettered=bool(result.outbox),
         )
         self._count(result, 1)

@@ -197,9 +197,7 @@ class BatchProcessor:
                 "record.dead_letter_failed",
                 error_class=type(failure).__name__,
                 raised_at=raised_at(failure),
-                topic=raw.topic,
-                partition=raw.partition,
-                offset=raw.offset,
+                **raw.position(),
             )
         return await self._dead_letter_alone(raw, error, None, dry_run)
 
@@ -257,9 +255,7 @@ class BatchProcessor:
                 "decode.internal_error",
                 error_class=type(error).__name__,
                 raised_at=raised_at(error),
-                topic=raw.topic,
-                partition=raw.partition,
-                offset=raw.offset,
+                **raw.position(),
             )
             return error.with_traceback(None)
         key = raw.key

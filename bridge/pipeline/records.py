@@ -36,6 +36,10 @@ class RawRecord:
     timestamp_ms: int | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
 
+    def position(self) -> dict[str, str | int]:
+        """Where the record was read, for a log line (never its key or value)."""
+        return {"topic": self.topic, "partition": self.partition, "offset": self.offset}
+
     def header(self, name: str) -> str | None:
         for key, value in self.headers:
             if key == name:

@@ -12,6 +12,7 @@ Errors are the drivers' own (``sqlite3.Error``, ``asyncpg.PostgresError``, ``OSE
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Protocol, TypeVar
 
 from sqlalchemy.engine import make_url
@@ -61,11 +62,12 @@ class BatchStore(Protocol):
         ...
 
 
-class PlanRunner:
+class PlanRunner(ABC):
     """``run`` for a store whose ``begin`` gives a :class:`StoreTransaction`."""
 
+    @abstractmethod
     async def begin(self) -> StoreTransaction:
-        raise NotImplementedError  # the store's own
+        """The store's own: a new write transaction."""
 
     async def run(self, plan: Plan[T]) -> T:
         """Run a plan in a transaction of its own: committed, or rolled back if it fails."""
